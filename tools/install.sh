@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Install the pinned external judge tools used to check the OpenAPI spec and
+# the client against it:
+#
+#   tools/node_modules  <- package.json + package-lock.json (npm ci)
+#       redocly (@redocly/cli), prism (@stoplight/prism-cli), optic (@useoptic/optic)
+#   tools/.venv         <- requirements.txt + constraints.txt (pip)
+#       openapi-spec-validator, schemathesis (st), lark-oapi (python SDK)
+#
+# Idempotent and fast when already installed: each half writes a stamp file
+# (inside node_modules/ and .venv/) holding a hash of its inputs, and is
+# skipped while the stamp matches.
+#
+# Usage:
+#   tools/install.sh                  install what is missing or stale
+#   tools/install.sh --force          reinstall both halves
+#   tools/install.sh --node-only | --python-only
+#   tools/install.sh --verify         after installing, print each tool's version
+#   tools/install.sh --relock-node    re-resolve package-lock.json from package.json
+#   tools/install.sh --relock-python  re-resolve constraints.txt from requirements.txt
+#
+# Environment: PYTHON (interpreter for the venv; default python3.11, else python3),
+#              NPM (default npm).
+# Afterwards: `source tools/env.sh` to put the tools on PATH.
+set -euo pipefail
+
+TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$TOOLS_DIR"
+
+force=0 do_node=1 do_python=1 verify=0 relock_node=0 relock_python=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) force=1 ;;
+    --node-only) do_python=0 ;;
+    --python-only) do_node=0 ;;
+    --verify) verify=1 ;;
+    --relock-node) relock_node=1 force=1 ;;
+    --relock-python) relock_python=1 force=1 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '[tools/install] %s\n' "$*" >&2; }
+
+hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+NPM="${NPM:-npm}"
+if [[ -z "${PYTHON:-}" ]]; then
+  if command -v python3.11 >/dev/null 2>&1; then PYTHON=python3.11; else PYTHON=python3; fi
+fi
+
+# ---------------------------------------------------------------- node half
+install_node() {
+  command -v node >/dev/null || { log "node not found on PATH"; exit 1; }
+  local node_major
+  node_major="$(node -p 'process.versions.node.split(".")[0]')"
+  if (( node_major < 20 )); then
+    log "node >= 20 required (found $(node --version))"; exit 1
+  fi
+
+  if (( relock_node )); then
+    log "re-resolving package-lock.json"
+    rm -rf node_modules package-lock.json
+    "$NPM" install --no-audit --no-fund --ignore-scripts --save-exact
+  fi
+
+  local want stamp=node_modules/.tools-install-stamp
+  want="node${node_major} $(hash_of package.json package-lock.json)"
+  if (( ! force )) && [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    log "node_modules up to date (skip)"
+    return
+  fi
+  log "npm ci ($(node --version), npm $("$NPM" --version))"
+  # --ignore-scripts: the only install scripts in the tree are a telemetry
+  # ping (@scarf/scarf) and a banner (es5-ext); none of the tools needs one.
+  "$NPM" ci --no-audit --no-fund --ignore-scripts --loglevel=error
+  for bin in redocly prism optic; do
+    [[ -x "node_modules/.bin/$bin" ]] || { log "missing node_modules/.bin/$bin after npm ci"; exit 1; }
+  done
+  printf '%s\n' "$want" > "$stamp"
+}
+
+# -------------------------------------------------------------- python half
+install_python() {
+  command -v "$PYTHON" >/dev/null || { log "$PYTHON not found on PATH"; exit 1; }
+  local pyver
+  pyver="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+  if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)'; then
+    log "python >= 3.10 required (found $pyver)"; exit 1
+  fi
+
+  local want stamp=.venv/.tools-install-stamp
+  want="py${pyver} $(hash_of requirements.txt constraints.txt)"
+  if (( ! force )) && [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
+      && [[ -x .venv/bin/python ]] && .venv/bin/python -c '' 2>/dev/null; then
+    log ".venv up to date (skip)"
+    return
+  fi
+  log "creating .venv with $PYTHON ($pyver)"
+  rm -rf .venv
+  "$PYTHON" -m venv .venv
+  local pip=(.venv/bin/python -m pip --disable-pip-version-check --no-input -q)
+  if (( relock_python )); then
+    log "re-resolving constraints.txt"
+    "${pip[@]}" install -r requirements.txt
+    {
+      echo "# Full transitive pin set for tools/requirements.txt (pip freeze of tools/.venv)."
+      echo "# Regenerate: tools/install.sh --relock-python"
+      .venv/bin/python -m pip --disable-pip-version-check freeze --exclude-editable \
+        | grep -v -i -E '^(openapi-spec-validator|lark-oapi|schemathesis)=='
+    } > constraints.txt
+    want="py${pyver} $(hash_of requirements.txt constraints.txt)"
+  else
+    "${pip[@]}" install -r requirements.txt -c constraints.txt
+  fi
+  for bin in openapi-spec-validator st schemathesis; do
+    [[ -x ".venv/bin/$bin" ]] || { log "missing .venv/bin/$bin after pip install"; exit 1; }
+  done
+  .venv/bin/python -c 'import lark_oapi' || { log "lark_oapi does not import"; exit 1; }
+  printf '%s\n' "$want" > "$stamp"
+}
+
+(( do_node )) && install_node
+(( do_python )) && install_python
+
+if (( verify )); then
+  # shellcheck source=tools/env.sh
+  source "$TOOLS_DIR/env.sh"
+  (( do_node )) && {
+    echo "redocly $(redocly --version 2>/dev/null | tail -n1)"
+    echo "prism $(prism --version)"
+    echo "optic $(optic --version)"
+  }
+  (( do_python )) && {
+    openapi-spec-validator --version
+    schemathesis --version
+    python -c 'import importlib.metadata as m; print("lark-oapi", m.version("lark-oapi"))'
+  }
+fi
+log "done"
