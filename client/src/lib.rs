@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+// Generated from spec/feishu-drive.yaml by `cargo xtask codegen`; never edited by hand.
+// `rustfmt::skip` keeps `cargo fmt` from reformatting what prettyplease wrote, so the committed
+// files always equal a fresh generation. progenitor's `Client::new` unwraps the reqwest client
+// builder (it only fails without a TLS backend), hence the `unwrap_used` allowance.
+#[rustfmt::skip]
+#[allow(clippy::unwrap_used, missing_debug_implementations)]
+#[path = "generated/api.rs"]
+mod api;
+#[rustfmt::skip]
+#[path = "generated/error_codes.rs"]
+mod error_codes;
+
+pub mod auth;
+mod context;
+mod error;
+mod hooks;
+
+pub use api::*;
+pub use context::ClientContext;
+pub use error::{ApiError, FeishuResult};
+pub use error_codes::{ErrorCode, UnknownCode};

@@ -1,0 +1,265 @@
+//! The `ErrorCode` enum, generated from the spec's `x-feishu-error-codes` table.
+//!
+//! One row of the table becomes one variant with its doc comment; `code()`, `http_status()`,
+//! `message()`, `hint()` and `is_retryable()` read the row back. Codes the table does not list
+//! convert to `ErrorCode::Unknown` and keep their value, so nothing a server sends is lost.
+
+use openapiv3::OpenAPI;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde::Deserialize;
+
+use crate::error::CodegenError;
+
+/// The extension that holds the error table.
+pub const EXTENSION: &str = "x-feishu-error-codes";
+
+/// One row of the error table, as written in the spec.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorRow {
+    /// The numeric code in the envelope's `code` field.
+    pub code: i64,
+    /// The Rust variant name, UpperCamelCase.
+    pub name: String,
+    /// Where the row comes from: `table` (the endpoint's documentation) or `gateway`.
+    pub source: String,
+    /// The HTTP status the code arrives with.
+    pub http_status: u16,
+    /// Whether sending the same request again, later, can succeed.
+    pub retryable: bool,
+    /// The server's message.
+    pub message: String,
+    /// What the caller should do, in English.
+    pub hint: String,
+}
+
+/// Reads and checks the error table; a spec without one has an empty table.
+pub fn error_table(spec: &OpenAPI) -> Result<Vec<ErrorRow>, CodegenError> {
+    let Some(value) = spec.extensions.get(EXTENSION) else {
+        return Ok(Vec::new());
+    };
+    let rows = value.as_array().ok_or_else(|| CodegenError::ErrorTable {
+        index: 0,
+        problem: format!("`{EXTENSION}` must be a list of rows"),
+    })?;
+    let mut out: Vec<ErrorRow> = Vec::with_capacity(rows.len());
+    for (index, row) in rows.iter().enumerate() {
+        let row: ErrorRow = serde_json::from_value(row.clone()).map_err(|e| CodegenError::ErrorTable {
+            index,
+            problem: e.to_string(),
+        })?;
+        check_row(index, &row, &out)?;
+        out.push(row);
+    }
+    Ok(out)
+}
+
+fn check_row(index: usize, row: &ErrorRow, earlier: &[ErrorRow]) -> Result<(), CodegenError> {
+    let fail = |problem: String| CodegenError::ErrorTable { index, problem };
+    if row.code <= 0 {
+        return Err(fail(format!(
+            "code {} must be positive (0 means success)",
+            row.code
+        )));
+    }
+    let mut chars = row.name.chars();
+    let camel =
+        chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric());
+    if !camel || row.name == "Unknown" {
+        return Err(fail(format!(
+            "name `{}` must be an UpperCamelCase identifier other than `Unknown`",
+            row.name
+        )));
+    }
+    if !(100..=599).contains(&row.http_status) {
+        return Err(fail(format!(
+            "http_status {} is not an HTTP status",
+            row.http_status
+        )));
+    }
+    if row.message.trim().is_empty() || row.hint.trim().is_empty() {
+        return Err(fail(format!(
+            "code {}: message and hint must not be empty",
+            row.code
+        )));
+    }
+    if !matches!(row.source.as_str(), "table" | "gateway") {
+        return Err(fail(format!(
+            "source `{}` must be `table` or `gateway`",
+            row.source
+        )));
+    }
+    if let Some(other) = earlier.iter().position(|r| r.code == row.code) {
+        return Err(fail(format!(
+            "code {} is already listed in row {other}",
+            row.code
+        )));
+    }
+    if let Some(other) = earlier.iter().position(|r| r.name == row.name) {
+        return Err(fail(format!(
+            "name `{}` is already used by row {other}",
+            row.name
+        )));
+    }
+    Ok(())
+}
+
+/// Generates the `ErrorCode` enum and its lookups.
+pub(crate) fn generate(rows: &[ErrorRow]) -> TokenStream {
+    let idents: Vec<_> = rows.iter().map(|r| format_ident!("{}", r.name)).collect();
+    let codes: Vec<_> = rows.iter().map(|r| r.code).collect();
+    let statuses: Vec<_> = rows.iter().map(|r| r.http_status).collect();
+    let messages: Vec<_> = rows.iter().map(|r| r.message.as_str()).collect();
+    let hints: Vec<_> = rows.iter().map(|r| r.hint.as_str()).collect();
+    let retryable: Vec<_> = rows.iter().map(|r| r.retryable).collect();
+    let docs = rows.iter().map(|r| {
+        format!(
+            "`{}` — {}\n\n{}\n\nHTTP {}; {}{}",
+            r.code,
+            r.message,
+            r.hint,
+            r.http_status,
+            if r.retryable {
+                "retrying later can succeed"
+            } else {
+                "retrying the same request cannot succeed"
+            },
+            if r.source == "gateway" {
+                "; returned by the API gateway"
+            } else {
+                ""
+            },
+        )
+    });
+    let count = rows.len();
+
+    quote! {
+        /// An error code of the Feishu drive media API: one variant per row of
+        /// `x-feishu-error-codes` in the spec.
+        ///
+        /// Converting from an integer is lossless: a code the spec does not list becomes
+        /// [`ErrorCode::Unknown`] and keeps its value.
+        ///
+        /// ```ignore
+        /// let code = ErrorCode::from(1061045);
+        /// assert!(code.is_retryable());
+        /// assert_eq!(i64::from(ErrorCode::from(42)), 42);
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            #(
+                #[doc = #docs]
+                #idents,
+            )*
+            /// A code the spec does not list, kept as received.
+            Unknown(UnknownCode),
+        }
+
+        /// A code that is not in the spec's error table.
+        ///
+        /// Only [`ErrorCode::from`] makes one, so a listed code is never hidden in here.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct UnknownCode(i64);
+
+        impl UnknownCode {
+            /// The code as received.
+            pub const fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl ErrorCode {
+            /// Every code the spec lists, in the spec's order.
+            pub const ALL: [ErrorCode; #count] = [#(ErrorCode::#idents),*];
+
+            /// The variant for `code`; codes the spec does not list become [`ErrorCode::Unknown`].
+            pub const fn from_code(code: i64) -> Self {
+                match code {
+                    #(#codes => ErrorCode::#idents,)*
+                    other => ErrorCode::Unknown(UnknownCode(other)),
+                }
+            }
+
+            /// The numeric code, as in the envelope's `code` field.
+            pub const fn code(self) -> i64 {
+                match self {
+                    #(ErrorCode::#idents => #codes,)*
+                    ErrorCode::Unknown(code) => code.0,
+                }
+            }
+
+            /// The HTTP status the spec documents for this code; `None` for unknown codes.
+            pub const fn http_status(self) -> Option<u16> {
+                match self {
+                    #(ErrorCode::#idents => Some(#statuses),)*
+                    ErrorCode::Unknown(_) => None,
+                }
+            }
+
+            /// The server's message for this code; `None` for unknown codes.
+            pub const fn message(self) -> Option<&'static str> {
+                match self {
+                    #(ErrorCode::#idents => Some(#messages),)*
+                    ErrorCode::Unknown(_) => None,
+                }
+            }
+
+            /// What to do about this code; `None` for unknown codes.
+            pub const fn hint(self) -> Option<&'static str> {
+                match self {
+                    #(ErrorCode::#idents => Some(#hints),)*
+                    ErrorCode::Unknown(_) => None,
+                }
+            }
+
+            /// Whether sending the same request again, later, can succeed. Unknown codes are
+            /// not retryable: retrying what nobody documented could repeat a permanent failure.
+            pub const fn is_retryable(self) -> bool {
+                match self {
+                    #(ErrorCode::#idents => #retryable,)*
+                    ErrorCode::Unknown(_) => false,
+                }
+            }
+
+            /// Whether the spec lists this code.
+            pub const fn is_known(self) -> bool {
+                !matches!(self, ErrorCode::Unknown(_))
+            }
+        }
+
+        impl ::std::convert::From<i64> for ErrorCode {
+            fn from(code: i64) -> Self {
+                ErrorCode::from_code(code)
+            }
+        }
+
+        impl ::std::convert::From<ErrorCode> for i64 {
+            fn from(code: ErrorCode) -> Self {
+                code.code()
+            }
+        }
+
+        impl ::std::fmt::Display for ErrorCode {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self.message() {
+                    Some(message) => write!(f, "{} ({})", self.code(), message.trim_end_matches('.')),
+                    None => write!(f, "{} (unknown code)", self.code()),
+                }
+            }
+        }
+
+        impl ::serde::Serialize for ErrorCode {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_i64(self.code())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for ErrorCode {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                i64::deserialize(deserializer).map(ErrorCode::from_code)
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Reading the spec and checking that every operation is one the generator can express.
+//!
+//! progenitor panics on some inputs (for example several content types on one request body), so
+//! everything it would trip over is rejected here first, with the operation and path in the error.
+
+use openapiv3::{OpenAPI, Operation, ReferenceOr, RequestBody, Schema, SchemaKind, Type};
+
+use crate::error::{CodegenError, op_error};
+
+pub(crate) const JSON: &str = "application/json";
+pub(crate) const MULTIPART: &str = "multipart/form-data";
+
+/// Parses YAML (or JSON, a subset of YAML) into an OpenAPI document.
+pub(crate) fn parse(text: &str) -> Result<OpenAPI, CodegenError> {
+    // Check the version first: a 3.1 document often fails to parse as 3.0 with a far less helpful
+    // message than "write 3.0".
+    let raw: serde_json::Value =
+        serde_yaml_ng::from_str(text).map_err(|e| CodegenError::Parse(e.to_string()))?;
+    match raw.get("openapi").and_then(|v| v.as_str()) {
+        Some(v) if v.trim().starts_with("3.0.") => {}
+        Some(v) => return Err(CodegenError::Version { found: v.to_owned() }),
+        None => {
+            return Err(CodegenError::Parse(
+                "missing the `openapi: 3.0.x` field at the top level".to_owned(),
+            ));
+        }
+    }
+    serde_json::from_value(raw).map_err(|e| CodegenError::Parse(e.to_string()))
+}
+
+/// One operation of the spec, with where it lives.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OperationRef<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) method: &'a str,
+    pub(crate) op: &'a Operation,
+}
+
+impl<'a> OperationRef<'a> {
+    pub(crate) fn id(&self) -> &'a str {
+        self.op.operation_id.as_deref().unwrap_or("<none>")
+    }
+}
+
+/// How an operation's request body is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    None,
+    Json,
+    Multipart,
+}
+
+/// Every operation in document order; path items that are `$ref`s are an error.
+pub(crate) fn operations(spec: &OpenAPI) -> Result<Vec<OperationRef<'_>>, CodegenError> {
+    let mut out = Vec::new();
+    for (path, item) in &spec.paths.paths {
+        let item = match item {
+            ReferenceOr::Item(item) => item,
+            ReferenceOr::Reference { reference } => {
+                return Err(CodegenError::Path {
+                    path: path.clone(),
+                    problem: format!(
+                        "the path item is a reference ({reference}); write the operations inline"
+                    ),
+                });
+            }
+        };
+        for (method, op) in item.iter() {
+            out.push(OperationRef { path, method, op });
+        }
+    }
+    Ok(out)
+}
+
+/// Checks everything the generator relies on, so that neither progenitor nor the multipart
+/// generator meets an input it would panic on or mistranslate.
+pub(crate) fn validate(spec: &OpenAPI) -> Result<(), CodegenError> {
+    let mut seen = std::collections::HashMap::new();
+    for op in operations(spec)? {
+        let Some(id) = op.op.operation_id.as_deref() else {
+            return Err(op_error(
+                &op,
+                "missing `operationId`; every operation needs one to name its method",
+            ));
+        };
+        if !is_snake_identifier(id) {
+            return Err(op_error(
+                &op,
+                format!(
+                    "operationId `{id}` is not a snake_case identifier (letters, digits, `_`, starting with a letter)"
+                ),
+            ));
+        }
+        if let Some(other) = seen.insert(id.to_owned(), (op.method, op.path)) {
+            return Err(op_error(
+                &op,
+                format!(
+                    "duplicate operationId: also used by {} {}",
+                    other.0.to_uppercase(),
+                    other.1
+                ),
+            ));
+        }
+        body_kind(spec, &op)?;
+        check_responses(&op)?;
+    }
+    Ok(())
+}
+
+fn is_snake_identifier(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The request body of an operation, resolved through `components.requestBodies`.
+pub(crate) fn request_body<'a>(
+    spec: &'a OpenAPI,
+    op: &OperationRef<'a>,
+) -> Result<Option<&'a RequestBody>, CodegenError> {
+    match &op.op.request_body {
+        None => Ok(None),
+        Some(ReferenceOr::Item(body)) => Ok(Some(body)),
+        Some(ReferenceOr::Reference { reference }) => {
+            let name = reference.strip_prefix("#/components/requestBodies/").ok_or_else(|| {
+                op_error(op, format!("request body reference `{reference}` does not point into #/components/requestBodies"))
+            })?;
+            match spec.components.as_ref().and_then(|c| c.request_bodies.get(name)) {
+                Some(ReferenceOr::Item(body)) => Ok(Some(body)),
+                Some(ReferenceOr::Reference { .. }) => Err(op_error(
+                    op,
+                    format!("request body `{name}` is a reference to a reference"),
+                )),
+                None => Err(op_error(
+                    op,
+                    format!("request body reference `{reference}` points to nothing"),
+                )),
+            }
+        }
+    }
+}
+
+/// Classifies the request body and rejects what neither generator supports.
+pub(crate) fn body_kind(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<BodyKind, CodegenError> {
+    let Some(body) = request_body(spec, op)? else {
+        return Ok(BodyKind::None);
+    };
+    let types: Vec<&str> = body.content.keys().map(String::as_str).collect();
+    match types.as_slice() {
+        [] => Err(op_error(op, "the request body lists no content type")),
+        [JSON] => Ok(BodyKind::Json),
+        [MULTIPART] => {
+            crate::multipart::form_fields(spec, op)?;
+            Ok(BodyKind::Multipart)
+        }
+        [other] if other.starts_with("application/") && other.ends_with("+json") => Ok(BodyKind::Json),
+        [other] => Err(op_error(
+            op,
+            format!("request content type `{other}` is not supported; use `{JSON}` or `{MULTIPART}`"),
+        )),
+        several => Err(op_error(
+            op,
+            format!(
+                "the request body has {} content types ({}); the generated method can send only one, so keep one",
+                several.len(),
+                several.join(", ")
+            ),
+        )),
+    }
+}
+
+fn check_responses(op: &OperationRef<'_>) -> Result<(), CodegenError> {
+    if op.op.responses.responses.is_empty() && op.op.responses.default.is_none() {
+        return Err(op_error(
+            op,
+            "no responses are documented; document at least the success response",
+        ));
+    }
+    for (status, response) in &op.op.responses.responses {
+        if let ReferenceOr::Item(response) = response
+            && response.content.len() > 1
+        {
+            {
+                return Err(op_error(
+                    op,
+                    format!(
+                        "response {status} has {} content types; document one",
+                        response.content.len()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A component schema by `$ref`, or the inline schema.
+pub(crate) fn resolve_schema<'a>(
+    spec: &'a OpenAPI,
+    schema: &'a ReferenceOr<Schema>,
+) -> Option<(Option<&'a str>, &'a Schema)> {
+    match schema {
+        ReferenceOr::Item(s) => Some((None, s)),
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/schemas/")?;
+            match spec.components.as_ref()?.schemas.get(name)? {
+                ReferenceOr::Item(s) => Some((Some(name), s)),
+                ReferenceOr::Reference { .. } => None,
+            }
+        }
+    }
+}
+
+pub(crate) fn is_binary(schema: &Schema) -> bool {
+    matches!(
+        &schema.schema_kind,
+        SchemaKind::Type(Type::String(s))
+            if matches!(&s.format, openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Binary))
+    )
+}
