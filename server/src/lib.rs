@@ -1,0 +1,1 @@
+//! A local Feishu-compatible drive media-upload server (work in progress).
