@@ -14,11 +14,14 @@ mod api;
 mod error_codes;
 
 pub mod auth;
+pub mod checksum;
 mod context;
 mod error;
 mod hooks;
+pub mod limits;
+pub mod upload;
 
 pub use api::*;
 pub use context::ClientContext;
-pub use error::{ApiError, FeishuResult};
+pub use error::{ApiError, FeishuResult, RATE_LIMIT_RESET_HEADER};
 pub use error_codes::{ErrorCode, UnknownCode};

@@ -1,0 +1,193 @@
+//! Where block bytes come from: a file read at offsets (any block, any order, again after a
+//! restart) or a stream read front to back (each block once).
+//!
+//! Each worker takes the next pending block and reads only it, so memory stays at most
+//! `concurrency × block_size` whatever the file size.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use super::UploadError;
+
+/// The block layout of a chunked upload, as `upload_prepare` returned it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Layout {
+    pub(crate) size: u64,
+    pub(crate) block_size: u64,
+    pub(crate) block_num: u64,
+}
+
+impl Layout {
+    /// The documented rule: `block_num = ceil(size / block_size)`.
+    pub(crate) fn new(size: u64, block_size: u64, block_num: u64) -> Result<Self, UploadError> {
+        if block_size == 0 {
+            return Err(UploadError::Protocol(
+                "upload_prepare returned block_size 0".to_owned(),
+            ));
+        }
+        let expected = size.div_ceil(block_size);
+        if block_num != expected {
+            return Err(UploadError::Protocol(format!(
+                "upload_prepare returned block_num {block_num} for {size} bytes in blocks of {block_size}; expected {expected}"
+            )));
+        }
+        Ok(Self {
+            size,
+            block_size,
+            block_num,
+        })
+    }
+
+    pub(crate) fn offset(&self, seq: u64) -> u64 {
+        seq * self.block_size
+    }
+
+    pub(crate) fn len(&self, seq: u64) -> u64 {
+        self.block_size.min(self.size - self.offset(seq))
+    }
+}
+
+/// A file, read block by block at offsets.
+#[derive(Debug)]
+pub(crate) struct FileBlocks {
+    path: PathBuf,
+    file: Arc<std::fs::File>,
+    layout: Layout,
+    pending: std::sync::Mutex<VecDeque<u64>>,
+}
+
+impl FileBlocks {
+    pub(crate) fn new(path: PathBuf, file: Arc<std::fs::File>, layout: Layout, pending: Vec<u64>) -> Self {
+        Self {
+            path,
+            file,
+            layout,
+            pending: std::sync::Mutex::new(pending.into()),
+        }
+    }
+
+    /// The next pending block, read from disk; `None` when every block was handed out.
+    pub(crate) async fn next_block(&self) -> Result<Option<(u64, Bytes)>, UploadError> {
+        let Some(seq) = self.pending.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
+            return Ok(None);
+        };
+        let bytes = read_at(
+            &self.path,
+            &self.file,
+            self.layout.offset(seq),
+            self.layout.len(seq),
+        )
+        .await?;
+        Ok(Some((seq, bytes)))
+    }
+}
+
+/// Reads `len` bytes at `offset` on the blocking pool (positional reads need no shared cursor,
+/// so workers read different blocks at once).
+pub(crate) async fn read_at(
+    path: &std::path::Path,
+    file: &Arc<std::fs::File>,
+    offset: u64,
+    len: u64,
+) -> Result<Bytes, UploadError> {
+    use std::os::unix::fs::FileExt;
+    let file = Arc::clone(file);
+    let len = usize::try_from(len).map_err(|_| UploadError::Protocol(format!("block of {len} bytes")))?;
+    let read = tokio::task::spawn_blocking(move || {
+        let mut buf = BytesMut::zeroed(len);
+        file.read_exact_at(&mut buf, offset).map(|()| buf.freeze())
+    })
+    .await
+    .map_err(|e| UploadError::Unreadable {
+        path: path.to_owned(),
+        source: std::io::Error::other(e),
+    })?;
+    read.map_err(|e| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => UploadError::FileChanged {
+            path: path.to_owned(),
+            when: "during the upload",
+            what: format!("it ended before byte {}", offset + len as u64),
+        },
+        _ => UploadError::Unreadable {
+            path: path.to_owned(),
+            source: e,
+        },
+    })
+}
+
+/// A stream of known size, read front to back; each block can be read once.
+pub(crate) struct StreamBlocks {
+    state: tokio::sync::Mutex<StreamState>,
+    layout: Layout,
+}
+
+struct StreamState {
+    reader: Box<dyn AsyncRead + Send + Unpin>,
+    next: u64,
+}
+
+impl std::fmt::Debug for StreamBlocks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamBlocks")
+            .field("layout", &self.layout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamBlocks {
+    pub(crate) fn new(reader: Box<dyn AsyncRead + Send + Unpin>, layout: Layout) -> Self {
+        Self {
+            state: tokio::sync::Mutex::new(StreamState { reader, next: 0 }),
+            layout,
+        }
+    }
+
+    /// The next block of the stream, in order; `None` after the last one.
+    pub(crate) async fn next_block(&self) -> Result<Option<(u64, Bytes)>, UploadError> {
+        let mut state = self.state.lock().await;
+        let seq = state.next;
+        if seq == self.layout.block_num {
+            // The declared size is reached: the stream must end here, or bytes would be lost.
+            let mut probe = [0_u8; 1];
+            let extra = state.reader.read(&mut probe).await.map_err(stream_error)?;
+            if extra != 0 {
+                return Err(UploadError::ReaderSize(format!(
+                    "has more than the declared {} bytes",
+                    self.layout.size
+                )));
+            }
+            return Ok(None);
+        }
+        let bytes = read_exact(&mut state.reader, self.layout.len(seq), self.layout.size).await?;
+        state.next += 1;
+        Ok(Some((seq, bytes)))
+    }
+}
+
+/// Reads exactly `len` bytes of a stream whose declared size is `size`.
+pub(crate) async fn read_exact(
+    reader: &mut (dyn AsyncRead + Send + Unpin),
+    len: u64,
+    size: u64,
+) -> Result<Bytes, UploadError> {
+    let len = usize::try_from(len).map_err(|_| UploadError::ReaderSize(format!("block of {len} bytes")))?;
+    let mut buf = BytesMut::zeroed(len);
+    reader.read_exact(&mut buf).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => {
+            UploadError::ReaderSize(format!("ended before the declared {size} bytes"))
+        }
+        _ => stream_error(e),
+    })?;
+    Ok(buf.freeze())
+}
+
+fn stream_error(e: std::io::Error) -> UploadError {
+    UploadError::Unreadable {
+        path: PathBuf::from("<stream>"),
+        source: e,
+    }
+}
