@@ -713,7 +713,9 @@ impl Upload<'_> {
                 async move { request.send().await.into_data() }
             })
             .await?;
-        let layout = Layout::new(size, data.block_size.get(), data.block_num)?;
+        let block_num = u64::try_from(data.block_num)
+            .map_err(|_| UploadError::Protocol(format!("negative block_num {}", data.block_num)))?;
+        let layout = Layout::new(size, data.block_size.get(), block_num)?;
         Ok((String::from(data.upload_id), layout))
     }
 
