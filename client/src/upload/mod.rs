@@ -65,6 +65,7 @@ const MAX_RESTARTS: u32 = 3;
 pub struct Uploader {
     client: Client,
     concurrency: usize,
+    upload_all_max: u64,
     limiter: Option<Limiter>,
     policy: RetryPolicy,
 }
@@ -75,6 +76,7 @@ pub struct UploaderBuilder {
     base_url: String,
     context: ClientContext,
     concurrency: usize,
+    upload_all_max: u64,
     requests_per_second: Option<NonZeroU32>,
     policy: RetryPolicy,
     timeout: Duration,
@@ -128,6 +130,14 @@ impl UploaderBuilder {
         self
     }
 
+    /// Files up to this size go through `upload_all`, larger ones through the chunked flow.
+    /// Default and ceiling: the documented [`UPLOAD_ALL_MAX_BYTES`]; lower it to exercise the
+    /// chunked flow with small files, or to get per-block progress on medium ones.
+    pub fn upload_all_max(mut self, bytes: u64) -> Self {
+        self.upload_all_max = bytes.min(UPLOAD_ALL_MAX_BYTES);
+        self
+    }
+
     /// Retries and backoff.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.policy = policy;
@@ -156,6 +166,7 @@ impl UploaderBuilder {
         Ok(Uploader {
             client: Client::new_with_client(self.base_url.trim_end_matches('/'), http, self.context),
             concurrency: self.concurrency,
+            upload_all_max: self.upload_all_max,
             limiter: self.requests_per_second.map(retry::limiter),
             policy: self.policy,
         })
@@ -296,6 +307,7 @@ impl Uploader {
             base_url: base_url.into(),
             context: ClientContext::anonymous(),
             concurrency: DEFAULT_CONCURRENCY,
+            upload_all_max: UPLOAD_ALL_MAX_BYTES,
             requests_per_second: NonZeroU32::new(REQUESTS_PER_SECOND),
             policy: RetryPolicy::default(),
             timeout: Duration::from_secs(120),
@@ -388,7 +400,7 @@ impl Uploader {
         };
         let span = tracing::info_span!("upload", file_name = %upload.target.file_name, size = input.size());
         let _guard = span.enter();
-        let outcome = if input.size() <= UPLOAD_ALL_MAX_BYTES {
+        let outcome = if input.size() <= self.upload_all_max {
             upload.all(input).await?
         } else {
             upload.chunked(input, journal.as_deref()).await?
@@ -566,6 +578,7 @@ impl Upload<'_> {
             }
         };
         self.emit(ProgressEvent::Started {
+            upload_id: None,
             total_bytes: size,
             total_blocks: 1,
             resumed_bytes: 0,
@@ -724,6 +737,7 @@ impl Upload<'_> {
     async fn send_blocks(&self, tx: &Transaction, blocks: Blocks<'_>) -> Result<u64, UploadError> {
         let (confirmed_bytes, confirmed_blocks) = tx.confirmed_totals();
         self.emit(ProgressEvent::Started {
+            upload_id: Some(tx.upload_id.clone()),
             total_bytes: tx.layout.size,
             total_blocks: tx.layout.block_num,
             resumed_bytes: confirmed_bytes,

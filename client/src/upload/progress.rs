@@ -10,6 +10,8 @@ pub enum ProgressEvent {
     /// The upload started: `total_bytes` to send, of which `resumed_bytes` were already confirmed
     /// by a journal.
     Started {
+        /// The upload id of the chunked flow (`None` for `upload_all`).
+        upload_id: Option<String>,
         /// The file's size.
         total_bytes: u64,
         /// The number of blocks (1 for `upload_all`).
