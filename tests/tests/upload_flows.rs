@@ -1,0 +1,393 @@
+//! The uploader against the local server, over loopback: real files, real HTTP, bytes read back.
+
+mod upload_support;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use feishu_drive::ErrorCode;
+use feishu_drive::upload::{ProgressEvent, UploadError, UploadRequest};
+use feishu_drive_server::{Config, Faults, Operation, RateLimitStyle};
+use tokio_util::sync::CancellationToken;
+use upload_support::{BLOCK, assert_round_trip, random_file, server, uploader};
+
+#[tokio::test]
+async fn chunked_uploads_of_every_edge_size_read_back_exactly() {
+    let server = server(Config::default()).await;
+    let uploader = uploader(&server, |b| b.concurrency(3));
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (i, size) in [1, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 7, 40 * BLOCK + 3]
+        .into_iter()
+        .enumerate()
+    {
+        let path = random_file(dir.path(), &format!("f{i}.bin"), size, i as u64);
+        let outcome = uploader
+            .upload(UploadRequest::file(&path, "docx_file", "doxcn1"))
+            .await
+            .expect("upload");
+        assert!(outcome.chunked, "size {size} goes through the chunked flow");
+        assert_eq!(outcome.blocks_sent, size.div_ceil(BLOCK), "size {size}");
+        assert_round_trip(&uploader, &outcome.file_token, &path).await;
+    }
+}
+
+#[tokio::test]
+async fn small_and_empty_files_go_through_upload_all() {
+    let server = server(Config::default()).await;
+    let uploader = uploader(&server, |b| b.upload_all_max(u64::MAX));
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, size) in [("small.bin", 1000), ("empty.bin", 0)] {
+        let path = random_file(dir.path(), name, size, 9);
+        let outcome = uploader
+            .upload(UploadRequest::file(&path, "docx_image", "doxcn1"))
+            .await
+            .expect("upload");
+        assert!(!outcome.chunked, "{name} goes through upload_all");
+        assert_round_trip(&uploader, &outcome.file_token, &path).await;
+    }
+}
+
+#[tokio::test]
+async fn streams_of_known_size_upload_and_wrong_sizes_are_refused() {
+    let server = server(Config::default()).await;
+    let uploader = uploader(&server, |b| b);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = random_file(dir.path(), "stream.bin", 5 * BLOCK + 11, 3);
+    let bytes = std::fs::read(&path).expect("read");
+    let size = bytes.len() as u64;
+
+    let token = uploader
+        .upload_reader(
+            std::io::Cursor::new(bytes.clone()),
+            size,
+            "stream.bin",
+            "docx_file",
+            "doxcn1",
+        )
+        .await
+        .expect("stream upload");
+    assert_round_trip(&uploader, &token, &path).await;
+
+    let short = uploader
+        .upload_reader(
+            std::io::Cursor::new(bytes.clone()),
+            size + 1,
+            "s.bin",
+            "docx_file",
+            "n",
+        )
+        .await;
+    assert!(
+        matches!(short, Err(UploadError::ReaderSize(ref m)) if m.contains("ended before")),
+        "{short:?}"
+    );
+    let long = uploader
+        .upload_reader(std::io::Cursor::new(bytes), size - 1, "l.bin", "docx_file", "n")
+        .await;
+    assert!(
+        matches!(long, Err(UploadError::ReaderSize(ref m)) if m.contains("more than")),
+        "{long:?}"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gets_typed_errors_before_any_request() {
+    let server = server(Config::default()).await;
+    let uploader = uploader(&server, |b| b);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = random_file(dir.path(), "ok.bin", 10, 1);
+    let up = |request| uploader.upload(request);
+
+    let missing = up(UploadRequest::file(dir.path().join("nope"), "docx_file", "n")).await;
+    assert!(
+        matches!(missing, Err(UploadError::FileNotFound { .. })),
+        "{missing:?}"
+    );
+    let directory = up(UploadRequest::file(dir.path(), "docx_file", "n")).await;
+    assert!(
+        matches!(directory, Err(UploadError::IsDirectory { .. })),
+        "{directory:?}"
+    );
+    // A path through a regular file fails with ENOTDIR: unreadable, even as root.
+    let unreadable = up(UploadRequest::file(file.join("child"), "docx_file", "n")).await;
+    assert!(
+        matches!(unreadable, Err(UploadError::Unreadable { .. })),
+        "{unreadable:?}"
+    );
+    let empty_name = up(UploadRequest::file(&file, "docx_file", "n").file_name("")).await;
+    assert!(
+        matches!(empty_name, Err(UploadError::InvalidFileName { .. })),
+        "{empty_name:?}"
+    );
+    let long_name = up(UploadRequest::file(&file, "docx_file", "n").file_name("x".repeat(251))).await;
+    assert!(
+        matches!(long_name, Err(UploadError::InvalidFileName { ref reason, .. }) if reason.contains("251")),
+        "{long_name:?}"
+    );
+    let parent = up(UploadRequest::file(&file, "Docx File", "n")).await;
+    assert!(
+        matches!(parent, Err(UploadError::InvalidParentType { .. })),
+        "{parent:?}"
+    );
+    let node = up(UploadRequest::file(&file, "docx_file", "")).await;
+    assert!(matches!(node, Err(UploadError::EmptyParentNode)), "{node:?}");
+    assert_eq!(server.stats().files_finished, 0, "nothing reached the server");
+
+    // 250 characters is the documented maximum, and it is accepted.
+    let name = "é".repeat(250);
+    let ok = up(UploadRequest::file(&file, "docx_file", "n").file_name(name))
+        .await
+        .expect("250 characters upload");
+    assert_round_trip(&uploader, &ok.file_token, &file).await;
+}
+
+#[tokio::test]
+async fn permanent_server_errors_are_not_retried() {
+    let server = server(Config::default()).await;
+    let uploader = uploader(&server, |b| b);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = random_file(dir.path(), "f.bin", 2 * BLOCK, 1);
+    let started = Instant::now();
+    let result = uploader
+        .upload(UploadRequest::file(&file, "docx_file", "missing-node"))
+        .await;
+    let error = result.expect_err("the parent does not exist");
+    assert_eq!(
+        error.api_error().and_then(|e| e.code()),
+        Some(ErrorCode::ParentNodeNotExist),
+        "{error}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "no backoff for a permanent error"
+    );
+}
+
+#[tokio::test]
+async fn retryable_errors_and_dropped_connections_are_retried() {
+    let faults = Faults::default()
+        .retryable_errors(0.25)
+        .dropped_connections(0.1)
+        .on([
+            Operation::UploadPrepare,
+            Operation::UploadPart,
+            Operation::UploadFinish,
+        ])
+        .seed(11);
+    let server = server(Config::default().faults(faults)).await;
+    let uploader = uploader(&server, |b| b.concurrency(4).retry_policy(fast_retries()));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = random_file(dir.path(), "f.bin", 30 * BLOCK + 5, 2);
+    let outcome = uploader
+        .upload(UploadRequest::file(&file, "docx_file", "doxcn1"))
+        .await
+        .expect("upload");
+    assert!(
+        outcome.retries > 0,
+        "faults were injected: {outcome:?} {:?}",
+        server.stats()
+    );
+    assert!(server.stats().injected_errors + server.stats().dropped_connections > 0);
+    assert_round_trip(&uploader, &outcome.file_token, &file).await;
+}
+
+fn fast_retries() -> feishu_drive::upload::RetryPolicy {
+    feishu_drive::upload::RetryPolicy {
+        max_retries: 10,
+        min_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(100),
+    }
+}
+
+#[tokio::test]
+async fn an_expired_upload_id_restarts_the_upload() {
+    let server = Arc::new(server(Config::default()).await);
+    let uploader = uploader(&server, |b| b.concurrency(1));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = random_file(dir.path(), "f.bin", 8 * BLOCK, 4);
+    let expired = Arc::new(AtomicU32::new(0));
+    let upload_id = Arc::new(Mutex::new(None::<String>));
+    let (server_cb, expired_cb) = (Arc::clone(&server), Arc::clone(&expired));
+    let request = UploadRequest::file(&file, "docx_file", "doxcn1").progress(move |event| match event {
+        ProgressEvent::Started {
+            upload_id: Some(id), ..
+        } => *upload_id.lock().expect("lock") = Some(id.clone()),
+        ProgressEvent::BlockConfirmed {
+            confirmed_blocks: 3, ..
+        } if expired_cb.load(Ordering::SeqCst) == 0 => {
+            let id = upload_id.lock().expect("lock").clone().expect("started first");
+            assert!(server_cb.expire_upload(&id), "the id was live");
+            expired_cb.fetch_add(1, Ordering::SeqCst);
+        }
+        _ => {}
+    });
+    let outcome = uploader.upload(request).await.expect("upload");
+    assert_eq!(expired.load(Ordering::SeqCst), 1);
+    assert_eq!(outcome.restarts, 1, "{outcome:?}");
+    assert_round_trip(&uploader, &outcome.file_token, &file).await;
+}
+
+#[tokio::test]
+async fn a_file_that_changes_during_the_upload_is_refused() {
+    let server = server(Config::default()).await;
+    let uploader = uploader(&server, |b| b.concurrency(1));
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, new_len) in [("grows.bin", 12 * BLOCK), ("shrinks.bin", 2 * BLOCK)] {
+        let file = random_file(dir.path(), name, 8 * BLOCK, 5);
+        let path = file.clone();
+        let request = UploadRequest::file(&file, "docx_file", "doxcn1").progress(move |event| {
+            if let ProgressEvent::BlockConfirmed {
+                confirmed_blocks: 1, ..
+            } = event
+            {
+                let f = std::fs::OpenOptions::new().write(true).open(&path).expect("open");
+                f.set_len(new_len).expect("resize");
+            }
+        });
+        let result = uploader.upload(request).await;
+        assert!(
+            matches!(result, Err(UploadError::FileChanged { .. })),
+            "{name}: {result:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cancellation_stops_promptly() {
+    let server =
+        server(Config::default().faults(Faults::default().latency(Duration::from_millis(300)))).await;
+    let uploader = uploader(&server, |b| b.concurrency(2));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = random_file(dir.path(), "f.bin", 50 * BLOCK, 6);
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    let request = UploadRequest::file(&file, "docx_file", "doxcn1")
+        .cancel_token(cancel)
+        .progress(move |event| {
+            if let ProgressEvent::BlockConfirmed { .. } = event {
+                trigger.cancel();
+            }
+        });
+    let started = Instant::now();
+    let result = uploader.upload(request).await;
+    assert!(matches!(result, Err(UploadError::Cancelled)), "{result:?}");
+    // 50 blocks at 300 ms, 2 at a time, would take 7.5 s.
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_journal_resumes_only_the_unconfirmed_blocks() {
+    let server = server(Config::default()).await;
+    let uploader = uploader(&server, |b| b.concurrency(2));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = random_file(dir.path(), "f.bin", 20 * BLOCK + 9, 7);
+    let journal = dir.path().join("f.journal");
+
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    let first = UploadRequest::file(&file, "docx_file", "doxcn1")
+        .journal(&journal)
+        .cancel_token(cancel)
+        .progress(move |event| {
+            if let ProgressEvent::BlockConfirmed {
+                confirmed_blocks: 6..,
+                ..
+            } = event
+            {
+                trigger.cancel();
+            }
+        });
+    assert!(matches!(
+        uploader.upload(first).await,
+        Err(UploadError::Cancelled)
+    ));
+    assert!(journal.exists(), "the journal outlives the cancelled run");
+
+    let outcome = uploader
+        .upload(UploadRequest::file(&file, "docx_file", "doxcn1").journal(&journal))
+        .await
+        .expect("resume");
+    assert!(outcome.blocks_resumed >= 6, "{outcome:?}");
+    assert_eq!(
+        outcome.blocks_sent + outcome.blocks_resumed,
+        21,
+        "every block exactly once: {outcome:?}"
+    );
+    assert!(!journal.exists(), "a finished upload removes its journal");
+    assert_round_trip(&uploader, &outcome.file_token, &file).await;
+}
+
+#[tokio::test]
+async fn a_journal_refuses_a_changed_file_or_another_target() {
+    let server = server(Config::default()).await;
+    let uploader = uploader(&server, |b| b.concurrency(1));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = random_file(dir.path(), "f.bin", 10 * BLOCK, 8);
+    let journal = dir.path().join("f.journal");
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    let first = UploadRequest::file(&file, "docx_file", "doxcn1")
+        .journal(&journal)
+        .cancel_token(cancel)
+        .progress(move |event| {
+            if let ProgressEvent::BlockConfirmed { .. } = event {
+                trigger.cancel();
+            }
+        });
+    assert!(matches!(
+        uploader.upload(first).await,
+        Err(UploadError::Cancelled)
+    ));
+
+    let other = uploader
+        .upload(UploadRequest::file(&file, "docx_file", "doxcn2").journal(&journal))
+        .await;
+    assert!(
+        matches!(other, Err(UploadError::JournalMismatch { .. })),
+        "{other:?}"
+    );
+
+    // Same size, different bytes and modification time.
+    random_file(dir.path(), "f.bin", 10 * BLOCK, 99);
+    let changed = uploader
+        .upload(UploadRequest::file(&file, "docx_file", "doxcn1").journal(&journal))
+        .await;
+    assert!(
+        matches!(changed, Err(UploadError::FileChanged { .. })),
+        "{changed:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_client_rate_limit_keeps_the_server_from_refusing() {
+    let faults = Faults::default().rate_limit(5, RateLimitStyle::Gateway);
+    let server = server(Config::default().faults(faults)).await;
+    let limited = uploader(&server, |b| b.requests_per_second(Some(5)).concurrency(4));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = random_file(dir.path(), "f.bin", 6 * BLOCK, 10);
+    let outcome = limited
+        .upload(UploadRequest::file(&file, "docx_file", "doxcn1"))
+        .await
+        .expect("upload");
+    assert_eq!(server.stats().rate_limited, 0, "the client stayed under 5 QPS");
+    assert_eq!(outcome.retries, 0);
+
+    // Without the client-side limit the server refuses some requests; the uploader waits out the
+    // reset the gateway announces and still finishes.
+    let unlimited = uploader(&server, |b| b.concurrency(4).retry_policy(fast_retries()));
+    let outcome = unlimited
+        .upload(UploadRequest::file(&file, "docx_file", "doxcn1"))
+        .await
+        .expect("upload");
+    assert!(
+        server.stats().rate_limited > 0,
+        "the burst tripped the server's limit"
+    );
+    assert!(outcome.retries > 0);
+    assert_round_trip(&unlimited, &outcome.file_token, &file).await;
+}
