@@ -3,6 +3,7 @@
 
 use progenitor_client::{ClientHooks, Error, OperationInfo};
 use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use tracing::Instrument;
 
 use crate::{Client, ClientContext};
 
@@ -31,13 +32,16 @@ impl ClientHooks<ClientContext> for Client {
             method = %request.method(),
             path = request.url().path(),
         );
-        let _entered = span.enter();
-        let response = self.client.execute(request).await;
-        match &response {
-            Ok(r) => tracing::debug!(status = r.status().as_u16(), "response"),
-            Err(e) => tracing::debug!(error = %e, "transport error"),
+        async {
+            let response = self.client.execute(request).await;
+            match &response {
+                Ok(r) => tracing::debug!(status = r.status().as_u16(), "response"),
+                Err(e) => tracing::debug!(error = %e, "transport error"),
+            }
+            normalize_envelope(response?).await
         }
-        normalize_envelope(response?).await
+        .instrument(span)
+        .await
     }
 }
 

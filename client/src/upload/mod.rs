@@ -38,6 +38,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::io::AsyncRead;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 pub use error::UploadError;
 pub use progress::{ProgressEvent, ProgressFn};
@@ -399,12 +400,15 @@ impl Uploader {
             progress,
         };
         let span = tracing::info_span!("upload", file_name = %upload.target.file_name, size = input.size());
-        let _guard = span.enter();
-        let outcome = if input.size() <= self.upload_all_max {
-            upload.all(input).await?
-        } else {
-            upload.chunked(input, journal.as_deref()).await?
-        };
+        let outcome = async {
+            if input.size() <= self.upload_all_max {
+                upload.all(input).await
+            } else {
+                upload.chunked(input, journal.as_deref()).await
+            }
+        }
+        .instrument(span)
+        .await?;
         upload.emit(ProgressEvent::Finished {
             file_token: outcome.file_token.clone(),
         });
