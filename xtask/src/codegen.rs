@@ -1,4 +1,4 @@
-//! `cargo xtask codegen [--check]`.
+//! `cargo xtask codegen [--check]`: regenerate `client/src/generated/` from the spec, or check it.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,18 +8,19 @@ use anyhow::Context;
 use feishu_drive_codegen::{GeneratedFile, Settings};
 
 /// Where the spec lives, relative to the workspace root.
-pub(crate) const SPEC: &str = "spec/feishu-drive.yaml";
+pub const SPEC: &str = "spec/feishu-drive.yaml";
 /// Where the generated files go, relative to the workspace root.
-pub(crate) const OUT_DIR: &str = "client/src/generated";
+pub const OUT_DIR: &str = "client/src/generated";
 
 #[derive(Debug, clap::Args)]
-pub(crate) struct Args {
+pub struct Args {
     /// Write nothing; fail with a unified diff if the committed files differ from a fresh run.
     #[arg(long)]
     check: bool,
 }
 
-pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
+/// Runs `cargo xtask codegen`; the exit code says whether `--check` found stale files.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let root = crate::workspace_root();
     let started = Instant::now();
     let files = generate(&root)?;
@@ -52,7 +53,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Generates the client's files from the spec in `root`.
-pub(crate) fn generate(root: &Path) -> anyhow::Result<Vec<GeneratedFile>> {
+pub fn generate(root: &Path) -> anyhow::Result<Vec<GeneratedFile>> {
     let spec_path = root.join(SPEC);
     let spec =
         std::fs::read_to_string(&spec_path).with_context(|| format!("reading {}", spec_path.display()))?;

@@ -2,10 +2,13 @@
 //!
 //! - `cargo xtask codegen` regenerates `client/src/generated/` from `spec/`.
 //! - `cargo xtask codegen --check` writes nothing and fails with a diff when those files are stale.
+//! - `cargo xtask spec-diff [--base REV]` reviews a spec change: what changes on the wire and in the
+//!   generated Rust API, classified as breaking, behaviour change, non-breaking or docs-only.
 
-mod codegen;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use xtask::{codegen, spec_diff};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "Project automation for feishu-drive")]
@@ -18,24 +21,23 @@ struct Cli {
 enum Command {
     /// Generate the client from spec/feishu-drive.yaml.
     Codegen(codegen::Args),
+    /// Review a spec change: semantic diff, classification, and the generated Rust API diff.
+    SpecDiff(spec_diff::Args),
 }
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Codegen(args) => codegen::run(&args),
+    let (result, error_code) = match cli.command {
+        Command::Codegen(args) => (codegen::run(&args), ExitCode::FAILURE),
+        // spec-diff reserves exit status 1 for "breaking changes found" (--fail-on-breaking), so a
+        // failure to produce the report at all must be told apart from it.
+        Command::SpecDiff(args) => (spec_diff::run(&args), ExitCode::from(2)),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            error_code
         }
     }
-}
-
-/// The workspace root: xtask lives one level below it.
-pub(crate) fn workspace_root() -> std::path::PathBuf {
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
 }

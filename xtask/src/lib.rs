@@ -1,0 +1,17 @@
+//! The library behind `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
+//!
+//! - [`codegen`]: `cargo xtask codegen [--check]` regenerates (or checks) `client/src/generated/`.
+//! - [`spec_diff`]: `cargo xtask spec-diff` reviews a change of `spec/` by its effect on the wire and
+//!   on the generated Rust client.
+//!
+//! It is a library (and `src/main.rs` only parses the command line) so that `xtask/tests/` can
+//! run the spec review on fixture specs without a git repository.
+
+pub mod codegen;
+pub mod spec_diff;
+
+/// The workspace root: xtask lives one level below it.
+pub fn workspace_root() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}

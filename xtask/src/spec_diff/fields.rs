@@ -1,0 +1,324 @@
+//! A schema flattened into its fields, with `$ref`s resolved.
+//!
+//! Comparing flattened fields by their path from the body (`data.file_token`) rather than by
+//! component makes the comparison independent of how the spec is factored: a field moved into
+//! a `$ref` keeps its path, so it is not reported as removed and added.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::doc::{flag, resolve, str_of};
+
+/// A field's path from the root of a body or parameter: property names, `[]` for array items,
+/// `{}` for `additionalProperties` values, `<oneOf 0>` for alternatives. The root is `[]`.
+pub type FieldPath = Vec<String>;
+
+/// The bound keywords compared, with which way is "narrower" (rejects more values).
+pub const BOUNDS: [(&str, Narrower); 10] = [
+    ("minLength", Narrower::Larger),
+    ("maxLength", Narrower::Smaller),
+    ("minimum", Narrower::Larger),
+    ("maximum", Narrower::Smaller),
+    ("exclusiveMinimum", Narrower::True),
+    ("exclusiveMaximum", Narrower::True),
+    ("minItems", Narrower::Larger),
+    ("maxItems", Narrower::Smaller),
+    ("uniqueItems", Narrower::True),
+    ("multipleOf", Narrower::AnyChange),
+];
+
+/// Which way a bound keyword narrows the accepted values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Narrower {
+    /// A larger value (or adding the keyword) accepts fewer values.
+    Larger,
+    /// A smaller value (or adding the keyword) accepts fewer values.
+    Smaller,
+    /// `true` accepts fewer values.
+    True,
+    /// Any change may reject values the old one accepted.
+    AnyChange,
+}
+
+/// What the review needs to know about one field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// Required in its parent object (the root: the body or parameter is required).
+    pub required: bool,
+    /// `string`, `integer`, `object`, … ; `any` when the schema says nothing; `recursive` where a
+    /// schema refers back to itself; `unresolved` for a `$ref` that points nowhere.
+    pub kind: String,
+    /// The `format`, if any.
+    pub format: Option<String>,
+    /// `nullable: true`.
+    pub nullable: bool,
+    /// The bound keywords present (see [`BOUNDS`]).
+    pub bounds: BTreeMap<&'static str, Value>,
+    /// `pattern`.
+    pub pattern: Option<String>,
+    /// A closed `enum`, values rendered as JSON text.
+    pub closed_enum: Option<BTreeSet<String>>,
+    /// `x-extensible-enum`: documented values of an open set.
+    pub open_enum: Option<BTreeSet<String>>,
+    /// `additionalProperties: false` on an object.
+    pub closed_object: bool,
+    /// The component the field's schema is (`FileName` for `$ref: …/FileName`).
+    pub component: Option<String>,
+    /// Where the field sits, for reports: `UploadPrepareRequest.size`.
+    pub slot: String,
+    /// Where the field's schema is defined, for reports: the component if it has one, else the slot.
+    pub schema_at: String,
+}
+
+/// Which way data flows, which decides what "compatible" means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Client to server: narrowing breaks old clients.
+    Request,
+    /// Server to client: widening breaks old clients.
+    Response,
+}
+
+impl Direction {
+    /// `request` or `response`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Direction::Request => "request",
+            Direction::Response => "response",
+        }
+    }
+}
+
+/// How deep a schema is followed; deeper structure is not compared (no real body is this deep).
+const MAX_DEPTH: usize = 24;
+
+/// Flattens `schema` into its fields. `root_slot` names the root in reports
+/// (`upload_prepare request body`); `direction` drops `readOnly` fields from requests and
+/// `writeOnly` fields from responses, as the wire does.
+pub fn flatten(
+    root: &Value,
+    schema: &Value,
+    required: bool,
+    root_slot: &str,
+    direction: Direction,
+) -> BTreeMap<FieldPath, Field> {
+    let mut walker = Walker {
+        root,
+        direction,
+        out: BTreeMap::new(),
+        stack: Vec::new(),
+    };
+    walker.walk(schema, Vec::new(), required, root_slot.to_owned());
+    walker.out
+}
+
+struct Walker<'a> {
+    root: &'a Value,
+    direction: Direction,
+    out: BTreeMap<FieldPath, Field>,
+    /// The components being expanded, to stop at recursion.
+    stack: Vec<String>,
+}
+
+impl Walker<'_> {
+    fn walk(&mut self, schema: &Value, path: FieldPath, required: bool, slot: String) {
+        let Some(resolved) = resolve(self.root, schema) else {
+            let reference = str_of(schema, "$ref").unwrap_or("?");
+            self.out.insert(
+                path,
+                opaque("unresolved", Some(reference.to_owned()), required, slot),
+            );
+            return;
+        };
+        let component = resolved.schema_name().map(str::to_owned);
+        if let Some(name) = &component
+            && self.stack.contains(name)
+        {
+            self.out
+                .insert(path, opaque("recursive", component, required, slot));
+            return;
+        }
+        if path.len() > MAX_DEPTH {
+            return;
+        }
+        let merged = merge_all_of(self.root, resolved.value);
+        let schema = &merged;
+        let schema_at = component.clone().unwrap_or_else(|| slot.clone());
+
+        let field = Field {
+            required,
+            kind: kind_of(schema),
+            format: str_of(schema, "format").map(str::to_owned),
+            nullable: flag(schema, "nullable"),
+            bounds: BOUNDS
+                .iter()
+                .filter_map(|(key, _)| schema.get(*key).map(|v| (*key, v.clone())))
+                .collect(),
+            pattern: str_of(schema, "pattern").map(str::to_owned),
+            closed_enum: schema
+                .get("enum")
+                .and_then(Value::as_array)
+                .map(|values| values.iter().map(enum_value).collect()),
+            open_enum: schema
+                .get("x-extensible-enum")
+                .and_then(Value::as_array)
+                .map(|values| values.iter().map(enum_value).collect()),
+            closed_object: schema.get("additionalProperties") == Some(&Value::Bool(false)),
+            component: component.clone(),
+            slot,
+            schema_at: schema_at.clone(),
+        };
+        self.out.insert(path.clone(), field);
+
+        if let Some(name) = &component {
+            self.stack.push(name.clone());
+        }
+        let child = |segment: &str| {
+            let mut p = path.clone();
+            p.push(segment.to_owned());
+            p
+        };
+        let required_names: BTreeSet<&str> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|names| names.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+            for (name, property) in properties {
+                let hidden = match self.direction {
+                    Direction::Request => "readOnly",
+                    Direction::Response => "writeOnly",
+                };
+                if resolve(self.root, property).is_some_and(|p| flag(p.value, hidden)) {
+                    continue;
+                }
+                self.walk(
+                    property,
+                    child(name),
+                    required_names.contains(name.as_str()),
+                    format!("{schema_at}.{name}"),
+                );
+            }
+        }
+        if let Some(items) = schema.get("items").filter(|i| i.is_object()) {
+            self.walk(items, child("[]"), true, format!("{schema_at}[]"));
+        }
+        if let Some(values) = schema.get("additionalProperties").filter(|v| v.is_object()) {
+            self.walk(values, child("{}"), true, format!("{schema_at}{{}}"));
+        }
+        for keyword in ["oneOf", "anyOf"] {
+            for (i, alternative) in schema
+                .get(keyword)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let segment = format!("<{keyword} {i}>");
+                self.walk(
+                    alternative,
+                    child(&segment),
+                    true,
+                    format!("{schema_at}{segment}"),
+                );
+            }
+        }
+        if component.is_some() {
+            self.stack.pop();
+        }
+    }
+}
+
+fn opaque(kind: &str, component: Option<String>, required: bool, slot: String) -> Field {
+    Field {
+        required,
+        kind: kind.to_owned(),
+        format: None,
+        nullable: false,
+        bounds: BTreeMap::new(),
+        pattern: None,
+        closed_enum: None,
+        open_enum: None,
+        closed_object: false,
+        schema_at: component.clone().unwrap_or_else(|| slot.clone()),
+        component,
+        slot,
+    }
+}
+
+fn enum_value(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The schema's type, inferred from its keywords when `type` is absent.
+fn kind_of(schema: &Value) -> String {
+    if let Some(kind) = str_of(schema, "type") {
+        return kind.to_owned();
+    }
+    if schema.get("properties").is_some() || schema.get("additionalProperties").is_some() {
+        "object".to_owned()
+    } else if schema.get("items").is_some() {
+        "array".to_owned()
+    } else if schema.get("oneOf").is_some() {
+        "oneOf".to_owned()
+    } else if schema.get("anyOf").is_some() {
+        "anyOf".to_owned()
+    } else {
+        "any".to_owned()
+    }
+}
+
+/// `allOf` folded into one schema: properties and `required` united, other keywords taken from
+/// the first part that has them. This is how code generators read the common "base + extra
+/// fields" pattern; anything subtler shows up in the generated-API diff.
+fn merge_all_of(root: &Value, schema: &Value) -> Value {
+    let Some(parts) = schema.get("allOf").and_then(Value::as_array) else {
+        return schema.clone();
+    };
+    let mut merged = serde_json::Map::new();
+    let mut properties = serde_json::Map::new();
+    let mut required: Vec<Value> = Vec::new();
+    let own = std::iter::once(schema);
+    let resolved_parts = parts
+        .iter()
+        .filter_map(|part| resolve(root, part).map(|r| r.value));
+    for part in own.chain(resolved_parts) {
+        // Parts may nest `allOf` themselves.
+        let part = merge_all_of(root, part);
+        let Some(object) = part.as_object() else { continue };
+        for (key, value) in object {
+            match key.as_str() {
+                "allOf" => {}
+                "properties" => {
+                    for (name, property) in value.as_object().into_iter().flatten() {
+                        properties.entry(name.clone()).or_insert_with(|| property.clone());
+                    }
+                }
+                "required" => {
+                    for name in value.as_array().into_iter().flatten() {
+                        if !required.contains(name) {
+                            required.push(name.clone());
+                        }
+                    }
+                }
+                _ => {
+                    merged.entry(key.clone()).or_insert_with(|| value.clone());
+                }
+            }
+        }
+    }
+    if !properties.is_empty() {
+        merged.insert("properties".to_owned(), Value::Object(properties));
+        merged
+            .entry("type")
+            .or_insert_with(|| Value::String("object".to_owned()));
+    }
+    if !required.is_empty() {
+        merged.insert("required".to_owned(), Value::Array(required));
+    }
+    Value::Object(merged)
+}

@@ -1,0 +1,214 @@
+//! `cargo xtask spec-diff`: review a change of the spec by what it does to users of the generated
+//! Rust client.
+//!
+//! Two comparisons make one report:
+//!
+//! 1. A **semantic diff** of the two specs ([`semantic`], [`generic`]): operations, parameters,
+//!    request and response fields (with `$ref`s resolved, so refactoring is not churn), enums,
+//!    the error table, servers and security. Each change is judged on two axes, the wire and the
+//!    Rust API (see [`change`]), and filed as breaking, behaviour change, non-breaking or
+//!    docs-only.
+//! 2. A **generated-API diff** ([`rust_api`]): the project's own code generator runs on both
+//!    sides, and the public items of its output are compared. This is the ground truth for the
+//!    Rust axis: whatever the rules miss about typify or progenitor shows up here.
+//!
+//! ```text
+//! cargo xtask spec-diff                       # uncommitted changes, or the last commit when clean
+//! cargo xtask spec-diff --base main --format markdown
+//! cargo xtask spec-diff --base HEAD~3 --fail-on-breaking
+//! ```
+
+pub mod change;
+pub mod doc;
+pub mod fields;
+pub mod fields_diff;
+pub mod generic;
+pub mod git;
+pub mod report;
+pub mod rust_api;
+pub mod semantic;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use feishu_drive_codegen::Settings;
+use serde_json::Value;
+
+pub use change::{Change, Effect, Impact, Severity};
+pub use report::{Format, GeneratedApi, Report};
+
+use self::git::{AtRevision, Repo};
+
+/// `cargo xtask spec-diff` options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The git revision to compare with [default: HEAD when the spec has uncommitted changes,
+    /// otherwise HEAD~1, so a clean tree reviews the last commit].
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Compare the spec at this revision instead of the working tree.
+    #[arg(long, value_name = "REV")]
+    pub head: Option<String>,
+    /// The spec file [default: spec/feishu-drive.yaml of this workspace].
+    #[arg(long, value_name = "PATH")]
+    pub spec: Option<PathBuf>,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    pub format: Format,
+    /// Exit with status 1 when anything breaking is found (errors exit with 2).
+    #[arg(long)]
+    pub fail_on_breaking: bool,
+}
+
+/// Names of the two sides, as the report shows them.
+#[derive(Debug, Clone, Copy)]
+pub struct Sides<'a> {
+    /// The spec's path.
+    pub spec: &'a str,
+    /// The base (`HEAD~1 (848f954)`).
+    pub base: &'a str,
+    /// The head (`working tree`).
+    pub head: &'a str,
+}
+
+/// Reviews the change from `old` (`None`: the spec did not exist) to `new`.
+pub fn review(old: Option<&str>, new: &str, sides: Sides<'_>) -> anyhow::Result<Report> {
+    let old_doc = match old {
+        Some(text) => doc::parse(text, "base")?,
+        None => Value::Object(serde_json::Map::new()),
+    };
+    let new_doc = doc::parse(new, "head")?;
+
+    let mut changes = Vec::new();
+    let settings = Settings::client();
+    let new_api = feishu_drive_codegen::generate(new, &settings)
+        .map_err(|e| e.to_string())
+        .and_then(|files| rust_api::extract(&files).map_err(|e| e.to_string()));
+    let old_api = old.map(|text| {
+        feishu_drive_codegen::generate(text, &settings)
+            .map_err(|e| e.to_string())
+            .and_then(|files| rust_api::extract(&files).map_err(|e| e.to_string()))
+    });
+    let generated = semantic::Generated {
+        old_types: match &old_api {
+            Some(Ok(api)) => Some(rust_api::type_names(api)),
+            None => Some(Default::default()),
+            Some(Err(_)) => None,
+        },
+        new_types: new_api.as_ref().ok().map(rust_api::type_names),
+    };
+    let generated_api = match (&old_api, &new_api) {
+        (_, Err(e)) => {
+            changes.push(Change::new(
+                "codegen-failed",
+                "generated client",
+                "the code generator rejects the head spec",
+                Effect::none(),
+                Effect::new(Impact::Breaking, format!("no client can be generated: {e}")),
+            ));
+            GeneratedApi {
+                compared: false,
+                note: Some(format!(
+                    "Not compared: the code generator rejects the head spec: {e}"
+                )),
+                changes: Vec::new(),
+            }
+        }
+        (Some(Err(e)), Ok(_)) => GeneratedApi {
+            compared: false,
+            note: Some(format!("Not compared: the base spec did not generate: {e}")),
+            changes: Vec::new(),
+        },
+        (None, Ok(api)) => GeneratedApi {
+            compared: true,
+            note: Some("No base spec: every item is new.".to_owned()),
+            changes: rust_api::diff(&Default::default(), api),
+        },
+        (Some(Ok(before)), Ok(after)) => GeneratedApi {
+            compared: true,
+            note: None,
+            changes: rust_api::diff(before, after),
+        },
+    };
+
+    changes.extend(semantic::compare(&old_doc, &new_doc, &generated));
+    changes.extend(generic::compare(&old_doc, &new_doc));
+    let changes = semantic::merge(changes);
+    Ok(Report::new(
+        sides.spec.to_owned(),
+        sides.base.to_owned(),
+        sides.head.to_owned(),
+        changes,
+        generated_api,
+    ))
+}
+
+/// Runs `cargo xtask spec-diff`.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let root = crate::workspace_root();
+    let spec_path = match &args.spec {
+        Some(path) if path.is_relative() => std::env::current_dir()
+            .context("reading the current directory")?
+            .join(path),
+        Some(path) => path.clone(),
+        None => root.join(crate::codegen::SPEC),
+    };
+    let dir = spec_path
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.clone());
+    let repo = Repo::containing(&dir)?;
+    let relative = repo.relative(&spec_path)?;
+
+    let (head_text, head_label) = match &args.head {
+        Some(rev) => match repo.file_at(rev, &relative)? {
+            AtRevision::Text { commit, text } => (text, format!("{rev} ({commit})")),
+            AtRevision::Absent { commit } => bail!("{relative} does not exist at {rev} ({commit})"),
+            AtRevision::NoSuchRevision => bail!("no such revision: {rev}"),
+        },
+        None => (
+            std::fs::read_to_string(&spec_path)
+                .with_context(|| format!("reading {}", spec_path.display()))?,
+            "working tree".to_owned(),
+        ),
+    };
+
+    let base_rev = match (&args.base, &args.head) {
+        (Some(rev), _) => rev.clone(),
+        (None, Some(head)) => format!("{head}~1"),
+        // Uncommitted changes are what a reviewer wants to see first; with a clean tree, the
+        // last commit.
+        (None, None) => match repo.file_at("HEAD", &relative)? {
+            AtRevision::Text { text, .. } if text == head_text => "HEAD~1".to_owned(),
+            _ => "HEAD".to_owned(),
+        },
+    };
+    let (base_text, base_label) = match repo.file_at(&base_rev, &relative)? {
+        AtRevision::NoSuchRevision if repo.history_is_short()? => {
+            println!(
+                "spec-diff: the base revision `{base_rev}` does not exist: this is a shallow or single-commit clone, so there is nothing to compare {relative} with."
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        AtRevision::NoSuchRevision => bail!("no such revision: {base_rev}"),
+        AtRevision::Absent { commit } => (None, format!("{base_rev} ({commit}, without the spec)")),
+        AtRevision::Text { commit, text } => (Some(text), format!("{base_rev} ({commit})")),
+    };
+
+    let report = review(
+        base_text.as_deref(),
+        &head_text,
+        Sides {
+            spec: &relative,
+            base: &base_label,
+            head: &head_label,
+        },
+    )?;
+    print!("{}", report.render(args.format));
+    if args.fail_on_breaking && report.is_breaking() {
+        eprintln!("spec-diff: breaking changes found (--fail-on-breaking)");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
