@@ -72,6 +72,12 @@ fn check_row(index: usize, row: &ErrorRow, earlier: &[ErrorRow]) -> Result<(), C
             row.name
         )));
     }
+    if syn::parse_str::<syn::Ident>(&row.name).is_err() {
+        return Err(fail(format!(
+            "name `{}` is a Rust keyword, so it cannot name a variant",
+            row.name
+        )));
+    }
     if !(100..=599).contains(&row.http_status) {
         return Err(fail(format!(
             "http_status {} is not an HTTP status",

@@ -41,12 +41,32 @@ enum FieldKind {
     },
 }
 
+/// Why a multipart operation cannot have parameters.
+pub(crate) const NO_PARAMETERS: &str = "multipart operations with path, query or header parameters are not supported yet; send the values as form fields";
+
+/// Names the generated builder uses itself: its `client` field, its `new` and `send` methods, and
+/// the `form` being built in `send`. A form field of that name would not compile.
+const RESERVED_FIELD_NAMES: [&str; 4] = ["client", "new", "send", "form"];
+
+/// Whether `name` cannot name a method or field: syn's keywords, plus `gen`, reserved since
+/// edition 2024 (the client's edition) but still an identifier to syn.
+fn is_keyword(name: &str) -> bool {
+    name == "gen" || syn::parse_str::<syn::Ident>(name).is_err()
+}
+
 /// Reads the form fields of a multipart operation, rejecting what cannot be sent as a form.
 pub(crate) fn form_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, CodegenError> {
-    if !op.op.parameters.is_empty() {
+    // A path template without a declared parameter would be sent with its `{…}` as written.
+    if !op.op.parameters.is_empty() || op.path.contains('{') {
+        return Err(op_error(op, NO_PARAMETERS));
+    }
+    if is_keyword(op.id()) {
         return Err(op_error(
             op,
-            "multipart operations with path, query or header parameters are not supported yet; send the values as form fields",
+            format!(
+                "operationId `{}` is a Rust keyword, so it cannot name the generated method",
+                op.id()
+            ),
         ));
     }
     let body = spec::request_body(spec, op)?
@@ -88,10 +108,16 @@ pub(crate) fn form_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<F
         .properties
         .iter()
         .map(|(name, property)| {
-            if syn::parse_str::<syn::Ident>(name).is_err() || name.to_snake_case() != *name {
+            if is_keyword(name) || name.to_snake_case() != *name {
                 return Err(op_error(
                     op,
                     format!("form field `{name}` is not a snake_case Rust identifier, so it cannot name a builder method"),
+                ));
+            }
+            if RESERVED_FIELD_NAMES.contains(&name.as_str()) {
+                return Err(op_error(
+                    op,
+                    format!("form field `{name}` would clash with the generated builder's own `{name}`; rename it"),
                 ));
             }
             let property = match property {
@@ -120,6 +146,13 @@ fn field_kind(
     media: &openapiv3::MediaType,
 ) -> Result<FieldKind, CodegenError> {
     if spec::is_binary(schema) {
+        // `send` names a binary part's length `len`.
+        if name == "len" {
+            return Err(op_error(
+                op,
+                "binary form field `len` would clash with the generated code's own `len`; rename it",
+            ));
+        }
         let content_type = media
             .encoding
             .get(name)

@@ -16,9 +16,15 @@ pub(crate) fn parse(text: &str) -> Result<OpenAPI, CodegenError> {
     // message than "write 3.0".
     let raw: serde_json::Value =
         serde_yaml_ng::from_str(text).map_err(|e| CodegenError::Parse(e.to_string()))?;
-    match raw.get("openapi").and_then(|v| v.as_str()) {
-        Some(v) if v.trim().starts_with("3.0.") => {}
-        Some(v) => return Err(CodegenError::Version { found: v.to_owned() }),
+    match raw.get("openapi") {
+        Some(serde_json::Value::String(v)) if v.trim().starts_with("3.0.") => {}
+        Some(serde_json::Value::String(v)) => return Err(CodegenError::Version { found: v.clone() }),
+        // `openapi: 3.0` is the YAML number 3.0: the field is there, so do not call it missing.
+        Some(other) => {
+            return Err(CodegenError::Parse(format!(
+                "the `openapi` field must be a string such as \"3.0.3\" (quote it), found {other}"
+            )));
+        }
         None => {
             return Err(CodegenError::Parse(
                 "missing the `openapi: 3.0.x` field at the top level".to_owned(),
@@ -102,7 +108,18 @@ pub(crate) fn validate(spec: &OpenAPI) -> Result<(), CodegenError> {
             ));
         }
         body_kind(spec, &op)?;
-        check_responses(&op)?;
+        check_responses(spec, &op)?;
+    }
+    // Parameters of a path item apply to each of its operations, but the multipart generator
+    // sends none (it checks only the operation's own).
+    for (path, item) in &spec.paths.paths {
+        let ReferenceOr::Item(item) = item else { continue };
+        for (method, op) in item.iter() {
+            let op = OperationRef { path, method, op };
+            if !item.parameters.is_empty() && body_kind(spec, &op)? == BodyKind::Multipart {
+                return Err(op_error(&op, crate::multipart::NO_PARAMETERS));
+            }
+        }
     }
     Ok(())
 }
@@ -169,7 +186,7 @@ pub(crate) fn body_kind(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<BodyKin
     }
 }
 
-fn check_responses(op: &OperationRef<'_>) -> Result<(), CodegenError> {
+fn check_responses(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<(), CodegenError> {
     if op.op.responses.responses.is_empty() && op.op.responses.default.is_none() {
         return Err(op_error(
             op,
@@ -177,9 +194,25 @@ fn check_responses(op: &OperationRef<'_>) -> Result<(), CodegenError> {
         ));
     }
     for (status, response) in &op.op.responses.responses {
-        if let ReferenceOr::Item(response) = response
-            && response.content.len() > 1
-        {
+        // A `$ref`'d response is checked like an inline one (progenitor panics on a dangling one).
+        let response = match response {
+            ReferenceOr::Item(response) => response,
+            ReferenceOr::Reference { reference } => {
+                let target = reference
+                    .strip_prefix("#/components/responses/")
+                    .and_then(|name| spec.components.as_ref()?.responses.get(name));
+                match target {
+                    Some(ReferenceOr::Item(response)) => response,
+                    _ => {
+                        return Err(op_error(
+                            op,
+                            format!("response {status} references `{reference}`, which does not exist"),
+                        ));
+                    }
+                }
+            }
+        };
+        if response.content.len() > 1 {
             {
                 return Err(op_error(
                     op,

@@ -1,0 +1,140 @@
+//! The multipart fixture's generated client compiles, and its checks work.
+//!
+//! The real spec only exercises some of what the multipart generator writes (no optional binary
+//! part, no inline string with length bounds, no exclusive maximum), so a snapshot alone could
+//! accept code that does not build. `tests/fixtures/codegen/multipart.api.rs` is the fixture's
+//! generated `api.rs`, committed and compiled into this test. `codegen_snapshots` keeps it equal to
+//! a fresh generation (and rewrites it outside CI), from a test binary that does not include it, so
+//! a stale copy that no longer compiles can still be regenerated with
+//! `cargo test -p feishu-drive-tests --test codegen_snapshots`.
+
+#[rustfmt::skip]
+#[allow(dead_code, unused_imports, clippy::all, clippy::unwrap_used, missing_debug_implementations)]
+#[path = "../fixtures/codegen/multipart.api.rs"]
+mod fixture;
+
+use fixture::{Client, Error};
+
+/// A client whose requests would go nowhere: every case below must fail before sending.
+fn client() -> Client {
+    Client::new("http://127.0.0.1:9")
+}
+
+/// The `InvalidRequest` message of a result, or a panic naming what came instead.
+fn invalid_request<T: std::fmt::Debug, E: std::fmt::Debug>(result: Result<T, Error<E>>) -> String {
+    match result {
+        Err(Error::InvalidRequest(message)) => message,
+        other => panic!("expected Error::InvalidRequest, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn required_fields_are_checked_before_sending() {
+    let message = invalid_request(client().upload_file().priority(1).file(vec![1u8]).send().await);
+    assert_eq!(message, "`name` is required but was not set");
+    let message = invalid_request(client().upload_file().name("a").file(vec![1u8]).send().await);
+    assert_eq!(message, "`priority` is required but was not set");
+    let message = invalid_request(client().upload_file().name("a").priority(1).send().await);
+    assert_eq!(message, "`file` is required but was not set");
+}
+
+#[tokio::test]
+async fn inline_string_bounds_count_characters() {
+    let message = invalid_request(client().upload_file().name("").priority(1).send().await);
+    assert_eq!(message, "`name` must be at least 1 characters, got 0");
+    let message = invalid_request(
+        client()
+            .upload_file()
+            .name("x".repeat(65))
+            .priority(1)
+            .send()
+            .await,
+    );
+    assert_eq!(message, "`name` must be at most 64 characters, got 65");
+    // 64 characters of two bytes each pass: the next check (no `file`) is what fails.
+    let message = invalid_request(
+        client()
+            .upload_file()
+            .name("é".repeat(64))
+            .priority(1)
+            .send()
+            .await,
+    );
+    assert_eq!(message, "`file` is required but was not set");
+    // An optional inline string is checked when set.
+    let message = invalid_request(
+        client()
+            .upload_file()
+            .name("a")
+            .priority(1)
+            .comment("c".repeat(141))
+            .send()
+            .await,
+    );
+    assert_eq!(message, "`comment` must be at most 140 characters, got 141");
+}
+
+#[tokio::test]
+async fn integer_bounds_are_inclusive_and_the_exclusive_maximum_is_not() {
+    for (priority, expected) in [
+        (0, "`priority` must be at least 1, got 0"),
+        (11, "`priority` must be at most 10, got 11"),
+        (1, "`file` is required but was not set"),
+        (10, "`file` is required but was not set"),
+    ] {
+        let message = invalid_request(client().upload_file().name("a").priority(priority).send().await);
+        assert_eq!(message, expected, "priority {priority}");
+    }
+    // `maximum: 5, exclusiveMaximum: true`: 4 is the largest value allowed.
+    for (retries, expected) in [
+        (-1, "`retries` must be at least 0, got -1"),
+        (5, "`retries` must be at most 4, got 5"),
+        (4, "`file` is required but was not set"),
+    ] {
+        let message = invalid_request(
+            client()
+                .upload_file()
+                .name("a")
+                .priority(1)
+                .retries(retries)
+                .send()
+                .await,
+        );
+        assert_eq!(message, expected, "retries {retries}");
+    }
+    // A value that does not fit an i64 fails at conversion, not with a wrapped-around number.
+    let message = invalid_request(client().upload_file().name("a").priority(u64::MAX).send().await);
+    assert!(
+        message.starts_with("conversion to `i64` for priority failed: "),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_referenced_string_component_validates_itself() {
+    let message = invalid_request(
+        client()
+            .upload_file()
+            .name("a")
+            .priority(1)
+            .label("UPPER")
+            .send()
+            .await,
+    );
+    assert!(
+        message.starts_with("conversion to `Label` for label failed: "),
+        "{message}"
+    );
+    assert!(message.contains("^[a-z]+$"), "{message}");
+    let label = fixture::types::Label::try_from("ok").expect("a valid label");
+    let message = invalid_request(
+        client()
+            .upload_file()
+            .name("a")
+            .priority(1)
+            .label(label)
+            .send()
+            .await,
+    );
+    assert_eq!(message, "`file` is required but was not set");
+}

@@ -1,0 +1,946 @@
+//! Specs the generator must refuse: each gives the specific `CodegenError` variant, a message that
+//! names the place (operation and path, path, or error-table row) and the problem, and no panic.
+//!
+//! Most cases are a valid base spec with one change, so each test exercises exactly one problem;
+//! `the_base_spec_is_valid` checks that the base itself generates.
+
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
+
+use feishu_drive_codegen::{CodegenError, Settings, generate};
+use serde_json::{Value, json};
+
+thread_local! {
+    /// Panics on this thread since the last reset, including ones caught inside the generator.
+    static PANICS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Counts every panic, caught or not, per thread: "no panic" means no panic at all, not one
+/// that the generator's own `catch_unwind` around progenitor turned into an error.
+fn install_panic_counter() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.with(|p| p.set(p.get() + 1));
+            default(info);
+        }));
+    });
+}
+
+/// Generates from `text`, which must fail without any panic; returns the error.
+fn error_of(text: &str) -> CodegenError {
+    install_panic_counter();
+    PANICS.with(|p| p.set(0));
+    let result = catch_unwind(AssertUnwindSafe(|| generate(text, &Settings::client())));
+    let panics = PANICS.with(Cell::get);
+    let result = result.unwrap_or_else(|_| panic!("the generator panicked on:\n{text}"));
+    assert_eq!(panics, 0, "the generator panicked (and caught it) on:\n{text}");
+    match result {
+        Ok(_) => panic!("the generator accepted:\n{text}"),
+        Err(e) => e,
+    }
+}
+
+/// A valid spec: one JSON operation, one multipart operation, a two-row error table.
+fn base() -> Value {
+    let envelope = json!({
+        "type": "object",
+        "required": ["code", "msg"],
+        "properties": {
+            "code": {"type": "integer", "format": "int64"},
+            "msg": {"type": "string"}
+        }
+    });
+    let responses = json!({
+        "200": {
+            "description": "Done.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}}
+        },
+        "400": {
+            "description": "Rejected.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        }
+    });
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "Malformed-spec base", "version": "1"},
+        "x-feishu-error-codes": [
+            {"code": 1061002, "name": "ParamsError", "source": "table", "http_status": 400,
+             "retryable": false, "message": "params error.", "hint": "Check the parameters."},
+            {"code": 1061045, "name": "CanRetry", "source": "table", "http_status": 200,
+             "retryable": true, "message": "can retry.", "hint": "Retry later."}
+        ],
+        "paths": {
+            "/prepare": {
+                "post": {
+                    "operationId": "prepare",
+                    "requestBody": {
+                        "required": true,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PrepareRequest"}}}
+                    },
+                    "responses": responses.clone()
+                }
+            },
+            "/upload": {
+                "post": {
+                    "operationId": "upload",
+                    "requestBody": {
+                        "required": true,
+                        "content": {"multipart/form-data": {"schema": {"$ref": "#/components/schemas/UploadRequest"}}}
+                    },
+                    "responses": responses
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "Envelope": envelope.clone(),
+                "Error": envelope,
+                "PrepareRequest": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {"name": {"type": "string"}}
+                },
+                "UploadRequest": {
+                    "type": "object",
+                    "required": ["upload_id", "seq", "file"],
+                    "properties": {
+                        "upload_id": {"type": "string", "minLength": 1},
+                        "seq": {"type": "integer", "format": "int64", "minimum": 0},
+                        "file": {"type": "string", "format": "binary"}
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// The base spec with one change, as YAML text.
+fn with(change: impl FnOnce(&mut Value)) -> String {
+    let mut spec = base();
+    change(&mut spec);
+    serde_yaml_ng::to_string(&spec).expect("a JSON value serialises as YAML")
+}
+
+/// The value at a JSON pointer, which must exist.
+fn at<'a>(spec: &'a mut Value, pointer: &str) -> &'a mut Value {
+    spec.pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("the base spec has no {pointer}"))
+}
+
+/// Adds `value` as `key` of the object at `pointer`.
+fn insert(spec: &mut Value, pointer: &str, key: &str, value: Value) {
+    at(spec, pointer)
+        .as_object_mut()
+        .unwrap_or_else(|| panic!("{pointer} is not an object"))
+        .insert(key.to_owned(), value);
+}
+
+/// Removes `key` from the object at `pointer`; it must have been there.
+fn remove(spec: &mut Value, pointer: &str, key: &str) {
+    let removed = at(spec, pointer)
+        .as_object_mut()
+        .unwrap_or_else(|| panic!("{pointer} is not an object"))
+        .remove(key);
+    assert!(removed.is_some(), "{pointer} has no {key}");
+}
+
+/// Asserts an `Operation` error for `operation` at `method path` whose problem contains every
+/// one of `problem`, and that the message shows all of it.
+#[track_caller]
+fn assert_operation_error(error: &CodegenError, operation: &str, method: &str, path: &str, problem: &[&str]) {
+    let CodegenError::Operation {
+        operation: op,
+        method: m,
+        path: p,
+        problem: pr,
+    } = error
+    else {
+        panic!("expected CodegenError::Operation, got {error:?}");
+    };
+    assert_eq!(
+        (op.as_str(), m.as_str(), p.as_str()),
+        (operation, method, path),
+        "{error}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!("operation `{operation}` ({method} {path}): ")),
+        "the message does not name the operation and path: {message}"
+    );
+    for needle in problem {
+        assert!(pr.contains(needle), "the problem lacks {needle:?}: {message}");
+    }
+}
+
+/// Asserts an `ErrorTable` error for row `index` whose problem contains every one of `problem`.
+#[track_caller]
+fn assert_row_error(error: &CodegenError, index: usize, problem: &[&str]) {
+    let CodegenError::ErrorTable {
+        index: i,
+        problem: pr,
+    } = error
+    else {
+        panic!("expected CodegenError::ErrorTable, got {error:?}");
+    };
+    assert_eq!(*i, index, "{error}");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!("x-feishu-error-codes, row {index}: ")),
+        "the message does not name the row: {message}"
+    );
+    for needle in problem {
+        assert!(pr.contains(needle), "the problem lacks {needle:?}: {message}");
+    }
+}
+
+fn error_row(code: i64, name: &str) -> Value {
+    json!({"code": code, "name": name, "source": "table", "http_status": 400, "retryable": false,
+           "message": "a message.", "hint": "A hint."})
+}
+
+#[test]
+fn the_base_spec_is_valid() {
+    install_panic_counter();
+    PANICS.with(|p| p.set(0));
+    let files = generate(&with(|_| {}), &Settings::client()).expect("the base spec generates");
+    assert_eq!(PANICS.with(Cell::get), 0);
+    assert!(
+        files[0]
+            .contents
+            .contains("pub fn upload(&self) -> builder::Upload<'_>")
+    );
+    assert!(
+        files[0]
+            .contents
+            .contains("pub fn prepare(&self) -> builder::Prepare<'_>")
+    );
+    assert!(files[1].contents.contains("CanRetry,"));
+}
+
+// ---- The document as a whole ----
+
+#[test]
+fn openapi_3_1_is_refused_with_the_version() {
+    let error = error_of(&with(|s| s["openapi"] = json!("3.1.0")));
+    assert!(
+        matches!(&error, CodegenError::Version { found } if found == "3.1.0"),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("\"3.1.0\"") && message.contains("3.0"),
+        "{message}"
+    );
+}
+
+#[test]
+fn swagger_2_is_refused() {
+    let error = error_of("swagger: \"2.0\"\ninfo: {title: t, version: \"1\"}\npaths: {}\n");
+    assert!(matches!(&error, CodegenError::Parse(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("missing the `openapi: 3.0.x` field"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_unquoted_version_number_is_not_called_missing() {
+    // `openapi: 3.0` is the YAML number 3.0, not the string "3.0": the field is there, but wrong.
+    let text = "openapi: 3.0\ninfo: {title: t, version: \"1\"}\npaths: {}\n";
+    let error = error_of(text);
+    assert!(matches!(&error, CodegenError::Parse(_)), "{error:?}");
+    let message = error.to_string();
+    assert!(!message.contains("missing"), "{message}");
+    assert!(
+        message.contains("`openapi`") && message.contains("string"),
+        "{message}"
+    );
+}
+
+#[test]
+fn text_that_is_not_yaml_is_a_parse_error_with_its_position() {
+    let error = error_of("openapi: 3.0.3\ninfo: {title: t, version: \"1\"\npaths: [\n");
+    let CodegenError::Parse(problem) = &error else {
+        panic!("expected CodegenError::Parse, got {error:?}");
+    };
+    assert!(
+        problem.contains("line "),
+        "the problem does not say where: {problem}"
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with("the spec is not a valid OpenAPI 3.0 document: ")
+    );
+}
+
+#[test]
+fn a_document_of_the_wrong_shape_is_a_parse_error() {
+    // Valid YAML and `openapi: 3.0.x`, but `paths` is a list.
+    let error = error_of(&with(|s| s["paths"] = json!(["/upload"])));
+    assert!(matches!(&error, CodegenError::Parse(_)), "{error:?}");
+}
+
+// ---- Operations ----
+
+#[test]
+fn missing_operation_id() {
+    let error = error_of(&with(|s| remove(s, "/paths/~1prepare/post", "operationId")));
+    assert_operation_error(&error, "<none>", "POST", "/prepare", &["missing `operationId`"]);
+}
+
+#[test]
+fn operation_id_that_is_not_snake_case() {
+    let error = error_of(&with(|s| {
+        s["paths"]["/prepare"]["post"]["operationId"] = json!("prepareUpload")
+    }));
+    assert_operation_error(
+        &error,
+        "prepareUpload",
+        "POST",
+        "/prepare",
+        &["`prepareUpload`", "snake_case"],
+    );
+}
+
+#[test]
+fn duplicate_operation_id() {
+    let error = error_of(&with(|s| {
+        s["paths"]["/upload"]["post"]["operationId"] = json!("prepare")
+    }));
+    // The second use is reported, and the message names the first.
+    assert_operation_error(
+        &error,
+        "prepare",
+        "POST",
+        "/upload",
+        &["duplicate operationId", "also used by POST /prepare"],
+    );
+}
+
+#[test]
+fn two_content_types_on_one_request_body() {
+    // progenitor 0.15 panics on this; the generator must refuse it first.
+    let error = error_of(&with(|s| {
+        insert(
+            s,
+            "/paths/~1prepare/post/requestBody/content",
+            "application/x-www-form-urlencoded",
+            json!({"schema": {"$ref": "#/components/schemas/PrepareRequest"}}),
+        )
+    }));
+    assert_operation_error(
+        &error,
+        "prepare",
+        "POST",
+        "/prepare",
+        &[
+            "2 content types",
+            "application/json, application/x-www-form-urlencoded",
+            "keep one",
+        ],
+    );
+}
+
+#[test]
+fn text_plain_request_body() {
+    let error = error_of(&with(|s| {
+        s["paths"]["/prepare"]["post"]["requestBody"]["content"] =
+            json!({"text/plain": {"schema": {"type": "string"}}})
+    }));
+    assert_operation_error(
+        &error,
+        "prepare",
+        "POST",
+        "/prepare",
+        &[
+            "`text/plain` is not supported",
+            "application/json",
+            "multipart/form-data",
+        ],
+    );
+}
+
+#[test]
+fn request_body_without_content_type() {
+    let error = error_of(&with(|s| {
+        s["paths"]["/prepare"]["post"]["requestBody"]["content"] = json!({})
+    }));
+    assert_operation_error(&error, "prepare", "POST", "/prepare", &["no content type"]);
+}
+
+#[test]
+fn operation_without_responses() {
+    let error = error_of(&with(|s| s["paths"]["/prepare"]["post"]["responses"] = json!({})));
+    assert_operation_error(&error, "prepare", "POST", "/prepare", &["no responses"]);
+}
+
+#[test]
+fn response_with_two_content_types() {
+    let error = error_of(&with(|s| {
+        insert(
+            s,
+            "/paths/~1prepare/post/responses/200/content",
+            "text/plain",
+            json!({"schema": {"type": "string"}}),
+        )
+    }));
+    assert_operation_error(
+        &error,
+        "prepare",
+        "POST",
+        "/prepare",
+        &["response 200", "2 content types"],
+    );
+}
+
+#[test]
+fn referenced_response_with_two_content_types() {
+    // The same problem behind a `$ref` to components/responses.
+    let error = error_of(&with(|s| {
+        insert(
+            s,
+            "/components",
+            "responses",
+            json!({"Two": {
+                "description": "Two media types.",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}},
+                    "text/plain": {"schema": {"type": "string"}}
+                }
+            }}),
+        );
+        s["paths"]["/prepare"]["post"]["responses"]["200"] = json!({"$ref": "#/components/responses/Two"});
+    }));
+    assert_operation_error(
+        &error,
+        "prepare",
+        "POST",
+        "/prepare",
+        &["response 200", "2 content types"],
+    );
+}
+
+#[test]
+fn response_reference_that_points_to_nothing() {
+    let error = error_of(&with(|s| {
+        s["paths"]["/prepare"]["post"]["responses"]["400"] = json!({"$ref": "#/components/responses/Missing"})
+    }));
+    assert_operation_error(
+        &error,
+        "prepare",
+        "POST",
+        "/prepare",
+        &["response 400", "#/components/responses/Missing", "does not exist"],
+    );
+}
+
+#[test]
+fn path_item_reference() {
+    let error = error_of(&with(|s| {
+        insert(
+            s,
+            "/paths",
+            "/elsewhere",
+            json!({"$ref": "#/components/pathItems/Elsewhere"}),
+        )
+    }));
+    let CodegenError::Path { path, problem } = &error else {
+        panic!("expected CodegenError::Path, got {error:?}");
+    };
+    assert_eq!(path, "/elsewhere");
+    assert!(
+        problem.contains("#/components/pathItems/Elsewhere") && problem.contains("inline"),
+        "{error}"
+    );
+    assert!(error.to_string().starts_with("path `/elsewhere`: "), "{error}");
+}
+
+// ---- Multipart operations ----
+
+#[test]
+fn multipart_field_that_is_a_nested_object() {
+    let error = error_of(&with(|s| {
+        insert(
+            s,
+            "/components/schemas/UploadRequest/properties",
+            "meta",
+            json!({"type": "object", "properties": {"author": {"type": "string"}}}),
+        )
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/upload",
+        &[
+            "form field `meta` has type object",
+            "strings, integers or binary strings",
+        ],
+    );
+}
+
+#[test]
+fn multipart_field_that_is_an_array() {
+    let error = error_of(&with(|s| {
+        insert(
+            s,
+            "/components/schemas/UploadRequest/properties",
+            "tags",
+            json!({"type": "array", "items": {"type": "string"}}),
+        )
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/upload",
+        &["form field `tags` has type array"],
+    );
+}
+
+#[test]
+fn multipart_field_with_an_inline_pattern() {
+    let error = error_of(&with(|s| {
+        insert(
+            s,
+            "/components/schemas/UploadRequest/properties",
+            "checksum",
+            json!({"type": "string", "pattern": "^[0-9]+$"}),
+        )
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/upload",
+        &["form field `checksum`", "inline pattern", "components/schemas"],
+    );
+}
+
+#[test]
+fn multipart_field_with_an_inline_enum() {
+    let error = error_of(&with(|s| {
+        insert(
+            s,
+            "/components/schemas/UploadRequest/properties",
+            "kind",
+            json!({"type": "string", "enum": ["a", "b"]}),
+        )
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/upload",
+        &["form field `kind`", "enum"],
+    );
+}
+
+#[test]
+fn multipart_required_field_that_is_not_a_property() {
+    let error = error_of(&with(|s| {
+        s["components"]["schemas"]["UploadRequest"]["required"] = json!(["upload_id", "seq", "file", "size"])
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/upload",
+        &["field `size` is listed as required but is not a property"],
+    );
+}
+
+#[test]
+fn multipart_field_name_that_is_not_an_identifier() {
+    let error = error_of(&with(|s| {
+        insert(
+            s,
+            "/components/schemas/UploadRequest/properties",
+            "Upload-Token",
+            json!({"type": "string"}),
+        )
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/upload",
+        &["form field `Upload-Token`", "snake_case"],
+    );
+}
+
+#[test]
+fn multipart_field_name_that_the_builder_uses_itself() {
+    // A field named `client` would become a second `client` field of the builder struct, and
+    // `send`/`new` second methods of that name: code that does not compile.
+    for name in ["client", "send", "new", "form"] {
+        let error = error_of(&with(|s| {
+            insert(
+                s,
+                "/components/schemas/UploadRequest/properties",
+                name,
+                json!({"type": "string"}),
+            )
+        }));
+        assert_operation_error(
+            &error,
+            "upload",
+            "POST",
+            "/upload",
+            &[&format!("form field `{name}`"), "rename"],
+        );
+    }
+}
+
+#[test]
+fn multipart_binary_field_named_len() {
+    // `send` calls a binary part's length `len`; a text field of that name is fine.
+    let error = error_of(&with(|s| {
+        insert(
+            s,
+            "/components/schemas/UploadRequest/properties",
+            "len",
+            json!({"type": "string", "format": "binary"}),
+        )
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/upload",
+        &["form field `len`", "rename"],
+    );
+    let text_field = with(|s| {
+        insert(
+            s,
+            "/components/schemas/UploadRequest/properties",
+            "len",
+            json!({"type": "string"}),
+        )
+    });
+    generate(&text_field, &Settings::client()).expect("a text field named `len` is fine");
+}
+
+#[test]
+fn multipart_operation_with_an_undeclared_path_template() {
+    // Without a declared parameter the `{file_token}` would be sent as written.
+    let error = error_of(&with(|s| {
+        let op = s["paths"]["/upload"].take();
+        let paths = s["paths"].as_object_mut().expect("paths is an object");
+        paths.remove("/upload");
+        paths.insert("/files/{file_token}/upload".to_owned(), op);
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/files/{file_token}/upload",
+        &["path, query or header parameters are not supported"],
+    );
+}
+
+#[test]
+fn multipart_operation_with_path_parameters() {
+    let error = error_of(&with(|s| {
+        let op = s["paths"]["/upload"].take();
+        let paths = s["paths"].as_object_mut().expect("paths is an object");
+        paths.remove("/upload");
+        paths.insert("/files/{file_token}/upload".to_owned(), op);
+        s["paths"]["/files/{file_token}/upload"]["post"]["parameters"] = json!([
+            {"name": "file_token", "in": "path", "required": true, "schema": {"type": "string"}}
+        ]);
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/files/{file_token}/upload",
+        &["path, query or header parameters are not supported"],
+    );
+}
+
+#[test]
+fn multipart_operation_with_path_level_parameters() {
+    // Parameters declared on the path item apply to its operations just the same.
+    let error = error_of(&with(|s| {
+        let op = s["paths"]["/upload"].take();
+        let paths = s["paths"].as_object_mut().expect("paths is an object");
+        paths.remove("/upload");
+        paths.insert("/files/{file_token}/upload".to_owned(), op);
+        s["paths"]["/files/{file_token}/upload"]["parameters"] = json!([
+            {"name": "file_token", "in": "path", "required": true, "schema": {"type": "string"}}
+        ]);
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/files/{file_token}/upload",
+        &["path, query or header parameters are not supported"],
+    );
+}
+
+#[test]
+fn multipart_operation_with_a_query_parameter() {
+    let error = error_of(&with(|s| {
+        s["paths"]["/upload"]["post"]["parameters"] = json!([
+            {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}
+        ])
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/upload",
+        &["path, query or header parameters are not supported"],
+    );
+}
+
+#[test]
+fn multipart_operation_id_that_is_a_keyword() {
+    // `gen` is reserved since edition 2024, the client's edition.
+    for id in ["match", "type", "gen"] {
+        let error = error_of(&with(|s| {
+            s["paths"]["/upload"]["post"]["operationId"] = json!(id)
+        }));
+        assert_operation_error(&error, id, "POST", "/upload", &[&format!("`{id}`"), "keyword"]);
+    }
+}
+
+#[test]
+fn multipart_field_name_that_is_a_keyword() {
+    for name in ["type", "gen"] {
+        let error = error_of(&with(|s| {
+            insert(
+                s,
+                "/components/schemas/UploadRequest/properties",
+                name,
+                json!({"type": "string"}),
+            )
+        }));
+        assert_operation_error(
+            &error,
+            "upload",
+            "POST",
+            "/upload",
+            &[&format!("form field `{name}`")],
+        );
+    }
+}
+
+#[test]
+fn multipart_without_a_2xx_response() {
+    let error = error_of(&with(|s| remove(s, "/paths/~1upload/post/responses", "200")));
+    assert_operation_error(&error, "upload", "POST", "/upload", &["no 2xx response"]);
+}
+
+#[test]
+fn multipart_with_a_default_response() {
+    let error = error_of(&with(|s| {
+        insert(
+            s,
+            "/paths/~1upload/post/responses",
+            "default",
+            json!({"description": "Anything else.",
+                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+        )
+    }));
+    assert_operation_error(&error, "upload", "POST", "/upload", &["`default` response"]);
+}
+
+#[test]
+fn multipart_response_without_a_json_schema() {
+    let error = error_of(&with(|s| {
+        s["paths"]["/upload"]["post"]["responses"]["200"]["content"] =
+            json!({"text/plain": {"schema": {"type": "string"}}})
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/upload",
+        &["response 200", "application/json"],
+    );
+}
+
+#[test]
+fn multipart_responses_of_one_class_with_different_schemas() {
+    let error = error_of(&with(|s| {
+        insert(
+            s,
+            "/paths/~1upload/post/responses",
+            "500",
+            json!({"description": "Broken.",
+                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}}}),
+        )
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/upload",
+        &["500", "`Envelope`", "`Error`"],
+    );
+}
+
+#[test]
+fn multipart_binary_field_with_two_encoding_content_types() {
+    let error = error_of(&with(|s| {
+        insert(
+            s,
+            "/paths/~1upload/post/requestBody/content/multipart~1form-data",
+            "encoding",
+            json!({"file": {"contentType": "image/png, image/jpeg"}}),
+        )
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/upload",
+        &["form field `file`", "not one media type"],
+    );
+}
+
+#[test]
+fn multipart_body_reference_that_points_to_nothing() {
+    let error = error_of(&with(|s| remove(s, "/components/schemas", "UploadRequest")));
+    assert_operation_error(&error, "upload", "POST", "/upload", &["points to nothing"]);
+}
+
+// ---- The error table ----
+
+#[test]
+fn error_row_with_a_duplicate_code() {
+    let error = error_of(&with(|s| {
+        at(s, "/x-feishu-error-codes")
+            .as_array_mut()
+            .expect("a list")
+            .push(error_row(1061002, "ParamsErrorAgain"))
+    }));
+    assert_row_error(&error, 2, &["code 1061002", "already listed in row 0"]);
+}
+
+#[test]
+fn error_row_with_a_duplicate_name() {
+    let error = error_of(&with(|s| {
+        at(s, "/x-feishu-error-codes")
+            .as_array_mut()
+            .expect("a list")
+            .push(error_row(1069999, "CanRetry"))
+    }));
+    assert_row_error(&error, 2, &["name `CanRetry`", "already used by row 1"]);
+}
+
+#[test]
+fn error_row_with_a_bad_name() {
+    for (name, problem) in [
+        ("params_error", "UpperCamelCase"),
+        ("Params Error", "UpperCamelCase"),
+        ("Unknown", "other than `Unknown`"),
+        ("Self", "keyword"),
+    ] {
+        let error = error_of(&with(|s| s["x-feishu-error-codes"][1]["name"] = json!(name)));
+        assert_row_error(&error, 1, &[&format!("name `{name}`"), problem]);
+    }
+}
+
+#[test]
+fn error_row_missing_a_field() {
+    let error = error_of(&with(|s| remove(s, "/x-feishu-error-codes/1", "hint")));
+    assert_row_error(&error, 1, &["missing field `hint`"]);
+}
+
+#[test]
+fn error_row_with_an_unknown_field() {
+    let error = error_of(&with(|s| s["x-feishu-error-codes"][0]["retriable"] = json!(true)));
+    assert_row_error(&error, 0, &["unknown field `retriable`"]);
+}
+
+#[test]
+fn error_row_with_a_code_that_is_not_positive() {
+    let error = error_of(&with(|s| s["x-feishu-error-codes"][1]["code"] = json!(0)));
+    assert_row_error(&error, 1, &["code 0 must be positive"]);
+}
+
+#[test]
+fn error_row_with_a_code_that_is_text() {
+    let error = error_of(&with(|s| s["x-feishu-error-codes"][0]["code"] = json!("1061002")));
+    assert_row_error(&error, 0, &["invalid type: string"]);
+}
+
+#[test]
+fn error_row_with_a_status_that_is_not_http() {
+    let error = error_of(&with(|s| s["x-feishu-error-codes"][1]["http_status"] = json!(99)));
+    assert_row_error(&error, 1, &["http_status 99 is not an HTTP status"]);
+}
+
+#[test]
+fn error_row_with_an_unknown_source() {
+    let error = error_of(&with(|s| s["x-feishu-error-codes"][1]["source"] = json!("docs")));
+    assert_row_error(&error, 1, &["source `docs`"]);
+}
+
+#[test]
+fn error_row_with_an_empty_hint() {
+    let error = error_of(&with(|s| s["x-feishu-error-codes"][0]["hint"] = json!("  ")));
+    assert_row_error(&error, 0, &["code 1061002", "must not be empty"]);
+}
+
+#[test]
+fn error_table_that_is_not_a_list() {
+    let error = error_of(&with(|s| {
+        s["x-feishu-error-codes"] = json!({"1061002": "ParamsError"})
+    }));
+    assert_row_error(&error, 0, &["must be a list of rows"]);
+}
+
+// ---- Inputs only progenitor checks ----
+
+/// Some malformed inputs are caught only inside progenitor, which panics on them; the generator
+/// contains the panic and reports it as `CodegenError::Progenitor`. These tests pin that the
+/// panic never escapes (`cargo xtask codegen` prints an error rather than crashing).
+#[test]
+fn progenitor_panics_are_contained() {
+    let dangling_schema = with(|s| {
+        s["paths"]["/prepare"]["post"]["requestBody"]["content"]["application/json"]["schema"] =
+            json!({"$ref": "#/components/schemas/Missing"})
+    });
+    let undeclared_path_parameter = with(|s| {
+        let op = s["paths"]["/prepare"].take();
+        let paths = s["paths"].as_object_mut().expect("paths is an object");
+        paths.remove("/prepare");
+        paths.insert("/prepare/{id}".to_owned(), op);
+    });
+    for (text, expected) in [
+        (dangling_schema, "#/components/schemas/Missing"),
+        (undeclared_path_parameter, "id"),
+    ] {
+        let result = catch_unwind(AssertUnwindSafe(|| generate(&text, &Settings::client())))
+            .unwrap_or_else(|_| panic!("a panic escaped the generator on:\n{text}"));
+        match result {
+            Err(CodegenError::Progenitor(message)) => assert!(message.contains(expected), "{message}"),
+            other => panic!("expected CodegenError::Progenitor, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn cookie_parameters_are_refused_by_progenitor() {
+    let error = error_of(&with(|s| {
+        s["paths"]["/prepare"]["post"]["parameters"] = json!([
+            {"name": "session", "in": "cookie", "schema": {"type": "string"}}
+        ])
+    }));
+    let CodegenError::Progenitor(message) = &error else {
+        panic!("expected CodegenError::Progenitor, got {error:?}");
+    };
+    assert!(
+        message.contains("cookie parameters are not supported"),
+        "{message}"
+    );
+}
