@@ -421,12 +421,10 @@ pub(crate) fn generate(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Multipar
     let success_arms = success.iter().map(|(pattern, _)| {
         quote! { #pattern => ResponseValue::from_response(response).await, }
     });
+    // Every documented error response has a JSON schema (checked in `response_schema_name`),
+    // so each one deserialises into the error type.
     let error_arms = errors.iter().map(|pattern| {
-        if error_type.to_string() == "()" {
-            quote! { #pattern => Err(Error::ErrorResponse(ResponseValue::empty(response))), }
-        } else {
-            quote! { #pattern => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)), }
-        }
+        quote! { #pattern => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)), }
     });
     let builder_doc = format!("Builder for [`Client::{id}`]\n\n[`Client::{id}`]: super::Client::{id}");
     let send_doc = format!("Sends a `{method_upper}` request to `{path}` as `{MULTIPART}`");
