@@ -76,10 +76,7 @@ fn opts() -> Result<Opts, BoxError> {
             "--size-mib" => opts.size_mib = value()?.parse()?,
             "--runs" => opts.runs = value()?.parse()?,
             "--concurrency" => {
-                opts.concurrency = value()?
-                    .split(',')
-                    .map(str::parse)
-                    .collect::<Result<_, _>>()?;
+                opts.concurrency = value()?.split(',').map(str::parse).collect::<Result<_, _>>()?;
             }
             "--only" => match value()?.as_str() {
                 "throughput" => opts.ratelimit = false,
@@ -139,7 +136,9 @@ async fn throughput(opts: &Opts) -> Result<(), BoxError> {
     let mut ideal_rates = vec![Vec::new(); opts.concurrency.len()];
     for run in 1..=opts.runs {
         for (i, &concurrency) in opts.concurrency.iter().enumerate() {
-            let secs = uploader_once(opts, &base_url, &path, size, concurrency, None).await?.0;
+            let secs = uploader_once(opts, &base_url, &path, size, concurrency, None)
+                .await?
+                .0;
             let rate = mib_per_s(size, secs);
             println!("  run {run} uploader     c={concurrency}: {secs:6.2} s {rate:8.1} MiB/s");
             uploader_rates[i].push(rate);
@@ -172,7 +171,9 @@ async fn uploader_once(
 ) -> Result<(f64, u64), BoxError> {
     let mut builder = Uploader::builder(base_url)
         .credentials(AppCredentials::new(base_url, &opts.app_id, &opts.app_secret))
-        .concurrency(concurrency);
+        .concurrency(concurrency)
+        // Always the chunked flow, whatever the size.
+        .upload_all_max(0);
     // `None`: no client-side limit; `Some(x)`: as given; the default otherwise.
     builder = match rps {
         None => builder.requests_per_second(None),
@@ -222,8 +223,18 @@ async fn ideal_once(opts: &Opts, base_url: &str, data: &Bytes, concurrency: usiz
         "size": data.len(),
     });
     let url = format!("{base_url}/open-apis/drive/v1/medias/upload_prepare");
-    let prepared = checked(http.post(url).header("authorization", &auth).json(&body).send().await?).await?;
-    let upload_id = prepared["data"]["upload_id"].as_str().ok_or("no upload_id")?.to_owned();
+    let prepared = checked(
+        http.post(url)
+            .header("authorization", &auth)
+            .json(&body)
+            .send()
+            .await?,
+    )
+    .await?;
+    let upload_id = prepared["data"]["upload_id"]
+        .as_str()
+        .ok_or("no upload_id")?
+        .to_owned();
     let block_size = prepared["data"]["block_size"].as_u64().ok_or("no block_size")? as usize;
     let block_num = data.len().div_ceil(block_size);
 
@@ -265,7 +276,14 @@ async fn ideal_once(opts: &Opts, base_url: &str, data: &Bytes, concurrency: usiz
 
     let body = json!({"upload_id": upload_id, "block_num": block_num});
     let url = format!("{base_url}/open-apis/drive/v1/medias/upload_finish");
-    let finished = checked(http.post(url).header("authorization", &auth).json(&body).send().await?).await?;
+    let finished = checked(
+        http.post(url)
+            .header("authorization", &auth)
+            .json(&body)
+            .send()
+            .await?,
+    )
+    .await?;
     finished["data"]["file_token"].as_str().ok_or("no file_token")?;
     Ok(started.elapsed().as_secs_f64())
 }

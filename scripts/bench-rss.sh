@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Peak RSS of the CLI (target/release/examples/upload) uploading 64 MiB and 1 GiB of random
+# bytes to the local server running as its own process, no client-side rate limit:
+#   /usr/bin/time -f %M  -> KiB; target <= 64 MiB (65536 KiB).
+#
+# Usage: scripts/bench-rss.sh      Env: SIZES_MIB ("64 1024"), RUNS (3), PORT (18788), CONCURRENCY (4)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES_MIB="${SIZES_MIB:-64 1024}" RUNS="${RUNS:-3}" PORT="${PORT:-18788}" CONCURRENCY="${CONCURRENCY:-4}"
+
+cargo build --release -q -p feishu-drive-server
+cargo build --release -q -p feishu-drive --example upload
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir -p "$work/data"
+RUST_LOG=warn target/release/feishu-drive-server --addr "127.0.0.1:$PORT" --data-dir "$work/data" \
+  > "$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do grep -q "listening on" "$work/server.log" 2>/dev/null && break; sleep 0.1; done
+base_url="http://127.0.0.1:$PORT"
+
+echo "== $(date -u +%FT%TZ) $(nproc) cores; load: $(uptime | sed 's/.*load/load/')"
+echo "peak RSS of target/release/examples/upload --rps 0 --concurrency $CONCURRENCY (KiB, $RUNS runs)"
+status=0
+for mib in $SIZES_MIB; do
+  file="$work/random-$mib.bin"
+  head -c $((mib * 1024 * 1024)) /dev/urandom > "$file"
+  peaks=()
+  for run in $(seq "$RUNS"); do
+    LARK_APP_ID=cli_local LARK_APP_SECRET=local-secret /usr/bin/time -f %M -o "$work/rss" \
+      target/release/examples/upload "$file" --base-url "$base_url" --parent-node doxcnBenchRss \
+      --rps 0 --concurrency "$CONCURRENCY" > "$work/out" 2> "$work/err" \
+      || { cat "$work/err" >&2; exit 1; }
+    peak="$(tail -n1 "$work/rss")"
+    peaks+=("$peak")
+    echo "  $mib MiB run $run: peak RSS $peak KiB ($((peak / 1024)) MiB); $(grep -o 'uploaded.*MiB/s)' "$work/err")"
+  done
+  median="$(printf '%s\n' "${peaks[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")"
+  verdict=ok; (( median <= 65536 )) || { verdict="OVER the 64 MiB target"; status=1; }
+  echo "  $mib MiB: median peak RSS $median KiB ($((median / 1024)) MiB) — $verdict"
+  rm -f "$file"
+done
+echo "   load after: $(uptime | sed 's/.*load/load/')"
+exit "$status"
