@@ -133,7 +133,11 @@ pub fn review(old: Option<&str>, new: &str, sides: Sides<'_>) -> anyhow::Result<
     };
 
     changes.extend(semantic::compare(&old_doc, &new_doc, &generated));
-    changes.extend(generic::compare(&old_doc, &new_doc));
+    // Without a base, every key is new: the semantic changes (operations, schemas, error codes
+    // added) say all there is to say.
+    if old.is_some() {
+        changes.extend(generic::compare(&old_doc, &new_doc));
+    }
     let changes = semantic::merge(changes);
     Ok(Report::new(
         sides.spec.to_owned(),
@@ -163,8 +167,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
     let (head_text, head_label) = match &args.head {
         Some(rev) => match repo.file_at(rev, &relative)? {
-            AtRevision::Text { commit, text } => (text, format!("{rev} ({commit})")),
-            AtRevision::Absent { commit } => bail!("{relative} does not exist at {rev} ({commit})"),
+            AtRevision::Text { commit, text } => (text, label(rev, &commit)),
+            AtRevision::Absent { commit } => bail!("{relative} does not exist at {}", label(rev, &commit)),
             AtRevision::NoSuchRevision => bail!("no such revision: {rev}"),
         },
         None => (
@@ -192,8 +196,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         AtRevision::NoSuchRevision => bail!("no such revision: {base_rev}"),
-        AtRevision::Absent { commit } => (None, format!("{base_rev} ({commit}, without the spec)")),
-        AtRevision::Text { commit, text } => (Some(text), format!("{base_rev} ({commit})")),
+        AtRevision::Absent { commit } => (None, format!("{}, without the spec", label(&base_rev, &commit))),
+        AtRevision::Text { commit, text } => (Some(text), label(&base_rev, &commit)),
     };
 
     let report = review(
@@ -211,4 +215,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `HEAD~1 (848f954)`, or just `848f954` when the revision is already a commit id.
+fn label(rev: &str, commit: &str) -> String {
+    if commit.starts_with(rev) || rev.starts_with(commit) {
+        commit.to_owned()
+    } else {
+        format!("{rev} ({commit})")
+    }
 }

@@ -63,6 +63,9 @@ pub enum Format {
     Json,
 }
 
+/// How many non-breaking changes of one class the terminal explains before going one per line.
+const TERMINAL_COMPACT_AFTER: usize = 15;
+
 /// How many generated-API entries the terminal shows before summarising the rest.
 const TERMINAL_API_LIMIT: usize = 60;
 
@@ -176,8 +179,12 @@ impl Report {
                 continue;
             }
             let _ = writeln!(out, "\n== {} ({}) ==", severity.label(), group.len());
+            // A long list (a new spec, a big refactor) is easier to scan one line per change;
+            // breaking changes always get their reasons.
+            let compact = severity == Severity::DocsOnly
+                || (severity != Severity::Breaking && group.len() > TERMINAL_COMPACT_AFTER);
             for change in group {
-                if severity == Severity::DocsOnly {
+                if compact {
                     let _ = writeln!(out, "{} {}: {}", mark(severity), change.location, change.summary);
                     continue;
                 }
@@ -218,10 +225,11 @@ impl Report {
             }
             let _ = writeln!(
                 out,
-                "{} {:<8} {}",
+                "{} {:<8} {}{}",
                 mark(change.severity),
                 change.change,
-                change.item
+                change.item,
+                members(change.members)
             );
             match (&change.old, &change.new) {
                 (Some(old), Some(new)) => {
@@ -310,16 +318,25 @@ impl Report {
             };
             let _ = writeln!(
                 out,
-                "| {} {} | `{}` | {} | {} |",
+                "| {} {} | `{}`{} | {} | {} |",
                 mark(change.severity),
                 change.change,
                 cell(&change.item),
+                members(change.members),
                 signature,
                 effect_cell(&change.rust)
             );
         }
         let _ = writeln!(out, "\n</details>");
         out
+    }
+}
+
+fn members(count: usize) -> String {
+    match count {
+        0 => String::new(),
+        1 => " and 1 member".to_owned(),
+        n => format!(" and {n} members"),
     }
 }
 

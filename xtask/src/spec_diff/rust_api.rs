@@ -22,9 +22,11 @@ pub struct ApiItem {
     /// When adding this item to an existing parent breaks code written before (a field of a
     /// struct that can be built with a literal, a variant of an exhaustive enum), why.
     pub breaks_when_added: Option<String>,
-    /// The key of the item this one belongs to (`struct types::X` for its fields): an addition
-    /// can only break code if the parent existed before.
-    pub parent: Option<String>,
+    /// The type (or trait) this item belongs to, as candidate paths (`types::X` for its fields,
+    /// derives and impls): the first that names a generated type is the parent. An addition
+    /// can only break code if the parent existed before, and members of a type that is itself
+    /// added or removed are folded into it in the diff.
+    pub parents: Vec<String>,
 }
 
 /// The public API of a generated client, by item key.
@@ -94,7 +96,7 @@ fn derives(attrs: &[syn::Attribute]) -> Vec<String> {
 }
 
 fn insert(api: &mut Api, key: String, signature: String, breaks_when_added: Option<String>) {
-    insert_child(api, key, signature, breaks_when_added, None);
+    insert_child(api, key, signature, breaks_when_added, Vec::new());
 }
 
 fn insert_child(
@@ -102,14 +104,14 @@ fn insert_child(
     key: String,
     signature: String,
     breaks_when_added: Option<String>,
-    parent: Option<String>,
+    parents: Vec<String>,
 ) {
     api.insert(
         key,
         ApiItem {
             signature,
             breaks_when_added,
-            parent,
+            parents,
         },
     );
 }
@@ -222,7 +224,7 @@ fn structure(s: &syn::ItemStruct, module: &[String], api: &mut Api) {
         }
     };
     insert(api, format!("struct {path}"), head, None);
-    attributes(&s.attrs, &path, &format!("struct {path}"), api);
+    attributes(&s.attrs, &path, api);
     if let Fields::Named(named) = &s.fields {
         for field in named.named.iter().filter(|f| is_public(&f.vis)) {
             let Some(name) = &field.ident else { continue };
@@ -236,21 +238,21 @@ fn structure(s: &syn::ItemStruct, module: &[String], api: &mut Api) {
                 format!("field {path}::{name}"),
                 format!("pub {name}: {}", ty(&field.ty)),
                 breaks,
-                Some(format!("struct {path}")),
+                vec![path.clone()],
             );
         }
     }
 }
 
 /// `#[non_exhaustive]` and the derives of a type, one entry each.
-fn attributes(attrs: &[syn::Attribute], path: &str, parent: &str, api: &mut Api) {
+fn attributes(attrs: &[syn::Attribute], path: &str, api: &mut Api) {
     if has_attr(attrs, "non_exhaustive") {
         insert_child(
             api,
             format!("attr {path}: #[non_exhaustive]"),
             "#[non_exhaustive]".to_owned(),
             Some("literals, exhaustive matches and destructuring stop compiling".to_owned()),
-            Some(parent.to_owned()),
+            vec![path.to_owned()],
         );
     }
     for derive in derives(attrs) {
@@ -259,7 +261,7 @@ fn attributes(attrs: &[syn::Attribute], path: &str, parent: &str, api: &mut Api)
             format!("derive {path}: {derive}"),
             format!("#[derive({derive})]"),
             None,
-            Some(parent.to_owned()),
+            vec![path.to_owned()],
         );
     }
 }
@@ -274,7 +276,7 @@ fn enumeration(e: &syn::ItemEnum, module: &[String], api: &mut Api) {
         format!("pub enum {}{generics} {{ … }}", e.ident),
         None,
     );
-    attributes(&e.attrs, &path, &format!("enum {path}"), api);
+    attributes(&e.attrs, &path, api);
     for variant in &e.variants {
         let fields = match &variant.fields {
             Fields::Unit => String::new(),
@@ -305,7 +307,7 @@ fn enumeration(e: &syn::ItemEnum, module: &[String], api: &mut Api) {
             format!("variant {path}::{}", variant.ident),
             format!("{}{fields}", variant.ident),
             breaks,
-            Some(format!("enum {path}")),
+            vec![path.clone()],
         );
     }
 }
@@ -324,7 +326,7 @@ fn trait_items(t: &syn::ItemTrait, module: &[String], api: &mut Api) {
         format!("pub trait {}{generics}{supertraits}", t.ident),
         None,
     );
-    let parent = || Some(format!("trait {path}"));
+    let parent = || vec![path.clone()];
     for item in &t.items {
         match item {
             syn::TraitItem::Fn(f) => {
@@ -414,30 +416,59 @@ fn implementation(i: &syn::ItemImpl, module: &[String], api: &mut Api) {
             format!(" (in {})", module.join("::"))
         };
         let header = format!("impl{generics} {trait_name} for {self_ty}{context}");
-        insert(api, header.clone(), header, None);
+        // `impl From<X> for String` belongs to `X`: every name in the header is a candidate.
+        let mut parents = vec![target];
+        for token in trait_path.to_token_stream() {
+            collect_idents(token, module, &mut parents);
+        }
+        insert_child(api, header.clone(), header, None, parents);
         return;
     }
     for item in &i.items {
         match item {
             ImplItem::Fn(f) if is_public(&f.vis) => {
-                insert(
+                insert_child(
                     api,
                     format!("fn {target}::{}", f.sig.ident),
                     signature(&f.sig),
                     None,
+                    vec![target.clone()],
                 );
             }
             ImplItem::Const(c) if is_public(&c.vis) => {
-                insert(
+                insert_child(
                     api,
                     format!("const {target}::{}", c.ident),
                     format!("pub const {}: {}", c.ident, ty(&c.ty)),
                     None,
+                    vec![target.clone()],
                 );
             }
             _ => {}
         }
     }
+}
+
+fn collect_idents(token: proc_macro2::TokenTree, module: &[String], out: &mut Vec<String>) {
+    match token {
+        proc_macro2::TokenTree::Ident(ident) => out.push(qualified(module, &ident.to_string())),
+        proc_macro2::TokenTree::Group(group) => {
+            for inner in group.stream() {
+                collect_idents(inner, module, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The key of the type or trait an item belongs to, in `api`.
+fn parent_key(api: &Api, item: &ApiItem) -> Option<String> {
+    item.parents.iter().find_map(|path| {
+        ["struct", "enum", "trait"]
+            .iter()
+            .map(|kind| format!("{kind} {path}"))
+            .find(|key| api.contains_key(key))
+    })
 }
 
 fn signature(sig: &syn::Signature) -> String {
@@ -462,7 +493,8 @@ pub fn tidy(tokens: &proc_macro2::TokenStream) -> String {
         }
         out.push_str(part);
     }
-    out
+    // Trailing commas (`send(self,)`) are noise on one line.
+    out.replace(",)", ")").replace(",>", ">").replace(",]", "]")
 }
 
 /// Flattens tokens into printable pieces: delimiters on their own, `::`, `->`, `=>` and
@@ -573,11 +605,21 @@ pub struct ApiChange {
     pub rust: Effect,
     /// The class of the change.
     pub severity: Severity,
+    /// How many members (fields, variants, methods, derives, impls) of an added or removed type
+    /// were added or removed with it; they are not listed one by one.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub members: usize,
 }
 
-/// The changed items between two APIs, sorted by item.
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The changed items between two APIs, sorted worst first, then by item. Members of a type that
+/// is added or removed as a whole are counted in its entry instead of listed.
 pub fn diff(old: &Api, new: &Api) -> Vec<ApiChange> {
     let mut out = Vec::new();
+    let mut folded: BTreeMap<String, usize> = BTreeMap::new();
     let entry = |change, item: &str, old: Option<&ApiItem>, new: Option<&ApiItem>, rust: Effect| ApiChange {
         change,
         item: item.to_owned(),
@@ -585,11 +627,17 @@ pub fn diff(old: &Api, new: &Api) -> Vec<ApiChange> {
         new: new.map(|i| i.signature.clone()),
         severity: Severity::of(Impact::None, rust.impact),
         rust,
+        members: 0,
     };
     for (key, item) in new {
         match old.get(key) {
             None => {
-                let parent_existed = item.parent.as_ref().is_some_and(|p| old.contains_key(p));
+                let parent = parent_key(new, item);
+                let parent_existed = parent.as_ref().is_some_and(|p| old.contains_key(p));
+                if let Some(parent) = parent.filter(|_| !parent_existed) {
+                    *folded.entry(parent).or_default() += 1;
+                    continue;
+                }
                 let rust = match &item.breaks_when_added {
                     Some(why) if parent_existed => Effect::new(Impact::Breaking, why.clone()),
                     _ => Effect::new(Impact::Compatible, "a new item"),
@@ -611,14 +659,22 @@ pub fn diff(old: &Api, new: &Api) -> Vec<ApiChange> {
         }
     }
     for (key, item) in old {
-        if !new.contains_key(key) {
-            let rust = if key.starts_with("attr ") {
-                Effect::new(Impact::Compatible, "removing #[non_exhaustive] only allows more")
-            } else {
-                Effect::new(Impact::Breaking, "code using it stops compiling")
-            };
-            out.push(entry("removed", key, Some(item), None, rust));
+        if new.contains_key(key) {
+            continue;
         }
+        if let Some(parent) = parent_key(old, item).filter(|p| !new.contains_key(p)) {
+            *folded.entry(parent).or_default() += 1;
+            continue;
+        }
+        let rust = if key.starts_with("attr ") {
+            Effect::new(Impact::Compatible, "removing #[non_exhaustive] only allows more")
+        } else {
+            Effect::new(Impact::Breaking, "code using it stops compiling")
+        };
+        out.push(entry("removed", key, Some(item), None, rust));
+    }
+    for change in &mut out {
+        change.members = folded.get(&change.item).copied().unwrap_or(0);
     }
     out.sort_by(|a, b| (a.severity, &a.item, a.change).cmp(&(b.severity, &b.item, b.change)));
     out
@@ -651,7 +707,7 @@ mod tests {
 
     #[test]
     fn tidies_token_text() {
-        let t = |s: &str| tidy(&s.parse::<proc_macro2::TokenStream>().unwrap());
+        let t = |s: &str| tidy(&s.parse::<proc_macro2::TokenStream>().expect("tokens"));
         assert_eq!(
             t("pub fn new(client: &'a super::Client) -> Self"),
             "pub fn new(client: &'a super::Client) -> Self"

@@ -273,7 +273,7 @@ fn parameters(
             }
         }
     }
-    for (key @ (location, name), _) in &before {
+    for key @ (location, name) in before.keys() {
         if !after.contains_key(key) {
             out.push(
                 Change::new(
@@ -690,7 +690,7 @@ fn operation_security(
         &format!("operation `{}` security", new.id),
         &before,
         &after,
-        &[new.id.clone()],
+        std::slice::from_ref(&new.id),
         out,
     );
 }
@@ -928,12 +928,21 @@ fn servers(old: &Value, new: &Value, out: &mut Vec<Change>) {
         old.get("security").map(alternatives).unwrap_or_default(),
         new.get("security").map(alternatives).unwrap_or_default(),
     );
-    if before != after {
-        let following: Vec<String> = doc::operations(new)
+    // Only operations present on both sides and following the document-wide list on both are
+    // affected; new operations are reported as added, with whatever security they get.
+    let own = |root: &Value| -> BTreeMap<String, bool> {
+        doc::operations(root)
             .into_iter()
-            .filter(|op| op.op.get("security").is_none())
-            .map(|op| op.id)
-            .collect();
+            .map(|op| (op.id, op.op.get("security").is_some()))
+            .collect()
+    };
+    let (old_ops, new_ops) = (own(old), own(new));
+    let following: Vec<String> = new_ops
+        .iter()
+        .filter(|(id, explicit)| !**explicit && old_ops.get(*id) == Some(&false))
+        .map(|(id, _)| id.clone())
+        .collect();
+    if before != after && !following.is_empty() {
         let or_anonymous = |set: BTreeSet<String>| {
             if set.is_empty() {
                 BTreeSet::from(["anonymous".to_owned()])
@@ -1035,9 +1044,21 @@ fn components(old: &Value, new: &Value, generated: &Generated, out: &mut Vec<Cha
             .as_ref()
             .is_none_or(|t| t.contains(&name.to_upper_camel_case()))
     };
+    // A type can exist without its component: progenitor names inline bodies after their
+    // operation (`UploadPrepareResponse`), so extracting one into a component keeps the type.
+    let existed = |types: &Option<BTreeSet<String>>, name: &str| {
+        types
+            .as_ref()
+            .is_some_and(|t| t.contains(&name.to_upper_camel_case()))
+    };
     for name in after.difference(&before) {
         let ty = name.to_upper_camel_case();
-        let rust = if in_types(&generated.new_types, name) {
+        let rust = if existed(&generated.old_types, name) {
+            Effect::new(
+                Impact::None,
+                format!("`types::{ty}` already existed (from an inline schema)"),
+            )
+        } else if in_types(&generated.new_types, name) {
             Effect::new(Impact::Compatible, format!("new type `types::{ty}`"))
         } else {
             Effect::new(Impact::None, "no type is generated for it")
@@ -1055,7 +1076,12 @@ fn components(old: &Value, new: &Value, generated: &Generated, out: &mut Vec<Cha
     }
     for name in before.difference(&after) {
         let ty = name.to_upper_camel_case();
-        let rust = if in_types(&generated.old_types, name) {
+        let rust = if existed(&generated.new_types, name) {
+            Effect::new(
+                Impact::None,
+                format!("`types::{ty}` stays (from an inline schema)"),
+            )
+        } else if in_types(&generated.old_types, name) {
             Effect::new(Impact::Breaking, format!("`types::{ty}` is no longer generated"))
         } else {
             Effect::new(Impact::None, "no type was generated for it")

@@ -1,0 +1,432 @@
+//! `cargo xtask spec-diff` on fixture pairs: one kind of change per pair, a snapshot of the
+//! markdown report, and assertions on the classification.
+//!
+//! The fixtures are written by `tests/fixtures/spec_diff/make.py` from `base.yaml`.
+
+use std::path::PathBuf;
+
+use xtask::spec_diff::{Impact, Report, Severity, Sides, review};
+
+fn fixture(case: &str, side: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/spec_diff")
+        .join(case)
+        .join(format!("{side}.yaml"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// Reviews a fixture pair and snapshots its markdown report.
+fn reviewed(case: &str) -> Report {
+    let old = fixture(case, "old");
+    let new = fixture(case, "new");
+    let spec = format!("{case}/new.yaml");
+    let report = review(
+        Some(&old),
+        &new,
+        Sides {
+            spec: &spec,
+            base: "old.yaml",
+            head: "new.yaml",
+        },
+    )
+    .unwrap_or_else(|e| panic!("{case}: {e:#}"));
+    insta::with_settings!({
+        snapshot_path => "snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(case, report.render(xtask::spec_diff::Format::Markdown));
+    });
+    report
+}
+
+/// The one change of `kind`, which must exist.
+fn change<'a>(report: &'a Report, kind: &str) -> &'a xtask::spec_diff::Change {
+    let found: Vec<_> = report.changes.iter().filter(|c| c.kind == kind).collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one `{kind}` change, got {}: {:#?}",
+        found.len(),
+        report.changes
+    );
+    found[0]
+}
+
+/// Asserts the report's verdict, and the severity and two axes of its change of `kind`.
+fn classified(report: &Report, verdict: &str, kind: &str, severity: Severity, wire: Impact, rust: Impact) {
+    assert_eq!(report.verdict, verdict, "verdict of {report:#?}");
+    let change = change(report, kind);
+    assert_eq!(
+        (change.severity, change.wire.impact, change.rust.impact),
+        (severity, wire, rust),
+        "{change:#?}"
+    );
+}
+
+fn api_change<'a>(report: &'a Report, item: &str) -> &'a xtask::spec_diff::rust_api::ApiChange {
+    report
+        .generated_api
+        .changes
+        .iter()
+        .find(|c| c.item == item)
+        .unwrap_or_else(|| panic!("no generated-API change of `{item}`: {:#?}", report.generated_api))
+}
+
+#[test]
+fn operation_added() {
+    let report = reviewed("operation_added");
+    classified(
+        &report,
+        "non-breaking",
+        "operation-added",
+        Severity::NonBreaking,
+        Impact::Compatible,
+        Impact::Compatible,
+    );
+    assert_eq!(api_change(&report, "fn Client::media_meta").change, "added");
+}
+
+#[test]
+fn operation_removed() {
+    let report = reviewed("operation_removed");
+    classified(
+        &report,
+        "breaking",
+        "operation-removed",
+        Severity::Breaking,
+        Impact::Breaking,
+        Impact::Breaking,
+    );
+    assert_eq!(
+        api_change(&report, "fn Client::download").severity,
+        Severity::Breaking
+    );
+}
+
+#[test]
+fn request_field_required_added() {
+    let report = reviewed("request_field_required_added");
+    classified(
+        &report,
+        "breaking",
+        "request-field-added",
+        Severity::Breaking,
+        Impact::Breaking,
+        Impact::Breaking,
+    );
+}
+
+/// Wire-compatible, but the generated struct gains a pub field: struct literals break.
+#[test]
+fn request_field_optional_added_json() {
+    let report = reviewed("request_field_optional_added_json");
+    classified(
+        &report,
+        "breaking",
+        "request-field-added",
+        Severity::Breaking,
+        Impact::Compatible,
+        Impact::Breaking,
+    );
+    let field = api_change(&report, "field types::UploadPrepareRequest::checksum");
+    assert_eq!((field.change, field.severity), ("added", Severity::Breaking));
+    let setter = api_change(&report, "fn types::builder::UploadPrepareRequest::checksum");
+    assert_eq!(setter.severity, Severity::NonBreaking);
+}
+
+/// The same addition on a multipart body only adds a builder setter: non-breaking on both axes.
+#[test]
+fn request_field_optional_added_multipart() {
+    let report = reviewed("request_field_optional_added_multipart");
+    classified(
+        &report,
+        "non-breaking",
+        "request-field-added",
+        Severity::NonBreaking,
+        Impact::Compatible,
+        Impact::Compatible,
+    );
+    assert_eq!(
+        api_change(&report, "fn builder::UploadPart::checksum").change,
+        "added"
+    );
+}
+
+#[test]
+fn query_parameter_optional_added() {
+    let report = reviewed("query_parameter_optional_added");
+    classified(
+        &report,
+        "non-breaking",
+        "parameter-added",
+        Severity::NonBreaking,
+        Impact::Compatible,
+        Impact::Compatible,
+    );
+}
+
+#[test]
+fn request_field_type_changed() {
+    let report = reviewed("request_field_type_changed");
+    classified(
+        &report,
+        "breaking",
+        "type-changed",
+        Severity::Breaking,
+        Impact::Breaking,
+        Impact::Breaking,
+    );
+    let field = api_change(&report, "field types::UploadPrepareRequest::size");
+    assert_eq!(field.change, "changed");
+}
+
+#[test]
+fn request_max_length_narrowed() {
+    let report = reviewed("request_max_length_narrowed");
+    classified(
+        &report,
+        "breaking",
+        "bound-narrowed",
+        Severity::Breaking,
+        Impact::Breaking,
+        Impact::Behaviour,
+    );
+    assert!(
+        report.generated_api.changes.is_empty(),
+        "validation only: no signature changes"
+    );
+}
+
+#[test]
+fn response_field_removed() {
+    let report = reviewed("response_field_removed");
+    classified(
+        &report,
+        "breaking",
+        "response-field-removed",
+        Severity::Breaking,
+        Impact::Breaking,
+        Impact::Breaking,
+    );
+    assert_eq!(
+        api_change(&report, "field types::UploadPrepareData::block_num").change,
+        "removed"
+    );
+}
+
+#[test]
+fn response_field_now_optional() {
+    let report = reviewed("response_field_now_optional");
+    classified(
+        &report,
+        "breaking",
+        "field-now-optional",
+        Severity::Breaking,
+        Impact::Breaking,
+        Impact::Breaking,
+    );
+    assert_eq!(
+        api_change(&report, "field types::UploadPrepareData::upload_id").change,
+        "changed"
+    );
+}
+
+/// A closed `enum:` in a response becomes an exhaustive Rust enum: a new value breaks old
+/// clients (deserialization) and `match`es (a new variant).
+#[test]
+fn response_enum_value_added() {
+    let report = reviewed("response_enum_value_added");
+    classified(
+        &report,
+        "breaking",
+        "enum-value-added",
+        Severity::Breaking,
+        Impact::Breaking,
+        Impact::Breaking,
+    );
+    assert_eq!(
+        api_change(&report, "variant types::UploadStatus::Expired").severity,
+        Severity::Breaking
+    );
+}
+
+/// `x-extensible-enum` is an open set: a new documented value breaks nothing.
+#[test]
+fn extensible_enum_value_added() {
+    let report = reviewed("extensible_enum_value_added");
+    classified(
+        &report,
+        "non-breaking",
+        "extensible-enum-value-added",
+        Severity::NonBreaking,
+        Impact::Compatible,
+        Impact::Compatible,
+    );
+}
+
+/// Refactoring an inline schema into a component is not reported as removed + added fields.
+#[test]
+fn schema_moved_into_ref() {
+    let report = reviewed("schema_moved_into_ref");
+    assert!(
+        report.changes.iter().all(|c| !c.kind.contains("field")),
+        "{:#?}",
+        report.changes
+    );
+    classified(
+        &report,
+        "non-breaking",
+        "schema-extracted",
+        Severity::NonBreaking,
+        Impact::None,
+        Impact::Compatible,
+    );
+}
+
+/// `ErrorCode` is #[non_exhaustive]: a new code (a new variant) breaks no `match`.
+#[test]
+fn error_code_added() {
+    let report = reviewed("error_code_added");
+    classified(
+        &report,
+        "non-breaking",
+        "error-code-added",
+        Severity::NonBreaking,
+        Impact::Compatible,
+        Impact::Compatible,
+    );
+    assert_eq!(
+        api_change(&report, "variant ErrorCode::ClientConnectClose").severity,
+        Severity::NonBreaking
+    );
+    // `ALL: [ErrorCode; N]` grows by one: reported, but not as breaking.
+    assert_eq!(
+        api_change(&report, "const ErrorCode::ALL").severity,
+        Severity::NonBreaking
+    );
+}
+
+#[test]
+fn error_code_removed() {
+    let report = reviewed("error_code_removed");
+    classified(
+        &report,
+        "breaking",
+        "error-code-removed",
+        Severity::Breaking,
+        Impact::Behaviour,
+        Impact::Breaking,
+    );
+}
+
+/// A retryability change compiles the same but changes what retry loops do.
+#[test]
+fn error_code_retryability_changed() {
+    let report = reviewed("error_code_retryability_changed");
+    classified(
+        &report,
+        "behaviour",
+        "error-code-retryability-changed",
+        Severity::Behaviour,
+        Impact::Behaviour,
+        Impact::Behaviour,
+    );
+    assert!(!report.is_breaking());
+}
+
+#[test]
+fn server_added() {
+    let report = reviewed("server_added");
+    classified(
+        &report,
+        "non-breaking",
+        "server-added",
+        Severity::NonBreaking,
+        Impact::Compatible,
+        Impact::None,
+    );
+}
+
+#[test]
+fn security_scheme_changed() {
+    let report = reviewed("security_scheme_changed");
+    classified(
+        &report,
+        "breaking",
+        "security-scheme-changed",
+        Severity::Breaking,
+        Impact::Breaking,
+        Impact::None,
+    );
+}
+
+#[test]
+fn description_only() {
+    let report = reviewed("description_only");
+    assert_eq!(report.verdict, "docs-only");
+    assert!(report.changes.iter().all(|c| c.severity == Severity::DocsOnly));
+    assert_eq!(report.changes.len(), 2, "{:#?}", report.changes);
+    assert!(report.generated_api.changes.is_empty());
+}
+
+/// The real spec against itself: nothing to report, and both sides generate.
+#[test]
+fn real_spec_is_unchanged_against_itself() {
+    let root = xtask::workspace_root();
+    let spec = std::fs::read_to_string(root.join(xtask::codegen::SPEC)).expect("reading the spec");
+    let report = review(
+        Some(&spec),
+        &spec,
+        Sides {
+            spec: "spec/feishu-drive.yaml",
+            base: "a",
+            head: "b",
+        },
+    )
+    .expect("review");
+    assert_eq!(report.verdict, "unchanged", "{report:#?}");
+    assert!(report.generated_api.compared);
+}
+
+/// A spec that did not exist at the base: everything is new, nothing breaks.
+#[test]
+fn no_base_spec_means_everything_is_added() {
+    let new = fixture("description_only", "old");
+    let report = review(
+        None,
+        &new,
+        Sides {
+            spec: "spec.yaml",
+            base: "none",
+            head: "new",
+        },
+    )
+    .expect("review");
+    assert!(!report.is_breaking(), "{report:#?}");
+    assert_eq!(report.verdict, "non-breaking");
+    let added: Vec<_> = report
+        .changes
+        .iter()
+        .filter(|c| c.kind == "operation-added")
+        .collect();
+    assert_eq!(added.len(), 3, "one per operation: {added:#?}");
+}
+
+/// Input that is not a spec is an error, not a panic.
+#[test]
+fn invalid_yaml_is_an_error() {
+    let sides = Sides {
+        spec: "x",
+        base: "a",
+        head: "b",
+    };
+    let error = review(Some("openapi: 3.0.3\n"), "openapi: [", sides).expect_err("invalid YAML");
+    assert!(
+        error.to_string().contains("head spec is not valid YAML"),
+        "{error}"
+    );
+    // Valid YAML the code generator rejects still gets a semantic review.
+    let report = review(Some("openapi: 3.0.3\n"), "openapi: 3.0.3\npaths: {}\n", sides).expect("review");
+    assert!(!report.generated_api.compared);
+}
