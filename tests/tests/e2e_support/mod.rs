@@ -1,0 +1,245 @@
+//! What the end-to-end tests share: a server on port 0, a generated client with a tenant token
+//! from the server's own token endpoint, and the upload steps through that client.
+
+#![allow(dead_code)] // Each e2e test binary uses part of it.
+
+use bytes::Bytes;
+use feishu_drive::types::{self, ErrorEnvelope};
+use feishu_drive::{ApiError, Client, ClientContext, Error, ErrorCode, FeishuResult, ResponseValue};
+use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, RunningServer, Server};
+use futures::TryStreamExt;
+use sha2::{Digest, Sha256};
+
+/// The block size of most tests: small, so multi-block files stay fast.
+pub const BLOCK: u64 = 64 * 1024;
+/// A parent node that exists.
+pub const PARENT: &str = "doxcnE2eParentNode0000000001";
+
+/// A running server and a client authenticated as its default app.
+pub struct Harness {
+    pub server: RunningServer,
+    pub client: Client,
+    pub token: String,
+}
+
+/// The usual test configuration: 64 KiB blocks, everything else default.
+pub fn config() -> Config {
+    Config::default().block_size(BLOCK)
+}
+
+/// Starts a server and fetches a tenant token for its default app.
+pub async fn start(config: Config) -> Harness {
+    let server = Server::start(config).await.expect("server starts");
+    let token = tenant_token(&server, DEFAULT_APP_ID, DEFAULT_APP_SECRET)
+        .await
+        .expect("tenant token");
+    let client = client(&server, &token);
+    Harness {
+        server,
+        client,
+        token,
+    }
+}
+
+pub fn client(server: &RunningServer, token: &str) -> Client {
+    Client::new(&server.base_url(), ClientContext::with_token(token))
+}
+
+/// A tenant token from the server's token endpoint, through the generated client.
+pub async fn tenant_token(
+    server: &RunningServer,
+    app_id: &str,
+    app_secret: &str,
+) -> Result<String, ApiError> {
+    let anonymous = Client::new(&server.base_url(), ClientContext::anonymous());
+    let response = anonymous
+        .tenant_access_token_internal()
+        .body(
+            types::TenantAccessTokenRequest::builder()
+                .app_id(app_id)
+                .app_secret(app_secret),
+        )
+        .send()
+        .await
+        .checked()?
+        .into_inner();
+    assert!(
+        response.expire.is_some_and(|e| e >= 0),
+        "expire: {:?}",
+        response.expire
+    );
+    response.tenant_access_token.ok_or(ApiError::MissingData)
+}
+
+/// Deterministic pseudo-random bytes (xorshift), different for each seed.
+pub fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// The Adler-32 of `bytes` in decimal, computed by the `adler32` crate: an oracle independent of
+/// the server's SIMD implementation.
+pub fn adler(bytes: &[u8]) -> String {
+    adler32::RollingAdler32::from_buffer(bytes).hash().to_string()
+}
+
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+pub async fn prepare(
+    client: &Client,
+    file_name: &str,
+    parent_node: &str,
+    size: u64,
+) -> Result<types::UploadPrepareData, ApiError> {
+    client
+        .upload_prepare()
+        .body(
+            types::UploadPrepareRequest::builder()
+                .file_name(file_name)
+                .parent_type("docx_file")
+                .parent_node(parent_node)
+                .size(size as i64),
+        )
+        .send()
+        .await
+        .into_data()
+}
+
+/// Sends block `seq` with its Adler-32 and the honest size.
+pub async fn part(client: &Client, upload_id: &str, seq: u64, block: Bytes) -> Result<(), ApiError> {
+    let size = block.len();
+    part_with(client, upload_id, seq, size, Some(adler(&block)), block).await
+}
+
+/// Sends block `seq` with whatever size and checksum the test says.
+pub async fn part_with(
+    client: &Client,
+    upload_id: &str,
+    seq: u64,
+    size: usize,
+    checksum: Option<String>,
+    block: Bytes,
+) -> Result<(), ApiError> {
+    let mut request = client
+        .upload_part()
+        .upload_id(upload_id)
+        .seq(seq as i64)
+        .size(size as i64)
+        .file(block);
+    if let Some(checksum) = checksum {
+        request = request.checksum(checksum);
+    }
+    request.send().await.checked().map(drop)
+}
+
+pub async fn finish(client: &Client, upload_id: &str, block_num: i64) -> Result<String, ApiError> {
+    let data = client
+        .upload_finish()
+        .body(
+            types::UploadFinishRequest::builder()
+                .upload_id(upload_id)
+                .block_num(block_num),
+        )
+        .send()
+        .await
+        .into_data()?;
+    Ok(data.file_token)
+}
+
+/// The blocks of `len` bytes at `block_size`: (seq, byte range).
+pub fn blocks(len: usize, block_size: u64, block_num: i64) -> Vec<(u64, std::ops::Range<usize>)> {
+    let block_size = block_size as usize;
+    (0..block_num as u64)
+        .map(|seq| {
+            let start = seq as usize * block_size;
+            (seq, start..(start + block_size).min(len))
+        })
+        .collect()
+}
+
+/// prepare → every block in the order `order` gives (by seq) → finish; returns the file token.
+pub async fn upload_chunked(
+    client: &Client,
+    name: &str,
+    bytes: &[u8],
+    order: impl FnOnce(Vec<u64>) -> Vec<u64>,
+) -> Result<String, ApiError> {
+    let prepared = prepare(client, name, PARENT, bytes.len() as u64).await?;
+    let upload_id = prepared.upload_id.to_string();
+    let all = Bytes::copy_from_slice(bytes);
+    let ranges = blocks(bytes.len(), prepared.block_size.get(), prepared.block_num);
+    for seq in order(ranges.iter().map(|(seq, _)| *seq).collect()) {
+        let range = ranges[seq as usize].1.clone();
+        part(client, &upload_id, seq, all.slice(range)).await?;
+    }
+    finish(client, &upload_id, prepared.block_num).await
+}
+
+pub async fn upload_all(client: &Client, name: &str, bytes: &[u8]) -> Result<String, ApiError> {
+    let data = client
+        .upload_all()
+        .file_name(name)
+        .parent_type("docx_file")
+        .parent_node(PARENT)
+        .size(bytes.len() as i64)
+        .checksum(adler(bytes))
+        .file(Bytes::copy_from_slice(bytes))
+        .send()
+        .await
+        .into_data()?;
+    Ok(data.file_token)
+}
+
+/// The bytes and headers `download` returns.
+pub async fn download(
+    client: &Client,
+    file_token: &str,
+) -> Result<(Vec<u8>, reqwest::header::HeaderMap), ApiError> {
+    let response = client.download().file_token(file_token).send().await?;
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_inner_stream()
+        .try_fold(Vec::new(), |mut all, chunk| {
+            all.extend_from_slice(&chunk);
+            async move { Ok(all) }
+        })
+        .await
+        .map_err(ApiError::Transport)?;
+    Ok((bytes, headers))
+}
+
+/// What the generated client makes of an error answer to a request it refuses to build itself
+/// (an empty file name, a missing field): the same conversion its `send()` applies.
+pub async fn surfaced(response: reqwest::Response) -> ApiError {
+    assert!(
+        !response.status().is_success(),
+        "expected an error status, got {}",
+        response.status()
+    );
+    let value = ResponseValue::<ErrorEnvelope>::from_response::<ErrorEnvelope>(response)
+        .await
+        .expect("an error envelope");
+    ApiError::from(Error::ErrorResponse(value))
+}
+
+/// Asserts the error's typed code, and that it came with the code's documented HTTP status.
+#[track_caller]
+pub fn assert_code<T: std::fmt::Debug>(result: Result<T, ApiError>, code: ErrorCode) -> ApiError {
+    let error = result.expect_err("the request must fail");
+    assert_eq!(error.code(), Some(code), "{error}");
+    assert_eq!(
+        error.status().map(|s| s.as_u16()),
+        code.http_status(),
+        "{code} must arrive with its documented status: {error}"
+    );
+    error
+}
