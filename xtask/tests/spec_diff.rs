@@ -430,3 +430,47 @@ fn invalid_yaml_is_an_error() {
     let report = review(Some("openapi: 3.0.3\n"), "openapi: 3.0.3\npaths: {}\n", sides).expect("review");
     assert!(!report.generated_api.compared);
 }
+
+/// Odd but parseable documents: reference cycles, dangling references, wrong types where objects
+/// are expected. The review must report what it can and never panic.
+#[test]
+fn odd_documents_do_not_panic() {
+    let documents = [
+        "{}",
+        "openapi: 3.0.3\npaths: 5\ncomponents: []\nservers: {}\nsecurity: 3\n",
+        "openapi: 3.0.3\npaths:\n  /a:\n    get: 7\n    post: {operationId: a, requestBody: {$ref: '#/nowhere'}, responses: 3}\n",
+        concat!(
+            "openapi: 3.0.3\n",
+            "paths:\n  /a:\n    post:\n      operationId: a\n      parameters: [{$ref: '#/x'}, 4, {in: query}]\n",
+            "      requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}\n",
+            "      responses: {'200': {$ref: '#/components/responses/R'}}\n",
+            "components:\n  schemas:\n",
+            "    A: {type: object, properties: {self: {$ref: '#/components/schemas/A'}, b: {$ref: '#/components/schemas/B'}}, required: 5}\n",
+            "    B: {$ref: '#/components/schemas/C'}\n    C: {$ref: '#/components/schemas/B'}\n",
+            "    D: {allOf: [{$ref: '#/components/schemas/D'}, 3, {properties: 4}]}\n",
+            "  responses:\n    R: {$ref: '#/components/responses/R'}\n",
+        ),
+        "openapi: 3.0.3\nx-feishu-error-codes: [{code: 1}, 5, {code: 2, name: X, source: table, http_status: 200, retryable: true, message: m, hint: h}]\n",
+        "openapi: 3.0.3\nx-feishu-error-codes: {not: a list}\ncomponents: {securitySchemes: {a: 5, b: {type: http}}}\n",
+        "- a list\n- at the top\n",
+    ];
+    let sides = Sides {
+        spec: "odd.yaml",
+        base: "a",
+        head: "b",
+    };
+    for old in &documents {
+        for new in &documents {
+            // Errors (not a mapping at the top) are fine; panics are not.
+            if let Ok(report) = review(Some(old), new, sides) {
+                for format in [
+                    xtask::spec_diff::Format::Terminal,
+                    xtask::spec_diff::Format::Markdown,
+                    xtask::spec_diff::Format::Json,
+                ] {
+                    assert!(!report.render(format).is_empty());
+                }
+            }
+        }
+    }
+}

@@ -41,6 +41,10 @@ pub struct Scope<'a> {
     pub direction: Direction,
     /// How the compared body is generated.
     pub shape: Shape,
+    /// The name of the root in Rust (`body`, or the parameter's name): its setter's name.
+    pub root_name: String,
+    /// The root in words (`the request body`, `parameter \`extra\``).
+    pub root_subject: String,
     /// Where new changes go.
     pub out: &'a mut Vec<Change>,
 }
@@ -83,8 +87,15 @@ fn parent_of(path: &FieldPath) -> Option<FieldPath> {
     path.split_last().map(|(_, parent)| parent.to_vec())
 }
 
-fn name_of(path: &FieldPath) -> &str {
-    path.last().map(String::as_str).unwrap_or("body")
+fn name_of<'a>(path: &'a FieldPath, scope: &'a Scope<'_>) -> &'a str {
+    path.last().map(String::as_str).unwrap_or(&scope.root_name)
+}
+
+fn subject(path: &FieldPath, scope: &Scope<'_>) -> String {
+    match path.last() {
+        Some(name) => format!("field `{name}`"),
+        None => scope.root_subject.clone(),
+    }
 }
 
 fn show_type(field: &Field) -> String {
@@ -132,7 +143,7 @@ fn added(
     parent: Option<&Field>,
     scope: &mut Scope<'_>,
 ) {
-    let name = name_of(path);
+    let name = name_of(path, scope).to_owned();
     let owner = owner_type(parent);
     let repr = scope.repr(path);
     let presence = if field.required { "required" } else { "optional" };
@@ -193,7 +204,7 @@ fn added(
 }
 
 fn removed(path: &FieldPath, field: &Field, parent: Option<&Field>, scope: &mut Scope<'_>) {
-    let name = name_of(path);
+    let name = name_of(path, scope).to_owned();
     let owner = owner_type(parent);
     let rust = match scope.repr(path) {
         Repr::StructField => Effect::new(
@@ -202,7 +213,7 @@ fn removed(path: &FieldPath, field: &Field, parent: Option<&Field>, scope: &mut 
         ),
         Repr::Setter => Effect::new(Impact::Breaking, format!("builder setter `.{name}(…)` removed")),
     };
-    let summary = format!("field `{name}` removed");
+    let summary = format!("{} removed", subject(path, scope));
     let change = match scope.direction {
         Direction::Request => {
             let wire = if parent.is_some_and(|p| p.closed_object) {
@@ -234,7 +245,8 @@ fn removed(path: &FieldPath, field: &Field, parent: Option<&Field>, scope: &mut 
 }
 
 fn changed(path: &FieldPath, old: &Field, new: &Field, parent: Option<&Field>, scope: &mut Scope<'_>) {
-    let name = name_of(path).to_owned();
+    let name = name_of(path, scope).to_owned();
+    let what = subject(path, scope);
     let repr = scope.repr(path);
     let direction = scope.direction;
 
@@ -242,9 +254,9 @@ fn changed(path: &FieldPath, old: &Field, new: &Field, parent: Option<&Field>, s
     if old.required != new.required {
         let owner = owner_type(parent);
         let (kind, summary) = if new.required {
-            ("field-now-required", format!("field `{name}` becomes required"))
+            ("field-now-required", format!("{what} becomes required"))
         } else {
-            ("field-now-optional", format!("field `{name}` becomes optional"))
+            ("field-now-optional", format!("{what} becomes optional"))
         };
         let (wire, rust) = match (direction, new.required) {
             (Direction::Request, true) => (

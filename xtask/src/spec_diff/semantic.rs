@@ -267,6 +267,8 @@ fn parameters(
                     operation: scope_name.clone(),
                     direction: Direction::Request,
                     shape: Shape::Parameter,
+                    root_name: name.clone(),
+                    root_subject: format!("{location} parameter `{name}`"),
                     out,
                 };
                 fields_diff::compare(&old_fields, &new_fields, &mut scope);
@@ -410,6 +412,8 @@ fn request_body(
                     operation: scope_name.clone(),
                     direction: Direction::Request,
                     shape: shape_of(media_type),
+                    root_name: "body".to_owned(),
+                    root_subject: "the request body".to_owned(),
                     out,
                 };
                 fields_diff::compare(&old_fields, &new_fields, &mut scope);
@@ -513,6 +517,8 @@ fn responses(
                     operation: scope_name.clone(),
                     direction: Direction::Response,
                     shape: Shape::Json,
+                    root_name: "body".to_owned(),
+                    root_subject: format!("the response {status} body"),
                     out,
                 };
                 fields_diff::compare(&old_fields, &new_fields, &mut scope);
