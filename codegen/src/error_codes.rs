@@ -22,7 +22,8 @@ pub struct ErrorRow {
     pub code: i64,
     /// The Rust variant name, UpperCamelCase.
     pub name: String,
-    /// Where the row comes from: `table` (the endpoint's documentation) or `gateway`.
+    /// Where the row comes from: `table` (the upload endpoints' documentation), `related` (the
+    /// table of a neighbouring drive endpoint) or `gateway` (the API gateway).
     pub source: String,
     /// The HTTP status the code arrives with.
     pub http_status: u16,
@@ -90,9 +91,9 @@ fn check_row(index: usize, row: &ErrorRow, earlier: &[ErrorRow]) -> Result<(), C
             row.code
         )));
     }
-    if !matches!(row.source.as_str(), "table" | "gateway") {
+    if !matches!(row.source.as_str(), "table" | "related" | "gateway") {
         return Err(fail(format!(
-            "source `{}` must be `table` or `gateway`",
+            "source `{}` must be `table`, `related` or `gateway`",
             row.source
         )));
     }
@@ -131,10 +132,10 @@ pub(crate) fn generate(rows: &[ErrorRow]) -> TokenStream {
             } else {
                 "retrying the same request cannot succeed"
             },
-            if r.source == "gateway" {
-                "; returned by the API gateway"
-            } else {
-                ""
+            match r.source.as_str() {
+                "gateway" => "; returned by the API gateway",
+                "related" => "; documented for a neighbouring drive endpoint",
+                _ => "",
             },
         )
     });

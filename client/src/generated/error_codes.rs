@@ -225,6 +225,18 @@ A folder (or the root) holds more than 1,500 nodes. Create the file in another f
 
 HTTP 400; retrying the same request cannot succeed*/
     ParentNodeOutOfSiblingNum,
+    /**`1061022` — file version conflict.
+
+The file was changed by another request at the same time. Fetch its state and start the upload again.
+
+HTTP 500; retrying the same request cannot succeed; documented for a neighbouring drive endpoint*/
+    FileVersionConflict,
+    /**`1064230` — locked for data migration.
+
+The tenant's data is being migrated and is read-only for now. Retry later.
+
+HTTP 200; retrying later can succeed; documented for a neighbouring drive endpoint*/
+    LockedForDataMigration,
     /**`99991400` — request trigger frequency limit.
 
 Gateway rate limit. Wait the number of seconds in the x-ogw-ratelimit-reset header, then retry.
@@ -265,7 +277,7 @@ impl UnknownCode {
 }
 impl ErrorCode {
     /// Every code the spec lists, in the spec's order.
-    pub const ALL: [ErrorCode; 39usize] = [
+    pub const ALL: [ErrorCode; 41usize] = [
         ErrorCode::InternalError,
         ErrorCode::ParamsError,
         ErrorCode::NotFound,
@@ -301,6 +313,8 @@ impl ErrorCode {
         ErrorCode::ParentNodeOutOfSize,
         ErrorCode::ParentNodeOutOfDepth,
         ErrorCode::ParentNodeOutOfSiblingNum,
+        ErrorCode::FileVersionConflict,
+        ErrorCode::LockedForDataMigration,
         ErrorCode::RateLimited,
         ErrorCode::AccessTokenMissing,
         ErrorCode::AccessTokenInvalid,
@@ -344,6 +358,8 @@ impl ErrorCode {
             1062505i64 => ErrorCode::ParentNodeOutOfSize,
             1062506i64 => ErrorCode::ParentNodeOutOfDepth,
             1062507i64 => ErrorCode::ParentNodeOutOfSiblingNum,
+            1061022i64 => ErrorCode::FileVersionConflict,
+            1064230i64 => ErrorCode::LockedForDataMigration,
             99991400i64 => ErrorCode::RateLimited,
             99991661i64 => ErrorCode::AccessTokenMissing,
             99991663i64 => ErrorCode::AccessTokenInvalid,
@@ -389,6 +405,8 @@ impl ErrorCode {
             ErrorCode::ParentNodeOutOfSize => 1062505i64,
             ErrorCode::ParentNodeOutOfDepth => 1062506i64,
             ErrorCode::ParentNodeOutOfSiblingNum => 1062507i64,
+            ErrorCode::FileVersionConflict => 1061022i64,
+            ErrorCode::LockedForDataMigration => 1064230i64,
             ErrorCode::RateLimited => 99991400i64,
             ErrorCode::AccessTokenMissing => 99991661i64,
             ErrorCode::AccessTokenInvalid => 99991663i64,
@@ -434,6 +452,8 @@ impl ErrorCode {
             ErrorCode::ParentNodeOutOfSize => Some(400u16),
             ErrorCode::ParentNodeOutOfDepth => Some(400u16),
             ErrorCode::ParentNodeOutOfSiblingNum => Some(400u16),
+            ErrorCode::FileVersionConflict => Some(500u16),
+            ErrorCode::LockedForDataMigration => Some(200u16),
             ErrorCode::RateLimited => Some(429u16),
             ErrorCode::AccessTokenMissing => Some(400u16),
             ErrorCode::AccessTokenInvalid => Some(400u16),
@@ -487,6 +507,8 @@ impl ErrorCode {
             ErrorCode::ParentNodeOutOfSiblingNum => {
                 Some("parent node out of sibling num.")
             }
+            ErrorCode::FileVersionConflict => Some("file version conflict."),
+            ErrorCode::LockedForDataMigration => Some("locked for data migration."),
             ErrorCode::RateLimited => Some("request trigger frequency limit."),
             ErrorCode::AccessTokenMissing => {
                 Some("Missing access token for authorization.")
@@ -628,6 +650,16 @@ impl ErrorCode {
                     "A folder (or the root) holds more than 1,500 nodes. Create the file in another folder.",
                 )
             }
+            ErrorCode::FileVersionConflict => {
+                Some(
+                    "The file was changed by another request at the same time. Fetch its state and start the upload again.",
+                )
+            }
+            ErrorCode::LockedForDataMigration => {
+                Some(
+                    "The tenant's data is being migrated and is read-only for now. Retry later.",
+                )
+            }
             ErrorCode::RateLimited => {
                 Some(
                     "Gateway rate limit. Wait the number of seconds in the x-ogw-ratelimit-reset header, then retry.",
@@ -686,6 +718,8 @@ impl ErrorCode {
             ErrorCode::ParentNodeOutOfSize => false,
             ErrorCode::ParentNodeOutOfDepth => false,
             ErrorCode::ParentNodeOutOfSiblingNum => false,
+            ErrorCode::FileVersionConflict => false,
+            ErrorCode::LockedForDataMigration => true,
             ErrorCode::RateLimited => true,
             ErrorCode::AccessTokenMissing => false,
             ErrorCode::AccessTokenInvalid => false,
