@@ -7,12 +7,13 @@
 #   3. the Uploader at 5 QPS against an in-process server limiting to 5 QPS (`--only ratelimit`).
 #
 # Usage: scripts/bench-upload.sh [throughput|lark|ratelimit ...]   (default: all three)
-# Env: SIZE_MIB (1024), LARK_MIB (256), RL_MIB (200), RUNS (3), CONCURRENCY (4,8), PORT (18787)
+# Env: SIZE_MIB (1024), LARK_MIB (256), RL_MIB (200), RUNS (3), CONCURRENCY (4,8), PORT (18787),
+#      LATENCY_MS (0: milliseconds the server adds to every media request, a stand-in for a WAN RTT)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SIZE_MIB="${SIZE_MIB:-1024}" LARK_MIB="${LARK_MIB:-256}" RL_MIB="${RL_MIB:-200}"
-RUNS="${RUNS:-3}" CONCURRENCY="${CONCURRENCY:-4,8}" PORT="${PORT:-18787}"
+RUNS="${RUNS:-3}" CONCURRENCY="${CONCURRENCY:-4,8}" PORT="${PORT:-18787}" LATENCY_MS="${LATENCY_MS:-0}"
 what=("$@"); [[ ${#what[@]} -gt 0 ]] || what=(throughput lark ratelimit)
 want() { [[ " ${what[*]} " == *" $1 "* ]]; }
 
@@ -30,7 +31,7 @@ trap cleanup EXIT
 start_server() {
   mkdir -p "$work/data"
   RUST_LOG=warn target/release/feishu-drive-server --addr "127.0.0.1:$PORT" \
-    --data-dir "$work/data" --block-size $((4 * 1024 * 1024)) > "$work/server.log" 2>&1 &
+    --data-dir "$work/data" --block-size $((4 * 1024 * 1024)) --latency-ms "$LATENCY_MS" > "$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do
     grep -q "listening on" "$work/server.log" 2>/dev/null && return
@@ -40,7 +41,7 @@ start_server() {
 }
 base_url="http://127.0.0.1:$PORT"
 
-echo "== $(date -u +%FT%TZ) $(uname -m), $(nproc) cores; load: $(uptime | sed 's/.*load/load/')"
+echo "== $(date -u +%FT%TZ) $(uname -m), $(nproc) cores, server latency ${LATENCY_MS} ms; load: $(uptime | sed 's/.*load/load/')"
 if want throughput || want lark; then start_server; fi
 
 if want throughput; then

@@ -136,16 +136,22 @@ async fn throughput(opts: &Opts) -> Result<(), BoxError> {
     let mut ideal_rates = vec![Vec::new(); opts.concurrency.len()];
     for run in 1..=opts.runs {
         for (i, &concurrency) in opts.concurrency.iter().enumerate() {
+            let cpu = cpu_secs();
             let secs = uploader_once(opts, &base_url, &path, size, concurrency, None)
                 .await?
                 .0;
-            let rate = mib_per_s(size, secs);
-            println!("  run {run} uploader     c={concurrency}: {secs:6.2} s {rate:8.1} MiB/s");
+            let (rate, cpu) = (mib_per_s(size, secs), cpu_secs() - cpu);
+            println!(
+                "  run {run} uploader     c={concurrency}: {secs:6.2} s {rate:8.1} MiB/s, client CPU {cpu:5.2} s"
+            );
             uploader_rates[i].push(rate);
 
+            let cpu = cpu_secs();
             let secs = ideal_once(opts, &base_url, &data, concurrency).await?;
-            let rate = mib_per_s(size, secs);
-            println!("  run {run} ideal client c={concurrency}: {secs:6.2} s {rate:8.1} MiB/s");
+            let (rate, cpu) = (mib_per_s(size, secs), cpu_secs() - cpu);
+            println!(
+                "  run {run} ideal client c={concurrency}: {secs:6.2} s {rate:8.1} MiB/s, client CPU {cpu:5.2} s"
+            );
             ideal_rates[i].push(rate);
         }
     }
@@ -184,8 +190,14 @@ async fn uploader_once(
     let retrying = Arc::new(AtomicU64::new(0));
     let seen = Arc::clone(&retrying);
     let request = UploadRequest::file(path, PARENT_TYPE, PARENT_NODE).progress(move |event| {
-        if let ProgressEvent::Retrying { .. } = event {
+        if let ProgressEvent::Retrying {
+            operation,
+            error,
+            delay,
+        } = event
+        {
             seen.fetch_add(1, Ordering::Relaxed);
+            println!("    retrying {operation} in {delay:.2?}: {error}");
         }
     });
     let started = Instant::now();
@@ -378,6 +390,22 @@ fn write_random(path: &std::path::Path, size: u64) -> Result<(), BoxError> {
     }
     file.flush()?;
     Ok(())
+}
+
+/// CPU seconds (user + system) this process used so far, from /proc/self/stat (0 elsewhere).
+fn cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: f64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse::<f64>().ok())
+        .sum();
+    ticks / 100.0
 }
 
 fn mib_per_s(bytes: u64, secs: f64) -> f64 {
