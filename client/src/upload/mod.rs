@@ -35,7 +35,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncRead;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -755,7 +755,8 @@ impl Upload<'_> {
     async fn worker(&self, tx: &Transaction, blocks: &Blocks<'_>) -> Result<u64, UploadError> {
         let client = &self.uploader.client;
         let mut sent = 0;
-        while let Some((seq, bytes)) = blocks.next().await? {
+        let mut spare = None;
+        while let Some((seq, bytes)) = blocks.next(spare.take()).await? {
             let len = bytes.len() as u64;
             let checksum = adler32_field(&bytes);
             self.caller()
@@ -778,6 +779,8 @@ impl Upload<'_> {
                 confirmed_bytes,
                 confirmed_blocks,
             });
+            // The request is gone, so this is the only handle left and the buffer can be reused.
+            spare = bytes.try_into_mut().ok();
         }
         Ok(sent)
     }
@@ -809,9 +812,10 @@ enum Blocks<'a> {
 }
 
 impl Blocks<'_> {
-    async fn next(&self) -> Result<Option<(u64, Bytes)>, UploadError> {
+    /// The next block; a file source reads it into `spare` when it can.
+    async fn next(&self, spare: Option<BytesMut>) -> Result<Option<(u64, Bytes)>, UploadError> {
         match self {
-            Blocks::File(blocks) => blocks.next_block().await,
+            Blocks::File(blocks) => blocks.next_block(spare).await,
             Blocks::Stream(blocks) => blocks.next_block().await,
         }
     }

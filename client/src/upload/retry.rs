@@ -43,10 +43,16 @@ impl Default for RetryPolicy {
 /// The client-side rate limiter.
 pub(crate) type Limiter = governor::DefaultDirectRateLimiter;
 
-/// A limiter that spaces requests evenly at `per_second`, with no burst: the documented limit
-/// is per second, and a burst at the start of a window is what trips it.
+/// Each request's share of a second is stretched by this much. With exact `1 s / n` spacing,
+/// requests `i` and `i + n` are exactly one second apart, so one that arrives a little late puts
+/// `n + 1` requests into a server's one-second window and earns a 429 (measured: 0–4 refusals
+/// per 200 MiB at 5 QPS without the margin, none with it, at a cost of 2.5 % of the ceiling).
+const SPACING_MARGIN: Duration = Duration::from_millis(25);
+
+/// A limiter that spaces requests evenly at just under `per_second`, with no burst: the
+/// documented limit is per second, and a burst at the start of a window is what trips it.
 pub(crate) fn limiter(per_second: std::num::NonZeroU32) -> Limiter {
-    let period = Duration::from_secs(1) / per_second.get();
+    let period = (Duration::from_secs(1) + SPACING_MARGIN) / per_second.get();
     let quota = governor::Quota::with_period(period)
         .unwrap_or_else(|| governor::Quota::per_second(per_second))
         .allow_burst(std::num::NonZeroU32::MIN);
