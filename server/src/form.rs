@@ -134,13 +134,13 @@ pub(crate) async fn read_form(
     Ok(form)
 }
 
-/// Reads a JSON body of at most [`TEXT_LIMIT`] bytes. The Content-Type is not checked: the
+/// Reads a JSON object of at most [`TEXT_LIMIT`] bytes. The Content-Type is not checked: the
 /// official Python SDK sends its token request without one.
-pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, String> {
+pub(crate) async fn read_json(body: Body) -> Result<serde_json::Map<String, serde_json::Value>, String> {
     let bytes = axum::body::to_bytes(body, TEXT_LIMIT as usize)
         .await
         .map_err(|e| format!("reading the body: {e}"))?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("the body is not the expected JSON: {e}"))
+    serde_json::from_slice(&bytes).map_err(|e| format!("the body is not a JSON object: {e}"))
 }
 
 /// Reads and discards up to `cap` bytes of a body an answer does not need, so that a client still

@@ -18,8 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use feishu_drive::{ErrorCode, types};
 use futures::StreamExt;
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::auth::Identity;
 use crate::config::Operation;
@@ -95,12 +94,30 @@ fn injected(app: &App, code: ErrorCode) -> Failure {
     Failure::new(code, "injected fault")
 }
 
+/// The fields of a JSON body. No field of the spec is nullable, so `null` is as wrong as any
+/// other value of the wrong type (1061002), not the same as absent.
+struct JsonFields(serde_json::Map<String, Value>);
+
+impl JsonFields {
+    fn text(&self, name: &str) -> Result<Option<&str>, Failure> {
+        match self.0.get(name) {
+            None => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text)),
+            Some(_) => Err(Failure::params(format!("`{name}` must be a string"))),
+        }
+    }
+
+    fn integer(&self, name: &str) -> Result<Option<i64>, Failure> {
+        match self.0.get(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) if n.as_i64().is_some() => Ok(n.as_i64()),
+            Some(_) => Err(Failure::params(format!("`{name}` must be an integer"))),
+        }
+    }
+}
+
 /// A JSON endpoint's body (small, read whole), behind the gate and the faults.
-async fn json_request<T: DeserializeOwned>(
-    app: &App,
-    op: Operation,
-    req: Request,
-) -> Result<(Identity, T), Response> {
+async fn json_request(app: &App, op: Operation, req: Request) -> Result<(Identity, JsonFields), Response> {
     let (parts, body) = req.into_parts();
     let who = match gate(app, &parts.headers, op).await {
         Ok(who) => who,
@@ -115,7 +132,7 @@ async fn json_request<T: DeserializeOwned>(
         return Err(injected(app, code).into_response());
     }
     parsed
-        .map(|body| (who, body))
+        .map(|body| (who, JsonFields(body)))
         .map_err(|e| Failure::params(e).into_response())
 }
 
@@ -258,26 +275,20 @@ fn file_token_response(file_token: String) -> Response {
 
 // ---------------------------------------------------------------------------- endpoints
 
-#[derive(Deserialize)]
-struct TokenRequest {
-    app_id: Option<String>,
-    app_secret: Option<String>,
-}
-
 async fn tenant_access_token(State(app): State<Arc<App>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let fault = app.faults.roll(Operation::TenantAccessToken);
     if fault == Some(Fault::Drop) {
         return drop_connection(&app, &parts, body).await;
     }
-    let parsed = form::read_json::<TokenRequest>(body).await;
+    let parsed = form::read_json(body).await.map(JsonFields);
     if let Some(Fault::Retryable(code)) = fault {
         return injected(&app, code).into_response();
     }
     answer((|| {
         let request = parsed.map_err(Failure::params)?;
-        let app_id = required(request.app_id.as_deref(), "app_id")?;
-        let app_secret = required(request.app_secret.as_deref(), "app_secret")?;
+        let app_id = required(request.text("app_id")?, "app_id")?;
+        let app_secret = required(request.text("app_secret")?, "app_secret")?;
         let (token, expire) = app
             .tokens
             .issue(app_id, app_secret)
@@ -292,30 +303,21 @@ async fn tenant_access_token(State(app): State<Arc<App>>, req: Request) -> Respo
     })())
 }
 
-#[derive(Deserialize)]
-struct PrepareRequest {
-    file_name: Option<String>,
-    parent_type: Option<String>,
-    parent_node: Option<String>,
-    size: Option<i64>,
-    extra: Option<String>,
-}
-
 async fn upload_prepare(State(app): State<Arc<App>>, req: Request) -> Response {
-    let (who, request) = match json_request::<PrepareRequest>(&app, Operation::UploadPrepare, req).await {
+    let (who, request) = match json_request(&app, Operation::UploadPrepare, req).await {
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
     let result = async {
-        let size = json_count(request.size, "size")?;
+        let size = json_count(request.integer("size")?, "size")?;
         let spec = upload_spec(
             &app,
             who,
-            request.file_name.as_deref(),
-            request.parent_type.as_deref(),
-            request.parent_node.as_deref(),
+            request.text("file_name")?,
+            request.text("parent_type")?,
+            request.text("parent_node")?,
             size,
-            request.extra.as_deref(),
+            request.text("extra")?,
         )?;
         let upload = app.prepare(spec).await?;
         let data = types::UploadPrepareData {
@@ -389,20 +391,14 @@ async fn upload_part(State(app): State<Arc<App>>, req: Request) -> Response {
     answer(result.await)
 }
 
-#[derive(Deserialize)]
-struct FinishRequest {
-    upload_id: Option<String>,
-    block_num: Option<i64>,
-}
-
 async fn upload_finish(State(app): State<Arc<App>>, req: Request) -> Response {
-    let (who, request) = match json_request::<FinishRequest>(&app, Operation::UploadFinish, req).await {
+    let (who, request) = match json_request(&app, Operation::UploadFinish, req).await {
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
     let result = async {
-        let upload_id = required(request.upload_id.as_deref(), "upload_id")?;
-        let block_num = json_count(request.block_num, "block_num")?;
+        let upload_id = required(request.text("upload_id")?, "upload_id")?;
+        let block_num = json_count(request.integer("block_num")?, "block_num")?;
         let upload = app.upload(upload_id)?;
         if upload.spec.owner != who {
             return Err(Failure::new(

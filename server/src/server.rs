@@ -156,7 +156,12 @@ async fn serve(listener: TcpListener, app: Arc<App>, stop: CancellationToken, sw
                         request.extensions_mut().insert(control.clone());
                         router.clone().oneshot(request.map(Body::new))
                     });
+                    // Title-Case header names, as Feishu sends them: the official Python SDK
+                    // copies headers into a plain dict and looks up `Content-Disposition` and
+                    // `Content-Type` case-sensitively, so lowercase names would lose the
+                    // download's file name and the error envelopes.
                     let connection = hyper::server::conn::http1::Builder::new()
+                        .title_case_headers(true)
                         .serve_connection(TokioIo::new(stream), service);
                     let connection = graceful.watch(connection);
                     connections.spawn(async move {

@@ -80,7 +80,7 @@ async fn expired_token_99991668() {
 #[tokio::test]
 async fn wrong_app_secret_1061005() {
     let h = start(config()).await;
-    let error = tenant_token(&h.server, feishu_drive_server::DEFAULT_APP_ID, "wrong")
+    let error = tenant_token(&h.server.base_url(), feishu_drive_server::DEFAULT_APP_ID, "wrong")
         .await
         .expect_err("refused");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(401), "{error}");
@@ -357,7 +357,7 @@ async fn upload_user_not_match_1062007_other_app() {
     let h = start(config().add_app("cli_other", "other-secret")).await;
     let other = client(
         &h.server,
-        &tenant_token(&h.server, "cli_other", "other-secret")
+        &tenant_token(&h.server.base_url(), "cli_other", "other-secret")
             .await
             .expect("token"),
     );

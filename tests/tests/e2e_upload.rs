@@ -335,7 +335,7 @@ async fn rate_limit_can_retry_style_and_per_app() {
     let h = start(config).await;
     let second = client(
         &h.server,
-        &tenant_token(&h.server, "cli_second", "second-secret")
+        &tenant_token(&h.server.base_url(), "cli_second", "second-secret")
             .await
             .expect("token"),
     );

@@ -30,7 +30,7 @@ pub fn config() -> Config {
 /// Starts a server and fetches a tenant token for its default app.
 pub async fn start(config: Config) -> Harness {
     let server = Server::start(config).await.expect("server starts");
-    let token = tenant_token(&server, DEFAULT_APP_ID, DEFAULT_APP_SECRET)
+    let token = tenant_token(&server.base_url(), DEFAULT_APP_ID, DEFAULT_APP_SECRET)
         .await
         .expect("tenant token");
     let client = client(&server, &token);
@@ -42,16 +42,17 @@ pub async fn start(config: Config) -> Harness {
 }
 
 pub fn client(server: &RunningServer, token: &str) -> Client {
-    Client::new(&server.base_url(), ClientContext::with_token(token))
+    client_at(&server.base_url(), token)
 }
 
-/// A tenant token from the server's token endpoint, through the generated client.
-pub async fn tenant_token(
-    server: &RunningServer,
-    app_id: &str,
-    app_secret: &str,
-) -> Result<String, ApiError> {
-    let anonymous = Client::new(&server.base_url(), ClientContext::anonymous());
+/// A client of whatever listens at `base_url` (the server, or a proxy in front of it).
+pub fn client_at(base_url: &str, token: &str) -> Client {
+    Client::new(base_url, ClientContext::with_token(token))
+}
+
+/// A tenant token from the token endpoint at `base_url`, through the generated client.
+pub async fn tenant_token(base_url: &str, app_id: &str, app_secret: &str) -> Result<String, ApiError> {
+    let anonymous = Client::new(base_url, ClientContext::anonymous());
     let response = anonymous
         .tenant_access_token_internal()
         .body(
