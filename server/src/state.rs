@@ -62,11 +62,9 @@ struct UploadState {
 impl Upload {
     /// How many bytes block `seq` must hold: `block_size`, except the last, which holds the rest.
     pub(crate) fn block_len(&self, seq: u64) -> u64 {
-        if seq + 1 < self.block_num {
-            self.block_size
-        } else {
-            self.spec.size - self.block_size * (self.block_num - 1)
-        }
+        // Saturating, so a seq past the end (checked before, 1062011) is 0 rather than a panic.
+        let start = seq.saturating_mul(self.block_size);
+        self.spec.size.saturating_sub(start).min(self.block_size)
     }
 
     fn is_expired(&self, now: Instant) -> bool {

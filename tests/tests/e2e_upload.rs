@@ -537,3 +537,59 @@ async fn two_servers_side_by_side() {
     a.shutdown().await.expect("a stops");
     b.shutdown().await.expect("b stops");
 }
+
+/// 1 GiB through 4 MiB blocks, 4 parts in flight: the server streams every block to disk and the
+/// download back from it, so memory does not grow with the file. Opt-in (it writes 1 GiB to the
+/// temp dir): `cargo test -p feishu-drive-tests --test e2e_upload -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes 1 GiB; run with --ignored"]
+async fn one_gib_chunked_upload_round_trips() {
+    use futures::{StreamExt, TryStreamExt};
+    use sha2::{Digest, Sha256};
+
+    const SIZE: u64 = 1 << 30;
+    let h = start(Config::default()).await;
+    let started = Instant::now();
+    let prepared = prepare(&h.client, "one-gib.bin", PARENT, SIZE)
+        .await
+        .expect("prepare");
+    assert_eq!(prepared.block_num, 256);
+    let block_size = prepared.block_size.get() as usize;
+    // Block `seq` is generated from its number, so both sides can hash without keeping it.
+    let block = |seq: u64| Bytes::from(data(block_size, seq + 1));
+    let mut expected = Sha256::new();
+    for seq in 0..prepared.block_num as u64 {
+        expected.update(block(seq));
+    }
+    futures::stream::iter(0..prepared.block_num as u64)
+        .map(|seq| part(&h.client, &prepared.upload_id, seq, block(seq)))
+        .buffer_unordered(4)
+        .try_collect::<Vec<()>>()
+        .await
+        .expect("every part");
+    let token = finish(&h.client, &prepared.upload_id, prepared.block_num)
+        .await
+        .expect("finish");
+    let uploaded = started.elapsed();
+    let response = h
+        .client
+        .download()
+        .file_token(token.as_str())
+        .send()
+        .await
+        .expect("download");
+    let mut actual = Sha256::new();
+    let mut stream = response.into_inner_stream();
+    let mut len = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.expect("download chunk");
+        len += chunk.len() as u64;
+        actual.update(&chunk);
+    }
+    assert_eq!(len, SIZE);
+    assert_eq!(actual.finalize(), expected.finalize());
+    eprintln!(
+        "1 GiB: uploaded in {uploaded:?}, uploaded and read back in {:?}",
+        started.elapsed()
+    );
+}
