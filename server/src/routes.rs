@@ -116,35 +116,19 @@ impl JsonFields {
     }
 }
 
-/// A JSON endpoint's body (small, read whole), behind the gate and the faults.
-async fn json_request(app: &App, op: Operation, req: Request) -> Result<(Identity, JsonFields), Response> {
-    let (parts, body) = req.into_parts();
-    let who = match gate(app, &parts.headers, op).await {
-        Ok(who) => who,
-        Err(failure) => return Err(reject_unread(failure, body, TEXT_LIMIT).await),
-    };
-    let fault = app.faults.roll(op);
-    if fault == Some(Fault::Drop) {
-        return Err(drop_connection(app, &parts, body).await);
-    }
-    let parsed = form::read_json(body).await;
-    if let Some(Fault::Retryable(code)) = fault {
-        return Err(injected(app, code).into_response());
-    }
-    parsed
-        .map(|body| (who, JsonFields(body)))
-        .map_err(|e| Failure::params(e).into_response())
-}
-
-/// A multipart endpoint's form, file streamed to disk, behind the gate and the faults. A body
-/// over `cap` is answered with `too_large`.
-async fn form_request(
+/// What every media request goes through: the gate, then an injected fault, then `read` of the
+/// body (at most `cap` bytes). A retryable fault is answered only after the body was read, as a
+/// real server that failed late would.
+async fn admit<T, Fut>(
     app: &App,
     op: Operation,
     req: Request,
     cap: u64,
-    too_large: ErrorCode,
-) -> Result<(Identity, Form), Response> {
+    read: impl FnOnce(HeaderMap, Body) -> Fut,
+) -> Result<(Identity, T), Response>
+where
+    Fut: Future<Output = Result<T, Failure>>,
+{
     let (parts, body) = req.into_parts();
     let who = match gate(app, &parts.headers, op).await {
         Ok(who) => who,
@@ -154,19 +138,48 @@ async fn form_request(
     if fault == Some(Fault::Drop) {
         return Err(drop_connection(app, &parts, body).await);
     }
-    let form = form::read_form(&app.storage, &parts.headers, body, cap).await;
+    let read = read(parts.headers, body).await;
     if let Some(Fault::Retryable(code)) = fault {
         return Err(injected(app, code).into_response());
     }
-    form.map(|form| (who, form)).map_err(|e| {
-        let closes = e.leaves_body_unread();
-        let failure = match e {
-            FormError::TooLarge(_) => Failure::new(too_large, e.to_string()),
-            FormError::Malformed(_) => Failure::params(e.to_string()),
-            FormError::Io(_) => Failure::internal(e),
-        };
-        if closes { failure.closing() } else { failure }.into_response()
+    read.map(|value| (who, value))
+        .map_err(IntoResponse::into_response)
+}
+
+/// A JSON endpoint's body, small and read whole.
+async fn json_request(app: &App, op: Operation, req: Request) -> Result<(Identity, JsonFields), Response> {
+    admit(app, op, req, TEXT_LIMIT, |_, body| async {
+        form::read_json(body)
+            .await
+            .map(JsonFields)
+            .map_err(Failure::params)
     })
+    .await
+}
+
+/// A multipart endpoint's form, its file streamed to disk. A body over `cap` is answered with
+/// `too_large`.
+async fn form_request(
+    app: &App,
+    op: Operation,
+    req: Request,
+    cap: u64,
+    too_large: ErrorCode,
+) -> Result<(Identity, Form), Response> {
+    admit(app, op, req, cap, |headers, body| async move {
+        form::read_form(&app.storage, &headers, body, cap)
+            .await
+            .map_err(|e| {
+                let closes = e.leaves_body_unread();
+                let failure = match e {
+                    FormError::TooLarge(_) => Failure::new(too_large, e.to_string()),
+                    FormError::Malformed(_) => Failure::params(e.to_string()),
+                    FormError::Io(_) => Failure::internal(e),
+                };
+                if closes { failure.closing() } else { failure }
+            })
+    })
+    .await
 }
 
 // ------------------------------------------------------------------------- field checks
