@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -21,6 +21,8 @@ use crate::state::{App, Stats};
 
 /// How long shutdown waits for requests in flight before closing their connections.
 const GRACE: Duration = Duration::from_secs(5);
+/// How long a client may take to send a request's headers.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Lets a handler drop its own connection (fault injection): the connection task closes the
 /// socket when this is triggered.
@@ -161,6 +163,9 @@ async fn serve(listener: TcpListener, app: Arc<App>, stop: CancellationToken, sw
                     // `Content-Type` case-sensitively, so lowercase names would lose the
                     // download's file name and the error envelopes.
                     let connection = hyper::server::conn::http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        // A client that never finishes its headers does not hold a connection.
+                        .header_read_timeout(HEADER_TIMEOUT)
                         .title_case_headers(true)
                         .serve_connection(TokioIo::new(stream), service);
                     let connection = graceful.watch(connection);

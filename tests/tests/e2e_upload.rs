@@ -423,7 +423,30 @@ async fn malformed_requests_never_wedge_the_server() {
     if let Ok(response) = response {
         assert_eq!(surfaced(response).await.code(), Some(ErrorCode::ParamsError));
     } // else the server closed the connection while the client was still sending: also fine.
+    // Clients that stall, one in its headers and one in its body, hold nobody else up.
+    use tokio::io::AsyncWriteExt;
+    let mut stalled_headers = tokio::net::TcpStream::connect(h.server.addr())
+        .await
+        .expect("connect");
+    stalled_headers
+        .write_all(b"POST /open-apis/drive/v1/medias/upload_part HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let mut stalled_body = tokio::net::TcpStream::connect(h.server.addr())
+        .await
+        .expect("connect");
+    stalled_body
+        .write_all(
+            format!(
+                "POST /open-apis/drive/v1/medias/upload_part HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n\
+                 Content-Type: multipart/form-data; boundary=X\r\nContent-Length: 100000\r\n\r\n--X\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("write");
     round_trip(&h, 2 * BLOCK as usize + 3, |s| s).await;
+    drop((stalled_headers, stalled_body));
 }
 
 #[tokio::test]
