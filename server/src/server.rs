@@ -115,6 +115,13 @@ impl RunningServer {
         self.app.expire_upload(upload_id)
     }
 
+    /// Loses block `seq` of an upload in progress, so that `upload_finish` reports it missing
+    /// (1062010) until it is sent again: a fault for testing a client's recovery. Returns whether
+    /// the block had arrived.
+    pub fn lose_block(&self, upload_id: &str, seq: u64) -> bool {
+        self.app.lose_block(upload_id, seq)
+    }
+
     /// What the server has done so far.
     pub fn stats(&self) -> Stats {
         self.app.counters.snapshot()

@@ -305,6 +305,15 @@ impl App {
         true
     }
 
+    /// Forgets that block `seq` of the upload arrived, as if it had been lost: the next
+    /// `upload_finish` answers 1062010 until it is sent again. Returns whether it had arrived.
+    pub(crate) fn lose_block(&self, id: &str, seq: u64) -> bool {
+        let Some(upload) = lock(&self.uploads).get(id).cloned() else {
+            return false;
+        };
+        lock(&upload.state).received.remove(&seq)
+    }
+
     /// Forgets expired uploads and deletes their blocks.
     pub(crate) fn sweep(&self) {
         let now = Instant::now();

@@ -391,3 +391,36 @@ async fn the_client_rate_limit_keeps_the_server_from_refusing() {
     assert!(outcome.retries > 0);
     assert_round_trip(&unlimited, &outcome.file_token, &file).await;
 }
+
+#[tokio::test]
+async fn blocks_missing_at_finish_are_sent_again() {
+    let server = Arc::new(server(Config::default()).await);
+    let uploader = uploader(&server, |b| b.concurrency(2));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = random_file(dir.path(), "f.bin", 6 * BLOCK + 1, 12);
+    let upload_id = Arc::new(Mutex::new(None::<String>));
+    let lost = Arc::new(AtomicU32::new(0));
+    let (server_cb, lost_cb) = (Arc::clone(&server), Arc::clone(&lost));
+    let request = UploadRequest::file(&file, "docx_file", "doxcn1").progress(move |event| match event {
+        ProgressEvent::Started {
+            upload_id: Some(id), ..
+        } => *upload_id.lock().expect("lock") = Some(id.clone()),
+        // Once every block is confirmed, the server "loses" one before finish sees it.
+        ProgressEvent::BlockConfirmed {
+            confirmed_blocks: 7, ..
+        } if lost_cb.load(Ordering::SeqCst) == 0 => {
+            let id = upload_id.lock().expect("lock").clone().expect("started first");
+            assert!(server_cb.lose_block(&id, 2), "block 2 had arrived");
+            lost_cb.fetch_add(1, Ordering::SeqCst);
+        }
+        _ => {}
+    });
+    let outcome = uploader.upload(request).await.expect("upload recovers");
+    assert_eq!(lost.load(Ordering::SeqCst), 1);
+    assert_eq!(outcome.restarts, 1, "{outcome:?}");
+    assert_eq!(
+        outcome.blocks_sent, 14,
+        "every block went twice: the server cannot say which it lacks"
+    );
+    assert_round_trip(&uploader, &outcome.file_token, &file).await;
+}
