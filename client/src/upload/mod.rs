@@ -752,37 +752,47 @@ impl Upload<'_> {
         Ok(sent.into_iter().sum())
     }
 
+    /// Sends blocks until none is left. Each worker reads its next block while the current one
+    /// is on the wire, so the link never waits for the disk; memory holds at most two blocks per
+    /// worker, and the buffer of a sent block is reused for the read after next.
     async fn worker(&self, tx: &Transaction, blocks: &Blocks<'_>) -> Result<u64, UploadError> {
-        let client = &self.uploader.client;
         let mut sent = 0;
         let mut spare = None;
-        while let Some((seq, bytes)) = blocks.next(spare.take()).await? {
-            let len = bytes.len() as u64;
-            let checksum = adler32_field(&bytes);
-            self.caller()
-                .call("upload_part", || {
-                    let request = client
-                        .upload_part()
-                        .upload_id(tx.upload_id.as_str())
-                        .seq(seq)
-                        .size(len)
-                        .checksum(checksum.as_str())
-                        .file(bytes.clone());
-                    async move { request.send().await.checked().map(drop) }
-                })
-                .await?;
+        let mut current = blocks.next(None).await?;
+        while let Some((seq, bytes)) = current {
+            let (result, next) = tokio::join!(self.send_part(tx, seq, &bytes), blocks.next(spare.take()));
+            result?;
             sent += 1;
             let (confirmed_bytes, confirmed_blocks) = tx.confirm(seq)?;
             self.emit(ProgressEvent::BlockConfirmed {
                 seq,
-                bytes: len,
+                bytes: bytes.len() as u64,
                 confirmed_bytes,
                 confirmed_blocks,
             });
+            current = next?;
             // The request is gone, so this is the only handle left and the buffer can be reused.
             spare = bytes.try_into_mut().ok();
         }
         Ok(sent)
+    }
+
+    async fn send_part(&self, tx: &Transaction, seq: u64, bytes: &Bytes) -> Result<(), UploadError> {
+        let client = &self.uploader.client;
+        let len = bytes.len() as u64;
+        let checksum = adler32_field(bytes);
+        self.caller()
+            .call("upload_part", || {
+                let request = client
+                    .upload_part()
+                    .upload_id(tx.upload_id.as_str())
+                    .seq(seq)
+                    .size(len)
+                    .checksum(checksum.as_str())
+                    .file(bytes.clone());
+                async move { request.send().await.checked().map(drop) }
+            })
+            .await
     }
 
     async fn finish(&self, tx: &Transaction) -> Result<String, UploadError> {
