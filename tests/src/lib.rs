@@ -1,1 +1,3 @@
-//! Tests live in `tests/`; this crate has no library code.
+//! The workspace's tests live in `tests/`; this library only compiles the root README's Rust
+//! examples as doctests, so they stay true.
+#![doc = include_str!("../../README.md")]
