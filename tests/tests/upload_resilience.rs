@@ -81,6 +81,9 @@ async fn a_killed_upload_resumes_from_its_journal() {
         .expect("a file token")
         .to_owned();
     let resent = server.stats().parts_stored - 121;
+    eprintln!(
+        "kill -9 after {confirmed_before_kill} confirmed blocks ({stored_at_kill} stored); the resumed run re-sent {resent} of 121"
+    );
     assert!(
         resent <= CONCURRENCY,
         "{resent} blocks sent twice (stored {stored_at_kill} before the kill)"
