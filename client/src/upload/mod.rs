@@ -262,7 +262,8 @@ impl UploadRequest {
         self
     }
 
-    /// Keep a resume journal at `path`: a run that finds one continues its upload.
+    /// Keep a resume journal at `path`: a run that finds one continues its upload. It applies to
+    /// the chunked flow from a file; an `upload_all` is one request, with nothing to resume.
     pub fn journal(mut self, path: impl Into<PathBuf>) -> Self {
         self.journal = Some(path.into());
         self
