@@ -424,3 +424,31 @@ async fn blocks_missing_at_finish_are_sent_again() {
     );
     assert_round_trip(&uploader, &outcome.file_token, &file).await;
 }
+
+#[tokio::test]
+async fn wrong_app_credentials_are_a_typed_auth_error() {
+    use feishu_drive::auth::{AppCredentials, AuthError};
+    let server = server(Config::default()).await;
+    let base = server.base_url();
+    let uploader = feishu_drive::upload::Uploader::builder(&base)
+        .credentials(AppCredentials::new(
+            &base,
+            feishu_drive_server::DEFAULT_APP_ID,
+            "wrong-secret",
+        ))
+        .build()
+        .expect("uploader");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = random_file(dir.path(), "f.bin", 10, 1);
+    let result = uploader.upload_file(&file, "docx_file", "doxcn1").await;
+    assert!(
+        matches!(
+            result,
+            Err(UploadError::Auth(AuthError::Refused {
+                code: ErrorCode::AuthFailed,
+                ..
+            }))
+        ),
+        "{result:?}"
+    );
+}

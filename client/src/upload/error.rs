@@ -85,6 +85,9 @@ pub enum UploadError {
         "the server asked to send data again ({0}), but a stream cannot be rewound; upload from a file instead"
     )]
     CannotRewind(&'static str),
+    /// No access token could be had (for example, the app id or secret is wrong).
+    #[error("authentication failed: {0}")]
+    Auth(#[from] crate::auth::AuthError),
     /// An API call failed with a permanent error, or kept failing after every retry.
     #[error("{operation} failed: {source}")]
     Api {

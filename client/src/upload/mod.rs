@@ -389,6 +389,11 @@ impl Uploader {
         };
         let file_name = file_name.unwrap_or(default_name);
         check_file_name(&file_name)?;
+        // Fetching the token first turns bad credentials into a typed error: inside a request,
+        // progenitor's hooks can only report them as text.
+        if let Some(tokens) = self.client.inner.token_source() {
+            tokens.token().await?;
+        }
         let upload = Upload {
             uploader: self,
             target: Target {
