@@ -91,14 +91,6 @@ pub fn generate(spec_text: &str, settings: &Settings) -> Result<Vec<GeneratedFil
     ])
 }
 
-/// Parses and checks a spec without generating anything (for tools that only read it).
-pub fn load(spec_text: &str) -> Result<OpenAPI, CodegenError> {
-    let spec = spec::parse(spec_text)?;
-    spec::validate(&spec)?;
-    error_codes::error_table(&spec)?;
-    Ok(spec)
-}
-
 fn generate_api(spec: &OpenAPI, settings: &Settings) -> Result<TokenStream, CodegenError> {
     let mut multipart_ops = Vec::new();
     for op in spec::operations(spec)? {

@@ -230,7 +230,7 @@ pub(crate) struct MultipartOperation {
 
 /// How the responses of an operation map to types.
 struct Responses {
-    success: Vec<(TokenStream, String)>,
+    success: Vec<TokenStream>,
     errors: Vec<TokenStream>,
     success_type: TokenStream,
     error_type: TokenStream,
@@ -284,7 +284,7 @@ fn responses(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Responses, Codegen
             _ => *slot = Some(type_name),
         }
         if class == 2 {
-            success.push((pattern, status.to_string()));
+            success.push(pattern);
         } else if class >= 4 {
             errors.push(pattern);
         } else {
@@ -418,7 +418,7 @@ pub(crate) fn generate(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Multipar
         success_type,
         error_type,
     } = responses;
-    let success_arms = success.iter().map(|(pattern, _)| {
+    let success_arms = success.iter().map(|pattern| {
         quote! { #pattern => ResponseValue::from_response(response).await, }
     });
     // Every documented error response has a JSON schema (checked in `response_schema_name`),
@@ -609,7 +609,7 @@ fn take_value(f: &FormField, ident: &proc_macro2::Ident) -> TokenStream {
             let #ident = #ident.map_err(Error::InvalidRequest)?;
         },
     };
-    let checks = bound_checks(f, ident);
+    let checks = bound_checks(f);
     if checks.is_empty() {
         return unwrap;
     }
@@ -631,7 +631,7 @@ fn take_value(f: &FormField, ident: &proc_macro2::Ident) -> TokenStream {
     }
 }
 
-fn bound_checks(f: &FormField, _ident: &proc_macro2::Ident) -> TokenStream {
+fn bound_checks(f: &FormField) -> TokenStream {
     let name = &f.name;
     match &f.kind {
         FieldKind::Integer { minimum, maximum } => {

@@ -583,7 +583,7 @@ impl Upload<'_> {
             }
             Input::Stream { mut reader, size } => {
                 let bytes = source::read_exact(&mut *reader, size, size).await?;
-                ensure_stream_ended(&mut *reader, size).await?;
+                source::ensure_ended(&mut *reader, size).await?;
                 bytes
             }
         };
@@ -971,24 +971,6 @@ fn check_unchanged(path: &Path, opened: &Opened, when: &'static str) -> Result<(
         });
     }
     Ok(())
-}
-
-async fn ensure_stream_ended(
-    reader: &mut (dyn AsyncRead + Send + Unpin),
-    size: u64,
-) -> Result<(), UploadError> {
-    use tokio::io::AsyncReadExt;
-    let mut probe = [0_u8; 1];
-    match reader.read(&mut probe).await {
-        Ok(0) => Ok(()),
-        Ok(_) => Err(UploadError::ReaderSize(format!(
-            "has more than the declared {size} bytes"
-        ))),
-        Err(source) => Err(UploadError::Unreadable {
-            path: PathBuf::from("<stream>"),
-            source,
-        }),
-    }
 }
 
 #[cfg(test)]

@@ -169,15 +169,7 @@ impl StreamBlocks {
         let mut state = self.state.lock().await;
         let seq = state.next;
         if seq == self.layout.block_num {
-            // The declared size is reached: the stream must end here, or bytes would be lost.
-            let mut probe = [0_u8; 1];
-            let extra = state.reader.read(&mut probe).await.map_err(stream_error)?;
-            if extra != 0 {
-                return Err(UploadError::ReaderSize(format!(
-                    "has more than the declared {} bytes",
-                    self.layout.size
-                )));
-            }
+            ensure_ended(&mut *state.reader, self.layout.size).await?;
             return Ok(None);
         }
         let bytes = read_exact(&mut state.reader, self.layout.len(seq), self.layout.size).await?;
@@ -201,6 +193,20 @@ pub(crate) async fn read_exact(
         _ => stream_error(e),
     })?;
     Ok(buf.freeze())
+}
+
+/// The declared size is reached: the stream must end here, or bytes would be lost.
+pub(crate) async fn ensure_ended(
+    reader: &mut (dyn AsyncRead + Send + Unpin),
+    size: u64,
+) -> Result<(), UploadError> {
+    let mut probe = [0_u8; 1];
+    match reader.read(&mut probe).await.map_err(stream_error)? {
+        0 => Ok(()),
+        _ => Err(UploadError::ReaderSize(format!(
+            "has more than the declared {size} bytes"
+        ))),
+    }
 }
 
 fn stream_error(e: std::io::Error) -> UploadError {
