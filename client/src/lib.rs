@@ -16,6 +16,7 @@ mod error_codes;
 pub mod auth;
 pub mod checksum;
 mod context;
+pub mod download;
 mod error;
 mod hooks;
 pub mod limits;
