@@ -14,6 +14,7 @@ mod api;
 mod error_codes;
 
 pub mod auth;
+pub mod budget;
 pub mod checksum;
 mod context;
 pub mod download;
