@@ -313,3 +313,64 @@ async fn unreachable_redis_never_hangs() {
     // An invalid URL is a typed error, not a panic.
     assert!(Budget::redis("not a url", config("x", 5)).is_err());
 }
+
+/// The server's own daily quota (the local server: 3 calls per app and endpoint, answered with
+/// HTTP 429 / 99991403): a budget that did not know it gets a typed `Quota` error from the
+/// server's answer, and then refuses locally, for every participant, without sending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_answer_from_the_server_ends_the_day_for_everyone() {
+    use feishu_drive::budget::CallError;
+    use feishu_drive::{Client, ClientContext, types};
+    use feishu_drive_server::{Config, Faults, Server};
+
+    let redis = RedisServer::start();
+    let server = Server::start(Config::default().faults(Faults::default().daily_quota(3)))
+        .await
+        .expect("server");
+    let base = server.base_url();
+    let client = Client::new(
+        &base,
+        ClientContext::with_source(feishu_drive::auth::AppCredentials::new(
+            &base,
+            feishu_drive_server::DEFAULT_APP_ID,
+            feishu_drive_server::DEFAULT_APP_SECRET,
+        )),
+    );
+    // The budgets allow more than the server does: only the server's answer can stop them.
+    let pair = budgets(&redis, 2, || config("cli_local", 1000).daily_quota(Some(100)));
+    let prepare = || {
+        client
+            .upload_prepare()
+            .body(
+                types::UploadPrepareRequest::builder()
+                    .file_name("q.bin")
+                    .parent_type("docx_file")
+                    .parent_node("doxcnQuota")
+                    .size(64_i64 * 1024 * 1024),
+            )
+            .send()
+    };
+    let mut answers = Vec::new();
+    for b in pair.iter().cycle().take(4) {
+        answers.push(bounded("call", b.call(Group::UploadPrepare, prepare)).await);
+    }
+    assert!(answers[..3].iter().all(Result::is_ok), "{answers:?}");
+    match &answers[3] {
+        Err(CallError::Quota(q)) => assert_eq!((q.group, q.remaining), (Group::UploadPrepare, 0)),
+        other => panic!("expected the server's quota answer, typed: {other:?}"),
+    }
+    // Both participants now refuse before sending: the server sees no fifth call.
+    let before = server.stats();
+    for b in &pair {
+        assert!(matches!(
+            b.call(Group::UploadPrepare, prepare).await,
+            Err(CallError::Quota(_))
+        ));
+        assert_eq!(b.remaining(Group::UploadPrepare).await, Some(0));
+    }
+    assert_eq!(before.quota_exceeded, 1, "{before:?}");
+    assert_eq!(server.stats(), before, "a refused call reached the server");
+    // Other endpoints keep their own quota.
+    assert_eq!(pair[0].remaining(Group::UploadPart).await, Some(100));
+    server.shutdown().await.expect("shutdown");
+}
