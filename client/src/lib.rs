@@ -19,6 +19,7 @@ mod context;
 mod error;
 mod hooks;
 pub mod limits;
+#[cfg(feature = "upload")]
 pub mod upload;
 
 pub use api::*;

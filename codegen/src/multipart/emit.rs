@@ -1,224 +1,19 @@
-//! `multipart/form-data` operations, which progenitor 0.15 rejects ("unexpected content type").
+//! The Rust code of a multipart operation: a `Client` method and a builder with `send()`.
 //!
-//! They are generated here as methods on the same `Client`, with builders in the same `builder`
-//! module and the same `send()` shape as progenitor's: the same hooks (`pre`, `exec`, `post`), the
-//! same `ResponseValue` / `Error` types, the same handling of documented and undocumented statuses.
-//! Text fields go on the wire in the order the spec lists them; binary fields are streamed from a
-//! `reqwest::Body` (a `Bytes` block is not copied) with their documented content type.
+//! The builder follows progenitor's builder style (a setter per field taking what converts into
+//! the field's type, errors kept until `send`) and its `send` runs the same hooks (`pre`, `exec`,
+//! `post`) and returns the same `ResponseValue` / `Error` types. Only progenitor-client's public
+//! API is used, through fully qualified paths: nothing depends on the imports or private fields
+//! of progenitor's generated code.
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
-use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, StatusCode, Type};
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::error::{CodegenError, op_error};
-use crate::spec::{self, MULTIPART, OperationRef};
-
-/// One field of a multipart form.
-#[derive(Debug)]
-pub(crate) struct FormField {
-    name: String,
-    required: bool,
-    description: Option<String>,
-    kind: FieldKind,
-}
-
-#[derive(Debug)]
-enum FieldKind {
-    /// Bytes sent as a file part with this content type.
-    Binary { content_type: String },
-    /// A decimal integer, with the spec's bounds checked before sending.
-    Integer {
-        minimum: Option<i64>,
-        maximum: Option<i64>,
-    },
-    /// Text whose Rust type is the component schema's generated newtype (it validates itself).
-    Component { type_name: String },
-    /// Inline text, with the spec's length bounds checked before sending.
-    Text {
-        min_length: Option<usize>,
-        max_length: Option<usize>,
-    },
-}
-
-/// Why a multipart operation cannot have parameters.
-pub(crate) const NO_PARAMETERS: &str = "multipart operations with path, query or header parameters are not supported yet; send the values as form fields";
-
-/// Names the generated builder uses itself: its `client` field, its `new` and `send` methods, and
-/// the `form` being built in `send`. A form field of that name would not compile.
-const RESERVED_FIELD_NAMES: [&str; 4] = ["client", "new", "send", "form"];
-
-/// Whether `name` cannot name a method or field: syn's keywords, plus `gen`, reserved since
-/// edition 2024 (the client's edition) but still an identifier to syn.
-fn is_keyword(name: &str) -> bool {
-    name == "gen" || syn::parse_str::<syn::Ident>(name).is_err()
-}
-
-/// Reads the form fields of a multipart operation, rejecting what cannot be sent as a form.
-pub(crate) fn form_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, CodegenError> {
-    // A path template without a declared parameter would be sent with its `{…}` as written.
-    if !op.op.parameters.is_empty() || op.path.contains('{') {
-        return Err(op_error(op, NO_PARAMETERS));
-    }
-    if is_keyword(op.id()) {
-        return Err(op_error(
-            op,
-            format!(
-                "operationId `{}` is a Rust keyword, so it cannot name the generated method",
-                op.id()
-            ),
-        ));
-    }
-    let body = spec::request_body(spec, op)?
-        .ok_or_else(|| op_error(op, "multipart operation without a request body"))?;
-    let media = &body.content[MULTIPART];
-    let schema = media.schema.as_ref().ok_or_else(|| {
-        op_error(
-            op,
-            "the multipart body has no schema; describe its fields as an object",
-        )
-    })?;
-    let (_, schema) = spec::resolve_schema(spec, schema).ok_or_else(|| {
-        op_error(
-            op,
-            "the multipart body schema is a reference that points to nothing",
-        )
-    })?;
-    let SchemaKind::Type(Type::Object(object)) = &schema.schema_kind else {
-        return Err(op_error(
-            op,
-            "the multipart body schema must be an object whose properties are the form fields",
-        ));
-    };
-    if object.properties.is_empty() {
-        return Err(op_error(
-            op,
-            "the multipart body schema has no properties, so the form would be empty",
-        ));
-    }
-    for required in &object.required {
-        if !object.properties.contains_key(required) {
-            return Err(op_error(
-                op,
-                format!("field `{required}` is listed as required but is not a property"),
-            ));
-        }
-    }
-    object
-        .properties
-        .iter()
-        .map(|(name, property)| {
-            if is_keyword(name) || name.to_snake_case() != *name {
-                return Err(op_error(
-                    op,
-                    format!("form field `{name}` is not a snake_case Rust identifier, so it cannot name a builder method"),
-                ));
-            }
-            if RESERVED_FIELD_NAMES.contains(&name.as_str()) {
-                return Err(op_error(
-                    op,
-                    format!("form field `{name}` would clash with the generated builder's own `{name}`; rename it"),
-                ));
-            }
-            let property = match property {
-                ReferenceOr::Item(schema) => ReferenceOr::Item((**schema).clone()),
-                ReferenceOr::Reference { reference } => ReferenceOr::Reference { reference: reference.clone() },
-            };
-            let (component, schema) = spec::resolve_schema(spec, &property).ok_or_else(|| {
-                op_error(op, format!("form field `{name}` references a schema that does not exist"))
-            })?;
-            let kind = field_kind(op, name, component, schema, media)?;
-            Ok(FormField {
-                name: name.clone(),
-                required: object.required.contains(name),
-                description: schema.schema_data.description.clone(),
-                kind,
-            })
-        })
-        .collect()
-}
-
-fn field_kind(
-    op: &OperationRef<'_>,
-    name: &str,
-    component: Option<&str>,
-    schema: &Schema,
-    media: &openapiv3::MediaType,
-) -> Result<FieldKind, CodegenError> {
-    if spec::is_binary(schema) {
-        // `send` names a binary part's length `len`.
-        if name == "len" {
-            return Err(op_error(
-                op,
-                "binary form field `len` would clash with the generated code's own `len`; rename it",
-            ));
-        }
-        let content_type = media
-            .encoding
-            .get(name)
-            .and_then(|e| e.content_type.clone())
-            .unwrap_or_else(|| "application/octet-stream".to_owned());
-        if !content_type.contains('/') || content_type.contains(',') {
-            return Err(op_error(
-                op,
-                format!("form field `{name}`: encoding content type `{content_type}` is not one media type"),
-            ));
-        }
-        return Ok(FieldKind::Binary { content_type });
-    }
-    match (&schema.schema_kind, component) {
-        (SchemaKind::Type(Type::Integer(int)), None) => Ok(FieldKind::Integer {
-            minimum: int.minimum.map(|m| if int.exclusive_minimum { m + 1 } else { m }),
-            maximum: int.maximum.map(|m| if int.exclusive_maximum { m - 1 } else { m }),
-        }),
-        (SchemaKind::Type(Type::String(_)), Some(component)) => Ok(FieldKind::Component {
-            type_name: component.to_upper_camel_case(),
-        }),
-        (SchemaKind::Type(Type::String(s)), None) => {
-            if s.pattern.is_some() || !s.enumeration.is_empty() {
-                return Err(op_error(
-                    op,
-                    format!(
-                        "form field `{name}`: an inline pattern or enum cannot be checked; move the schema to components/schemas and reference it"
-                    ),
-                ));
-            }
-            Ok(FieldKind::Text {
-                min_length: s.min_length,
-                max_length: s.max_length,
-            })
-        }
-        (SchemaKind::Type(Type::Integer(_)), Some(component)) => Err(op_error(
-            op,
-            format!(
-                "form field `{name}`: integer component `{component}` is not supported; write the integer inline"
-            ),
-        )),
-        (other, _) => Err(op_error(
-            op,
-            format!(
-                "form field `{name}` has type {}; multipart fields must be strings, integers or binary strings",
-                describe_kind(other)
-            ),
-        )),
-    }
-}
-
-fn describe_kind(kind: &SchemaKind) -> &'static str {
-    match kind {
-        SchemaKind::Type(Type::Object(_)) => "object",
-        SchemaKind::Type(Type::Array(_)) => "array",
-        SchemaKind::Type(Type::Boolean(_)) => "boolean",
-        SchemaKind::Type(Type::Number(_)) => "number",
-        SchemaKind::Type(Type::Integer(_)) => "integer",
-        SchemaKind::Type(Type::String(_)) => "string",
-        SchemaKind::OneOf { .. } => "oneOf",
-        SchemaKind::AllOf { .. } => "allOf",
-        SchemaKind::AnyOf { .. } => "anyOf",
-        SchemaKind::Not { .. } => "not",
-        SchemaKind::Any(_) => "an untyped schema",
-    }
-}
+use super::form::{FieldKind, FormField, IntType};
+use super::responses::Responses;
+use crate::error::CodegenError;
+use crate::names::TypeNames;
+use crate::spec::{MULTIPART, OperationRef};
 
 /// The generated pieces of one multipart operation.
 pub(crate) struct MultipartOperation {
@@ -226,163 +21,29 @@ pub(crate) struct MultipartOperation {
     pub(crate) method: TokenStream,
     /// The builder struct and its impl, for the `builder` module.
     pub(crate) builder: TokenStream,
-}
-
-/// How the responses of an operation map to types.
-struct Responses {
-    success: Vec<TokenStream>,
-    errors: Vec<TokenStream>,
-    success_type: TokenStream,
-    error_type: TokenStream,
-}
-
-fn responses(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Responses, CodegenError> {
-    if op.op.responses.default.is_some() {
-        return Err(op_error(
-            op,
-            "a `default` response is not supported on multipart operations; document each status",
-        ));
-    }
-    let mut success = Vec::new();
-    let mut errors = Vec::new();
-    let mut success_type: Option<String> = None;
-    let mut error_type: Option<String> = None;
-    for (status, response) in &op.op.responses.responses {
-        let (pattern, class) = match status {
-            StatusCode::Code(code) => {
-                let code = Some(*code)
-                    .filter(|c| (100..=599).contains(c))
-                    .ok_or_else(|| op_error(op, format!("response status {code} is not an HTTP status")))?;
-                (quote! { #code }, code / 100)
-            }
-            StatusCode::Range(range) => {
-                let range = Some(*range).filter(|r| (1..=5).contains(r)).ok_or_else(|| {
-                    op_error(
-                        op,
-                        format!("response status range {range}XX is not an HTTP status class"),
-                    )
-                })?;
-                let (lo, hi) = (range * 100, range * 100 + 99);
-                (quote! { #lo..=#hi }, range)
-            }
-        };
-        let type_name = response_schema_name(spec, op, &status.to_string(), response)?;
-        let slot = if class == 2 {
-            &mut success_type
-        } else {
-            &mut error_type
-        };
-        match slot {
-            Some(existing) if *existing != type_name => {
-                return Err(op_error(
-                    op,
-                    format!(
-                        "responses of one class must share one schema: {status} uses `{type_name}`, another uses `{existing}`"
-                    ),
-                ));
-            }
-            _ => *slot = Some(type_name),
-        }
-        if class == 2 {
-            success.push(pattern);
-        } else if class >= 4 {
-            errors.push(pattern);
-        } else {
-            return Err(op_error(
-                op,
-                format!("response status {status} (1xx/3xx) is not supported on multipart operations"),
-            ));
-        }
-    }
-    let success_type = success_type.ok_or_else(|| op_error(op, "no 2xx response is documented"))?;
-    let success_ident = format_ident!("{}", success_type);
-    let error_type = match error_type {
-        Some(name) => {
-            let ident = format_ident!("{}", name);
-            quote! { types::#ident }
-        }
-        None => quote! { () },
-    };
-    Ok(Responses {
-        success,
-        errors,
-        success_type: quote! { types::#success_ident },
-        error_type,
-    })
-}
-
-fn response_schema_name(
-    spec: &OpenAPI,
-    op: &OperationRef<'_>,
-    status: &str,
-    response: &ReferenceOr<openapiv3::Response>,
-) -> Result<String, CodegenError> {
-    let response = match response {
-        ReferenceOr::Item(r) => r,
-        ReferenceOr::Reference { reference } => {
-            let name = reference
-                .strip_prefix("#/components/responses/")
-                .unwrap_or(reference);
-            match spec.components.as_ref().and_then(|c| c.responses.get(name)) {
-                Some(ReferenceOr::Item(r)) => r,
-                _ => {
-                    return Err(op_error(
-                        op,
-                        format!("response {status} references `{reference}`, which does not exist"),
-                    ));
-                }
-            }
-        }
-    };
-    let schema = response
-        .content
-        .get(spec::JSON)
-        .and_then(|m| m.schema.as_ref())
-        .ok_or_else(|| {
-            op_error(
-                op,
-                format!(
-                    "response {status} of a multipart operation must have an `{}` schema",
-                    spec::JSON
-                ),
-            )
-        })?;
-    match schema {
-        ReferenceOr::Reference { reference } => reference
-            .strip_prefix("#/components/schemas/")
-            .filter(|name| {
-                spec.components
-                    .as_ref()
-                    .is_some_and(|c| c.schemas.contains_key(*name))
-            })
-            .map(|name| name.to_upper_camel_case())
-            .ok_or_else(|| {
-                op_error(
-                    op,
-                    format!("response {status} references `{reference}`, which does not exist"),
-                )
-            }),
-        ReferenceOr::Item(_) => Err(op_error(
-            op,
-            format!(
-                "response {status} of a multipart operation must reference a schema in components/schemas (inline schemas have no stable type name)"
-            ),
-        )),
-    }
+    /// Component schemas whose types the fields take (for [`form_value_impls`]).
+    pub(crate) field_components: Vec<String>,
+    /// Component schemas the operation names (to check against progenitor's type space).
+    pub(crate) components: Vec<String>,
 }
 
 /// Generates the method and the builder of one multipart operation.
-pub(crate) fn generate(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<MultipartOperation, CodegenError> {
-    let fields = form_fields(spec, op)?;
-    let responses = responses(spec, op)?;
+pub(crate) fn generate(
+    op: &OperationRef<'_>,
+    fields: &[FormField],
+    responses: Responses,
+    names: &TypeNames,
+) -> Result<MultipartOperation, CodegenError> {
     let id = op.id();
-    let method_ident = format_ident!("{}", id);
-    let builder_ident = format_ident!("{}", id.to_upper_camel_case());
+    let method_name = op.method_name();
+    let method_ident = format_ident!("{}", method_name);
+    // progenitor names a builder after its operation the same way.
+    let builder_ident = format_ident!("{}", heck::ToUpperCamelCase::to_upper_camel_case(id));
     let path = op.path;
     let http_method = format_ident!("{}", op.method.to_lowercase());
     let method_upper = op.method.to_uppercase();
 
-    let method_doc = method_doc(op, &fields);
+    let method_doc = method_doc(op, fields);
     let method = quote! {
         #[doc = #method_doc]
         pub fn #method_ident(&self) -> builder::#builder_ident<'_> {
@@ -390,49 +51,70 @@ pub(crate) fn generate(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Multipar
         }
     };
 
-    let field_idents: Vec<_> = fields.iter().map(|f| format_ident!("{}", f.name)).collect();
-    let field_decls = fields.iter().zip(&field_idents).map(|(f, ident)| {
-        let ty = storage_type(f);
-        quote! { #ident: #ty }
-    });
-    let field_inits = fields.iter().zip(&field_idents).map(|(f, ident)| match f.kind {
-        FieldKind::Binary { .. } => quote! { #ident: None },
-        _ => quote! { #ident: Ok(None) },
-    });
-    let setters = fields
+    let mut field_components = Vec::new();
+    let mut field_decls = Vec::new();
+    let mut field_inits = Vec::new();
+    let mut setters = Vec::new();
+    let mut takes = Vec::new();
+    let mut appends = Vec::new();
+    let idents: Vec<Ident> = fields.iter().map(|f| format_ident!("{}", f.ident)).collect();
+    // `send` binds each field to a local of its own prefix, so that no field name can shadow the
+    // locals `send` uses (`form`, `url`, `request`…).
+    let locals: Vec<Ident> = fields
         .iter()
-        .zip(&field_idents)
-        .map(|(f, ident)| setter(f, ident));
-    let takes = fields
-        .iter()
-        .zip(&field_idents)
-        .map(|(f, ident)| take_value(f, ident));
-    let appends = fields
-        .iter()
-        .zip(&field_idents)
-        .map(|(f, ident)| append_part(f, ident));
+        .map(|f| format_ident!("field_{}", f.ident))
+        .collect();
+    for ((f, ident), local) in fields.iter().zip(&idents).zip(&locals) {
+        if let FieldKind::Component { component } = &f.kind {
+            field_components.push(component.clone());
+        }
+        let value_ty = value_type(f, names)?;
+        let (decl, init) = match (&f.kind, f.repeated.is_some()) {
+            (FieldKind::Binary { .. }, false) => (quote! { Option<#value_ty> }, quote! { None }),
+            (FieldKind::Binary { .. }, true) => (quote! { Vec<#value_ty> }, quote! { Vec::new() }),
+            (_, false) => (quote! { Result<Option<#value_ty>, String> }, quote! { Ok(None) }),
+            (_, true) => (
+                quote! { Result<Vec<#value_ty>, String> },
+                quote! { Ok(Vec::new()) },
+            ),
+        };
+        field_decls.push(quote! { #ident: #decl });
+        field_inits.push(quote! { #ident: #init });
+        setters.push(setter(f, ident, &value_ty));
+        takes.push(take_value(f, local));
+        appends.push(append_part(f, local));
+    }
 
     let Responses {
         success,
         errors,
         success_type,
         error_type,
+        mut components,
     } = responses;
+    components.extend(field_components.iter().cloned());
     let success_arms = success.iter().map(|pattern| {
-        quote! { #pattern => ResponseValue::from_response(response).await, }
+        quote! { #pattern => read_json(response).await, }
     });
-    // Every documented error response has a JSON schema (checked in `response_schema_name`),
-    // so each one deserialises into the error type.
+    // Every documented error response has a JSON schema (checked when reading the responses), so
+    // each one deserialises into the error type.
     let error_arms = errors.iter().map(|pattern| {
-        quote! { #pattern => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)), }
+        quote! { #pattern => Err(::progenitor_client::Error::ErrorResponse(read_json::<_, #error_type>(response).await?)), }
     });
-    let builder_doc = format!("Builder for [`Client::{id}`]\n\n[`Client::{id}`]: super::Client::{id}");
+    let builder_doc = format!(
+        "Builder for [`Client::{method_name}`]\n\n[`Client::{method_name}`]: super::Client::{method_name}"
+    );
     let send_doc = format!("Sends a `{method_upper}` request to `{path}` as `{MULTIPART}`");
-    let url_format = format!("{{}}{path}");
+    // A streamed body cannot be cloned; a form of text fields only can.
+    let derives = if fields.iter().any(|f| matches!(f.kind, FieldKind::Binary { .. })) {
+        quote! { #[derive(Debug)] }
+    } else {
+        quote! { #[derive(Debug, Clone)] }
+    };
 
     let builder = quote! {
         #[doc = #builder_doc]
-        #[derive(Debug)]
+        #derives
         pub struct #builder_ident<'a> {
             client: &'a super::Client,
             #(#field_decls,)*
@@ -449,12 +131,17 @@ pub(crate) fn generate(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Multipar
             #(#setters)*
 
             #[doc = #send_doc]
-            pub async fn send(self) -> Result<ResponseValue<#success_type>, Error<#error_type>> {
-                let Self { client, #(#field_idents,)* } = self;
+            pub async fn send(
+                self,
+            ) -> Result<::progenitor_client::ResponseValue<#success_type>, ::progenitor_client::Error<#error_type>> {
+                #[allow(unused_imports)]
+                use ::progenitor_client::{ClientHooks as _, ClientInfo as _};
+                use ::progenitor_client::Error;
+                let Self { client, #(#idents: #locals,)* } = self;
                 #(#takes)*
                 let form = ::reqwest::multipart::Form::new();
                 #(#appends)*
-                let url = format!(#url_format, client.baseurl);
+                let url = format!("{}{}", client.baseurl(), #path);
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map.append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -462,7 +149,7 @@ pub(crate) fn generate(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Multipar
                 );
                 #[allow(unused_mut)]
                 let mut request = client
-                    .client
+                    .client()
                     .#http_method(url)
                     .header(
                         ::reqwest::header::ACCEPT,
@@ -471,11 +158,22 @@ pub(crate) fn generate(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Multipar
                     .multipart(form)
                     .headers(header_map)
                     .build()?;
-                let info = OperationInfo { operation_id: #id };
+                let info = ::progenitor_client::OperationInfo { operation_id: #id };
                 client.pre(&mut request, &info).await?;
                 let result = client.exec(request, &info).await;
                 client.post(&result, &info).await?;
                 let response = result?;
+                /// A JSON body as a `ResponseValue`, through progenitor-client's public API.
+                async fn read_json<T: ::serde::de::DeserializeOwned, E>(
+                    response: ::reqwest::Response,
+                ) -> Result<::progenitor_client::ResponseValue<T>, ::progenitor_client::Error<E>> {
+                    let status = response.status();
+                    let headers = response.headers().clone();
+                    let body = response.bytes().await.map_err(::progenitor_client::Error::ResponseBodyError)?;
+                    let inner = ::serde_json::from_slice(&body)
+                        .map_err(|e| ::progenitor_client::Error::InvalidResponsePayload(body, e))?;
+                    Ok(::progenitor_client::ResponseValue::new(inner, status, headers))
+                }
                 match response.status().as_u16() {
                     #(#success_arms)*
                     #(#error_arms)*
@@ -484,7 +182,80 @@ pub(crate) fn generate(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Multipar
             }
         }
     };
-    Ok(MultipartOperation { method, builder })
+    Ok(MultipartOperation {
+        method,
+        builder,
+        field_components,
+        components,
+    })
+}
+
+/// The conversions behind component-typed setters: the type itself, or text a user has at hand
+/// (`&str`, `String`), turned into the type by its own `Deserialize` (which checks the schema's
+/// constraints: an enum's values, a pattern, a UUID's syntax); integer, number and boolean
+/// components also take the plain Rust value.
+pub(crate) fn form_value_impls(
+    spec: &openapiv3::OpenAPI,
+    components: &[String],
+    names: &TypeNames,
+) -> Result<TokenStream, CodegenError> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut impls = Vec::new();
+    for component in components {
+        if !seen.insert(component.as_str()) {
+            continue;
+        }
+        let ty = names.path(component)?;
+        let ty = quote! { super::#ty };
+        impls.push(quote! {
+            impl IntoFormValue<#ty> for #ty {
+                fn into_form_value(self) -> Result<#ty, String> {
+                    Ok(self)
+                }
+            }
+        });
+        let schema = spec
+            .components
+            .as_ref()
+            .and_then(|c| c.schemas.get(component))
+            .and_then(|s| s.as_item());
+        let plain: Vec<TokenStream> = match schema.map(|s| &s.schema_kind) {
+            Some(openapiv3::SchemaKind::Type(openapiv3::Type::String(_))) => {
+                vec![
+                    quote! { &str },
+                    quote! { ::std::string::String },
+                    quote! { &::std::string::String },
+                ]
+            }
+            Some(openapiv3::SchemaKind::Type(openapiv3::Type::Integer(_))) => vec![quote! { i64 }],
+            Some(openapiv3::SchemaKind::Type(openapiv3::Type::Number(_))) => vec![quote! { f64 }],
+            Some(openapiv3::SchemaKind::Type(openapiv3::Type::Boolean(_))) => vec![quote! { bool }],
+            _ => Vec::new(),
+        };
+        for from in plain {
+            impls.push(quote! {
+                impl IntoFormValue<#ty> for #from {
+                    fn into_form_value(self) -> Result<#ty, String> {
+                        ::serde_json::from_value(::serde_json::json!(self)).map_err(|e| e.to_string())
+                    }
+                }
+            });
+        }
+    }
+    if impls.is_empty() {
+        return Ok(quote! {});
+    }
+    Ok(quote! {
+        /// A value a multipart field of type `T` accepts: a `T`, or the plain value a user has at
+        /// hand (`&str` / `String` for string types, the number or boolean for the others),
+        /// converted and checked by `T`'s own deserialisation when `send` runs.
+        pub trait IntoFormValue<T> {
+            /// The value as a `T`, or why it is not one.
+            fn into_form_value(self) -> Result<T, String>;
+        }
+
+        #(#impls)*
+    })
 }
 
 fn method_doc(op: &OperationRef<'_>, fields: &[FormField]) -> String {
@@ -501,121 +272,164 @@ fn method_doc(op: &OperationRef<'_>, fields: &[FormField]) -> String {
         "Sends a `{}` request to `{}` as `{MULTIPART}`; the fields go on the wire in this order.\n\n```ignore\nlet response = client.{}()",
         op.method.to_uppercase(),
         op.path,
-        op.id()
+        op.method_name()
     ));
     for f in fields {
-        doc.push_str(&format!("\n    .{0}({0})", f.name));
+        doc.push_str(&format!("\n    .{0}({0})", f.ident));
     }
     doc.push_str("\n    .send()\n    .await;\n```");
     doc
 }
 
-fn value_type(f: &FormField) -> TokenStream {
-    match &f.kind {
+fn value_type(f: &FormField, names: &TypeNames) -> Result<TokenStream, CodegenError> {
+    Ok(match &f.kind {
         FieldKind::Binary { .. } => quote! { ::reqwest::Body },
-        FieldKind::Integer { .. } => quote! { i64 },
-        FieldKind::Component { type_name } => {
-            let ident = format_ident!("{}", type_name);
-            quote! { types::#ident }
+        FieldKind::Integer { ty: IntType::I32, .. } => quote! { i32 },
+        FieldKind::Integer { ty: IntType::I64, .. } => quote! { i64 },
+        FieldKind::Component { component } => {
+            let path = names.path(component)?;
+            quote! { super::#path }
         }
         FieldKind::Text { .. } => quote! { ::std::string::String },
-    }
+        FieldKind::Number { .. } => quote! { f64 },
+        FieldKind::Boolean => quote! { bool },
+    })
 }
 
-fn storage_type(f: &FormField) -> TokenStream {
-    let ty = value_type(f);
-    match f.kind {
-        // A body is moved in whole, so there is no conversion that could fail.
-        FieldKind::Binary { .. } => quote! { Option<#ty> },
-        _ => quote! { Result<Option<#ty>, String> },
-    }
-}
-
-fn setter(f: &FormField, ident: &proc_macro2::Ident) -> TokenStream {
+fn setter(f: &FormField, ident: &Ident, ty: &TokenStream) -> TokenStream {
     let name = &f.name;
-    let doc = match &f.description {
-        Some(d) => format!("{}{}", d.trim(), if f.required { "" } else { " (optional)" }),
-        None => format!(
-            "Sets the `{name}` field{}.",
-            if f.required { "" } else { " (optional)" }
-        ),
+    let optional = if f.required { "" } else { " (optional)" };
+    let mut doc = match &f.description {
+        Some(d) => format!("{}{optional}", d.trim()),
+        None => format!("Sets the `{name}` field{optional}."),
     };
-    match &f.kind {
+    if f.repeated.is_some() {
+        doc.push_str("\n\nEach item is sent as its own part named `");
+        doc.push_str(name);
+        doc.push_str("`, in order; setting the field again replaces the items.");
+    }
+    // How one value becomes the stored type, as `Result<T, String>` for fallible conversions.
+    let (bound, convert) = match &f.kind {
         FieldKind::Binary { content_type } => {
-            let doc = format!(
-                "{doc}\n\nSent as a file part with `Content-Type: {content_type}`. `Bytes` and `Vec<u8>` are moved, not copied, and sent with a `Content-Length`; a streaming body is sent as it is read."
-            );
-            quote! {
-                #[doc = #doc]
-                pub fn #ident<B>(mut self, value: B) -> Self
-                where
-                    B: ::std::convert::Into<::reqwest::Body>,
-                {
-                    self.#ident = Some(value.into());
-                    self
-                }
+            doc.push_str(&format!(
+                "\n\nSent as a file part with `Content-Type: {content_type}`. `Bytes` and `Vec<u8>` are moved, not copied, and sent with a `Content-Length`; a streaming body is sent as it is read."
+            ));
+            (quote! { ::std::convert::Into<::reqwest::Body> }, None)
+        }
+        FieldKind::Text { .. } => (quote! { ::std::convert::Into<::std::string::String> }, None),
+        FieldKind::Number { .. } | FieldKind::Boolean => (quote! { ::std::convert::Into<#ty> }, None),
+        FieldKind::Integer { .. } => {
+            let message = format!("conversion to `{ty}` for {name} failed: {{}}");
+            (
+                quote! { ::std::convert::TryInto<#ty, Error: ::std::fmt::Display> },
+                Some(quote! { |v: V| v.try_into().map_err(|e| format!(#message, e)) }),
+            )
+        }
+        FieldKind::Component { .. } => {
+            let type_name = ty.to_string();
+            let type_name = type_name.rsplit("::").next().unwrap_or_default().trim();
+            let message = format!("conversion to `{type_name}` for {name} failed: {{}}");
+            (
+                quote! { IntoFormValue<#ty> },
+                Some(quote! { |v: V| v.into_form_value().map_err(|e| format!(#message, e)) }),
+            )
+        }
+    };
+    let body = match (f.repeated.is_some(), convert, &f.kind) {
+        (false, None, FieldKind::Binary { .. }) => quote! { self.#ident = Some(value.into()); },
+        (true, None, FieldKind::Binary { .. }) => {
+            quote! { self.#ident = value.into_iter().map(::std::convert::Into::into).collect(); }
+        }
+        (false, None, _) => quote! { self.#ident = Ok(Some(value.into())); },
+        (true, None, _) => {
+            quote! { self.#ident = Ok(value.into_iter().map(::std::convert::Into::into).collect()); }
+        }
+        (false, Some(convert), _) => quote! { self.#ident = (#convert)(value).map(Some); },
+        (true, Some(convert), _) => quote! { self.#ident = value.into_iter().map(#convert).collect(); },
+    };
+    if f.repeated.is_some() {
+        quote! {
+            #[doc = #doc]
+            pub fn #ident<I, V>(mut self, value: I) -> Self
+            where
+                I: ::std::iter::IntoIterator<Item = V>,
+                V: #bound,
+            {
+                #body
+                self
             }
         }
-        FieldKind::Text { .. } => quote! {
+    } else {
+        quote! {
             #[doc = #doc]
             pub fn #ident<V>(mut self, value: V) -> Self
             where
-                V: ::std::convert::Into<::std::string::String>,
+                V: #bound,
             {
-                self.#ident = Ok(Some(value.into()));
+                #body
                 self
-            }
-        },
-        _ => {
-            let ty = value_type(f);
-            let ty_name = match &f.kind {
-                FieldKind::Component { type_name } => type_name.clone(),
-                _ => "i64".to_owned(),
-            };
-            let message = format!("conversion to `{ty_name}` for {name} failed: {{}}");
-            quote! {
-                #[doc = #doc]
-                pub fn #ident<V>(mut self, value: V) -> Self
-                where
-                    V: ::std::convert::TryInto<#ty>,
-                    V::Error: ::std::fmt::Display,
-                {
-                    self.#ident = value
-                        .try_into()
-                        .map(Some)
-                        .map_err(|e| format!(#message, e));
-                    self
-                }
             }
         }
     }
 }
 
 /// Turns the stored value into the value to send, checking presence and the spec's bounds.
-fn take_value(f: &FormField, ident: &proc_macro2::Ident) -> TokenStream {
+fn take_value(f: &FormField, ident: &Ident) -> TokenStream {
     let name = &f.name;
     let missing = format!("`{name}` is required but was not set");
-    let unwrap = match f.kind {
-        FieldKind::Binary { .. } if f.required => quote! {
+    let binary = matches!(f.kind, FieldKind::Binary { .. });
+    let unwrap = match (binary, f.repeated.is_some(), f.required) {
+        (true, false, true) => quote! {
             let #ident = #ident.ok_or_else(|| Error::InvalidRequest(#missing.to_string()))?;
         },
-        FieldKind::Binary { .. } => quote! {},
-        _ if f.required => quote! {
+        (true, _, _) => quote! {},
+        (false, false, true) => quote! {
             let #ident = #ident
                 .map_err(Error::InvalidRequest)?
                 .ok_or_else(|| Error::InvalidRequest(#missing.to_string()))?;
         },
-        _ => quote! {
+        (false, _, _) => quote! {
             let #ident = #ident.map_err(Error::InvalidRequest)?;
         },
     };
+    let count = f.repeated.map(|repeat| {
+        let min = match (repeat.min_items, f.required) {
+            (Some(min), _) => {
+                let msg = format!("`{name}` needs at least {min} items, got {{}}");
+                Some(quote! {
+                    if #ident.len() < #min {
+                        return Err(Error::InvalidRequest(format!(#msg, #ident.len())));
+                    }
+                })
+            }
+            (None, true) => Some(quote! {
+                if #ident.is_empty() {
+                    return Err(Error::InvalidRequest(#missing.to_string()));
+                }
+            }),
+            (None, false) => None,
+        };
+        let max = repeat.max_items.map(|max| {
+            let msg = format!("`{name}` takes at most {max} items, got {{}}");
+            quote! {
+                if #ident.len() > #max {
+                    return Err(Error::InvalidRequest(format!(#msg, #ident.len())));
+                }
+            }
+        });
+        quote! { #min #max }
+    });
     let checks = bound_checks(f);
-    if checks.is_empty() {
-        return unwrap;
-    }
-    if f.required {
+    let checked = if checks.is_empty() {
+        quote! {}
+    } else if f.repeated.is_some() {
         quote! {
-            #unwrap
+            for value in &#ident {
+                #checks
+            }
+        }
+    } else if f.required {
+        quote! {
             {
                 let value = &#ident;
                 #checks
@@ -623,18 +437,52 @@ fn take_value(f: &FormField, ident: &proc_macro2::Ident) -> TokenStream {
         }
     } else {
         quote! {
-            #unwrap
             if let Some(value) = &#ident {
                 #checks
             }
         }
+    };
+    quote! {
+        #unwrap
+        #count
+        #checked
     }
 }
 
 fn bound_checks(f: &FormField) -> TokenStream {
     let name = &f.name;
     match &f.kind {
-        FieldKind::Integer { minimum, maximum } => {
+        FieldKind::Integer {
+            minimum,
+            maximum,
+            multiple_of,
+            allowed,
+            ..
+        } => {
+            let min = minimum.map(|min| {
+                let msg = format!("`{name}` must be at least {min}, got {{}}");
+                quote! { if i64::from(*value) < #min { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+            });
+            let max = maximum.map(|max| {
+                let msg = format!("`{name}` must be at most {max}, got {{}}");
+                quote! { if i64::from(*value) > #max { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+            });
+            let multiple = multiple_of.map(|m| {
+                let msg = format!("`{name}` must be a multiple of {m}, got {{}}");
+                quote! { if i64::from(*value) % #m != 0 { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+            });
+            let one_of = (!allowed.is_empty()).then(|| {
+                let list = allowed.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+                let msg = format!("`{name}` must be one of {list}, got {{}}");
+                quote! {
+                    if ![#(#allowed),*].contains(&i64::from(*value)) {
+                        return Err(Error::InvalidRequest(format!(#msg, value)));
+                    }
+                }
+            });
+            quote! { #min #max #multiple #one_of }
+        }
+        FieldKind::Number { minimum, maximum } => {
             let min = minimum.map(|min| {
                 let msg = format!("`{name}` must be at least {min}, got {{}}");
                 quote! { if *value < #min { return Err(Error::InvalidRequest(format!(#msg, value))); } }
@@ -643,12 +491,26 @@ fn bound_checks(f: &FormField) -> TokenStream {
                 let msg = format!("`{name}` must be at most {max}, got {{}}");
                 quote! { if *value > #max { return Err(Error::InvalidRequest(format!(#msg, value))); } }
             });
-            quote! { #min #max }
+            let finite = {
+                let msg = format!("`{name}` must be a finite number, got {{}}");
+                quote! { if !value.is_finite() { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+            };
+            quote! { #finite #min #max }
         }
         FieldKind::Text {
             min_length,
             max_length,
+            allowed,
         } => {
+            let one_of = (!allowed.is_empty()).then(|| {
+                let list = allowed.join(", ");
+                let msg = format!("`{name}` must be one of {list}, got {{:?}}");
+                quote! {
+                    if ![#(#allowed),*].contains(&value.as_str()) {
+                        return Err(Error::InvalidRequest(format!(#msg, value)));
+                    }
+                }
+            });
             let min = min_length.map(|min| {
                 let msg = format!("`{name}` must be at least {min} characters, got {{}}");
                 quote! {
@@ -663,50 +525,64 @@ fn bound_checks(f: &FormField) -> TokenStream {
                     if len > #max { return Err(Error::InvalidRequest(format!(#msg, len))); }
                 }
             });
-            quote! { #min #max }
+            quote! { #min #max #one_of }
         }
         _ => quote! {},
     }
 }
 
-fn append_part(f: &FormField, ident: &proc_macro2::Ident) -> TokenStream {
+fn append_part(f: &FormField, ident: &Ident) -> TokenStream {
     let name = &f.name;
-    let text = match &f.kind {
-        FieldKind::Binary { content_type } => {
-            let part = quote! {
+    // Appends one value `v` to `form`: statements, then the expression giving the new form.
+    let (stmts, expr) = match &f.kind {
+        FieldKind::Binary { content_type } => (
+            quote! {
                 // In-memory bodies know their length, so the form gets a Content-Length;
                 // streams are sent with chunked encoding.
-                let part = match #ident.as_bytes().map(|b| b.len() as u64) {
-                    Some(len) => ::reqwest::multipart::Part::stream_with_length(#ident, len),
-                    None => ::reqwest::multipart::Part::stream(#ident),
+                let part = match v.as_bytes().map(|b| b.len() as u64) {
+                    Some(len) => ::reqwest::multipart::Part::stream_with_length(v, len),
+                    None => ::reqwest::multipart::Part::stream(v),
                 }
                 .mime_str(#content_type)
                 .map_err(|e| Error::InvalidRequest(e.to_string()))?;
-                let form = form.part(#name, part);
-            };
-            return if f.required {
-                part
-            } else {
-                quote! {
-                    let form = match #ident {
-                        Some(#ident) => { #part form }
-                        None => form,
-                    };
-                }
-            };
+            },
+            quote! { form.part(#name, part) },
+        ),
+        FieldKind::Integer { .. } | FieldKind::Number { .. } | FieldKind::Boolean => {
+            (quote! {}, quote! { form.text(#name, v.to_string()) })
         }
-        FieldKind::Integer { .. } => quote! { v.to_string() },
-        FieldKind::Component { .. } => quote! { ::std::string::String::from(v) },
-        FieldKind::Text { .. } => quote! { v },
+        FieldKind::Component { .. } => {
+            let message = format!("`{name}` cannot be sent as text: {{}}");
+            (
+                quote! {
+                    // The value's JSON form without quotes: an enum's value, a UUID, an RFC 3339
+                    // date-time, a number.
+                    let text = match ::serde_json::to_value(&v) {
+                        Ok(::serde_json::Value::String(text)) => text,
+                        Ok(value @ (::serde_json::Value::Number(_) | ::serde_json::Value::Bool(_))) => value.to_string(),
+                        Ok(other) => return Err(Error::InvalidRequest(format!(#message, other))),
+                        Err(e) => return Err(Error::InvalidRequest(format!(#message, e))),
+                    };
+                },
+                quote! { form.text(#name, text) },
+            )
+        }
+        FieldKind::Text { .. } => (quote! {}, quote! { form.text(#name, v) }),
     };
-    if f.required {
-        quote! { let form = { let v = #ident; form.text(#name, #text) }; }
-    } else {
-        quote! {
+    match (f.repeated.is_some(), f.required) {
+        (true, _) => quote! {
+            let mut form = form;
+            for v in #ident {
+                #stmts
+                form = #expr;
+            }
+        },
+        (false, true) => quote! { let form = { let v = #ident; #stmts #expr }; },
+        (false, false) => quote! {
             let form = match #ident {
-                Some(v) => form.text(#name, #text),
+                Some(v) => { #stmts #expr }
                 None => form,
             };
-        }
+        },
     }
 }
