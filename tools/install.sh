@@ -8,6 +8,8 @@
 #       openapi-spec-validator, schemathesis (st), lark-oapi (python SDK)
 #   tools/cargo/bin     <- cargo install --locked (exact version below)
 #       cargo-machete (unused-dependency check in .ci/run)
+#   system packages     <- Debian's redis-server (apt-get), for the budget tests
+#       (tests/tests/budget_*.rs start their own redis-server); skipped when on PATH
 #
 # Offline: every half installs from its own warm cache first and says when it
 # needs the network. npm ci runs with --prefer-offline (~/.npm cache); pip
@@ -22,7 +24,8 @@
 # Usage:
 #   tools/install.sh                  install what is missing or stale
 #   tools/install.sh --force          reinstall both halves
-#   tools/install.sh --node-only | --python-only | --cargo-only
+#   tools/install.sh --node-only | --python-only | --system-only | --cargo-only
+#   tools/install.sh --no-system      skip the system packages (redis-server)
 #   tools/install.sh --verify         after installing, print each tool's version
 #   tools/install.sh --relock-node    re-resolve package-lock.json from package.json
 #   tools/install.sh --relock-python  re-resolve constraints.txt from requirements.txt
@@ -35,17 +38,19 @@ set -euo pipefail
 TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$TOOLS_DIR"
 
-force=0 do_node=1 do_python=1 do_cargo=1 verify=0 relock_node=0 relock_python=0
+force=0 do_node=1 do_python=1 do_system=1 do_cargo=1 verify=0 relock_node=0 relock_python=0
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    --node-only) do_python=0 do_cargo=0 ;;
-    --python-only) do_node=0 do_cargo=0 ;;
-    --cargo-only) do_node=0 do_python=0 ;;
+    --node-only) do_python=0 do_system=0 do_cargo=0 ;;
+    --python-only) do_node=0 do_system=0 do_cargo=0 ;;
+    --cargo-only) do_node=0 do_python=0 do_system=0 ;;
     --verify) verify=1 ;;
     --relock-node) relock_node=1 force=1 ;;
     --relock-python) relock_python=1 force=1 ;;
-    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+    --system-only) do_node=0 do_python=0 do_cargo=0 ;;
+    --no-system) do_system=0 ;;
+    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -147,6 +152,27 @@ install_python() {
   printf '%s\n' "$want" > "$stamp"
 }
 
+# -------------------------------------------------------------- system half
+# redis-server for the shared-budget tests. Debian's package; `apt-get update` only when the
+# install fails on a stale or empty package list.
+install_system() {
+  if command -v redis-server >/dev/null 2>&1; then
+    log "redis-server present (skip)"
+    return
+  fi
+  command -v apt-get >/dev/null || { log "redis-server not found and no apt-get: install Redis >= 6"; exit 1; }
+  local sudo=()
+  (( EUID == 0 )) || sudo=(sudo)
+  local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server)
+  log "apt-get install redis-server"
+  if ! "${sudo[@]}" "${install[@]}"; then
+    log "apt-get update, then install again"
+    "${sudo[@]}" apt-get update -q
+    "${sudo[@]}" "${install[@]}"
+  fi
+  command -v redis-server >/dev/null || { log "redis-server missing after apt-get install"; exit 1; }
+}
+
 # --------------------------------------------------------------- cargo half
 # Exact versions; `cargo install --locked` builds with the tool's own Cargo.lock.
 CARGO_MACHETE_VERSION=0.9.2
@@ -168,6 +194,7 @@ install_cargo() {
 (( do_node )) && install_node
 (( do_python )) && install_python
 (( do_cargo )) && install_cargo
+(( do_system )) && install_system
 
 if (( verify )); then
   # shellcheck source=tools/env.sh
@@ -177,11 +204,11 @@ if (( verify )); then
     echo "prism $(prism --version)"
     echo "optic $(optic --version)"
   }
+  (( do_system )) && redis-server --version
   (( do_python )) && {
     openapi-spec-validator --version
     schemathesis --version
     python -c 'import importlib.metadata as m; print("lark-oapi", m.version("lark-oapi"))'
   }
-  (( do_cargo )) && "$TOOLS_DIR/cargo/bin/cargo-machete" --version
 fi
 log "done"

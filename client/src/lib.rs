@@ -14,6 +14,8 @@ mod api;
 mod error_codes;
 
 pub mod auth;
+#[cfg(feature = "upload")]
+pub mod budget;
 pub mod checksum;
 mod context;
 mod error;

@@ -12,19 +12,30 @@ use rand::Rng;
 use crate::config::AppCredentials;
 use crate::error::Failure;
 
-/// Who sends a request: the app a tenant token was issued to, or a user of a `u-<name>` token.
-/// An upload belongs to the identity that prepared it (1062007 for anyone else).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Who sends a request: the app a tenant token was issued to, or a user of a `u-<name>` token
+/// (a user of the first configured app). An upload, and the file it makes, belongs to the
+/// identity that sent it (1062007 / 1061004 for anyone else); rate limits and quotas belong to
+/// the app.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Identity {
     App(String),
-    User(String),
+    User { app: String, name: String },
+}
+
+impl Identity {
+    /// The app whose limits the request counts against.
+    pub(crate) fn app_id(&self) -> &str {
+        match self {
+            Identity::App(id) | Identity::User { app: id, .. } => id,
+        }
+    }
 }
 
 impl fmt::Display for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Identity::App(id) => write!(f, "app {id}"),
-            Identity::User(name) => write!(f, "user {name}"),
+            Identity::User { name, .. } => write!(f, "user {name}"),
         }
     }
 }
@@ -34,6 +45,13 @@ impl fmt::Display for Identity {
 struct Issued {
     app_id: String,
     expires_at: Instant,
+}
+
+/// `now + ttl`, for any `ttl`: lifetimes beyond a century are a century, so no configured value
+/// can overflow an `Instant`.
+pub(crate) fn deadline(now: Instant, ttl: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+    now.checked_add(ttl.min(CENTURY)).unwrap_or(now)
 }
 
 /// The apps, the tokens issued to them, and the rules for user tokens.
@@ -89,7 +107,7 @@ impl Tokens {
             token.clone(),
             Issued {
                 app_id: app_id.to_owned(),
-                expires_at: now + self.ttl,
+                expires_at: deadline(now, self.ttl),
             },
         );
         Some((token, self.ttl.as_secs()))
@@ -106,7 +124,11 @@ impl Tokens {
             && self.accept_user_tokens
             && !name.is_empty()
         {
-            return Ok(Identity::User(name.to_owned()));
+            let app = self.apps.first().map(|a| a.app_id.clone()).unwrap_or_default();
+            return Ok(Identity::User {
+                app,
+                name: name.to_owned(),
+            });
         }
         let issued = lock(&self.issued);
         let found = issued.get(token).ok_or_else(|| {
@@ -196,7 +218,13 @@ mod tests {
     fn user_tokens_name_users() {
         let tokens = Tokens::new(vec![], true, Duration::from_secs(1));
         let who = tokens.authenticate(&headers("Bearer u-alice")).expect("user");
-        assert_eq!(who, Identity::User("alice".into()));
+        assert_eq!(
+            who,
+            Identity::User {
+                app: String::new(),
+                name: "alice".into()
+            }
+        );
         let err = tokens
             .authenticate(&headers("Bearer u-"))
             .expect_err("empty name");

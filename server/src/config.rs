@@ -63,6 +63,9 @@ pub struct Config {
     pub missing_parents: BTreeSet<String>,
     /// Faults to inject. Default: none.
     pub faults: Faults,
+    /// Limits that keep the server safe to run on a real machine: idle body reads, connections
+    /// and uploads in flight.
+    pub limits: Limits,
 }
 
 impl Default for Config {
@@ -79,6 +82,7 @@ impl Default for Config {
             missing_parent_prefix: Some("missing".to_owned()),
             missing_parents: BTreeSet::new(),
             faults: Faults::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -144,6 +148,58 @@ impl Config {
         self
     }
 
+    /// Applies these limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Refuses values that cannot work (rather than panic later on them).
+    pub(crate) fn validate(&self) -> Result<(), crate::ServerError> {
+        let invalid = |what: String| Err(crate::ServerError::InvalidConfig(what));
+        if self.block_size == 0 {
+            return invalid("block_size must be at least 1".to_owned());
+        }
+        let f = &self.faults;
+        let rates = [
+            ("retryable_error_rate", f.retryable_error_rate),
+            ("drop_connection_rate", f.drop_connection_rate),
+        ]
+        .into_iter()
+        .chain(f.rules.iter().map(|r| ("a fault rule's rate", r.rate)));
+        for (name, rate) in rates {
+            if !(0.0..=1.0).contains(&rate) {
+                return invalid(format!("{name} must be within 0.0–1.0, not {rate}"));
+            }
+        }
+        for rule in &f.rules {
+            if let FaultKind::Html(status) | FaultKind::PlainText(status) = rule.kind
+                && !(100..=599).contains(&status)
+            {
+                return invalid(format!("HTTP status {status} of a fault rule is not 100–599"));
+            }
+        }
+        if f.daily_quota.is_some_and(|q| q.day.as_secs() == 0) {
+            return invalid("the quota day must be at least a second".to_owned());
+        }
+        let l = &self.limits;
+        if l.max_connections == 0 || l.max_uploads_in_flight == 0 {
+            return invalid("max_connections and max_uploads_in_flight must be at least 1".to_owned());
+        }
+        if l.max_uploads_in_flight > tokio::sync::Semaphore::MAX_PERMITS
+            || l.max_connections > tokio::sync::Semaphore::MAX_PERMITS
+        {
+            return invalid(format!(
+                "max_connections and max_uploads_in_flight must be at most {}",
+                tokio::sync::Semaphore::MAX_PERMITS
+            ));
+        }
+        if l.body_idle_timeout.is_zero() || l.header_timeout.is_zero() {
+            return invalid("body_idle_timeout and header_timeout must not be zero".to_owned());
+        }
+        Ok(())
+    }
+
     /// Whether `parent_node` is configured not to exist.
     pub(crate) fn parent_is_missing(&self, parent_node: &str) -> bool {
         self.missing_parents.contains(parent_node)
@@ -192,7 +248,20 @@ pub enum Operation {
 }
 
 /// Faults the server injects, to exercise a client's retries. Random choices come from an RNG
-/// seeded with [`Faults::seed`], so a run with the same requests in the same order is repeatable.
+/// seeded with [`Faults::seed`], so a run with the same requests in the same order is repeatable;
+/// [`FaultRule::first`] counts make a fault hit an exact request whatever the order.
+///
+/// ```
+/// use feishu_drive_server::{FaultKind, FaultRule, Faults, Operation};
+///
+/// // The first upload_finish is handled, then its answer is lost; one upload_part in ten meets
+/// // a proxy's HTML 502 page.
+/// let faults = Faults::default()
+///     .rule(FaultRule::new(FaultKind::LoseResponse, [Operation::UploadFinish]).first(1))
+///     .rule(FaultRule::new(FaultKind::Html(502), [Operation::UploadPart]).rate(0.1))
+///     .seed(7);
+/// assert_eq!(faults.rules.len(), 2);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Faults {
     /// The fraction (0.0–1.0) of requests to [`Faults::operations`] answered with one of the
@@ -208,6 +277,14 @@ pub struct Faults {
     pub latency: Duration,
     /// A per-app limit of requests per second to each media endpoint, like Feishu's.
     pub rate_limit: Option<RateLimit>,
+    /// A per-app limit of calls per day to each media endpoint (Feishu: 10,000).
+    pub daily_quota: Option<Quota>,
+    /// More faults, checked in order before the request reaches the endpoint; the first that
+    /// fires decides. See [`FaultKind`].
+    pub rules: Vec<FaultRule>,
+    /// A slow link: request bodies are read, and download bodies sent, at about this many bytes
+    /// per second. `None`: as fast as the machine goes.
+    pub link_bytes_per_second: Option<u64>,
     /// The seed of the fault RNG.
     pub seed: u64,
 }
@@ -220,6 +297,9 @@ impl Default for Faults {
             operations: BTreeSet::from([Operation::UploadPart]),
             latency: Duration::ZERO,
             rate_limit: None,
+            daily_quota: None,
+            rules: Vec::new(),
+            link_bytes_per_second: None,
             seed: 0,
         }
     }
@@ -259,6 +339,24 @@ impl Faults {
         self
     }
 
+    /// Limits each app to `calls` per day per media endpoint (see [`Quota`]).
+    pub fn daily_quota(mut self, calls: u64) -> Self {
+        self.daily_quota = Some(Quota::per_day(calls));
+        self
+    }
+
+    /// Adds a fault rule (after those already there).
+    pub fn rule(mut self, rule: FaultRule) -> Self {
+        self.rules.push(rule);
+        self
+    }
+
+    /// A slow link of `bytes_per_second` both ways.
+    pub fn slow_link(mut self, bytes_per_second: u64) -> Self {
+        self.link_bytes_per_second = Some(bytes_per_second);
+        self
+    }
+
     /// Seeds the fault RNG.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -266,8 +364,79 @@ impl Faults {
     }
 }
 
-/// A request-rate limit, counted per app (per user for user tokens) and per operation over
-/// one-second windows.
+/// One kind of fault a [`FaultRule`] injects. The failures that are not Feishu JSON are what a
+/// proxy or load balancer in front of Feishu answers; the rest are Feishu's own answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FaultKind {
+    /// The request is handled in full (a part stored, an upload finished, a file stored), then
+    /// the connection is closed without an answer: the client cannot tell whether it happened.
+    LoseResponse,
+    /// The connection is closed after the first chunk of the body arrives, before the request is
+    /// handled.
+    DropRequest,
+    /// An HTML error page with this HTTP status (500, 502, 503…), `Content-Type: text/html`, as
+    /// a proxy sends it. The request is not handled.
+    Html(u16),
+    /// A `text/plain` body with this HTTP status (a 5xx). The request is not handled.
+    PlainText(u16),
+    /// HTTP 429 with an empty body and none of the gateway's rate-limit headers.
+    Empty429,
+    /// A JSON error envelope with HTTP 200, one of the table's codes documented with 200
+    /// (1061001, 1061006, 1061045; all retryable). The request is not handled.
+    Envelope200,
+    /// A JSON error envelope with HTTP 202, one of the table's 202 rows (1062004 cover
+    /// generating, 1062005 file type not support cover, 1062006 cover no exist).
+    Accepted202,
+    /// A refusal of the credentials: 10014 (app secret invalid, HTTP 400) or 99991543
+    /// (app_id or app_secret wrong, HTTP 400). Meant for the token endpoint.
+    RefuseCredentials,
+    /// The request waits this long before it is handled (a slow answer).
+    Delay(Duration),
+}
+
+/// Which requests a [`FaultKind`] hits: the first [`FaultRule::first`] requests to its
+/// operations, then each with probability [`FaultRule::rate`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultRule {
+    /// What happens to a request it hits.
+    pub kind: FaultKind,
+    /// The operations it applies to.
+    pub operations: BTreeSet<Operation>,
+    /// It hits the first this many requests to its operations (counted from when the server
+    /// starts, or from when the rule is added with
+    /// [`RunningServer::add_fault`](crate::RunningServer::add_fault)).
+    pub first: u64,
+    /// After those, it hits each request with this probability (0.0–1.0).
+    pub rate: f64,
+}
+
+impl FaultRule {
+    /// A rule that hits nothing yet: set [`FaultRule::first`] or [`FaultRule::rate`].
+    pub fn new(kind: FaultKind, operations: impl IntoIterator<Item = Operation>) -> Self {
+        Self {
+            kind,
+            operations: operations.into_iter().collect(),
+            first: 0,
+            rate: 0.0,
+        }
+    }
+
+    /// Hits the first `count` requests.
+    pub fn first(mut self, count: u64) -> Self {
+        self.first = count;
+        self
+    }
+
+    /// Hits requests with probability `rate` (after the first ones).
+    pub fn rate(mut self, rate: f64) -> Self {
+        self.rate = rate;
+        self
+    }
+}
+
+/// A request-rate limit, counted per app and per operation over one-second windows. A user
+/// token counts against its app: ten user names share the app's limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
     /// Requests allowed in each one-second window.
@@ -285,4 +454,86 @@ pub enum RateLimitStyle {
     Gateway,
     /// The upload endpoints' answer: HTTP 200 with code 1061045 ("can retry").
     CanRetry,
+}
+
+/// A call quota per app and per operation over fixed "days". Feishu documents 10,000 calls a
+/// day for each media endpoint but neither the day's boundary nor the answer; this server's
+/// days start at multiples of [`Quota::day`] since the Unix epoch (UTC midnight for 24 h), and a
+/// call over the quota is answered with HTTP 429, code [`QUOTA_EXCEEDED_CODE`] and the gateway's
+/// `x-ogw-ratelimit-limit` (the quota) and `x-ogw-ratelimit-reset` (seconds until the day ends)
+/// headers. Every authenticated call that passes the rate limit counts, failed or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// Calls allowed per app, per operation, per day.
+    pub calls: u64,
+    /// The length of a quota day (24 h; shorter for experiments).
+    pub day: Duration,
+}
+
+impl Quota {
+    /// `calls` per 24-hour day starting at UTC midnight.
+    pub fn per_day(calls: u64) -> Self {
+        Self {
+            calls,
+            day: Duration::from_secs(24 * 60 * 60),
+        }
+    }
+}
+
+/// The code a call over the daily quota is answered with. No official page documents the
+/// answer to an exhausted call quota; 99991403 with HTTP 429 is what users report for Feishu's
+/// monthly API call quota (third-party evidence), so this server uses it.
+pub const QUOTA_EXCEEDED_CODE: i64 = 99991403;
+
+/// Bounds that keep a server from being held by slow or stalled clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// A request body that sends nothing for this long has its connection closed (the request is
+    /// not handled). Default 60 s.
+    pub body_idle_timeout: Duration,
+    /// A client that takes longer than this to send a request's headers has its connection
+    /// closed. Default 30 s.
+    pub header_timeout: Duration,
+    /// Connections open at once; one more is answered with HTTP 503 and closed. Default 1024.
+    pub max_connections: usize,
+    /// `upload_part` and `upload_all` bodies being received at once; one more is answered with
+    /// 1061045 (can retry) without reading its body. Default 256.
+    pub max_uploads_in_flight: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_idle_timeout: Duration::from_secs(60),
+            header_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            max_uploads_in_flight: 256,
+        }
+    }
+}
+
+impl Limits {
+    /// Closes connections whose request body is idle for `timeout`.
+    pub fn body_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.body_idle_timeout = timeout;
+        self
+    }
+
+    /// Closes connections that take longer than `timeout` to send a request's headers.
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = timeout;
+        self
+    }
+
+    /// Serves at most `count` connections at once.
+    pub fn max_connections(mut self, count: usize) -> Self {
+        self.max_connections = count;
+        self
+    }
+
+    /// Receives at most `count` upload bodies at once.
+    pub fn max_uploads_in_flight(mut self, count: usize) -> Self {
+        self.max_uploads_in_flight = count;
+        self
+    }
 }

@@ -1,15 +1,16 @@
-//! Injected faults (retryable answers, dropped connections) and the per-app rate limit.
+//! Injected faults (retryable answers, dropped connections, fault rules), the per-app rate
+//! limit and the per-app daily quota.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use feishu_drive::ErrorCode;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::auth::{Identity, lock};
-use crate::config::{Faults, Operation, RateLimitStyle};
+use crate::config::{FaultKind, FaultRule, Faults, Operation, QUOTA_EXCEEDED_CODE, RateLimitStyle};
 use crate::error::Failure;
 
 /// What to do to one request instead of serving it.
@@ -32,7 +33,12 @@ const RETRYABLE: [ErrorCode; 3] = [
 pub(crate) struct Injector {
     faults: Faults,
     rng: Mutex<StdRng>,
-    windows: Mutex<HashMap<(Identity, Operation), Window>>,
+    /// The rules, each with how many of its `first` requests it still has to hit.
+    rules: Mutex<Vec<(FaultRule, u64)>>,
+    /// Rate-limit windows per app and operation.
+    windows: Mutex<HashMap<(String, Operation), Window>>,
+    /// Calls per app and operation in the current quota day: `(day number, calls)`.
+    quota_days: Mutex<HashMap<(String, Operation), (u64, u64)>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -46,11 +52,54 @@ const WINDOW: Duration = Duration::from_secs(1);
 impl Injector {
     pub(crate) fn new(faults: Faults) -> Self {
         let rng = StdRng::seed_from_u64(faults.seed);
+        let rules = faults.rules.iter().map(|r| (r.clone(), r.first)).collect();
         Self {
             faults,
             rng: Mutex::new(rng),
+            rules: Mutex::new(rules),
             windows: Mutex::new(HashMap::new()),
+            quota_days: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The slow link's rate, if any.
+    pub(crate) fn link_bytes_per_second(&self) -> Option<u64> {
+        self.faults.link_bytes_per_second.filter(|&bps| bps > 0)
+    }
+
+    /// Adds a rule after the others.
+    pub(crate) fn add_rule(&self, rule: FaultRule) {
+        let first = rule.first;
+        lock(&self.rules).push((rule, first));
+    }
+
+    /// The fault rule that hits this request to `op`, if any: the first rule (in order) that
+    /// still has `first` requests to hit, or whose `rate` draw says so. Rules without a rate
+    /// draw nothing from the RNG, so count-only schedules are exact.
+    pub(crate) fn pick(&self, op: Operation) -> Option<FaultKind> {
+        let mut rules = lock(&self.rules);
+        for (rule, left) in rules.iter_mut() {
+            if !rule.operations.contains(&op) {
+                continue;
+            }
+            if *left > 0 {
+                *left -= 1;
+                return Some(rule.kind);
+            }
+            if rule.rate > 0.0 && lock(&self.rng).random::<f64>() < rule.rate {
+                return Some(rule.kind);
+            }
+        }
+        None
+    }
+
+    /// One of `options`, drawn from the seeded RNG.
+    pub(crate) fn choose<T: Copy>(&self, options: &[T]) -> Option<T> {
+        if options.is_empty() {
+            return None;
+        }
+        let i = lock(&self.rng).random_range(0..options.len());
+        options.get(i).copied()
     }
 
     pub(crate) fn latency(&self) -> Duration {
@@ -75,8 +124,9 @@ impl Injector {
         }
     }
 
-    /// Counts the request against `who`'s limit for `op`, and answers as configured when it is
-    /// over: fixed one-second windows, like the gateway's `x-ogw-ratelimit-reset` in seconds.
+    /// Counts the request against the limit of `who`'s app for `op`, and answers as configured
+    /// when it is over: fixed one-second windows, like the gateway's `x-ogw-ratelimit-reset` in
+    /// seconds. A user token counts against its app.
     pub(crate) fn check_rate(&self, who: &Identity, op: Operation) -> Result<(), Failure> {
         let Some(limit) = self.faults.rate_limit else {
             return Ok(());
@@ -89,7 +139,7 @@ impl Injector {
             windows.retain(|_, w| now.saturating_duration_since(w.start) < WINDOW);
         }
         let window = windows
-            .entry((who.clone(), op))
+            .entry((who.app_id().to_owned(), op))
             .or_insert(Window { start: now, count: 0 });
         if now.saturating_duration_since(window.start) >= WINDOW {
             *window = Window { start: now, count: 0 };
@@ -105,6 +155,44 @@ impl Injector {
             RateLimitStyle::Gateway => Failure::rate_limited(limit.requests_per_second, reset.max(1)),
             RateLimitStyle::CanRetry => Failure::new(ErrorCode::CanRetry, "request rate limit exceeded"),
         })
+    }
+
+    /// Counts the call against the daily quota of `who`'s app for `op`; over it, the quota's
+    /// answer (see [`crate::Quota`]).
+    pub(crate) fn check_quota(&self, who: &Identity, op: Operation) -> Result<(), Failure> {
+        let Some(quota) = self.faults.daily_quota else {
+            return Ok(());
+        };
+        let day_secs = quota.day.as_secs().max(1);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let day = now / day_secs;
+        let mut days = lock(&self.quota_days);
+        let (counted_day, calls) = days.entry((who.app_id().to_owned(), op)).or_insert((day, 0));
+        if *counted_day != day {
+            *counted_day = day;
+            *calls = 0;
+        }
+        if *calls < quota.calls {
+            *calls += 1;
+            return Ok(());
+        }
+        let reset = day
+            .saturating_add(1)
+            .saturating_mul(day_secs)
+            .saturating_sub(now)
+            .max(1);
+        Err(Failure::quota_exceeded(
+            QUOTA_EXCEEDED_CODE,
+            quota.calls,
+            reset,
+            format!(
+                "the daily quota of {} calls to this endpoint is used up; it resets in {reset} s",
+                quota.calls
+            ),
+        ))
     }
 }
 
@@ -151,12 +239,21 @@ mod tests {
         let i = Injector::new(Faults::default().rate_limit(2, RateLimitStyle::Gateway));
         let a = Identity::App("a".into());
         let b = Identity::App("b".into());
+        // A user of app `a` shares its limit.
+        let alice = Identity::User {
+            app: "a".into(),
+            name: "alice".into(),
+        };
         assert!(i.check_rate(&a, Operation::UploadPart).is_ok());
         assert!(i.check_rate(&a, Operation::UploadPart).is_ok());
         let over = i
             .check_rate(&a, Operation::UploadPart)
             .expect_err("third in a second");
         assert_eq!(over.code(), ErrorCode::RateLimited);
+        assert!(
+            i.check_rate(&alice, Operation::UploadPart).is_err(),
+            "a user counts against its app"
+        );
         assert!(i.check_rate(&b, Operation::UploadPart).is_ok(), "other app");
         assert!(
             i.check_rate(&a, Operation::UploadPrepare).is_ok(),
@@ -167,5 +264,88 @@ mod tests {
         assert!(i.check_rate(&a, Operation::UploadAll).is_ok());
         let over = i.check_rate(&a, Operation::UploadAll).expect_err("second");
         assert_eq!(over.code(), ErrorCode::CanRetry);
+    }
+
+    #[test]
+    fn ten_user_names_share_one_apps_limit() {
+        let i = Injector::new(Faults::default().rate_limit(5, RateLimitStyle::Gateway));
+        let allowed = (0..10)
+            .flat_map(|n| {
+                let who = Identity::User {
+                    app: "cli_a".into(),
+                    name: format!("user{n}"),
+                };
+                (0..5).map(move |_| who.clone())
+            })
+            .filter(|who| i.check_rate(who, Operation::UploadPart).is_ok())
+            .count();
+        // 50 requests within far less than a second (a slow machine could cross one window
+        // boundary: at most twice the limit).
+        assert!((5..=10).contains(&allowed), "{allowed} of 50 allowed");
+    }
+
+    #[test]
+    fn count_rules_hit_exactly_the_first_requests_then_rates_apply() {
+        let i = Injector::new(
+            Faults::default()
+                .rule(FaultRule::new(FaultKind::LoseResponse, [Operation::UploadFinish]).first(2))
+                .rule(
+                    FaultRule::new(
+                        FaultKind::Html(502),
+                        [Operation::UploadFinish, Operation::UploadPart],
+                    )
+                    .rate(1.0),
+                ),
+        );
+        assert_eq!(i.pick(Operation::UploadFinish), Some(FaultKind::LoseResponse));
+        assert_eq!(i.pick(Operation::UploadPrepare), None);
+        assert_eq!(i.pick(Operation::UploadFinish), Some(FaultKind::LoseResponse));
+        assert_eq!(i.pick(Operation::UploadFinish), Some(FaultKind::Html(502)));
+        assert_eq!(i.pick(Operation::UploadPart), Some(FaultKind::Html(502)));
+        i.add_rule(FaultRule::new(FaultKind::Empty429, [Operation::Download]).first(1));
+        assert_eq!(i.pick(Operation::Download), Some(FaultKind::Empty429));
+        assert_eq!(i.pick(Operation::Download), None);
+    }
+
+    #[test]
+    fn rate_rules_are_seeded() {
+        let faults = Faults::default()
+            .rule(FaultRule::new(FaultKind::PlainText(503), [Operation::UploadPart]).rate(0.25))
+            .seed(9);
+        let draws = |i: &Injector| {
+            (0..400)
+                .map(|_| i.pick(Operation::UploadPart))
+                .collect::<Vec<_>>()
+        };
+        let a = draws(&Injector::new(faults.clone()));
+        assert_eq!(a, draws(&Injector::new(faults)));
+        let hits = a.iter().flatten().count();
+        assert!((60..140).contains(&hits), "{hits} of 400 at 25%");
+    }
+
+    #[test]
+    fn daily_quota_per_app_and_operation() {
+        let i = Injector::new(Faults::default().daily_quota(3));
+        let a = Identity::App("a".into());
+        let bob = Identity::User {
+            app: "a".into(),
+            name: "bob".into(),
+        };
+        for who in [&a, &bob, &a] {
+            assert!(i.check_quota(who, Operation::UploadPart).is_ok());
+        }
+        let over = i
+            .check_quota(&bob, Operation::UploadPart)
+            .expect_err("fourth call");
+        assert_eq!(over.code().code(), QUOTA_EXCEEDED_CODE);
+        assert!(
+            i.check_quota(&a, Operation::UploadFinish).is_ok(),
+            "other operation"
+        );
+        assert!(
+            i.check_quota(&Identity::App("b".into()), Operation::UploadPart)
+                .is_ok(),
+            "other app"
+        );
     }
 }

@@ -3,8 +3,11 @@
 //! It answers the paths and envelopes of Feishu's media-upload API — the tenant-token endpoint,
 //! `upload_prepare`, `upload_part`, `upload_finish`, `upload_all` and `download` — with the
 //! documented block size, expiry, checks and error codes, so end-to-end tests, benchmarks and a
-//! first try of the client need no Feishu account. Faults (retryable answers, dropped
-//! connections, latency, a rate limit) can be injected to exercise a client's retries.
+//! first try of the client need no Feishu account. Faults can be injected to exercise a client:
+//! retryable answers, dropped requests, answers lost after the request was handled, failures
+//! that are not Feishu JSON (a proxy's HTML 502, an empty 429), 202 and 200 error envelopes,
+//! refused credentials, delays, a slow link, a rate limit and a daily quota per app. Its
+//! [`Limits`] keep slow or stalled clients from holding it.
 //!
 //! It is an independent peer of the client: it shares the generated wire types and the
 //! [`feishu_drive::ErrorCode`] table (every code, status and message it sends comes from there),
@@ -22,8 +25,10 @@
 //! ```
 //!
 //! Identities: a tenant token acts as the app it was issued to; any bearer token `u-<name>`
-//! acts as the user `<name>` (turn off with [`Config::accept_user_tokens`]). An upload belongs
-//! to whoever prepared it; a part or finish from anyone else gets 1062007.
+//! acts as the user `<name>` of the first configured app (turn off with
+//! [`Config::accept_user_tokens`]). An upload belongs to whoever prepared it; a part or finish
+//! from anyone else gets 1062007, and a download of the file 1061004. Rate limits and quotas
+//! count per app: a user's requests count against their app.
 
 #![forbid(unsafe_code)]
 
@@ -39,8 +44,8 @@ mod storage;
 
 pub use config::{
     AppCredentials, Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_BLOCK_SIZE, DEFAULT_TOKEN_TTL,
-    DEFAULT_UPLOAD_TTL, FEISHU_REQUESTS_PER_SECOND, Faults, Operation, RateLimit, RateLimitStyle,
-    UPLOAD_ALL_LIMIT,
+    DEFAULT_UPLOAD_TTL, FEISHU_REQUESTS_PER_SECOND, FaultKind, FaultRule, Faults, Limits, Operation,
+    QUOTA_EXCEEDED_CODE, Quota, RateLimit, RateLimitStyle, UPLOAD_ALL_LIMIT,
 };
 pub use error::ServerError;
 pub use server::{RunningServer, Server};

@@ -11,7 +11,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use feishu_drive_server::{
-    Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_BLOCK_SIZE, Faults, Operation, RateLimitStyle, Server,
+    Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_BLOCK_SIZE, FaultKind, FaultRule, Faults, Limits,
+    Operation, Quota, RateLimitStyle, Server,
 };
 
 /// A local Feishu-compatible drive media-upload server: tenant tokens, upload_prepare /
@@ -29,12 +30,13 @@ struct Args {
     /// The app secret the token endpoint accepts.
     #[arg(long, default_value = DEFAULT_APP_SECRET)]
     app_secret: String,
-    /// Keep uploaded bytes here (finished files survive a restart). Default: a temporary
-    /// directory, deleted on exit.
+    /// Keep uploaded bytes here (finished files survive a restart). It must be new, empty, or
+    /// made by an earlier run (it then holds a `.feishu-drive-server` marker); any other
+    /// directory is refused. Default: a temporary directory, deleted on exit.
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// Block size handed out by upload_prepare, in bytes.
-    #[arg(long, default_value_t = DEFAULT_BLOCK_SIZE)]
+    #[arg(long, default_value_t = DEFAULT_BLOCK_SIZE, value_parser = clap::value_parser!(u64).range(1..))]
     block_size: u64,
     /// Seconds an upload id stays valid.
     #[arg(long, default_value_t = 24 * 60 * 60)]
@@ -49,10 +51,10 @@ struct Args {
     #[arg(long, default_value = "missing")]
     missing_parent_prefix: String,
     /// Fraction of faulted requests answered with a retryable code (1061045/1061001/1061006).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = fraction)]
     fail_rate: f64,
     /// Fraction of faulted requests whose connection is dropped mid-request.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = fraction)]
     drop_rate: f64,
     /// Operations the two rates apply to (repeatable).
     #[arg(long = "fault-on", value_enum, default_values_t = [Op::UploadPart])]
@@ -61,17 +63,128 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
     /// Per-app requests per second to each media endpoint (Feishu: 5); unlimited if absent.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     rate_limit: Option<u32>,
     /// How requests beyond the rate limit are answered.
     #[arg(long, value_enum, default_value_t = Style::Gateway)]
     rate_limit_style: Style,
+    /// Per-app calls per day to each media endpoint (Feishu: 10000); unlimited if absent. Over
+    /// it: HTTP 429, code 99991403, x-ogw-ratelimit-reset = seconds until the day ends.
+    #[arg(long)]
+    daily_quota: Option<u64>,
+    /// Length of a quota day in seconds; days start at multiples of it since the Unix epoch
+    /// (86400: UTC midnight).
+    #[arg(long, default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
+    quota_day_secs: u64,
+    /// A fault rule (repeatable): `KIND:OPS[:first=N][:rate=R]`. KIND is lose-response,
+    /// drop-request, html-NNN, text-NNN, empty-429, json-200, json-202, refuse-credentials or
+    /// delay-MS; OPS a comma-separated list of token, upload-prepare, upload-part,
+    /// upload-finish, upload-all, download, or `all`. It hits the first N requests to OPS, then
+    /// each with probability R. Example: `--fault lose-response:upload-finish:first=1`.
+    #[arg(long = "fault", value_parser = fault_rule)]
+    faults: Vec<FaultRule>,
+    /// A slow link: read request bodies and send downloads at this many bytes per second.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    slow_link_bps: Option<u64>,
+    /// Close a connection whose request body sends nothing for this many seconds.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=YEAR_SECS))]
+    body_idle_timeout_secs: u64,
+    /// Close a connection that takes longer than this many seconds to send its headers.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=YEAR_SECS))]
+    header_timeout_secs: u64,
+    /// Connections served at once; more are answered with HTTP 503 and closed.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=MAX_PERMITS))]
+    max_connections: u64,
+    /// upload_part / upload_all bodies received at once; more get 1061045 (can retry).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=MAX_PERMITS))]
+    max_uploads_in_flight: u64,
     /// Seed of the fault RNG.
     #[arg(long, default_value_t = 0)]
     seed: u64,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+const YEAR_SECS: u64 = 365 * 24 * 60 * 60;
+/// The most permits a Tokio semaphore holds (`Semaphore::MAX_PERMITS`, `usize::MAX >> 3`), as
+/// the bound of the two caps on any 64-bit target.
+const MAX_PERMITS: u64 = u64::MAX >> 3;
+
+/// A fraction within 0.0–1.0.
+fn fraction(text: &str) -> Result<f64, String> {
+    let value: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is not within 0.0–1.0"))
+    }
+}
+
+/// An operation's name on the command line.
+fn operation(name: &str) -> Result<Operation, String> {
+    Op::from_str(name, false).map(Operation::from)
+}
+
+/// `KIND:OPS[:first=N][:rate=R]`, see `--fault`.
+fn fault_rule(text: &str) -> Result<FaultRule, String> {
+    let mut pieces = text.split(':');
+    let kind_text = pieces.next().unwrap_or_default();
+    let status = |prefix: &str, range: std::ops::RangeInclusive<u16>| {
+        kind_text
+            .strip_prefix(prefix)
+            .map(|n| {
+                n.parse::<u16>()
+                    .ok()
+                    .filter(|s| range.contains(s))
+                    .ok_or_else(|| format!("{kind_text}: the status must be within {range:?}"))
+            })
+            .transpose()
+    };
+    let kind = match kind_text {
+        "lose-response" => FaultKind::LoseResponse,
+        "drop-request" => FaultKind::DropRequest,
+        "empty-429" => FaultKind::Empty429,
+        "json-200" => FaultKind::Envelope200,
+        "json-202" => FaultKind::Accepted202,
+        "refuse-credentials" => FaultKind::RefuseCredentials,
+        other => {
+            if let Some(status) = status("html-", 400..=599)? {
+                FaultKind::Html(status)
+            } else if let Some(status) = status("text-", 400..=599)? {
+                FaultKind::PlainText(status)
+            } else if let Some(ms) = other.strip_prefix("delay-") {
+                let ms: u64 = ms.parse().map_err(|e| format!("{other}: {e}"))?;
+                FaultKind::Delay(Duration::from_millis(ms))
+            } else {
+                return Err(format!("unknown fault kind {other:?}"));
+            }
+        }
+    };
+    let ops_text = pieces
+        .next()
+        .ok_or("missing the operations: KIND:OPS[:first=N][:rate=R]")?;
+    let operations: Vec<Operation> = if ops_text == "all" {
+        Op::value_variants()
+            .iter()
+            .copied()
+            .map(Operation::from)
+            .collect()
+    } else {
+        ops_text.split(',').map(operation).collect::<Result<_, _>>()?
+    };
+    let mut rule = FaultRule::new(kind, operations);
+    for piece in pieces {
+        match piece.split_once('=') {
+            Some(("first", n)) => rule.first = n.parse().map_err(|e| format!("first={n}: {e}"))?,
+            Some(("rate", r)) => rule.rate = fraction(r)?,
+            _ => return Err(format!("{piece:?}: expected first=N or rate=R")),
+        }
+    }
+    if rule.first == 0 && rule.rate == 0.0 {
+        return Err(format!("{text}: give first=N or rate=R, or it never fires"));
+    }
+    Ok(rule)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Op {
     Token,
     UploadPrepare,
@@ -109,6 +222,16 @@ impl Args {
             .on(self.fault_on.into_iter().map(Operation::from))
             .latency(Duration::from_millis(self.latency_ms))
             .seed(self.seed);
+        for rule in self.faults {
+            faults = faults.rule(rule);
+        }
+        if let Some(calls) = self.daily_quota {
+            faults.daily_quota = Some(Quota {
+                calls,
+                day: Duration::from_secs(self.quota_day_secs),
+            });
+        }
+        faults.link_bytes_per_second = self.slow_link_bps;
         if let Some(qps) = self.rate_limit {
             let style = match self.rate_limit_style {
                 Style::Gateway => RateLimitStyle::Gateway,
@@ -122,7 +245,14 @@ impl Args {
             .block_size(self.block_size)
             .upload_ttl(Duration::from_secs(self.upload_ttl_secs))
             .token_ttl(Duration::from_secs(self.token_ttl_secs))
-            .faults(faults);
+            .faults(faults)
+            .limits(
+                Limits::default()
+                    .body_idle_timeout(Duration::from_secs(self.body_idle_timeout_secs))
+                    .header_timeout(Duration::from_secs(self.header_timeout_secs))
+                    .max_connections(usize::try_from(self.max_connections).unwrap_or(usize::MAX))
+                    .max_uploads_in_flight(usize::try_from(self.max_uploads_in_flight).unwrap_or(usize::MAX)),
+            );
         config.accept_user_tokens = !self.no_user_tokens;
         config.missing_parent_prefix = Some(self.missing_parent_prefix).filter(|p| !p.is_empty());
         config.data_dir = self.data_dir;

@@ -1,10 +1,13 @@
 //! The endpoints, with the real API's paths and envelopes.
 //!
-//! Every media request passes the same gate, in the gateway's order: added latency, the bearer
-//! token (99991661/99991663/99991668), then the rate limit. Then an injected fault may replace
-//! it, and only then is it read and checked. Bodies are always read (or drained, up to the cap)
-//! before an error is answered, so a client still sending a block reads the answer rather than a
-//! reset connection.
+//! Every request first meets the front: it gets a log id (the `X-Tt-Logid` header of every
+//! answer, and `error.log_id` of a failure envelope), and a [fault rule](crate::FaultRule) may
+//! take it over there — a proxy's HTML page, a lost answer, a delay. Every media request then
+//! passes the same gate, in the gateway's order: added latency, the bearer token
+//! (99991661/99991663/99991668), the rate limit, the daily quota. Then an injected fault may
+//! replace it, and only then is it read and checked. Bodies are always read (or drained, up to
+//! the cap) before an error is answered, so a client still sending a block reads the answer
+//! rather than a reset connection.
 
 use std::sync::Arc;
 
@@ -13,7 +16,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use feishu_drive::{ErrorCode, types};
@@ -21,8 +25,8 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use crate::auth::Identity;
-use crate::config::Operation;
-use crate::error::Failure;
+use crate::config::{FaultKind, Operation};
+use crate::error::{Failure, LOG_ID, LOG_ID_HEADER};
 use crate::faults::Fault;
 use crate::form::{self, FORM_OVERHEAD, Form, FormError, TEXT_LIMIT};
 use crate::server::ConnControl;
@@ -43,7 +47,203 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/open-apis/drive/v1/medias/upload_finish", post(upload_finish))
         .route("/open-apis/drive/v1/medias/upload_all", post(upload_all))
         .route("/open-apis/drive/v1/medias/{file_token}/download", get(download))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), front))
         .with_state(app)
+}
+
+/// The operation a request is for, from its method and path.
+fn operation(method: &Method, path: &str) -> Option<Operation> {
+    const MEDIAS: &str = "/open-apis/drive/v1/medias/";
+    match (method, path) {
+        (&Method::POST, "/open-apis/auth/v3/tenant_access_token/internal") => {
+            Some(Operation::TenantAccessToken)
+        }
+        (&Method::POST, _) => match path.strip_prefix(MEDIAS)? {
+            "upload_prepare" => Some(Operation::UploadPrepare),
+            "upload_part" => Some(Operation::UploadPart),
+            "upload_finish" => Some(Operation::UploadFinish),
+            "upload_all" => Some(Operation::UploadAll),
+            _ => None,
+        },
+        (&Method::GET, _) => path
+            .strip_prefix(MEDIAS)?
+            .strip_suffix("/download")
+            .filter(|token| !token.is_empty() && !token.contains('/'))
+            .map(|_| Operation::Download),
+        _ => None,
+    }
+}
+
+/// The most of a request body worth draining for `op` before answering.
+fn body_cap(app: &App, op: Operation) -> u64 {
+    match op {
+        Operation::UploadPart => app.config.block_size.saturating_add(FORM_OVERHEAD),
+        Operation::UploadAll => app.config.upload_all_limit.saturating_add(FORM_OVERHEAD),
+        _ => TEXT_LIMIT,
+    }
+}
+
+/// A log id shaped like Feishu's: the UTC time `YYYYMMDDhhmmss` and 18 hex digits.
+fn new_log_id() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    let tail: u128 = rand::random::<u128>() >> 56;
+    format!(
+        "{year:04}{month:02}{day:02}{:02}{:02}{:02}{tail:018X}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// What every request meets first: a log id, and the fault rules.
+async fn front(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let log_id = new_log_id();
+    let mut response = LOG_ID.scope(log_id.clone(), faulted(app, req, next)).await;
+    if let Ok(value) = HeaderValue::from_str(&log_id) {
+        response.headers_mut().insert(LOG_ID_HEADER, value);
+    }
+    response
+}
+
+/// Serves the request, or lets the fault rule that hits it answer instead.
+async fn faulted(app: Arc<App>, req: Request, next: Next) -> Response {
+    let Some(op) = operation(req.method(), req.uri().path()) else {
+        return next.run(req).await;
+    };
+    let Some(kind) = app.faults.pick(op) else {
+        return next.run(req).await;
+    };
+    let cap = body_cap(&app, op);
+    let counters = &app.counters;
+    match kind {
+        FaultKind::Delay(delay) => {
+            Counters::bump(&counters.delayed_requests);
+            tokio::time::sleep(delay).await;
+            next.run(req).await
+        }
+        FaultKind::LoseResponse => {
+            let Some(control) = req.extensions().get::<ConnControl>().cloned() else {
+                return next.run(req).await;
+            };
+            // The endpoint does all it would; only its answer never leaves.
+            let response = next.run(req).await;
+            drop(response);
+            Counters::bump(&counters.lost_responses);
+            control.drop_connection();
+            std::future::pending().await
+        }
+        FaultKind::DropRequest => {
+            let (parts, body) = req.into_parts();
+            drop_connection(&app, &parts, body).await
+        }
+        FaultKind::Html(_) | FaultKind::PlainText(_) | FaultKind::Empty429 => {
+            Counters::bump(&counters.foreign_failures);
+            let drained = form::drain(req.into_body(), cap).await;
+            let mut response = foreign_failure(kind, status_of(kind));
+            if !drained {
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            response
+        }
+        FaultKind::Envelope200 | FaultKind::Accepted202 | FaultKind::RefuseCredentials => {
+            Counters::bump(&counters.injected_envelopes);
+            let failure = match kind {
+                FaultKind::Accepted202 => {
+                    let code = app
+                        .faults
+                        .choose(&[
+                            ErrorCode::CoverGenerating,
+                            ErrorCode::FileTypeNotSupportCover,
+                            ErrorCode::CoverNotExist,
+                        ])
+                        .unwrap_or(ErrorCode::CoverGenerating);
+                    Failure::new(code, "injected fault")
+                }
+                FaultKind::RefuseCredentials => {
+                    if app.faults.choose(&[true, false]).unwrap_or(true) {
+                        Failure::raw(
+                            10014,
+                            StatusCode::BAD_REQUEST,
+                            "app secret invalid",
+                            "injected fault: the credentials are refused",
+                        )
+                    } else {
+                        Failure::raw(
+                            99991543,
+                            StatusCode::BAD_REQUEST,
+                            "app_id or app_secret is invalid",
+                            "injected fault: the credentials are refused",
+                        )
+                    }
+                }
+                _ => {
+                    let code = app.faults.choose(&RETRYABLE_200).unwrap_or(ErrorCode::CanRetry);
+                    Failure::new(code, "injected fault")
+                }
+            };
+            reject_unread(failure, req.into_body(), cap).await
+        }
+    }
+}
+
+/// The table's codes documented with HTTP 200 (all retryable).
+const RETRYABLE_200: [ErrorCode; 3] = [
+    ErrorCode::CanRetry,
+    ErrorCode::InternalError,
+    ErrorCode::InternalTimeout,
+];
+
+fn status_of(kind: FaultKind) -> StatusCode {
+    let code = match kind {
+        FaultKind::Html(status) | FaultKind::PlainText(status) => status,
+        _ => 429,
+    };
+    StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY)
+}
+
+/// A failure as a proxy or load balancer in front of Feishu sends it: not Feishu JSON.
+fn foreign_failure(kind: FaultKind, status: StatusCode) -> Response {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let (content_type, body) = match kind {
+        FaultKind::Html(_) => (
+            "text/html",
+            format!(
+                "<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n\
+                 <center><h1>{code} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n\
+                 </body>\r\n</html>\r\n",
+                code = status.as_u16()
+            ),
+        ),
+        FaultKind::PlainText(_) => (
+            "text/plain; charset=utf-8",
+            format!("{} {reason}\n", status.as_u16()),
+        ),
+        _ => ("", String::new()),
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    if !content_type.is_empty() {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    response
 }
 
 type Answer = Result<Response, Failure>;
@@ -64,6 +264,9 @@ async fn gate(app: &App, headers: &HeaderMap, op: Operation) -> Result<Identity,
     app.faults
         .check_rate(&who, op)
         .inspect_err(|_| Counters::bump(&app.counters.rate_limited))?;
+    app.faults
+        .check_quota(&who, op)
+        .inspect_err(|_| Counters::bump(&app.counters.quota_exceeded))?;
     Ok(who)
 }
 
@@ -167,6 +370,14 @@ async fn form_request(
     too_large: ErrorCode,
 ) -> Result<(Identity, Form), Response> {
     admit(app, op, req, cap, |headers, body| async move {
+        // Each body in flight holds a buffer and a temporary file: past the cap, the request is
+        // refused unread (and its connection closed) rather than queued.
+        let Ok(_permit) = app.upload_bodies.clone().try_acquire_owned() else {
+            Counters::bump(&app.counters.uploads_refused);
+            return Err(
+                Failure::new(ErrorCode::CanRetry, "too many uploads in flight; try again later").closing(),
+            );
+        };
         form::read_form(&app.storage, &headers, body, cap)
             .await
             .map_err(|e| {
@@ -255,10 +466,13 @@ fn upload_spec(
     extra_text: Option<&str>,
 ) -> Result<UploadSpec, Failure> {
     let file_name = file_name(name)?;
-    let parent_type = required(parent_type, "parent_type")?.to_owned();
-    let parent_node = required(parent_node, "parent_node")?.to_owned();
+    let parent_type = required(parent_type, "parent_type")?;
+    check_parent_type(parent_type)?;
+    let parent_type = parent_type.to_owned();
+    // Optional, and may be empty (the Node SDK and the official CLI's import flow send none).
+    let parent_node = parent_node.unwrap_or_default().to_owned();
     extra(extra_text)?;
-    if app.config.parent_is_missing(&parent_node) {
+    if !parent_node.is_empty() && app.config.parent_is_missing(&parent_node) {
         return Err(Failure::new(
             ErrorCode::ParentNodeNotExist,
             format!("no parent node {parent_node:?}"),
@@ -271,6 +485,31 @@ fn upload_spec(
         parent_node,
         size,
     })
+}
+
+/// The longest `parent_type` taken; documented values are at most 22 characters.
+const PARENT_TYPE_MAX_CHARS: usize = 64;
+
+/// A `parent_type` must be a lower-case identifier (`docx_image`, `sheet_file`): the list of
+/// values grows, so any well-formed one is taken. A malformed one is 99992402 "field validation
+/// failed" naming the field, as the official CLI met it.
+fn check_parent_type(value: &str) -> Result<(), Failure> {
+    let well_formed = value.len() <= PARENT_TYPE_MAX_CHARS
+        && value.starts_with(|c: char| c.is_ascii_lowercase())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if well_formed {
+        Ok(())
+    } else {
+        Err(Failure::field_violation(
+            "parent_type",
+            value,
+            format!(
+                "must be a lower-case identifier of at most {PARENT_TYPE_MAX_CHARS} characters, such as docx_image"
+            ),
+        ))
+    }
 }
 
 fn success() -> String {
@@ -350,7 +589,7 @@ async fn upload_prepare(State(app): State<Arc<App>>, req: Request) -> Response {
 }
 
 async fn upload_part(State(app): State<Arc<App>>, req: Request) -> Response {
-    let cap = app.config.block_size + FORM_OVERHEAD;
+    let cap = app.config.block_size.saturating_add(FORM_OVERHEAD);
     // A body over the cap cannot be one block.
     let (who, Form { fields, file }) =
         match form_request(&app, Operation::UploadPart, req, cap, ErrorCode::ParamsError).await {
@@ -431,7 +670,7 @@ async fn upload_all(State(app): State<Arc<App>>, req: Request) -> Response {
         &app,
         Operation::UploadAll,
         req,
-        limit + FORM_OVERHEAD,
+        limit.saturating_add(FORM_OVERHEAD),
         ErrorCode::FileSizeBeyondLimit,
     )
     .await
@@ -482,9 +721,10 @@ async fn upload_all(State(app): State<Arc<App>>, req: Request) -> Response {
 
 async fn download(State(app): State<Arc<App>>, Path(file_token): Path<String>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    if let Err(failure) = gate(&app, &parts.headers, Operation::Download).await {
-        return failure.into_response();
-    }
+    let who = match gate(&app, &parts.headers, Operation::Download).await {
+        Ok(who) => who,
+        Err(failure) => return failure.into_response(),
+    };
     match app.faults.roll(Operation::Download) {
         Some(Fault::Drop) => return drop_connection(&app, &parts, body).await,
         Some(Fault::Retryable(code)) => return injected(&app, code).into_response(),
@@ -493,19 +733,118 @@ async fn download(State(app): State<Arc<App>>, Path(file_token): Path<String>, r
     let Some(meta) = app.file(&file_token) else {
         return Failure::new(ErrorCode::NotFound, format!("no file {file_token:?}")).into_response();
     };
-    let stream = storage::read_blocks(app.storage.file_dir(&meta.file_token), meta.blocks);
-    let mut response = Response::new(Body::from_stream(stream));
-    *response.status_mut() = StatusCode::OK;
+    if let Some(owner) = &meta.owner
+        && *owner != who
+    {
+        return Failure::new(
+            ErrorCode::Forbidden,
+            format!("the file belongs to {owner}, not {who}"),
+        )
+        .into_response();
+    }
+    let (status, start, end) = match byte_range(&parts.headers, meta.size) {
+        Range::Whole => (StatusCode::OK, 0, meta.size.checked_sub(1)),
+        Range::Part(start, end) => (StatusCode::PARTIAL_CONTENT, start, Some(end)),
+        Range::Unsatisfiable => {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
+            if let Ok(value) = HeaderValue::from_str(&format!("bytes */{}", meta.size)) {
+                response.headers_mut().insert(header::CONTENT_RANGE, value);
+            }
+            return response;
+        }
+    };
+    let mut response = match end {
+        // An empty file: nothing to read.
+        None => Response::new(Body::empty()),
+        Some(end) => {
+            match storage::read_range(app.storage.file_dir(&meta.file_token), meta.blocks, start, end).await {
+                Ok(stream) => match app.faults.link_bytes_per_second() {
+                    Some(bps) => Response::new(Body::from_stream(crate::server::throttled(stream, bps))),
+                    None => Response::new(Body::from_stream(stream)),
+                },
+                Err(e) => return Failure::internal(e).into_response(),
+            }
+        }
+    };
+    *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(meta.size));
+    let content_type = HeaderValue::from_str(&meta.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    headers.insert(header::CONTENT_TYPE, content_type);
+    let len = end.map_or(0, |end| end - start + 1);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if status == StatusCode::PARTIAL_CONTENT
+        && let Some(end) = end
+        && let Ok(value) = HeaderValue::from_str(&format!("bytes {start}-{end}/{}", meta.size))
+    {
+        headers.insert(header::CONTENT_RANGE, value);
+    }
     if let Ok(value) = HeaderValue::from_str(&content_disposition(&meta.file_name)) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response
+}
+
+/// What a `Range` header asks of a file of `size` bytes.
+#[derive(Debug, PartialEq, Eq)]
+enum Range {
+    /// No range, or one this server ignores (several ranges, another unit, malformed): the
+    /// whole file, 200 — RFC 9110 lets a server ignore `Range`.
+    Whole,
+    /// Bytes `start..=end`, 206.
+    Part(u64, u64),
+    /// A range that starts past the end (or asks for the last 0 bytes), 416.
+    Unsatisfiable,
+}
+
+/// Reads one `bytes=a-b`, `bytes=a-` or `bytes=-n` range.
+fn byte_range(headers: &HeaderMap, size: u64) -> Range {
+    let Some(spec) = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().strip_prefix("bytes="))
+    else {
+        return Range::Whole;
+    };
+    if spec.contains(',') {
+        return Range::Whole;
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return Range::Whole;
+    };
+    let number = |text: &str| {
+        let text = text.trim();
+        (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse::<u64>().ok())
+    };
+    match (number(first), number(last)) {
+        // bytes=-n: the last n bytes.
+        (None, Some(n)) if first.trim().is_empty() => match n {
+            Some(0) => Range::Unsatisfiable,
+            _ if size == 0 => Range::Unsatisfiable,
+            Some(n) => Range::Part(size.saturating_sub(n), size - 1),
+            None => Range::Part(0, size - 1),
+        },
+        (Some(Some(start)), None) if last.trim().is_empty() => {
+            if start >= size {
+                Range::Unsatisfiable
+            } else {
+                Range::Part(start, size - 1)
+            }
+        }
+        (Some(Some(start)), Some(end)) => {
+            let end = end.unwrap_or(u64::MAX);
+            if end < start {
+                Range::Whole
+            } else if start >= size {
+                Range::Unsatisfiable
+            } else {
+                Range::Part(start, end.min(size - 1))
+            }
+        }
+        _ => Range::Whole,
+    }
 }
 
 /// `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266): an ASCII fallback for old
@@ -555,6 +894,89 @@ mod tests {
         assert_eq!(
             content_disposition("报告\"1\".pdf"),
             "attachment; filename=\"___1_.pdf\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A%221%22.pdf"
+        );
+    }
+
+    #[test]
+    fn ranges() {
+        let range = |value: &str, size: u64| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::RANGE, HeaderValue::from_str(value).expect("header"));
+            byte_range(&headers, size)
+        };
+        assert_eq!(byte_range(&HeaderMap::new(), 10), Range::Whole);
+        assert_eq!(range("bytes=0-4", 10), Range::Part(0, 4));
+        assert_eq!(range("bytes=5-", 10), Range::Part(5, 9));
+        assert_eq!(range("bytes=-3", 10), Range::Part(7, 9));
+        assert_eq!(range("bytes=-30", 10), Range::Part(0, 9));
+        assert_eq!(range("bytes=8-100", 10), Range::Part(8, 9));
+        assert_eq!(range("bytes=9-99999999999999999999999", 10), Range::Part(9, 9));
+        assert_eq!(range("bytes=10-", 10), Range::Unsatisfiable);
+        assert_eq!(range("bytes=10-20", 10), Range::Unsatisfiable);
+        assert_eq!(range("bytes=-0", 10), Range::Unsatisfiable);
+        assert_eq!(range("bytes=0-", 0), Range::Unsatisfiable);
+        assert_eq!(range("bytes=5-2", 10), Range::Whole);
+        assert_eq!(range("bytes=0-1,3-4", 10), Range::Whole);
+        assert_eq!(range("items=0-1", 10), Range::Whole);
+        assert_eq!(range("bytes=a-b", 10), Range::Whole);
+    }
+
+    #[test]
+    fn parent_types() {
+        for ok in [
+            "docx_image",
+            "ccm_import_open",
+            "a",
+            "lark_ai_media_analysis",
+            "x2",
+        ] {
+            assert!(check_parent_type(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "Docx",
+            "docx-image",
+            "2doc",
+            "docx image",
+            "_x",
+            &"a".repeat(65),
+        ] {
+            assert_eq!(
+                check_parent_type(bad).map_err(|f| f.code().code()),
+                Err(crate::error::FIELD_VALIDATION_FAILED),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn log_ids_look_like_feishus() {
+        let id = new_log_id();
+        assert_eq!(id.len(), 32, "{id}");
+        assert!(id.starts_with("20"), "{id}");
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)),
+            "{id}"
+        );
+    }
+
+    #[test]
+    fn operations_from_paths() {
+        let m = "/open-apis/drive/v1/medias/";
+        assert_eq!(
+            operation(&Method::POST, &format!("{m}upload_part")),
+            Some(Operation::UploadPart)
+        );
+        assert_eq!(
+            operation(&Method::GET, &format!("{m}boxcnX/download")),
+            Some(Operation::Download)
+        );
+        assert_eq!(operation(&Method::GET, &format!("{m}/download")), None);
+        assert_eq!(operation(&Method::GET, &format!("{m}upload_part")), None);
+        assert_eq!(
+            operation(&Method::POST, "/open-apis/auth/v3/tenant_access_token/internal"),
+            Some(Operation::TenantAccessToken)
         );
     }
 

@@ -6,23 +6,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
-use crate::config::Config;
+use crate::config::{Config, FaultRule};
 use crate::error::ServerError;
 use crate::routes;
-use crate::state::{App, Stats};
+use crate::state::{App, Counters, Stats};
 
 /// How long shutdown waits for requests in flight before closing their connections.
 const GRACE: Duration = Duration::from_secs(5);
-/// How long a client may take to send a request's headers.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Timeouts beyond a year are a year: no configured value can overflow a timer.
+const YEAR: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
 /// Lets a handler drop its own connection (fault injection): the connection task closes the
 /// socket when this is triggered.
@@ -122,6 +126,13 @@ impl RunningServer {
         self.app.lose_block(upload_id, seq)
     }
 
+    /// Adds a fault rule, after those of the configuration: its `first` count starts now, so
+    /// `FaultRule::new(FaultKind::LoseResponse, [Operation::UploadFinish]).first(1)` loses the
+    /// answer of the next `upload_finish`.
+    pub fn add_fault(&self, rule: FaultRule) {
+        self.app.faults.add_rule(rule);
+    }
+
     /// What the server has done so far.
     pub fn stats(&self) -> Stats {
         self.app.counters.snapshot()
@@ -146,6 +157,8 @@ impl Drop for RunningServer {
 async fn serve(listener: TcpListener, app: Arc<App>, stop: CancellationToken, sweep_every: Duration) {
     let router = routes::router(app.clone());
     let graceful = GracefulShutdown::new();
+    let limits = app.config.limits;
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     // Connection tasks, so that those still running after the grace period can be ended.
     let mut connections = tokio::task::JoinSet::new();
     let mut sweep = tokio::time::interval(sweep_every);
@@ -158,12 +171,19 @@ async fn serve(listener: TcpListener, app: Arc<App>, stop: CancellationToken, sw
                 Ok((stream, _)) => {
                     while connections.try_join_next().is_some() {}
                     let _ = stream.set_nodelay(true);
+                    let Ok(slot) = slots.clone().try_acquire_owned() else {
+                        Counters::bump(&app.counters.connections_refused);
+                        connections.spawn(refuse(stream));
+                        continue;
+                    };
                     let kill = CancellationToken::new();
                     let control = ConnControl { kill: kill.clone() };
                     let router = router.clone();
+                    let body_app = app.clone();
                     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
                         request.extensions_mut().insert(control.clone());
-                        router.clone().oneshot(request.map(Body::new))
+                        let request = request.map(|body| guard_body(body, &body_app, &control));
+                        router.clone().oneshot(request)
                     });
                     // Title-Case header names, as Feishu sends them: the official Python SDK
                     // copies headers into a plain dict and looks up `Content-Disposition` and
@@ -172,11 +192,12 @@ async fn serve(listener: TcpListener, app: Arc<App>, stop: CancellationToken, sw
                     let connection = hyper::server::conn::http1::Builder::new()
                         .timer(TokioTimer::new())
                         // A client that never finishes its headers does not hold a connection.
-                        .header_read_timeout(HEADER_TIMEOUT)
+                        .header_read_timeout(limits.header_timeout.min(YEAR))
                         .title_case_headers(true)
                         .serve_connection(TokioIo::new(stream), service);
                     let connection = graceful.watch(connection);
                     connections.spawn(async move {
+                        let _slot = slot;
                         tokio::select! {
                             result = connection => {
                                 if let Err(e) = result {
@@ -202,4 +223,92 @@ async fn serve(listener: TcpListener, app: Arc<App>, stop: CancellationToken, sw
         tracing::warn!("requests still in flight after {GRACE:?}; closing their connections");
     }
     connections.shutdown().await;
+}
+
+/// Answers a connection over [`Limits::max_connections`](crate::Limits) with a plain 503 and
+/// closes it. What the client already sent is read (briefly) first, so it reads the answer
+/// rather than a reset.
+async fn refuse(mut stream: TcpStream) {
+    const ANSWER: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n\
+        Content-Length: 21\r\nConnection: close\r\n\r\ntoo many connections\n";
+    let mut sink = [0u8; 16 * 1024];
+    let _ = tokio::time::timeout(Duration::from_millis(100), stream.read(&mut sink)).await;
+    if stream.write_all(ANSWER).await.is_ok() && stream.shutdown().await.is_ok() {
+        let drain = async {
+            let mut seen = 0usize;
+            while let Ok(n @ 1..) = stream.read(&mut sink).await {
+                seen += n;
+                if seen > 1 << 20 {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+    }
+}
+
+/// A request body with the server's bounds: a body that sends nothing for the idle timeout
+/// closes its connection (the handler reading it sees an error, the client a closed socket),
+/// and a slow link reads it at its rate.
+fn guard_body(body: Incoming, app: &Arc<App>, control: &ConnControl) -> Body {
+    let idle = app.config.limits.body_idle_timeout.min(YEAR);
+    let link = app.faults.link_bytes_per_second();
+    let app = app.clone();
+    let control = control.clone();
+    let stream = Body::new(body).into_data_stream();
+    let guarded = futures::stream::unfold(Some(stream), move |state| {
+        let (app, control) = (app.clone(), control.clone());
+        async move {
+            let mut stream = state?;
+            match tokio::time::timeout(idle, stream.next()).await {
+                Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(stream))),
+                Ok(Some(Err(e))) => Some((Err(std::io::Error::other(e)), None)),
+                Ok(None) => None,
+                Err(_) => {
+                    Counters::bump(&app.counters.idle_timeouts);
+                    control.drop_connection();
+                    Some((
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            format!("the request body sent nothing for {idle:?}"),
+                        )),
+                        None,
+                    ))
+                }
+            }
+        }
+    });
+    match link {
+        Some(bps) => Body::from_stream(throttled(guarded, bps)),
+        None => Body::from_stream(guarded),
+    }
+}
+
+/// Passes `stream` on at about `bytes_per_second`: each chunk waits until the bytes before it
+/// would have crossed a link of that speed.
+pub(crate) fn throttled<S, E>(stream: S, bytes_per_second: u64) -> impl Stream<Item = Result<Bytes, E>> + Send
+where
+    S: Stream<Item = Result<Bytes, E>> + Send,
+    E: Send,
+{
+    let start = tokio::time::Instant::now();
+    let mut sent = 0u64;
+    stream.then(move |item| {
+        let due = match &item {
+            Ok(chunk) => {
+                sent = sent.saturating_add(chunk.len() as u64);
+                // The chunk is through once all bytes up to its end had their time on the link.
+                let elapsed = Duration::try_from_secs_f64(sent as f64 / bytes_per_second.max(1) as f64)
+                    .unwrap_or(Duration::MAX);
+                start.checked_add(elapsed)
+            }
+            Err(_) => None,
+        };
+        async move {
+            if let Some(due) = due {
+                tokio::time::sleep_until(due).await;
+            }
+            item
+        }
+    })
 }

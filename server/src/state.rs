@@ -10,12 +10,12 @@ use feishu_drive::ErrorCode;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
-use crate::auth::{Identity, Tokens, lock};
+use crate::auth::{Identity, Tokens, deadline, lock};
 use crate::config::Config;
 use crate::error::{Failure, ServerError};
 use crate::faults::Injector;
 use crate::form::Received;
-use crate::storage::{FileMeta, Storage};
+use crate::storage::{self, FileMeta, Storage};
 
 /// Everything the handlers share.
 #[derive(Debug)]
@@ -25,6 +25,8 @@ pub(crate) struct App {
     pub(crate) faults: Injector,
     pub(crate) storage: Arc<Storage>,
     pub(crate) counters: Counters,
+    /// Permits for upload bodies being received ([`crate::Limits::max_uploads_in_flight`]).
+    pub(crate) upload_bodies: Arc<tokio::sync::Semaphore>,
     uploads: Mutex<HashMap<String, Arc<Upload>>>,
     files: Mutex<HashMap<String, Arc<FileMeta>>>,
 }
@@ -86,6 +88,24 @@ pub struct Stats {
     pub dropped_connections: u64,
     /// Requests refused by the rate limit.
     pub rate_limited: u64,
+    /// Requests refused by the daily quota.
+    pub quota_exceeded: u64,
+    /// Requests handled whose answer was then lost ([`FaultKind::LoseResponse`](crate::FaultKind)).
+    pub lost_responses: u64,
+    /// Requests answered with a failure that is not Feishu JSON (HTML, plain text, empty 429).
+    pub foreign_failures: u64,
+    /// Requests answered by a fault rule with a Feishu envelope (200, 202, refused credentials).
+    pub injected_envelopes: u64,
+    /// Requests delayed by a fault rule.
+    pub delayed_requests: u64,
+    /// Connections refused because [`Limits::max_connections`](crate::Limits) were open.
+    pub connections_refused: u64,
+    /// Upload bodies refused because [`Limits::max_uploads_in_flight`](crate::Limits) were being
+    /// received.
+    pub uploads_refused: u64,
+    /// Connections closed because a request body sent nothing for
+    /// [`Limits::body_idle_timeout`](crate::Limits).
+    pub idle_timeouts: u64,
 }
 
 #[derive(Debug, Default)]
@@ -95,6 +115,14 @@ pub(crate) struct Counters {
     pub(crate) injected_errors: AtomicU64,
     pub(crate) dropped_connections: AtomicU64,
     pub(crate) rate_limited: AtomicU64,
+    pub(crate) quota_exceeded: AtomicU64,
+    pub(crate) lost_responses: AtomicU64,
+    pub(crate) foreign_failures: AtomicU64,
+    pub(crate) injected_envelopes: AtomicU64,
+    pub(crate) delayed_requests: AtomicU64,
+    pub(crate) connections_refused: AtomicU64,
+    pub(crate) uploads_refused: AtomicU64,
+    pub(crate) idle_timeouts: AtomicU64,
 }
 
 impl Counters {
@@ -110,17 +138,21 @@ impl Counters {
             injected_errors: get(&self.injected_errors),
             dropped_connections: get(&self.dropped_connections),
             rate_limited: get(&self.rate_limited),
+            quota_exceeded: get(&self.quota_exceeded),
+            lost_responses: get(&self.lost_responses),
+            foreign_failures: get(&self.foreign_failures),
+            injected_envelopes: get(&self.injected_envelopes),
+            delayed_requests: get(&self.delayed_requests),
+            connections_refused: get(&self.connections_refused),
+            uploads_refused: get(&self.uploads_refused),
+            idle_timeouts: get(&self.idle_timeouts),
         }
     }
 }
 
 impl App {
     pub(crate) fn new(config: Config) -> Result<Self, ServerError> {
-        if config.block_size == 0 {
-            return Err(ServerError::InvalidConfig(
-                "block_size must be at least 1".to_owned(),
-            ));
-        }
+        config.validate()?;
         let (storage, files) = Storage::open(config.data_dir.as_deref())?;
         let files = files
             .into_iter()
@@ -131,6 +163,7 @@ impl App {
             faults: Injector::new(config.faults.clone()),
             storage: Arc::new(storage),
             counters: Counters::default(),
+            upload_bodies: Arc::new(tokio::sync::Semaphore::new(config.limits.max_uploads_in_flight)),
             uploads: Mutex::new(HashMap::new()),
             files: Mutex::new(files),
             config,
@@ -150,7 +183,7 @@ impl App {
             spec,
             dir,
             state: Mutex::new(UploadState {
-                expires_at: Instant::now() + self.config.upload_ttl,
+                expires_at: deadline(Instant::now(), self.config.upload_ttl),
                 received: BTreeSet::new(),
                 finished: false,
             }),
@@ -246,6 +279,8 @@ impl App {
                 blocks: up.block_num,
                 parent_type: up.spec.parent_type.clone(),
                 parent_node: up.spec.parent_node.clone(),
+                owner: Some(up.spec.owner.clone()),
+                content_type: storage::media_type(&up.spec.file_name),
             };
             storage.commit_file(&up.dir, &meta).map_err(Failure::internal)?;
             state.finished = true;
@@ -263,11 +298,13 @@ impl App {
         let meta = tokio::task::spawn_blocking(move || {
             let meta = FileMeta {
                 file_token: random_file_token(),
+                content_type: storage::media_type(&spec.file_name),
                 file_name: spec.file_name,
                 size: spec.size,
                 blocks: 1,
                 parent_type: spec.parent_type,
                 parent_node: spec.parent_node,
+                owner: Some(spec.owner),
             };
             // Built under uploads/ and moved into files/ whole, like a chunked upload.
             let dir = storage.upload_dir(&format!("all-{}", meta.file_token));

@@ -1,6 +1,7 @@
 //! The data directory: where blocks arrive, wait for `upload_finish`, and are read back.
 //!
 //! ```text
+//! <data dir>/.feishu-drive-server  the marker: this server made the directory and owns it
 //! <data dir>/tmp/                 request bodies being received (deleted unless committed)
 //! <data dir>/uploads/<upload_id>/<seq>   blocks of an upload in progress
 //! <data dir>/files/<file_token>/<seq>    blocks of a finished file
@@ -9,6 +10,10 @@
 //!
 //! A finished file keeps its blocks as they arrived: `upload_finish` renames the upload's
 //! directory instead of concatenating gigabytes, and `download` streams the blocks in order.
+//!
+//! A given data directory is used only if it is new, empty, or carries the marker file (written
+//! when the server first takes an empty directory): at start the server deletes `tmp/` and
+//! `uploads/` in it, which must never hit a directory that belongs to someone else.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -19,9 +24,14 @@ use serde::{Deserialize, Serialize};
 use tempfile::{NamedTempFile, TempDir};
 use tokio_util::io::ReaderStream;
 
+use crate::auth::Identity;
 use crate::error::ServerError;
 
 const META: &str = "meta.json";
+/// The file that says a data directory belongs to this server.
+pub(crate) const MARKER: &str = ".feishu-drive-server";
+const MARKER_TEXT: &str = "This directory is the data directory of feishu-drive-server.\n\
+    At every start the server deletes tmp/ and uploads/ in it (unfinished uploads).\n";
 
 /// What is known of a finished file.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -33,6 +43,25 @@ pub(crate) struct FileMeta {
     pub(crate) blocks: u64,
     pub(crate) parent_type: String,
     pub(crate) parent_node: String,
+    /// Who uploaded it; only they may download it (1061004). Files of older runs have none and
+    /// may be read by anyone.
+    #[serde(default)]
+    pub(crate) owner: Option<Identity>,
+    /// The media type `download` answers with, guessed from the file name's extension.
+    #[serde(default = "octet_stream")]
+    pub(crate) content_type: String,
+}
+
+fn octet_stream() -> String {
+    "application/octet-stream".to_owned()
+}
+
+/// The media type of a file called `name`, from its extension (`application/octet-stream` when
+/// unknown). The bytes are not sniffed.
+pub(crate) fn media_type(name: &str) -> String {
+    mime_guess::from_path(name)
+        .first()
+        .map_or_else(octet_stream, |m| m.essence_str().to_owned())
 }
 
 #[derive(Debug)]
@@ -47,7 +76,10 @@ impl Storage {
     /// returns the files it finished.
     pub(crate) fn open(dir: Option<&Path>) -> Result<(Self, Vec<FileMeta>), ServerError> {
         let (root, temp) = match dir {
-            Some(dir) => (dir.to_path_buf(), None),
+            Some(dir) => {
+                claim(dir)?;
+                (dir.to_path_buf(), None)
+            }
             None => {
                 let temp = tempfile::Builder::new()
                     .prefix("feishu-drive-server-")
@@ -131,10 +163,75 @@ impl Storage {
     }
 }
 
-/// The bytes of a finished file, block after block.
-pub(crate) fn read_blocks(dir: PathBuf, blocks: u64) -> impl Stream<Item = io::Result<Bytes>> + Send {
-    futures::stream::iter(0..blocks)
-        .then(move |seq| tokio::fs::File::open(dir.join(seq.to_string())))
-        .map_ok(|file| ReaderStream::with_capacity(file, 256 * 1024))
-        .try_flatten()
+/// Makes sure `dir` is ours to manage: created now, empty (then marked), or marked by an earlier
+/// run. A directory with anything else in it is refused.
+fn claim(dir: &Path) -> Result<(), ServerError> {
+    let fail = |source| ServerError::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let marker = dir.join(MARKER);
+    match std::fs::symlink_metadata(&marker) {
+        Ok(meta) if meta.is_file() => return Ok(()),
+        Ok(_) => {
+            return Err(ServerError::ForeignDataDir {
+                path: dir.to_path_buf(),
+                marker: MARKER,
+            });
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(fail(e)),
+    }
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let empty = std::fs::read_dir(dir).map_err(fail)?.next().is_none();
+    if !empty {
+        return Err(ServerError::ForeignDataDir {
+            path: dir.to_path_buf(),
+            marker: MARKER,
+        });
+    }
+    std::fs::write(&marker, MARKER_TEXT).map_err(fail)
+}
+
+/// Bytes `start..=end` of a finished file whose blocks are in `dir`, in order. The blocks' lengths
+/// are read from the disk, so files of any block size (and `upload_all`'s single block) are
+/// served alike.
+pub(crate) async fn read_range(
+    dir: PathBuf,
+    blocks: u64,
+    start: u64,
+    end: u64,
+) -> io::Result<impl Stream<Item = io::Result<Bytes>> + Send> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    // (block path, offset in the block, bytes to take)
+    let plan = tokio::task::spawn_blocking(move || {
+        let mut plan = Vec::new();
+        let mut at = 0u64;
+        for seq in 0..blocks {
+            if at > end {
+                break;
+            }
+            let path = dir.join(seq.to_string());
+            let len = std::fs::metadata(&path)?.len();
+            let (lo, hi) = (at, at.saturating_add(len));
+            if hi > start && len > 0 {
+                let skip = start.saturating_sub(lo);
+                let take = end.saturating_add(1).min(hi) - lo - skip;
+                plan.push((path, skip, take));
+            }
+            at = hi;
+        }
+        Ok::<_, io::Error>(plan)
+    })
+    .await
+    .map_err(io::Error::other)??;
+    Ok(futures::stream::iter(plan)
+        .then(|(path, skip, take)| async move {
+            let mut file = tokio::fs::File::open(path).await?;
+            if skip > 0 {
+                file.seek(io::SeekFrom::Start(skip)).await?;
+            }
+            Ok::<_, io::Error>(ReaderStream::with_capacity(file.take(take), 256 * 1024))
+        })
+        .try_flatten())
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use e2e_support::*;
 use feishu_drive::{ApiError, ErrorCode};
-use feishu_drive_server::{Config, Faults, Operation, RateLimitStyle, Server};
+use feishu_drive_server::{Config, Faults, Limits, Operation, RateLimitStyle, Server};
 
 /// Uploads `bytes` in blocks, in the order `order` gives, and reads them back.
 async fn round_trip(h: &Harness, len: usize, order: impl FnOnce(Vec<u64>) -> Vec<u64>) {
@@ -355,7 +355,11 @@ async fn rate_limit_can_retry_style_and_per_app() {
 
 #[tokio::test]
 async fn malformed_requests_never_wedge_the_server() {
-    let h = start(config()).await;
+    // Short bounds, so that the stalled clients at the end are cut off while the test waits.
+    let limits = Limits::default()
+        .body_idle_timeout(Duration::from_secs(1))
+        .header_timeout(Duration::from_secs(1));
+    let h = start(config().limits(limits)).await;
     let http = reqwest::Client::new();
     let url = |op: &str| format!("{}/open-apis/drive/v1/medias/{op}", h.server.base_url());
     let auth = format!("Bearer {}", h.token);
@@ -423,8 +427,9 @@ async fn malformed_requests_never_wedge_the_server() {
     if let Ok(response) = response {
         assert_eq!(surfaced(response).await.code(), Some(ErrorCode::ParamsError));
     } // else the server closed the connection while the client was still sending: also fine.
-    // Clients that stall, one in its headers and one in its body, hold nobody else up.
-    use tokio::io::AsyncWriteExt;
+    // Clients that stall, one in its headers and one in its body, hold nobody else up, and are
+    // cut off once they have sent nothing for the bounds above.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stalled_headers = tokio::net::TcpStream::connect(h.server.addr())
         .await
         .expect("connect");
@@ -446,7 +451,15 @@ async fn malformed_requests_never_wedge_the_server() {
         .await
         .expect("write");
     round_trip(&h, 2 * BLOCK as usize + 3, |s| s).await;
-    drop((stalled_headers, stalled_body));
+    for stalled in [&mut stalled_headers, &mut stalled_body] {
+        let mut sink = [0u8; 1024];
+        let closed = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Ok(1..) = stalled.read(&mut sink).await {}
+        })
+        .await;
+        assert!(closed.is_ok(), "the server cut the stalled connection off");
+    }
+    assert_eq!(h.server.stats().idle_timeouts, 1, "the stalled body timed out");
 }
 
 #[tokio::test]
