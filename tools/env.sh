@@ -17,6 +17,10 @@ case ":${PATH}:" in
   *":${_tools_dir}/.venv/bin:"*) ;;
   *) PATH="${_tools_dir}/.venv/bin:${PATH}" ;;
 esac
+case ":${PATH}:" in
+  *":${_tools_dir}/cargo/bin:"*) ;;
+  *) PATH="${_tools_dir}/cargo/bin:${PATH}" ;;
+esac
 export PATH
 export JUDGE_TOOLS_DIR="${_tools_dir}"
 # redocly: no telemetry, no update banner

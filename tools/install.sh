@@ -6,8 +6,16 @@
 #       redocly (@redocly/cli), prism (@stoplight/prism-cli), optic (@useoptic/optic)
 #   tools/.venv         <- requirements.txt + constraints.txt (pip)
 #       openapi-spec-validator, schemathesis (st), lark-oapi (python SDK)
+#   tools/cargo/bin     <- cargo install --locked (exact version below)
+#       cargo-machete (unused-dependency check in .ci/run)
 #   system packages     <- Debian's redis-server (apt-get), for the budget tests
 #       (tests/tests/budget_*.rs start their own redis-server); skipped when on PATH
+#
+# Offline: every half installs from its own warm cache first and says when it
+# needs the network. npm ci runs with --prefer-offline (~/.npm cache); pip
+# installs from tools/.wheels (filled by `pip download` the first time);
+# cargo install runs --offline first (~/.cargo/registry). A line
+# "needs the network: ..." on stderr names what was missing.
 #
 # Idempotent and fast when already installed: each half writes a stamp file
 # (inside node_modules/ and .venv/) holding a hash of its inputs, and is
@@ -16,7 +24,7 @@
 # Usage:
 #   tools/install.sh                  install what is missing or stale
 #   tools/install.sh --force          reinstall both halves
-#   tools/install.sh --node-only | --python-only | --system-only
+#   tools/install.sh --node-only | --python-only | --system-only | --cargo-only
 #   tools/install.sh --no-system      skip the system packages (redis-server)
 #   tools/install.sh --verify         after installing, print each tool's version
 #   tools/install.sh --relock-node    re-resolve package-lock.json from package.json
@@ -30,18 +38,19 @@ set -euo pipefail
 TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$TOOLS_DIR"
 
-force=0 do_node=1 do_python=1 do_system=1 verify=0 relock_node=0 relock_python=0
+force=0 do_node=1 do_python=1 do_system=1 do_cargo=1 verify=0 relock_node=0 relock_python=0
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    --node-only) do_python=0 do_system=0 ;;
-    --python-only) do_node=0 do_system=0 ;;
+    --node-only) do_python=0 do_system=0 do_cargo=0 ;;
+    --python-only) do_node=0 do_system=0 do_cargo=0 ;;
+    --cargo-only) do_node=0 do_python=0 do_system=0 ;;
     --verify) verify=1 ;;
     --relock-node) relock_node=1 force=1 ;;
     --relock-python) relock_python=1 force=1 ;;
-    --system-only) do_node=0 do_python=0 ;;
+    --system-only) do_node=0 do_python=0 do_cargo=0 ;;
     --no-system) do_system=0 ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -79,7 +88,13 @@ install_node() {
   log "npm ci ($(node --version), npm $("$NPM" --version))"
   # --ignore-scripts: the only install scripts in the tree are a telemetry
   # ping (@scarf/scarf) and a banner (es5-ext); none of the tools needs one.
-  "$NPM" ci --no-audit --no-fund --ignore-scripts --loglevel=error
+  # --prefer-offline: take every tarball from the npm cache when it is there
+  # (package-lock.json pins each one with an integrity hash), so a warm
+  # machine installs with no network.
+  if ! "$NPM" ci --prefer-offline --no-audit --no-fund --ignore-scripts --loglevel=error; then
+    log "needs the network: npm ci could not install package-lock.json from the npm cache (~/.npm) or the registry"
+    exit 1
+  fi
   for bin in redocly prism optic; do
     [[ -x "node_modules/.bin/$bin" ]] || { log "missing node_modules/.bin/$bin after npm ci"; exit 1; }
   done
@@ -117,7 +132,18 @@ install_python() {
     } > constraints.txt
     want="py${pyver} $(hash_of requirements.txt constraints.txt)"
   else
-    "${pip[@]}" install -r requirements.txt -c constraints.txt
+    # tools/.wheels is this script's own cache: try it alone first (no
+    # network); when a pin is missing there, download the pinned set into it
+    # (the only step that needs PyPI) and install from it.
+    mkdir -p .wheels
+    if ! "${pip[@]}" install --no-index --find-links .wheels -r requirements.txt -c constraints.txt 2>/dev/null; then
+      log "tools/.wheels lacks some pinned wheels: downloading them from PyPI (needs the network)"
+      if ! "${pip[@]}" download -d .wheels -r requirements.txt -c constraints.txt; then
+        log "needs the network: pip could not download the pinned wheels into tools/.wheels"
+        exit 1
+      fi
+      "${pip[@]}" install --no-index --find-links .wheels -r requirements.txt -c constraints.txt
+    fi
   fi
   for bin in openapi-spec-validator st schemathesis; do
     [[ -x ".venv/bin/$bin" ]] || { log "missing .venv/bin/$bin after pip install"; exit 1; }
@@ -147,8 +173,27 @@ install_system() {
   command -v redis-server >/dev/null || { log "redis-server missing after apt-get install"; exit 1; }
 }
 
+# --------------------------------------------------------------- cargo half
+# Exact versions; `cargo install --locked` builds with the tool's own Cargo.lock.
+CARGO_MACHETE_VERSION=0.9.2
+install_cargo() {
+  local bin=cargo/bin/cargo-machete
+  if (( ! force )) && [[ -x "$bin" ]] \
+      && [[ "$("$bin" --version 2>/dev/null)" == *"$CARGO_MACHETE_VERSION"* ]]; then
+    log "cargo-machete $CARGO_MACHETE_VERSION up to date (skip)"
+    return
+  fi
+  log "cargo install cargo-machete@$CARGO_MACHETE_VERSION into tools/cargo"
+  local args=(install --locked --force --quiet --root cargo "cargo-machete@$CARGO_MACHETE_VERSION")
+  if ! cargo "${args[@]}" --offline 2>/dev/null; then
+    log "cargo-machete is not in the local registry cache: fetching it from crates.io (needs the network)"
+    cargo "${args[@]}" || { log "needs the network: cargo install cargo-machete@$CARGO_MACHETE_VERSION failed"; exit 1; }
+  fi
+}
+
 (( do_node )) && install_node
 (( do_python )) && install_python
+(( do_cargo )) && install_cargo
 (( do_system )) && install_system
 
 if (( verify )); then

@@ -14,13 +14,16 @@ mod api;
 mod error_codes;
 
 pub mod auth;
+#[cfg(feature = "upload")]
 pub mod budget;
 pub mod checksum;
 mod context;
+#[cfg(feature = "upload")]
 pub mod download;
 mod error;
 mod hooks;
 pub mod limits;
+#[cfg(feature = "upload")]
 pub mod upload;
 
 pub use api::*;

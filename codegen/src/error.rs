@@ -68,12 +68,3 @@ pub enum CodegenError {
     #[error("internal error: generated code does not parse ({0}); please report this")]
     Internal(String),
 }
-
-pub(crate) fn op_error(op: &crate::spec::OperationRef<'_>, problem: impl Into<String>) -> CodegenError {
-    CodegenError::Operation {
-        operation: op.id().to_owned(),
-        method: op.method.to_uppercase(),
-        path: op.path.to_owned(),
-        problem: problem.into(),
-    }
-}

@@ -204,7 +204,6 @@ pub(crate) fn generate(rows: &[ErrorRow]) -> TokenStream {
             provenance_note(r),
         )
     });
-    let count = rows.len();
 
     quote! {
         /// An error code of the Feishu drive media API: one variant per row of
@@ -243,8 +242,9 @@ pub(crate) fn generate(rows: &[ErrorRow]) -> TokenStream {
         }
 
         impl ErrorCode {
-            /// Every code the spec lists, in the spec's order.
-            pub const ALL: [ErrorCode; #count] = [#(ErrorCode::#idents),*];
+            /// Every code the spec lists, in the spec's order. A slice, so that its type stays the
+            /// same when the spec gains a code.
+            pub const ALL: &'static [ErrorCode] = &[#(ErrorCode::#idents),*];
 
             /// The variant for `code`; codes the spec does not list become [`ErrorCode::Unknown`].
             pub const fn from_code(code: i64) -> Self {

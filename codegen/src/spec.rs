@@ -2,16 +2,83 @@
 //!
 //! progenitor panics on some inputs (for example several content types on one request body), so
 //! everything it would trip over is rejected here first, with the operation and path in the error.
+//! This module depends only on [`crate::error`]; the generators depend on it.
 
 use openapiv3::{OpenAPI, Operation, ReferenceOr, RequestBody, Schema, SchemaKind, Type};
 
-use crate::error::{CodegenError, op_error};
+use crate::error::CodegenError;
+
+/// The error for a problem with one operation: names the operation, its method and its path.
+pub(crate) fn op_error(op: &OperationRef<'_>, problem: impl Into<String>) -> CodegenError {
+    CodegenError::Operation {
+        operation: op.id().to_owned(),
+        method: op.method.to_uppercase(),
+        path: op.path.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+/// The methods progenitor's `Client` has of its own: an operation of the same name would be a
+/// second method of that name.
+const CLIENT_METHODS: [&str; 6] = [
+    "new",
+    "new_with_client",
+    "baseurl",
+    "client",
+    "api_version",
+    "inner",
+];
 
 pub(crate) const JSON: &str = "application/json";
 pub(crate) const MULTIPART: &str = "multipart/form-data";
 
-/// Parses YAML (or JSON, a subset of YAML) into an OpenAPI document.
-pub(crate) fn parse(text: &str) -> Result<OpenAPI, CodegenError> {
+/// Reads a document (from [`parse_value`], possibly rewritten) as OpenAPI 3.0.
+pub(crate) fn from_value(raw: serde_json::Value) -> Result<OpenAPI, CodegenError> {
+    serde_json::from_value(raw).map_err(|e| CodegenError::Parse(e.to_string()))
+}
+
+/// Every `$ref` must point into this document at something that exists: typify and progenitor
+/// panic on any other.
+fn check_references(
+    root: &serde_json::Value,
+    value: &serde_json::Value,
+    at: &mut String,
+) -> Result<(), CodegenError> {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(reference)) = map.get("$ref") {
+                let target = reference
+                    .strip_prefix('#')
+                    .and_then(|pointer| root.pointer(pointer));
+                if target.is_none() {
+                    return Err(CodegenError::Parse(format!(
+                        "`$ref: {reference}` at {at} points to nothing in this document (only local references such as `#/components/schemas/Name` are supported)"
+                    )));
+                }
+            }
+            for (key, child) in map {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                check_references(root, child, at)?;
+                at.truncate(len);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{index}"));
+                check_references(root, child, at)?;
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Parses YAML or JSON into a value, checking the `openapi` version first.
+pub(crate) fn parse_value(text: &str) -> Result<serde_json::Value, CodegenError> {
     // Check the version first: a 3.1 document often fails to parse as 3.0 with a far less helpful
     // message than "write 3.0".
     let raw: serde_json::Value =
@@ -31,7 +98,7 @@ pub(crate) fn parse(text: &str) -> Result<OpenAPI, CodegenError> {
             ));
         }
     }
-    serde_json::from_value(raw).map_err(|e| CodegenError::Parse(e.to_string()))
+    Ok(raw)
 }
 
 /// One operation of the spec, with where it lives.
@@ -40,11 +107,19 @@ pub(crate) struct OperationRef<'a> {
     pub(crate) path: &'a str,
     pub(crate) method: &'a str,
     pub(crate) op: &'a Operation,
+    /// How many parameters the path item declares for all its operations.
+    pub(crate) path_parameters: usize,
 }
 
 impl<'a> OperationRef<'a> {
     pub(crate) fn id(&self) -> &'a str {
         self.op.operation_id.as_deref().unwrap_or("<none>")
+    }
+
+    /// The generated method's name: the `operationId` in snake_case, as progenitor names it
+    /// (`createFile` → `create_file`).
+    pub(crate) fn method_name(&self) -> String {
+        heck::ToSnakeCase::to_snake_case(self.id())
     }
 }
 
@@ -72,7 +147,12 @@ pub(crate) fn operations(spec: &OpenAPI) -> Result<Vec<OperationRef<'_>>, Codege
             }
         };
         for (method, op) in item.iter() {
-            out.push(OperationRef { path, method, op });
+            out.push(OperationRef {
+                path,
+                method,
+                op,
+                path_parameters: item.parameters.len(),
+            });
         }
     }
     Ok(out)
@@ -89,19 +169,28 @@ pub(crate) fn validate(spec: &OpenAPI) -> Result<(), CodegenError> {
                 "missing `operationId`; every operation needs one to name its method",
             ));
         };
-        if !is_snake_identifier(id) {
+        let method = op.method_name();
+        if !is_identifier(&method) {
             return Err(op_error(
                 &op,
                 format!(
-                    "operationId `{id}` is not a snake_case identifier (letters, digits, `_`, starting with a letter)"
+                    "operationId `{id}` does not make a Rust method name (`{method}`): use letters, digits and `_`, starting with a letter, and no Rust keyword"
                 ),
             ));
         }
-        if let Some(other) = seen.insert(id.to_owned(), (op.method, op.path)) {
+        if CLIENT_METHODS.contains(&method.as_str()) {
             return Err(op_error(
                 &op,
                 format!(
-                    "duplicate operationId: also used by {} {}",
+                    "operationId `{id}` would name a second `Client::{method}` (the client's own method); rename the operation"
+                ),
+            ));
+        }
+        if let Some(other) = seen.insert(method.clone(), (op.method, op.path)) {
+            return Err(op_error(
+                &op,
+                format!(
+                    "duplicate operationId: also used by {} {} (both would be the method `{method}`)",
                     other.0.to_uppercase(),
                     other.1
                 ),
@@ -110,24 +199,22 @@ pub(crate) fn validate(spec: &OpenAPI) -> Result<(), CodegenError> {
         body_kind(spec, &op)?;
         check_responses(spec, &op)?;
     }
-    // Parameters of a path item apply to each of its operations, but the multipart generator
-    // sends none (it checks only the operation's own).
-    for (path, item) in &spec.paths.paths {
-        let ReferenceOr::Item(item) = item else { continue };
-        for (method, op) in item.iter() {
-            let op = OperationRef { path, method, op };
-            if !item.parameters.is_empty() && body_kind(spec, &op)? == BodyKind::Multipart {
-                return Err(op_error(&op, crate::multipart::NO_PARAMETERS));
-            }
-        }
-    }
     Ok(())
 }
 
-fn is_snake_identifier(id: &str) -> bool {
-    let mut chars = id.chars();
+/// Every `$ref` of the document resolves; run after the checks whose messages name an operation.
+pub(crate) fn check_all_references(spec: &OpenAPI) -> Result<(), CodegenError> {
+    let raw = serde_json::to_value(spec).map_err(|e| CodegenError::Internal(e.to_string()))?;
+    check_references(&raw, &raw, &mut String::from("#"))
+}
+
+/// An ASCII snake_case identifier that is not a keyword (`gen` is reserved since edition 2024).
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name != "gen"
+        && syn::parse_str::<syn::Ident>(name).is_ok()
 }
 
 /// The request body of an operation, resolved through `components.requestBodies`.
@@ -166,10 +253,7 @@ pub(crate) fn body_kind(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<BodyKin
     match types.as_slice() {
         [] => Err(op_error(op, "the request body lists no content type")),
         [JSON] => Ok(BodyKind::Json),
-        [MULTIPART] => {
-            crate::multipart::form_fields(spec, op)?;
-            Ok(BodyKind::Multipart)
-        }
+        [MULTIPART] => Ok(BodyKind::Multipart),
         [other] if other.starts_with("application/") && other.ends_with("+json") => Ok(BodyKind::Json),
         [other] => Err(op_error(
             op,

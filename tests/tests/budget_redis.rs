@@ -345,7 +345,7 @@ async fn a_quota_answer_from_the_server_ends_the_day_for_everyone() {
                 types::UploadPrepareRequest::builder()
                     .file_name("q.bin")
                     .parent_type("docx_file")
-                    .parent_node("doxcnQuota")
+                    .parent_node(types::ParentNode::from("doxcnQuota".to_owned()))
                     .size(64_i64 * 1024 * 1024),
             )
             .send()

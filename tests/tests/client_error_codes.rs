@@ -57,7 +57,7 @@ fn every_row_of_the_spec_round_trips_with_its_values() {
         let context = format!("row {index} ({code} {name})");
 
         // code → variant → code, and the variant is the one the row names, in the spec's order.
-        assert_eq!(variant, listed, "{context}: ALL is not in the spec's order");
+        assert_eq!(variant, *listed, "{context}: ALL is not in the spec's order");
         assert_eq!(ErrorCode::from_code(code), variant, "{context}");
         assert_eq!(format!("{variant:?}"), name, "{context}");
         assert_eq!(variant.code(), code, "{context}");

@@ -43,6 +43,22 @@ fn error_of(text: &str) -> CodegenError {
     }
 }
 
+/// Generates from `text`, which must succeed without any panic (caught or not); returns `api.rs`.
+fn api_of(text: &str) -> String {
+    install_panic_counter();
+    PANICS.with(|p| p.set(0));
+    let result = catch_unwind(AssertUnwindSafe(|| generate(text, &Settings::client())));
+    let panics = PANICS.with(Cell::get);
+    let result = result.unwrap_or_else(|_| panic!("the generator panicked on:\n{text}"));
+    assert_eq!(panics, 0, "the generator panicked (and caught it) on:\n{text}");
+    let files = result.unwrap_or_else(|e| panic!("the generator refused ({e}):\n{text}"));
+    files
+        .into_iter()
+        .find(|f| f.name == "api.rs")
+        .expect("an api.rs")
+        .contents
+}
+
 /// A valid spec: one JSON operation, one multipart operation, a two-row error table.
 fn base() -> Value {
     let envelope = json!({
@@ -293,17 +309,43 @@ fn missing_operation_id() {
 }
 
 #[test]
-fn operation_id_that_is_not_snake_case() {
+fn operation_id_that_makes_no_method_name() {
+    // camelCase ids are fine (progenitor and the multipart generator both snake_case them);
+    // an id whose snake_case form is not an identifier is refused, naming both.
+    let camel = with(|s| s["paths"]["/upload"]["post"]["operationId"] = json!("uploadFile"));
+    let files = generate(&camel, &Settings::client()).expect("a camelCase operationId generates");
+    assert!(files[0].contents.contains("pub fn upload_file(&self)"));
     let error = error_of(&with(|s| {
-        s["paths"]["/prepare"]["post"]["operationId"] = json!("prepareUpload")
+        s["paths"]["/prepare"]["post"]["operationId"] = json!("3rd-prepare")
     }));
     assert_operation_error(
         &error,
-        "prepareUpload",
+        "3rd-prepare",
         "POST",
         "/prepare",
-        &["`prepareUpload`", "snake_case"],
+        &["`3rd-prepare`", "`3rd_prepare`", "Rust method name"],
     );
+}
+
+#[test]
+fn operation_named_like_a_client_method() {
+    // `Client::new` exists already: an operation `new` would be a second one (E0592).
+    for id in ["new", "baseurl", "newWithClient"] {
+        let error = error_of(&with(|s| {
+            s["paths"]["/upload"]["post"]["operationId"] = json!(id)
+        }));
+        assert_operation_error(
+            &error,
+            id,
+            "POST",
+            "/upload",
+            &["second `Client::", "rename the operation"],
+        );
+        let error = error_of(&with(|s| {
+            s["paths"]["/prepare"]["post"]["operationId"] = json!(id)
+        }));
+        assert_operation_error(&error, id, "POST", "/prepare", &["second `Client::"]);
+    }
 }
 
 #[test]
@@ -503,19 +545,19 @@ fn multipart_field_that_is_a_nested_object() {
         "/upload",
         &[
             "form field `meta` has type object",
-            "strings, integers or binary strings",
+            "multipart fields must be strings, numbers, integers, booleans, binary strings",
         ],
     );
 }
 
 #[test]
-fn multipart_field_that_is_an_array() {
+fn multipart_field_that_is_an_array_of_arrays() {
     let error = error_of(&with(|s| {
         insert(
             s,
             "/components/schemas/UploadRequest/properties",
             "tags",
-            json!({"type": "array", "items": {"type": "string"}}),
+            json!({"type": "array", "items": {"type": "array", "items": {"type": "string"}}}),
         )
     }));
     assert_operation_error(
@@ -523,7 +565,7 @@ fn multipart_field_that_is_an_array() {
         "upload",
         "POST",
         "/upload",
-        &["form field `tags` has type array"],
+        &["form field `tags` is an array of arrays"],
     );
 }
 
@@ -547,21 +589,46 @@ fn multipart_field_with_an_inline_pattern() {
 }
 
 #[test]
-fn multipart_field_with_an_inline_enum() {
+fn multipart_encoding_for_a_field_that_does_not_exist() {
     let error = error_of(&with(|s| {
-        insert(
-            s,
-            "/components/schemas/UploadRequest/properties",
-            "kind",
-            json!({"type": "string", "enum": ["a", "b"]}),
-        )
+        s["paths"]["/upload"]["post"]["requestBody"]["content"]["multipart/form-data"]["encoding"] =
+            json!({"fiel": {"contentType": "image/png"}})
     }));
     assert_operation_error(
         &error,
         "upload",
         "POST",
         "/upload",
-        &["form field `kind`", "enum"],
+        &["`encoding` names `fiel`", "not a field"],
+    );
+}
+
+#[test]
+fn multipart_integer_with_an_unknown_format() {
+    let error = error_of(&with(|s| {
+        s["components"]["schemas"]["UploadRequest"]["properties"]["seq"]["format"] = json!("uint8")
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/upload",
+        &["form field `seq`", "`uint8`"],
+    );
+}
+
+#[test]
+fn multipart_integer_whose_exclusive_bound_allows_nothing() {
+    let error = error_of(&with(|s| {
+        s["components"]["schemas"]["UploadRequest"]["properties"]["seq"] =
+            json!({"type": "integer", "maximum": i64::MIN, "exclusiveMaximum": true})
+    }));
+    assert_operation_error(
+        &error,
+        "upload",
+        "POST",
+        "/upload",
+        &["form field `seq`", "allows no value"],
     );
 }
 
@@ -580,21 +647,45 @@ fn multipart_required_field_that_is_not_a_property() {
 }
 
 #[test]
-fn multipart_field_name_that_is_not_an_identifier() {
-    let error = error_of(&with(|s| {
+fn multipart_field_names_that_become_the_same_method() {
+    // `Upload-Token` alone becomes `upload_token` (the wire name is kept); beside a field of that
+    // name it would be a second method `upload_token`.
+    let alone = with(|s| {
         insert(
             s,
             "/components/schemas/UploadRequest/properties",
             "Upload-Token",
             json!({"type": "string"}),
         )
+    });
+    let files =
+        generate(&alone, &Settings::client()).expect("a field name that is not an identifier is renamed");
+    assert!(files[0].contents.contains("pub fn upload_token<V>"));
+    assert!(files[0].contents.contains("form.text(\"Upload-Token\""));
+    let error = error_of(&with(|s| {
+        insert(
+            s,
+            "/components/schemas/UploadRequest/properties",
+            "Upload-Token",
+            json!({"type": "string"}),
+        );
+        insert(
+            s,
+            "/components/schemas/UploadRequest/properties",
+            "upload_token",
+            json!({"type": "string"}),
+        );
     }));
     assert_operation_error(
         &error,
         "upload",
         "POST",
         "/upload",
-        &["form field `Upload-Token`", "snake_case"],
+        &[
+            "`Upload-Token`",
+            "`upload_token`",
+            "both become the builder method",
+        ],
     );
 }
 
@@ -602,7 +693,7 @@ fn multipart_field_name_that_is_not_an_identifier() {
 fn multipart_field_name_that_the_builder_uses_itself() {
     // A field named `client` would become a second `client` field of the builder struct, and
     // `send`/`new` second methods of that name: code that does not compile.
-    for name in ["client", "send", "new", "form"] {
+    for name in ["client", "send", "new"] {
         let error = error_of(&with(|s| {
             insert(
                 s,
@@ -622,32 +713,20 @@ fn multipart_field_name_that_the_builder_uses_itself() {
 }
 
 #[test]
-fn multipart_binary_field_named_len() {
-    // `send` calls a binary part's length `len`; a text field of that name is fine.
-    let error = error_of(&with(|s| {
-        insert(
-            s,
-            "/components/schemas/UploadRequest/properties",
-            "len",
-            json!({"type": "string", "format": "binary"}),
-        )
-    }));
-    assert_operation_error(
-        &error,
-        "upload",
-        "POST",
-        "/upload",
-        &["form field `len`", "rename"],
-    );
-    let text_field = with(|s| {
-        insert(
-            s,
-            "/components/schemas/UploadRequest/properties",
-            "len",
-            json!({"type": "string"}),
-        )
-    });
-    generate(&text_field, &Settings::client()).expect("a text field named `len` is fine");
+fn multipart_fields_named_like_the_locals_of_send() {
+    // `send` binds fields to prefixed locals, so names it uses itself are fine.
+    for name in ["len", "form", "url", "request", "response"] {
+        let spec = with(|s| {
+            insert(
+                s,
+                "/components/schemas/UploadRequest/properties",
+                name,
+                json!({"type": "string", "format": "binary"}),
+            )
+        });
+        generate(&spec, &Settings::client())
+            .unwrap_or_else(|e| panic!("a field named `{name}` is fine: {e}"));
+    }
 }
 
 #[test]
@@ -738,22 +817,22 @@ fn multipart_operation_id_that_is_a_keyword() {
 
 #[test]
 fn multipart_field_name_that_is_a_keyword() {
+    // Renamed with a trailing `_`, as typify names such struct fields; the wire name is kept.
     for name in ["type", "gen"] {
-        let error = error_of(&with(|s| {
+        let spec = with(|s| {
             insert(
                 s,
                 "/components/schemas/UploadRequest/properties",
                 name,
                 json!({"type": "string"}),
             )
-        }));
-        assert_operation_error(
-            &error,
-            "upload",
-            "POST",
-            "/upload",
-            &[&format!("form field `{name}`")],
+        });
+        let files = generate(&spec, &Settings::client()).expect("a keyword field name is renamed");
+        assert!(
+            files[0].contents.contains(&format!("pub fn {name}_<V>")),
+            "no `{name}_` setter"
         );
+        assert!(files[0].contents.contains(&format!("form.text(\"{name}\"")));
     }
 }
 
@@ -835,6 +914,44 @@ fn multipart_binary_field_with_two_encoding_content_types() {
 fn multipart_body_reference_that_points_to_nothing() {
     let error = error_of(&with(|s| remove(s, "/components/schemas", "UploadRequest")));
     assert_operation_error(&error, "upload", "POST", "/upload", &["points to nothing"]);
+}
+
+#[test]
+fn a_component_whose_name_is_not_an_identifier() {
+    // `3dResp` used to panic the generator (`format_ident!` on a name it recomputed). The name is
+    // now typify's, and the multipart code names the type progenitor defines.
+    let api = api_of(&with(|s| {
+        let envelope = s["components"]["schemas"]["Envelope"].clone();
+        insert(s, "/components/schemas", "3dResp", envelope);
+        s["paths"]["/upload"]["post"]["responses"]["200"]["content"]["application/json"]["schema"] =
+            json!({"$ref": "#/components/schemas/3dResp"});
+    }));
+    assert!(api.contains("pub struct X3dResp"), "typify's name for `3dResp`");
+    assert!(
+        api.contains("ResponseValue<super::types::X3dResp>"),
+        "the multipart `send` returns it"
+    );
+    assert!(api.contains("impl Envelope for types::X3dResp"));
+}
+
+#[test]
+fn an_inline_multipart_response_schema_becomes_a_component() {
+    let api = api_of(&with(|s| {
+        let envelope = s["components"]["schemas"]["Envelope"].clone();
+        s["paths"]["/upload"]["post"]["responses"]["200"]["content"]["application/json"]["schema"] = envelope;
+    }));
+    assert!(api.contains("pub struct UploadResponse"));
+    assert!(api.contains("::progenitor_client::ResponseValue<super::types::UploadResponse>"));
+}
+
+#[test]
+fn a_reference_that_points_to_nothing_is_refused_not_a_panic() {
+    let error = error_of(&with(|s| {
+        s["components"]["schemas"]["PrepareRequest"]["properties"]["name"] =
+            json!({"$ref": "#/components/schemas/Nope"})
+    }));
+    assert!(error.to_string().contains("#/components/schemas/Nope"), "{error}");
+    assert!(error.to_string().contains("points to nothing"), "{error}");
 }
 
 // ---- The error table ----
@@ -931,26 +1048,32 @@ fn error_table_that_is_not_a_list() {
 /// panic never escapes (`cargo xtask codegen` prints an error rather than crashing).
 #[test]
 fn progenitor_panics_are_contained() {
+    // A dangling `$ref` (typify and progenitor panic on one) is now refused before progenitor
+    // runs, naming it; an undeclared path parameter still reaches progenitor, whose panic is
+    // turned into an error.
     let dangling_schema = with(|s| {
         s["paths"]["/prepare"]["post"]["requestBody"]["content"]["application/json"]["schema"] =
             json!({"$ref": "#/components/schemas/Missing"})
     });
+    let error = error_of(&dangling_schema);
+    assert!(matches!(error, CodegenError::Parse(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("#/components/schemas/Missing"),
+        "{error}"
+    );
     let undeclared_path_parameter = with(|s| {
         let op = s["paths"]["/prepare"].take();
         let paths = s["paths"].as_object_mut().expect("paths is an object");
         paths.remove("/prepare");
         paths.insert("/prepare/{id}".to_owned(), op);
     });
-    for (text, expected) in [
-        (dangling_schema, "#/components/schemas/Missing"),
-        (undeclared_path_parameter, "id"),
-    ] {
-        let result = catch_unwind(AssertUnwindSafe(|| generate(&text, &Settings::client())))
-            .unwrap_or_else(|_| panic!("a panic escaped the generator on:\n{text}"));
-        match result {
-            Err(CodegenError::Progenitor(message)) => assert!(message.contains(expected), "{message}"),
-            other => panic!("expected CodegenError::Progenitor, got {other:?}"),
-        }
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        generate(&undeclared_path_parameter, &Settings::client())
+    }))
+    .unwrap_or_else(|_| panic!("a panic escaped the generator on:\n{undeclared_path_parameter}"));
+    match result {
+        Err(CodegenError::Progenitor(message)) => assert!(message.contains("id"), "{message}"),
+        other => panic!("expected CodegenError::Progenitor, got {other:?}"),
     }
 }
 

@@ -33,6 +33,7 @@ fn generate_fixture_named(name: &str, spec_name: &str) -> Vec<GeneratedFile> {
     let settings = Settings {
         inner_type: None,
         spec_name: spec_name.to_owned(),
+        ..Settings::default()
     };
     generate(&read(&relative), &settings).unwrap_or_else(|e| panic!("generating {relative}: {e}"))
 }
@@ -117,7 +118,7 @@ fn multipart_operation() {
         assert!(send.contains(expected), "send() lacks {expected}:\n{send}");
     }
     // The `$ref`'d component keeps its generated newtype, which validates the pattern.
-    assert!(api.contains("label: Result<Option<types::Label>, String>,"));
+    assert!(api.contains("label: Result<Option<super::types::Label>, String>,"));
     assert!(api.contains("\"^[a-z]+$\""));
     // Form fields go on the wire in the spec's order.
     let order: Vec<usize> = [
@@ -197,7 +198,7 @@ fn error_table_added_row() {
     assert!(!base_codes.contains("FileCopying"));
     for expected in [
         "    FileCopying,\n",
-        "pub const ALL: [ErrorCode; 4usize] = [",
+        "pub const ALL: &'static [ErrorCode] = &[",
         "1062012i64 => ErrorCode::FileCopying,",
         "ErrorCode::FileCopying => 1062012i64,",
         "ErrorCode::FileCopying => Some(400u16),",
@@ -240,6 +241,6 @@ fn json_operation() {
     assert_snapshot!("json_api_rs", api);
     // No error table: an enum with only `Unknown`.
     let codes = file(&files, "error_codes.rs");
-    assert!(codes.contains("pub const ALL: [ErrorCode; 0usize] = [];"));
+    assert!(codes.contains("pub const ALL: &'static [ErrorCode] = &[];"));
     assert_snapshot!("json_error_codes_rs", codes);
 }

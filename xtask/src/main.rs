@@ -2,6 +2,8 @@
 //!
 //! - `cargo xtask codegen` regenerates `client/src/generated/` from `spec/`.
 //! - `cargo xtask codegen --check` writes nothing and fails with a diff when those files are stale.
+//! - `cargo xtask generate --spec FILE --out DIR [--name CRATE]` writes a standalone client crate
+//!   generated from any OpenAPI 3.0.x document (JSON and multipart/form-data operations).
 //! - `cargo xtask spec-diff [--base REV]` reviews a spec change: what changes on the wire and in the
 //!   generated Rust API, classified as breaking, behaviour change, non-breaking or docs-only.
 
@@ -21,6 +23,8 @@ struct Cli {
 enum Command {
     /// Generate the client from spec/feishu-drive.yaml.
     Codegen(codegen::Args),
+    /// Generate a standalone client crate from any OpenAPI 3.0.x document.
+    Generate(codegen::GenerateArgs),
     /// Review a spec change: semantic diff, classification, and the generated Rust API diff.
     SpecDiff(spec_diff::Args),
 }
@@ -29,6 +33,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let (result, error_code) = match cli.command {
         Command::Codegen(args) => (codegen::run(&args), ExitCode::FAILURE),
+        Command::Generate(args) => (codegen::run_generate(&args), ExitCode::FAILURE),
         // spec-diff reserves exit status 1 for "breaking changes found" (--fail-on-breaking), so a
         // failure to produce the report at all must be told apart from it.
         Command::SpecDiff(args) => (spec_diff::run(&args), ExitCode::from(2)),

@@ -2786,18 +2786,163 @@ pub mod builder {
             }
         }
     }
+    /// A value a multipart field of type `T` accepts: a `T`, or the plain value a user has at
+    /// hand (`&str` / `String` for string types, the number or boolean for the others),
+    /// converted and checked by `T`'s own deserialisation when `send` runs.
+    pub trait IntoFormValue<T> {
+        /// The value as a `T`, or why it is not one.
+        fn into_form_value(self) -> Result<T, String>;
+    }
+    impl IntoFormValue<super::types::FileName> for super::types::FileName {
+        fn into_form_value(self) -> Result<super::types::FileName, String> {
+            Ok(self)
+        }
+    }
+    impl IntoFormValue<super::types::FileName> for &str {
+        fn into_form_value(self) -> Result<super::types::FileName, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::FileName> for ::std::string::String {
+        fn into_form_value(self) -> Result<super::types::FileName, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::FileName> for &::std::string::String {
+        fn into_form_value(self) -> Result<super::types::FileName, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::ParentType> for super::types::ParentType {
+        fn into_form_value(self) -> Result<super::types::ParentType, String> {
+            Ok(self)
+        }
+    }
+    impl IntoFormValue<super::types::ParentType> for &str {
+        fn into_form_value(self) -> Result<super::types::ParentType, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::ParentType> for ::std::string::String {
+        fn into_form_value(self) -> Result<super::types::ParentType, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::ParentType> for &::std::string::String {
+        fn into_form_value(self) -> Result<super::types::ParentType, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::ParentNode> for super::types::ParentNode {
+        fn into_form_value(self) -> Result<super::types::ParentNode, String> {
+            Ok(self)
+        }
+    }
+    impl IntoFormValue<super::types::ParentNode> for &str {
+        fn into_form_value(self) -> Result<super::types::ParentNode, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::ParentNode> for ::std::string::String {
+        fn into_form_value(self) -> Result<super::types::ParentNode, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::ParentNode> for &::std::string::String {
+        fn into_form_value(self) -> Result<super::types::ParentNode, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::Checksum> for super::types::Checksum {
+        fn into_form_value(self) -> Result<super::types::Checksum, String> {
+            Ok(self)
+        }
+    }
+    impl IntoFormValue<super::types::Checksum> for &str {
+        fn into_form_value(self) -> Result<super::types::Checksum, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::Checksum> for ::std::string::String {
+        fn into_form_value(self) -> Result<super::types::Checksum, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::Checksum> for &::std::string::String {
+        fn into_form_value(self) -> Result<super::types::Checksum, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::Extra> for super::types::Extra {
+        fn into_form_value(self) -> Result<super::types::Extra, String> {
+            Ok(self)
+        }
+    }
+    impl IntoFormValue<super::types::Extra> for &str {
+        fn into_form_value(self) -> Result<super::types::Extra, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::Extra> for ::std::string::String {
+        fn into_form_value(self) -> Result<super::types::Extra, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::Extra> for &::std::string::String {
+        fn into_form_value(self) -> Result<super::types::Extra, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::UploadId> for super::types::UploadId {
+        fn into_form_value(self) -> Result<super::types::UploadId, String> {
+            Ok(self)
+        }
+    }
+    impl IntoFormValue<super::types::UploadId> for &str {
+        fn into_form_value(self) -> Result<super::types::UploadId, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::UploadId> for ::std::string::String {
+        fn into_form_value(self) -> Result<super::types::UploadId, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::UploadId> for &::std::string::String {
+        fn into_form_value(self) -> Result<super::types::UploadId, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
     /**Builder for [`Client::upload_all`]
 
 [`Client::upload_all`]: super::Client::upload_all*/
     #[derive(Debug)]
     pub struct UploadAll<'a> {
         client: &'a super::Client,
-        file_name: Result<Option<types::FileName>, String>,
-        parent_type: Result<Option<types::ParentType>, String>,
-        parent_node: Result<Option<types::ParentNode>, String>,
+        file_name: Result<Option<super::types::FileName>, String>,
+        parent_type: Result<Option<super::types::ParentType>, String>,
+        parent_node: Result<Option<super::types::ParentNode>, String>,
         size: Result<Option<i64>, String>,
-        checksum: Result<Option<types::Checksum>, String>,
-        extra: Result<Option<types::Extra>, String>,
+        checksum: Result<Option<super::types::Checksum>, String>,
+        extra: Result<Option<super::types::Extra>, String>,
         file: Option<::reqwest::Body>,
     }
     impl<'a> UploadAll<'a> {
@@ -2816,89 +2961,101 @@ pub mod builder {
         ///The media's file name, 1 to 250 characters.
         pub fn file_name<V>(mut self, value: V) -> Self
         where
-            V: ::std::convert::TryInto<types::FileName>,
-            V::Error: ::std::fmt::Display,
+            V: IntoFormValue<super::types::FileName>,
         {
-            self.file_name = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| {
-                    format!("conversion to `FileName` for file_name failed: {}", e)
-                });
+            self.file_name = (|v: V| {
+                v
+                    .into_form_value()
+                    .map_err(|e| {
+                        format!("conversion to `FileName` for file_name failed: {}", e)
+                    })
+            })(value)
+                .map(Some);
             self
         }
         ///Where the media is attached. The list of values grows: values not listed in `x-extensible-enum` are sent as they are, so a value added by Feishu later needs no new client. `slide_file` (media of a slides presentation) works with upload_all only: upload_prepare rejects it with 99992402, so slides media are at most 20 MiB.
         pub fn parent_type<V>(mut self, value: V) -> Self
         where
-            V: ::std::convert::TryInto<types::ParentType>,
-            V::Error: ::std::fmt::Display,
+            V: IntoFormValue<super::types::ParentType>,
         {
-            self.parent_type = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| {
-                    format!("conversion to `ParentType` for parent_type failed: {}", e)
-                });
+            self.parent_type = (|v: V| {
+                v
+                    .into_form_value()
+                    .map_err(|e| {
+                        format!(
+                            "conversion to `ParentType` for parent_type failed: {}", e
+                        )
+                    })
+            })(value)
+                .map(Some);
             self
         }
         ///The token of the doc, sheet or base the media belongs to. Optional, and may be empty, for parent types that need none: the official CLI's import flow (`ccm_import_open`) sends `""` to upload_prepare and omits it on upload_all, and the Node SDK has it optional on upload_prepare. Older Lark doc pages still mark it required. (optional)
         pub fn parent_node<V>(mut self, value: V) -> Self
         where
-            V: ::std::convert::TryInto<types::ParentNode>,
-            V::Error: ::std::fmt::Display,
+            V: IntoFormValue<super::types::ParentNode>,
         {
-            self.parent_node = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| {
-                    format!("conversion to `ParentNode` for parent_node failed: {}", e)
-                });
+            self.parent_node = (|v: V| {
+                v
+                    .into_form_value()
+                    .map_err(|e| {
+                        format!(
+                            "conversion to `ParentNode` for parent_node failed: {}", e
+                        )
+                    })
+            })(value)
+                .map(Some);
             self
         }
         ///The file's size in bytes, at most 20 MiB.
         pub fn size<V>(mut self, value: V) -> Self
         where
-            V: ::std::convert::TryInto<i64>,
-            V::Error: ::std::fmt::Display,
+            V: ::std::convert::TryInto<i64, Error: ::std::fmt::Display>,
         {
-            self.size = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("conversion to `i64` for size failed: {}", e));
+            self.size = (|v: V| {
+                v
+                    .try_into()
+                    .map_err(|e| format!("conversion to `i64` for size failed: {}", e))
+            })(value)
+                .map(Some);
             self
         }
         ///The Adler-32 checksum of the bytes, as a decimal string. (optional)
         pub fn checksum<V>(mut self, value: V) -> Self
         where
-            V: ::std::convert::TryInto<types::Checksum>,
-            V::Error: ::std::fmt::Display,
+            V: IntoFormValue<super::types::Checksum>,
         {
-            self.checksum = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| {
-                    format!("conversion to `Checksum` for checksum failed: {}", e)
-                });
+            self.checksum = (|v: V| {
+                v
+                    .into_form_value()
+                    .map_err(|e| {
+                        format!("conversion to `Checksum` for checksum failed: {}", e)
+                    })
+            })(value)
+                .map(Some);
             self
         }
         ///Extra parameters as JSON text, required for some parent types, for example `{"drive_route_token":"doxcnXgNGAtaAraIRVeCfmabcef"}` when the parent is a docx block. (optional)
         pub fn extra<V>(mut self, value: V) -> Self
         where
-            V: ::std::convert::TryInto<types::Extra>,
-            V::Error: ::std::fmt::Display,
+            V: IntoFormValue<super::types::Extra>,
         {
-            self.extra = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("conversion to `Extra` for extra failed: {}", e));
+            self.extra = (|v: V| {
+                v
+                    .into_form_value()
+                    .map_err(|e| {
+                        format!("conversion to `Extra` for extra failed: {}", e)
+                    })
+            })(value)
+                .map(Some);
             self
         }
         /**The file's bytes.
 
 Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `Vec<u8>` are moved, not copied, and sent with a `Content-Length`; a streaming body is sent as it is read.*/
-        pub fn file<B>(mut self, value: B) -> Self
+        pub fn file<V>(mut self, value: V) -> Self
         where
-            B: ::std::convert::Into<::reqwest::Body>,
+            V: ::std::convert::Into<::reqwest::Body>,
         {
             self.file = Some(value.into());
             self
@@ -2907,45 +3064,48 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::FileTokenResponse>,
-            Error<types::ErrorEnvelope>,
+            ::progenitor_client::ResponseValue<super::types::FileTokenResponse>,
+            ::progenitor_client::Error<super::types::ErrorEnvelope>,
         > {
+            #[allow(unused_imports)]
+            use ::progenitor_client::{ClientHooks as _, ClientInfo as _};
+            use ::progenitor_client::Error;
             let Self {
                 client,
-                file_name,
-                parent_type,
-                parent_node,
-                size,
-                checksum,
-                extra,
-                file,
+                file_name: field_file_name,
+                parent_type: field_parent_type,
+                parent_node: field_parent_node,
+                size: field_size,
+                checksum: field_checksum,
+                extra: field_extra,
+                file: field_file,
             } = self;
-            let file_name = file_name
+            let field_file_name = field_file_name
                 .map_err(Error::InvalidRequest)?
                 .ok_or_else(|| Error::InvalidRequest(
                     "`file_name` is required but was not set".to_string(),
                 ))?;
-            let parent_type = parent_type
+            let field_parent_type = field_parent_type
                 .map_err(Error::InvalidRequest)?
                 .ok_or_else(|| Error::InvalidRequest(
                     "`parent_type` is required but was not set".to_string(),
                 ))?;
-            let parent_node = parent_node.map_err(Error::InvalidRequest)?;
-            let size = size
+            let field_parent_node = field_parent_node.map_err(Error::InvalidRequest)?;
+            let field_size = field_size
                 .map_err(Error::InvalidRequest)?
                 .ok_or_else(|| Error::InvalidRequest(
                     "`size` is required but was not set".to_string(),
                 ))?;
             {
-                let value = &size;
-                if *value < 0i64 {
+                let value = &field_size;
+                if i64::from(*value) < 0i64 {
                     return Err(
                         Error::InvalidRequest(
                             format!("`size` must be at least 0, got {}", value),
                         ),
                     );
                 }
-                if *value > 20971520i64 {
+                if i64::from(*value) > 20971520i64 {
                     return Err(
                         Error::InvalidRequest(
                             format!("`size` must be at most 20971520, got {}", value),
@@ -2953,45 +3113,161 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                     );
                 }
             }
-            let checksum = checksum.map_err(Error::InvalidRequest)?;
-            let extra = extra.map_err(Error::InvalidRequest)?;
-            let file = file
+            let field_checksum = field_checksum.map_err(Error::InvalidRequest)?;
+            let field_extra = field_extra.map_err(Error::InvalidRequest)?;
+            let field_file = field_file
                 .ok_or_else(|| Error::InvalidRequest(
                     "`file` is required but was not set".to_string(),
                 ))?;
             let form = ::reqwest::multipart::Form::new();
             let form = {
-                let v = file_name;
-                form.text("file_name", ::std::string::String::from(v))
+                let v = field_file_name;
+                let text = match ::serde_json::to_value(&v) {
+                    Ok(::serde_json::Value::String(text)) => text,
+                    Ok(
+                        value @ (::serde_json::Value::Number(_)
+                        | ::serde_json::Value::Bool(_)),
+                    ) => value.to_string(),
+                    Ok(other) => {
+                        return Err(
+                            Error::InvalidRequest(
+                                format!("`file_name` cannot be sent as text: {}", other),
+                            ),
+                        );
+                    }
+                    Err(e) => {
+                        return Err(
+                            Error::InvalidRequest(
+                                format!("`file_name` cannot be sent as text: {}", e),
+                            ),
+                        );
+                    }
+                };
+                form.text("file_name", text)
             };
             let form = {
-                let v = parent_type;
-                form.text("parent_type", ::std::string::String::from(v))
+                let v = field_parent_type;
+                let text = match ::serde_json::to_value(&v) {
+                    Ok(::serde_json::Value::String(text)) => text,
+                    Ok(
+                        value @ (::serde_json::Value::Number(_)
+                        | ::serde_json::Value::Bool(_)),
+                    ) => value.to_string(),
+                    Ok(other) => {
+                        return Err(
+                            Error::InvalidRequest(
+                                format!("`parent_type` cannot be sent as text: {}", other),
+                            ),
+                        );
+                    }
+                    Err(e) => {
+                        return Err(
+                            Error::InvalidRequest(
+                                format!("`parent_type` cannot be sent as text: {}", e),
+                            ),
+                        );
+                    }
+                };
+                form.text("parent_type", text)
             };
-            let form = match parent_node {
-                Some(v) => form.text("parent_node", ::std::string::String::from(v)),
+            let form = match field_parent_node {
+                Some(v) => {
+                    let text = match ::serde_json::to_value(&v) {
+                        Ok(::serde_json::Value::String(text)) => text,
+                        Ok(
+                            value @ (::serde_json::Value::Number(_)
+                            | ::serde_json::Value::Bool(_)),
+                        ) => value.to_string(),
+                        Ok(other) => {
+                            return Err(
+                                Error::InvalidRequest(
+                                    format!("`parent_node` cannot be sent as text: {}", other),
+                                ),
+                            );
+                        }
+                        Err(e) => {
+                            return Err(
+                                Error::InvalidRequest(
+                                    format!("`parent_node` cannot be sent as text: {}", e),
+                                ),
+                            );
+                        }
+                    };
+                    form.text("parent_node", text)
+                }
                 None => form,
             };
             let form = {
-                let v = size;
+                let v = field_size;
                 form.text("size", v.to_string())
             };
-            let form = match checksum {
-                Some(v) => form.text("checksum", ::std::string::String::from(v)),
+            let form = match field_checksum {
+                Some(v) => {
+                    let text = match ::serde_json::to_value(&v) {
+                        Ok(::serde_json::Value::String(text)) => text,
+                        Ok(
+                            value @ (::serde_json::Value::Number(_)
+                            | ::serde_json::Value::Bool(_)),
+                        ) => value.to_string(),
+                        Ok(other) => {
+                            return Err(
+                                Error::InvalidRequest(
+                                    format!("`checksum` cannot be sent as text: {}", other),
+                                ),
+                            );
+                        }
+                        Err(e) => {
+                            return Err(
+                                Error::InvalidRequest(
+                                    format!("`checksum` cannot be sent as text: {}", e),
+                                ),
+                            );
+                        }
+                    };
+                    form.text("checksum", text)
+                }
                 None => form,
             };
-            let form = match extra {
-                Some(v) => form.text("extra", ::std::string::String::from(v)),
+            let form = match field_extra {
+                Some(v) => {
+                    let text = match ::serde_json::to_value(&v) {
+                        Ok(::serde_json::Value::String(text)) => text,
+                        Ok(
+                            value @ (::serde_json::Value::Number(_)
+                            | ::serde_json::Value::Bool(_)),
+                        ) => value.to_string(),
+                        Ok(other) => {
+                            return Err(
+                                Error::InvalidRequest(
+                                    format!("`extra` cannot be sent as text: {}", other),
+                                ),
+                            );
+                        }
+                        Err(e) => {
+                            return Err(
+                                Error::InvalidRequest(
+                                    format!("`extra` cannot be sent as text: {}", e),
+                                ),
+                            );
+                        }
+                    };
+                    form.text("extra", text)
+                }
                 None => form,
             };
-            let part = match file.as_bytes().map(|b| b.len() as u64) {
-                Some(len) => ::reqwest::multipart::Part::stream_with_length(file, len),
-                None => ::reqwest::multipart::Part::stream(file),
-            }
-                .mime_str("application/octet-stream")
-                .map_err(|e| Error::InvalidRequest(e.to_string()))?;
-            let form = form.part("file", part);
-            let url = format!("{}/open-apis/drive/v1/medias/upload_all", client.baseurl);
+            let form = {
+                let v = field_file;
+                let part = match v.as_bytes().map(|b| b.len() as u64) {
+                    Some(len) => ::reqwest::multipart::Part::stream_with_length(v, len),
+                    None => ::reqwest::multipart::Part::stream(v),
+                }
+                    .mime_str("application/octet-stream")
+                    .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+                form.part("file", part)
+            };
+            let url = format!(
+                "{}{}", client.baseurl(), "/open-apis/drive/v1/medias/upload_all"
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -3002,7 +3278,7 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                 );
             #[allow(unused_mut)]
             let mut request = client
-                .client
+                .client()
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
@@ -3011,54 +3287,74 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                 .multipart(form)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
+            let info = ::progenitor_client::OperationInfo {
                 operation_id: "upload_all",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
+            /// A JSON body as a `ResponseValue`, through progenitor-client's public API.
+            async fn read_json<T: ::serde::de::DeserializeOwned, E>(
+                response: ::reqwest::Response,
+            ) -> Result<
+                ::progenitor_client::ResponseValue<T>,
+                ::progenitor_client::Error<E>,
+            > {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(::progenitor_client::Error::ResponseBodyError)?;
+                let inner = ::serde_json::from_slice(&body)
+                    .map_err(|e| ::progenitor_client::Error::InvalidResponsePayload(
+                        body,
+                        e,
+                    ))?;
+                Ok(::progenitor_client::ResponseValue::new(inner, status, headers))
+            }
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => read_json(response).await,
                 400u16 => {
                     Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
                         ),
                     )
                 }
                 403u16 => {
                     Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
                         ),
                     )
                 }
                 404u16 => {
                     Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
                         ),
                     )
                 }
                 429u16 => {
                     Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
                         ),
                     )
                 }
                 500u16 => {
                     Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
                         ),
                     )
                 }
@@ -3072,10 +3368,10 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
     #[derive(Debug)]
     pub struct UploadPart<'a> {
         client: &'a super::Client,
-        upload_id: Result<Option<types::UploadId>, String>,
+        upload_id: Result<Option<super::types::UploadId>, String>,
         seq: Result<Option<i64>, String>,
         size: Result<Option<i64>, String>,
-        checksum: Result<Option<types::Checksum>, String>,
+        checksum: Result<Option<super::types::Checksum>, String>,
         file: Option<::reqwest::Body>,
     }
     impl<'a> UploadPart<'a> {
@@ -3092,61 +3388,65 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
         ///The id of an upload transaction, from upload_prepare; valid for 24 hours.
         pub fn upload_id<V>(mut self, value: V) -> Self
         where
-            V: ::std::convert::TryInto<types::UploadId>,
-            V::Error: ::std::fmt::Display,
+            V: IntoFormValue<super::types::UploadId>,
         {
-            self.upload_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| {
-                    format!("conversion to `UploadId` for upload_id failed: {}", e)
-                });
+            self.upload_id = (|v: V| {
+                v
+                    .into_form_value()
+                    .map_err(|e| {
+                        format!("conversion to `UploadId` for upload_id failed: {}", e)
+                    })
+            })(value)
+                .map(Some);
             self
         }
         ///The block's number, counted from 0.
         pub fn seq<V>(mut self, value: V) -> Self
         where
-            V: ::std::convert::TryInto<i64>,
-            V::Error: ::std::fmt::Display,
+            V: ::std::convert::TryInto<i64, Error: ::std::fmt::Display>,
         {
-            self.seq = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("conversion to `i64` for seq failed: {}", e));
+            self.seq = (|v: V| {
+                v
+                    .try_into()
+                    .map_err(|e| format!("conversion to `i64` for seq failed: {}", e))
+            })(value)
+                .map(Some);
             self
         }
         ///The block's size in bytes.
         pub fn size<V>(mut self, value: V) -> Self
         where
-            V: ::std::convert::TryInto<i64>,
-            V::Error: ::std::fmt::Display,
+            V: ::std::convert::TryInto<i64, Error: ::std::fmt::Display>,
         {
-            self.size = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("conversion to `i64` for size failed: {}", e));
+            self.size = (|v: V| {
+                v
+                    .try_into()
+                    .map_err(|e| format!("conversion to `i64` for size failed: {}", e))
+            })(value)
+                .map(Some);
             self
         }
         ///The Adler-32 checksum of the bytes, as a decimal string. (optional)
         pub fn checksum<V>(mut self, value: V) -> Self
         where
-            V: ::std::convert::TryInto<types::Checksum>,
-            V::Error: ::std::fmt::Display,
+            V: IntoFormValue<super::types::Checksum>,
         {
-            self.checksum = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| {
-                    format!("conversion to `Checksum` for checksum failed: {}", e)
-                });
+            self.checksum = (|v: V| {
+                v
+                    .into_form_value()
+                    .map_err(|e| {
+                        format!("conversion to `Checksum` for checksum failed: {}", e)
+                    })
+            })(value)
+                .map(Some);
             self
         }
         /**The block's bytes.
 
 Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `Vec<u8>` are moved, not copied, and sent with a `Content-Length`; a streaming body is sent as it is read.*/
-        pub fn file<B>(mut self, value: B) -> Self
+        pub fn file<V>(mut self, value: V) -> Self
         where
-            B: ::std::convert::Into<::reqwest::Body>,
+            V: ::std::convert::Into<::reqwest::Body>,
         {
             self.file = Some(value.into());
             self
@@ -3155,23 +3455,33 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::UploadPartResponse>,
-            Error<types::ErrorEnvelope>,
+            ::progenitor_client::ResponseValue<super::types::UploadPartResponse>,
+            ::progenitor_client::Error<super::types::ErrorEnvelope>,
         > {
-            let Self { client, upload_id, seq, size, checksum, file } = self;
-            let upload_id = upload_id
+            #[allow(unused_imports)]
+            use ::progenitor_client::{ClientHooks as _, ClientInfo as _};
+            use ::progenitor_client::Error;
+            let Self {
+                client,
+                upload_id: field_upload_id,
+                seq: field_seq,
+                size: field_size,
+                checksum: field_checksum,
+                file: field_file,
+            } = self;
+            let field_upload_id = field_upload_id
                 .map_err(Error::InvalidRequest)?
                 .ok_or_else(|| Error::InvalidRequest(
                     "`upload_id` is required but was not set".to_string(),
                 ))?;
-            let seq = seq
+            let field_seq = field_seq
                 .map_err(Error::InvalidRequest)?
                 .ok_or_else(|| Error::InvalidRequest(
                     "`seq` is required but was not set".to_string(),
                 ))?;
             {
-                let value = &seq;
-                if *value < 0i64 {
+                let value = &field_seq;
+                if i64::from(*value) < 0i64 {
                     return Err(
                         Error::InvalidRequest(
                             format!("`seq` must be at least 0, got {}", value),
@@ -3179,14 +3489,14 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                     );
                 }
             }
-            let size = size
+            let field_size = field_size
                 .map_err(Error::InvalidRequest)?
                 .ok_or_else(|| Error::InvalidRequest(
                     "`size` is required but was not set".to_string(),
                 ))?;
             {
-                let value = &size;
-                if *value < 0i64 {
+                let value = &field_size;
+                if i64::from(*value) < 0i64 {
                     return Err(
                         Error::InvalidRequest(
                             format!("`size` must be at least 0, got {}", value),
@@ -3194,37 +3504,84 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                     );
                 }
             }
-            let checksum = checksum.map_err(Error::InvalidRequest)?;
-            let file = file
+            let field_checksum = field_checksum.map_err(Error::InvalidRequest)?;
+            let field_file = field_file
                 .ok_or_else(|| Error::InvalidRequest(
                     "`file` is required but was not set".to_string(),
                 ))?;
             let form = ::reqwest::multipart::Form::new();
             let form = {
-                let v = upload_id;
-                form.text("upload_id", ::std::string::String::from(v))
+                let v = field_upload_id;
+                let text = match ::serde_json::to_value(&v) {
+                    Ok(::serde_json::Value::String(text)) => text,
+                    Ok(
+                        value @ (::serde_json::Value::Number(_)
+                        | ::serde_json::Value::Bool(_)),
+                    ) => value.to_string(),
+                    Ok(other) => {
+                        return Err(
+                            Error::InvalidRequest(
+                                format!("`upload_id` cannot be sent as text: {}", other),
+                            ),
+                        );
+                    }
+                    Err(e) => {
+                        return Err(
+                            Error::InvalidRequest(
+                                format!("`upload_id` cannot be sent as text: {}", e),
+                            ),
+                        );
+                    }
+                };
+                form.text("upload_id", text)
             };
             let form = {
-                let v = seq;
+                let v = field_seq;
                 form.text("seq", v.to_string())
             };
             let form = {
-                let v = size;
+                let v = field_size;
                 form.text("size", v.to_string())
             };
-            let form = match checksum {
-                Some(v) => form.text("checksum", ::std::string::String::from(v)),
+            let form = match field_checksum {
+                Some(v) => {
+                    let text = match ::serde_json::to_value(&v) {
+                        Ok(::serde_json::Value::String(text)) => text,
+                        Ok(
+                            value @ (::serde_json::Value::Number(_)
+                            | ::serde_json::Value::Bool(_)),
+                        ) => value.to_string(),
+                        Ok(other) => {
+                            return Err(
+                                Error::InvalidRequest(
+                                    format!("`checksum` cannot be sent as text: {}", other),
+                                ),
+                            );
+                        }
+                        Err(e) => {
+                            return Err(
+                                Error::InvalidRequest(
+                                    format!("`checksum` cannot be sent as text: {}", e),
+                                ),
+                            );
+                        }
+                    };
+                    form.text("checksum", text)
+                }
                 None => form,
             };
-            let part = match file.as_bytes().map(|b| b.len() as u64) {
-                Some(len) => ::reqwest::multipart::Part::stream_with_length(file, len),
-                None => ::reqwest::multipart::Part::stream(file),
-            }
-                .mime_str("application/octet-stream")
-                .map_err(|e| Error::InvalidRequest(e.to_string()))?;
-            let form = form.part("file", part);
+            let form = {
+                let v = field_file;
+                let part = match v.as_bytes().map(|b| b.len() as u64) {
+                    Some(len) => ::reqwest::multipart::Part::stream_with_length(v, len),
+                    None => ::reqwest::multipart::Part::stream(v),
+                }
+                    .mime_str("application/octet-stream")
+                    .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+                form.part("file", part)
+            };
             let url = format!(
-                "{}/open-apis/drive/v1/medias/upload_part", client.baseurl
+                "{}{}", client.baseurl(), "/open-apis/drive/v1/medias/upload_part"
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -3236,7 +3593,7 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                 );
             #[allow(unused_mut)]
             let mut request = client
-                .client
+                .client()
                 .post(url)
                 .header(
                     ::reqwest::header::ACCEPT,
@@ -3245,54 +3602,74 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                 .multipart(form)
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
+            let info = ::progenitor_client::OperationInfo {
                 operation_id: "upload_part",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
+            /// A JSON body as a `ResponseValue`, through progenitor-client's public API.
+            async fn read_json<T: ::serde::de::DeserializeOwned, E>(
+                response: ::reqwest::Response,
+            ) -> Result<
+                ::progenitor_client::ResponseValue<T>,
+                ::progenitor_client::Error<E>,
+            > {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(::progenitor_client::Error::ResponseBodyError)?;
+                let inner = ::serde_json::from_slice(&body)
+                    .map_err(|e| ::progenitor_client::Error::InvalidResponsePayload(
+                        body,
+                        e,
+                    ))?;
+                Ok(::progenitor_client::ResponseValue::new(inner, status, headers))
+            }
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => read_json(response).await,
                 400u16 => {
                     Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
                         ),
                     )
                 }
                 403u16 => {
                     Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
                         ),
                     )
                 }
                 404u16 => {
                     Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
                         ),
                     )
                 }
                 429u16 => {
                     Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
                         ),
                     )
                 }
                 500u16 => {
                     Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
                         ),
                     )
                 }

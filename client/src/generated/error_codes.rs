@@ -398,8 +398,9 @@ impl UnknownCode {
     }
 }
 impl ErrorCode {
-    /// Every code the spec lists, in the spec's order.
-    pub const ALL: [ErrorCode; 56usize] = [
+    /// Every code the spec lists, in the spec's order. A slice, so that its type stays the
+    /// same when the spec gains a code.
+    pub const ALL: &'static [ErrorCode] = &[
         ErrorCode::InternalError,
         ErrorCode::ParamsError,
         ErrorCode::NotFound,

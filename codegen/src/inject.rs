@@ -1,0 +1,183 @@
+//! Running progenitor, and adding the multipart operations to what it generated.
+//!
+//! progenitor 0.15 rejects a whole document when one operation has a `multipart/form-data` body,
+//! so those operations are taken out before progenitor sees the spec ([`without_multipart`]) and
+//! their generated methods and builders are added to its output afterwards ([`inject`]). Only
+//! progenitor's public API is used (`Generator`, `GenerationSettings`, `get_type_space`), and the
+//! injected code only progenitor-client's public API; what the injection still assumes about
+//! progenitor's output (a `Client` type, a `builder` module beside it, a `types` module) was
+//! written against [`PROGENITOR_VERSION`], which a test compares with Cargo.lock.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use openapiv3::{OpenAPI, ReferenceOr};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::error::CodegenError;
+use crate::multipart::MultipartOperation;
+use crate::names::TypeNames;
+use crate::spec::{self, OperationRef};
+
+/// The progenitor release the injection was written and reviewed against. When Cargo.lock
+/// moves to another one, the `progenitor_version_is_the_reviewed_one` test fails: read the
+/// release's changes to the generated `Client` and `builder` module, regenerate, review the
+/// snapshots, then update this.
+pub const PROGENITOR_VERSION: &str = "0.15.1";
+
+/// What a generated crate needs besides the client's own dependencies, as progenitor's type
+/// space reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Dependencies {
+    /// The types use `uuid::Uuid`.
+    pub uuid: bool,
+    /// The types use `chrono` date-times.
+    pub chrono: bool,
+    /// The types check patterns with `regress`.
+    pub regress: bool,
+}
+
+/// The spec progenitor can read: multipart operations and the schemas only they use removed.
+pub(crate) fn without_multipart(spec: &OpenAPI) -> Result<OpenAPI, CodegenError> {
+    let mut out = spec.clone();
+    let mut body_schemas = Vec::new();
+    for (path, item) in out.paths.paths.iter_mut() {
+        let ReferenceOr::Item(item) = item else { continue };
+        let path_parameters = item.parameters.len();
+        let slots = [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("options", &mut item.options),
+            ("head", &mut item.head),
+            ("patch", &mut item.patch),
+            ("trace", &mut item.trace),
+        ];
+        for (method, slot) in slots {
+            let Some(op) = slot.as_ref() else { continue };
+            let op_ref = OperationRef {
+                path,
+                method,
+                op,
+                path_parameters,
+            };
+            if spec::body_kind(spec, &op_ref)? != spec::BodyKind::Multipart {
+                continue;
+            }
+            if let Some(body) = spec::request_body(spec, &op_ref)?
+                && let Some(media) = body.content.get(spec::MULTIPART)
+                && let Some(ReferenceOr::Reference { reference }) = &media.schema
+            {
+                body_schemas.push(reference.clone());
+            }
+            *slot = None;
+        }
+    }
+    out.paths.paths.retain(|_, item| match item {
+        ReferenceOr::Item(item) => item.iter().next().is_some(),
+        ReferenceOr::Reference { .. } => true,
+    });
+    // A body schema nothing else references would only become an unused type with a `String`
+    // where the bytes go; drop it.
+    let text = serde_json::to_string(&out).map_err(|e| CodegenError::Internal(e.to_string()))?;
+    if let Some(components) = out.components.as_mut() {
+        for reference in body_schemas {
+            let quoted = format!("\"{reference}\"");
+            if !text.contains(&quoted)
+                && let Some(name) = reference.strip_prefix("#/components/schemas/")
+            {
+                components.schemas.shift_remove(name);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Runs progenitor in builder style, and checks that every type the multipart code names is one
+/// progenitor's type space generated.
+pub(crate) fn run_progenitor(
+    spec: &OpenAPI,
+    inner_type: Option<&str>,
+    names: &TypeNames,
+    used_types: &[&str],
+) -> Result<(TokenStream, Dependencies), CodegenError> {
+    let mut settings = progenitor_impl::GenerationSettings::default();
+    settings
+        .with_interface(progenitor_impl::InterfaceStyle::Builder)
+        .with_tag(progenitor_impl::TagStyle::Merged);
+    if let Some(inner) = inner_type {
+        let inner: TokenStream = inner
+            .parse()
+            .map_err(|_| CodegenError::Internal(format!("inner type `{inner}` is not a Rust path")))?;
+        settings.with_inner_type(inner);
+    }
+    // progenitor panics on some inputs it does not expect; `spec::validate` rejects every such
+    // input we know of, and this turns any other panic into an error instead of an abort.
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut generator = progenitor_impl::Generator::new(&settings);
+        let tokens = generator.generate_tokens(spec)?;
+        let space = generator.get_type_space();
+        let dependencies = Dependencies {
+            uuid: space.uses_uuid(),
+            chrono: space.uses_chrono(),
+            regress: space.uses_regress(),
+        };
+        Ok::<_, progenitor_impl::Error>((tokens, dependencies, names.check_against(space, used_types)))
+    }));
+    match result {
+        Ok(Ok((tokens, dependencies, checked))) => checked.map(|()| (tokens, dependencies)),
+        Ok(Err(e)) => Err(CodegenError::Progenitor(e.to_string())),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "progenitor panicked".to_owned());
+            Err(CodegenError::Progenitor(message))
+        }
+    }
+}
+
+/// Adds the multipart methods (an `impl Client` block before the `builder` module) and their
+/// builders (at the end of the `builder` module) to progenitor's output.
+pub(crate) fn inject(
+    progenitor: TokenStream,
+    operations: &[MultipartOperation],
+    builder_extras: TokenStream,
+) -> Result<syn::File, CodegenError> {
+    let mut file: syn::File = syn::parse2(progenitor).map_err(|e| CodegenError::Internal(e.to_string()))?;
+    if operations.is_empty() {
+        return Ok(file);
+    }
+    let methods = operations.iter().map(|m| &m.method);
+    let client_impl: syn::Item = syn::parse2(quote! {
+        /// Operations with `multipart/form-data` bodies, generated by `feishu-drive-codegen`
+        /// in progenitor's builder style.
+        impl Client {
+            #(#methods)*
+        }
+    })
+    .map_err(|e| CodegenError::Internal(e.to_string()))?;
+    let builder_pos = file
+        .items
+        .iter()
+        .position(|item| matches!(item, syn::Item::Mod(m) if m.ident == "builder"))
+        .ok_or_else(|| CodegenError::Internal("progenitor output has no `builder` module".to_owned()))?;
+    let syn::Item::Mod(builder) = &mut file.items[builder_pos] else {
+        return Err(CodegenError::Internal(
+            "progenitor's `builder` is not a module".to_owned(),
+        ));
+    };
+    let content = &mut builder
+        .content
+        .as_mut()
+        .ok_or_else(|| CodegenError::Internal("progenitor's `builder` module is empty".to_owned()))?
+        .1;
+    let builders = operations.iter().map(|op| &op.builder);
+    let items: syn::File = syn::parse2(quote! { #builder_extras #(#builders)* })
+        .map_err(|e| CodegenError::Internal(e.to_string()))?;
+    content.extend(items.items);
+    file.items.insert(builder_pos, client_impl);
+    Ok(file)
+}

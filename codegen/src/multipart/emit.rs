@@ -1,0 +1,588 @@
+//! The Rust code of a multipart operation: a `Client` method and a builder with `send()`.
+//!
+//! The builder follows progenitor's builder style (a setter per field taking what converts into
+//! the field's type, errors kept until `send`) and its `send` runs the same hooks (`pre`, `exec`,
+//! `post`) and returns the same `ResponseValue` / `Error` types. Only progenitor-client's public
+//! API is used, through fully qualified paths: nothing depends on the imports or private fields
+//! of progenitor's generated code.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::form::{FieldKind, FormField, IntType};
+use super::responses::Responses;
+use crate::error::CodegenError;
+use crate::names::TypeNames;
+use crate::spec::{MULTIPART, OperationRef};
+
+/// The generated pieces of one multipart operation.
+pub(crate) struct MultipartOperation {
+    /// The `impl Client` method.
+    pub(crate) method: TokenStream,
+    /// The builder struct and its impl, for the `builder` module.
+    pub(crate) builder: TokenStream,
+    /// Component schemas whose types the fields take (for [`form_value_impls`]).
+    pub(crate) field_components: Vec<String>,
+    /// Component schemas the operation names (to check against progenitor's type space).
+    pub(crate) components: Vec<String>,
+}
+
+/// Generates the method and the builder of one multipart operation.
+pub(crate) fn generate(
+    op: &OperationRef<'_>,
+    fields: &[FormField],
+    responses: Responses,
+    names: &TypeNames,
+) -> Result<MultipartOperation, CodegenError> {
+    let id = op.id();
+    let method_name = op.method_name();
+    let method_ident = format_ident!("{}", method_name);
+    // progenitor names a builder after its operation the same way.
+    let builder_ident = format_ident!("{}", heck::ToUpperCamelCase::to_upper_camel_case(id));
+    let path = op.path;
+    let http_method = format_ident!("{}", op.method.to_lowercase());
+    let method_upper = op.method.to_uppercase();
+
+    let method_doc = method_doc(op, fields);
+    let method = quote! {
+        #[doc = #method_doc]
+        pub fn #method_ident(&self) -> builder::#builder_ident<'_> {
+            builder::#builder_ident::new(self)
+        }
+    };
+
+    let mut field_components = Vec::new();
+    let mut field_decls = Vec::new();
+    let mut field_inits = Vec::new();
+    let mut setters = Vec::new();
+    let mut takes = Vec::new();
+    let mut appends = Vec::new();
+    let idents: Vec<Ident> = fields.iter().map(|f| format_ident!("{}", f.ident)).collect();
+    // `send` binds each field to a local of its own prefix, so that no field name can shadow the
+    // locals `send` uses (`form`, `url`, `request`…).
+    let locals: Vec<Ident> = fields
+        .iter()
+        .map(|f| format_ident!("field_{}", f.ident))
+        .collect();
+    for ((f, ident), local) in fields.iter().zip(&idents).zip(&locals) {
+        if let FieldKind::Component { component } = &f.kind {
+            field_components.push(component.clone());
+        }
+        let value_ty = value_type(f, names)?;
+        let (decl, init) = match (&f.kind, f.repeated.is_some()) {
+            (FieldKind::Binary { .. }, false) => (quote! { Option<#value_ty> }, quote! { None }),
+            (FieldKind::Binary { .. }, true) => (quote! { Vec<#value_ty> }, quote! { Vec::new() }),
+            (_, false) => (quote! { Result<Option<#value_ty>, String> }, quote! { Ok(None) }),
+            (_, true) => (
+                quote! { Result<Vec<#value_ty>, String> },
+                quote! { Ok(Vec::new()) },
+            ),
+        };
+        field_decls.push(quote! { #ident: #decl });
+        field_inits.push(quote! { #ident: #init });
+        setters.push(setter(f, ident, &value_ty));
+        takes.push(take_value(f, local));
+        appends.push(append_part(f, local));
+    }
+
+    let Responses {
+        success,
+        errors,
+        success_type,
+        error_type,
+        mut components,
+    } = responses;
+    components.extend(field_components.iter().cloned());
+    let success_arms = success.iter().map(|pattern| {
+        quote! { #pattern => read_json(response).await, }
+    });
+    // Every documented error response has a JSON schema (checked when reading the responses), so
+    // each one deserialises into the error type.
+    let error_arms = errors.iter().map(|pattern| {
+        quote! { #pattern => Err(::progenitor_client::Error::ErrorResponse(read_json::<_, #error_type>(response).await?)), }
+    });
+    let builder_doc = format!(
+        "Builder for [`Client::{method_name}`]\n\n[`Client::{method_name}`]: super::Client::{method_name}"
+    );
+    let send_doc = format!("Sends a `{method_upper}` request to `{path}` as `{MULTIPART}`");
+    // A streamed body cannot be cloned; a form of text fields only can.
+    let derives = if fields.iter().any(|f| matches!(f.kind, FieldKind::Binary { .. })) {
+        quote! { #[derive(Debug)] }
+    } else {
+        quote! { #[derive(Debug, Clone)] }
+    };
+
+    let builder = quote! {
+        #[doc = #builder_doc]
+        #derives
+        pub struct #builder_ident<'a> {
+            client: &'a super::Client,
+            #(#field_decls,)*
+        }
+
+        impl<'a> #builder_ident<'a> {
+            pub fn new(client: &'a super::Client) -> Self {
+                Self {
+                    client,
+                    #(#field_inits,)*
+                }
+            }
+
+            #(#setters)*
+
+            #[doc = #send_doc]
+            pub async fn send(
+                self,
+            ) -> Result<::progenitor_client::ResponseValue<#success_type>, ::progenitor_client::Error<#error_type>> {
+                #[allow(unused_imports)]
+                use ::progenitor_client::{ClientHooks as _, ClientInfo as _};
+                use ::progenitor_client::Error;
+                let Self { client, #(#idents: #locals,)* } = self;
+                #(#takes)*
+                let form = ::reqwest::multipart::Form::new();
+                #(#appends)*
+                let url = format!("{}{}", client.baseurl(), #path);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map.append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client()
+                    .#http_method(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .multipart(form)
+                    .headers(header_map)
+                    .build()?;
+                let info = ::progenitor_client::OperationInfo { operation_id: #id };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                /// A JSON body as a `ResponseValue`, through progenitor-client's public API.
+                async fn read_json<T: ::serde::de::DeserializeOwned, E>(
+                    response: ::reqwest::Response,
+                ) -> Result<::progenitor_client::ResponseValue<T>, ::progenitor_client::Error<E>> {
+                    let status = response.status();
+                    let headers = response.headers().clone();
+                    let body = response.bytes().await.map_err(::progenitor_client::Error::ResponseBodyError)?;
+                    let inner = ::serde_json::from_slice(&body)
+                        .map_err(|e| ::progenitor_client::Error::InvalidResponsePayload(body, e))?;
+                    Ok(::progenitor_client::ResponseValue::new(inner, status, headers))
+                }
+                match response.status().as_u16() {
+                    #(#success_arms)*
+                    #(#error_arms)*
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
+            }
+        }
+    };
+    Ok(MultipartOperation {
+        method,
+        builder,
+        field_components,
+        components,
+    })
+}
+
+/// The conversions behind component-typed setters: the type itself, or text a user has at hand
+/// (`&str`, `String`), turned into the type by its own `Deserialize` (which checks the schema's
+/// constraints: an enum's values, a pattern, a UUID's syntax); integer, number and boolean
+/// components also take the plain Rust value.
+pub(crate) fn form_value_impls(
+    spec: &openapiv3::OpenAPI,
+    components: &[String],
+    names: &TypeNames,
+) -> Result<TokenStream, CodegenError> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut impls = Vec::new();
+    for component in components {
+        if !seen.insert(component.as_str()) {
+            continue;
+        }
+        let ty = names.path(component)?;
+        let ty = quote! { super::#ty };
+        impls.push(quote! {
+            impl IntoFormValue<#ty> for #ty {
+                fn into_form_value(self) -> Result<#ty, String> {
+                    Ok(self)
+                }
+            }
+        });
+        let schema = spec
+            .components
+            .as_ref()
+            .and_then(|c| c.schemas.get(component))
+            .and_then(|s| s.as_item());
+        let plain: Vec<TokenStream> = match schema.map(|s| &s.schema_kind) {
+            Some(openapiv3::SchemaKind::Type(openapiv3::Type::String(_))) => {
+                vec![
+                    quote! { &str },
+                    quote! { ::std::string::String },
+                    quote! { &::std::string::String },
+                ]
+            }
+            Some(openapiv3::SchemaKind::Type(openapiv3::Type::Integer(_))) => vec![quote! { i64 }],
+            Some(openapiv3::SchemaKind::Type(openapiv3::Type::Number(_))) => vec![quote! { f64 }],
+            Some(openapiv3::SchemaKind::Type(openapiv3::Type::Boolean(_))) => vec![quote! { bool }],
+            _ => Vec::new(),
+        };
+        for from in plain {
+            impls.push(quote! {
+                impl IntoFormValue<#ty> for #from {
+                    fn into_form_value(self) -> Result<#ty, String> {
+                        ::serde_json::from_value(::serde_json::json!(self)).map_err(|e| e.to_string())
+                    }
+                }
+            });
+        }
+    }
+    if impls.is_empty() {
+        return Ok(quote! {});
+    }
+    Ok(quote! {
+        /// A value a multipart field of type `T` accepts: a `T`, or the plain value a user has at
+        /// hand (`&str` / `String` for string types, the number or boolean for the others),
+        /// converted and checked by `T`'s own deserialisation when `send` runs.
+        pub trait IntoFormValue<T> {
+            /// The value as a `T`, or why it is not one.
+            fn into_form_value(self) -> Result<T, String>;
+        }
+
+        #(#impls)*
+    })
+}
+
+fn method_doc(op: &OperationRef<'_>, fields: &[FormField]) -> String {
+    let mut doc = String::new();
+    if let Some(summary) = &op.op.summary {
+        doc.push_str(summary.trim());
+        doc.push_str("\n\n");
+    }
+    if let Some(description) = &op.op.description {
+        doc.push_str(description.trim());
+        doc.push_str("\n\n");
+    }
+    doc.push_str(&format!(
+        "Sends a `{}` request to `{}` as `{MULTIPART}`; the fields go on the wire in this order.\n\n```ignore\nlet response = client.{}()",
+        op.method.to_uppercase(),
+        op.path,
+        op.method_name()
+    ));
+    for f in fields {
+        doc.push_str(&format!("\n    .{0}({0})", f.ident));
+    }
+    doc.push_str("\n    .send()\n    .await;\n```");
+    doc
+}
+
+fn value_type(f: &FormField, names: &TypeNames) -> Result<TokenStream, CodegenError> {
+    Ok(match &f.kind {
+        FieldKind::Binary { .. } => quote! { ::reqwest::Body },
+        FieldKind::Integer { ty: IntType::I32, .. } => quote! { i32 },
+        FieldKind::Integer { ty: IntType::I64, .. } => quote! { i64 },
+        FieldKind::Component { component } => {
+            let path = names.path(component)?;
+            quote! { super::#path }
+        }
+        FieldKind::Text { .. } => quote! { ::std::string::String },
+        FieldKind::Number { .. } => quote! { f64 },
+        FieldKind::Boolean => quote! { bool },
+    })
+}
+
+fn setter(f: &FormField, ident: &Ident, ty: &TokenStream) -> TokenStream {
+    let name = &f.name;
+    let optional = if f.required { "" } else { " (optional)" };
+    let mut doc = match &f.description {
+        Some(d) => format!("{}{optional}", d.trim()),
+        None => format!("Sets the `{name}` field{optional}."),
+    };
+    if f.repeated.is_some() {
+        doc.push_str("\n\nEach item is sent as its own part named `");
+        doc.push_str(name);
+        doc.push_str("`, in order; setting the field again replaces the items.");
+    }
+    // How one value becomes the stored type, as `Result<T, String>` for fallible conversions.
+    let (bound, convert) = match &f.kind {
+        FieldKind::Binary { content_type } => {
+            doc.push_str(&format!(
+                "\n\nSent as a file part with `Content-Type: {content_type}`. `Bytes` and `Vec<u8>` are moved, not copied, and sent with a `Content-Length`; a streaming body is sent as it is read."
+            ));
+            (quote! { ::std::convert::Into<::reqwest::Body> }, None)
+        }
+        FieldKind::Text { .. } => (quote! { ::std::convert::Into<::std::string::String> }, None),
+        FieldKind::Number { .. } | FieldKind::Boolean => (quote! { ::std::convert::Into<#ty> }, None),
+        FieldKind::Integer { .. } => {
+            let message = format!("conversion to `{ty}` for {name} failed: {{}}");
+            (
+                quote! { ::std::convert::TryInto<#ty, Error: ::std::fmt::Display> },
+                Some(quote! { |v: V| v.try_into().map_err(|e| format!(#message, e)) }),
+            )
+        }
+        FieldKind::Component { .. } => {
+            let type_name = ty.to_string();
+            let type_name = type_name.rsplit("::").next().unwrap_or_default().trim();
+            let message = format!("conversion to `{type_name}` for {name} failed: {{}}");
+            (
+                quote! { IntoFormValue<#ty> },
+                Some(quote! { |v: V| v.into_form_value().map_err(|e| format!(#message, e)) }),
+            )
+        }
+    };
+    let body = match (f.repeated.is_some(), convert, &f.kind) {
+        (false, None, FieldKind::Binary { .. }) => quote! { self.#ident = Some(value.into()); },
+        (true, None, FieldKind::Binary { .. }) => {
+            quote! { self.#ident = value.into_iter().map(::std::convert::Into::into).collect(); }
+        }
+        (false, None, _) => quote! { self.#ident = Ok(Some(value.into())); },
+        (true, None, _) => {
+            quote! { self.#ident = Ok(value.into_iter().map(::std::convert::Into::into).collect()); }
+        }
+        (false, Some(convert), _) => quote! { self.#ident = (#convert)(value).map(Some); },
+        (true, Some(convert), _) => quote! { self.#ident = value.into_iter().map(#convert).collect(); },
+    };
+    if f.repeated.is_some() {
+        quote! {
+            #[doc = #doc]
+            pub fn #ident<I, V>(mut self, value: I) -> Self
+            where
+                I: ::std::iter::IntoIterator<Item = V>,
+                V: #bound,
+            {
+                #body
+                self
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #doc]
+            pub fn #ident<V>(mut self, value: V) -> Self
+            where
+                V: #bound,
+            {
+                #body
+                self
+            }
+        }
+    }
+}
+
+/// Turns the stored value into the value to send, checking presence and the spec's bounds.
+fn take_value(f: &FormField, ident: &Ident) -> TokenStream {
+    let name = &f.name;
+    let missing = format!("`{name}` is required but was not set");
+    let binary = matches!(f.kind, FieldKind::Binary { .. });
+    let unwrap = match (binary, f.repeated.is_some(), f.required) {
+        (true, false, true) => quote! {
+            let #ident = #ident.ok_or_else(|| Error::InvalidRequest(#missing.to_string()))?;
+        },
+        (true, _, _) => quote! {},
+        (false, false, true) => quote! {
+            let #ident = #ident
+                .map_err(Error::InvalidRequest)?
+                .ok_or_else(|| Error::InvalidRequest(#missing.to_string()))?;
+        },
+        (false, _, _) => quote! {
+            let #ident = #ident.map_err(Error::InvalidRequest)?;
+        },
+    };
+    let count = f.repeated.map(|repeat| {
+        let min = match (repeat.min_items, f.required) {
+            (Some(min), _) => {
+                let msg = format!("`{name}` needs at least {min} items, got {{}}");
+                Some(quote! {
+                    if #ident.len() < #min {
+                        return Err(Error::InvalidRequest(format!(#msg, #ident.len())));
+                    }
+                })
+            }
+            (None, true) => Some(quote! {
+                if #ident.is_empty() {
+                    return Err(Error::InvalidRequest(#missing.to_string()));
+                }
+            }),
+            (None, false) => None,
+        };
+        let max = repeat.max_items.map(|max| {
+            let msg = format!("`{name}` takes at most {max} items, got {{}}");
+            quote! {
+                if #ident.len() > #max {
+                    return Err(Error::InvalidRequest(format!(#msg, #ident.len())));
+                }
+            }
+        });
+        quote! { #min #max }
+    });
+    let checks = bound_checks(f);
+    let checked = if checks.is_empty() {
+        quote! {}
+    } else if f.repeated.is_some() {
+        quote! {
+            for value in &#ident {
+                #checks
+            }
+        }
+    } else if f.required {
+        quote! {
+            {
+                let value = &#ident;
+                #checks
+            }
+        }
+    } else {
+        quote! {
+            if let Some(value) = &#ident {
+                #checks
+            }
+        }
+    };
+    quote! {
+        #unwrap
+        #count
+        #checked
+    }
+}
+
+fn bound_checks(f: &FormField) -> TokenStream {
+    let name = &f.name;
+    match &f.kind {
+        FieldKind::Integer {
+            minimum,
+            maximum,
+            multiple_of,
+            allowed,
+            ..
+        } => {
+            let min = minimum.map(|min| {
+                let msg = format!("`{name}` must be at least {min}, got {{}}");
+                quote! { if i64::from(*value) < #min { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+            });
+            let max = maximum.map(|max| {
+                let msg = format!("`{name}` must be at most {max}, got {{}}");
+                quote! { if i64::from(*value) > #max { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+            });
+            let multiple = multiple_of.map(|m| {
+                let msg = format!("`{name}` must be a multiple of {m}, got {{}}");
+                quote! { if i64::from(*value) % #m != 0 { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+            });
+            let one_of = (!allowed.is_empty()).then(|| {
+                let list = allowed.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+                let msg = format!("`{name}` must be one of {list}, got {{}}");
+                quote! {
+                    if ![#(#allowed),*].contains(&i64::from(*value)) {
+                        return Err(Error::InvalidRequest(format!(#msg, value)));
+                    }
+                }
+            });
+            quote! { #min #max #multiple #one_of }
+        }
+        FieldKind::Number { minimum, maximum } => {
+            let min = minimum.map(|min| {
+                let msg = format!("`{name}` must be at least {min}, got {{}}");
+                quote! { if *value < #min { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+            });
+            let max = maximum.map(|max| {
+                let msg = format!("`{name}` must be at most {max}, got {{}}");
+                quote! { if *value > #max { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+            });
+            let finite = {
+                let msg = format!("`{name}` must be a finite number, got {{}}");
+                quote! { if !value.is_finite() { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+            };
+            quote! { #finite #min #max }
+        }
+        FieldKind::Text {
+            min_length,
+            max_length,
+            allowed,
+        } => {
+            let one_of = (!allowed.is_empty()).then(|| {
+                let list = allowed.join(", ");
+                let msg = format!("`{name}` must be one of {list}, got {{:?}}");
+                quote! {
+                    if ![#(#allowed),*].contains(&value.as_str()) {
+                        return Err(Error::InvalidRequest(format!(#msg, value)));
+                    }
+                }
+            });
+            let min = min_length.map(|min| {
+                let msg = format!("`{name}` must be at least {min} characters, got {{}}");
+                quote! {
+                    let len = value.chars().count();
+                    if len < #min { return Err(Error::InvalidRequest(format!(#msg, len))); }
+                }
+            });
+            let max = max_length.map(|max| {
+                let msg = format!("`{name}` must be at most {max} characters, got {{}}");
+                quote! {
+                    let len = value.chars().count();
+                    if len > #max { return Err(Error::InvalidRequest(format!(#msg, len))); }
+                }
+            });
+            quote! { #min #max #one_of }
+        }
+        _ => quote! {},
+    }
+}
+
+fn append_part(f: &FormField, ident: &Ident) -> TokenStream {
+    let name = &f.name;
+    // Appends one value `v` to `form`: statements, then the expression giving the new form.
+    let (stmts, expr) = match &f.kind {
+        FieldKind::Binary { content_type } => (
+            quote! {
+                // In-memory bodies know their length, so the form gets a Content-Length;
+                // streams are sent with chunked encoding.
+                let part = match v.as_bytes().map(|b| b.len() as u64) {
+                    Some(len) => ::reqwest::multipart::Part::stream_with_length(v, len),
+                    None => ::reqwest::multipart::Part::stream(v),
+                }
+                .mime_str(#content_type)
+                .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+            },
+            quote! { form.part(#name, part) },
+        ),
+        FieldKind::Integer { .. } | FieldKind::Number { .. } | FieldKind::Boolean => {
+            (quote! {}, quote! { form.text(#name, v.to_string()) })
+        }
+        FieldKind::Component { .. } => {
+            let message = format!("`{name}` cannot be sent as text: {{}}");
+            (
+                quote! {
+                    // The value's JSON form without quotes: an enum's value, a UUID, an RFC 3339
+                    // date-time, a number.
+                    let text = match ::serde_json::to_value(&v) {
+                        Ok(::serde_json::Value::String(text)) => text,
+                        Ok(value @ (::serde_json::Value::Number(_) | ::serde_json::Value::Bool(_))) => value.to_string(),
+                        Ok(other) => return Err(Error::InvalidRequest(format!(#message, other))),
+                        Err(e) => return Err(Error::InvalidRequest(format!(#message, e))),
+                    };
+                },
+                quote! { form.text(#name, text) },
+            )
+        }
+        FieldKind::Text { .. } => (quote! {}, quote! { form.text(#name, v) }),
+    };
+    match (f.repeated.is_some(), f.required) {
+        (true, _) => quote! {
+            let mut form = form;
+            for v in #ident {
+                #stmts
+                form = #expr;
+            }
+        },
+        (false, true) => quote! { let form = { let v = #ident; #stmts #expr }; },
+        (false, false) => quote! {
+            let form = match #ident {
+                Some(v) => { #stmts #expr }
+                None => form,
+            };
+        },
+    }
+}

@@ -1,0 +1,378 @@
+//! Reading a multipart operation's form: its fields, their kinds and the checks the spec asks for.
+
+use openapiv3::{
+    IntegerFormat, MediaType, OpenAPI, ReferenceOr, Schema, SchemaKind, Type, VariantOrUnknownOrEmpty,
+};
+
+use crate::error::CodegenError;
+use crate::spec::{self, MULTIPART, OperationRef, op_error};
+
+/// One field of a multipart form.
+#[derive(Debug)]
+pub(crate) struct FormField {
+    /// The part's name on the wire, as the spec writes it.
+    pub(crate) name: String,
+    /// The builder method's name: `name` as a snake_case Rust identifier.
+    pub(crate) ident: String,
+    pub(crate) required: bool,
+    pub(crate) description: Option<String>,
+    pub(crate) kind: FieldKind,
+    /// An array: the value is sent once per item, as parts of the same name.
+    pub(crate) repeated: Option<Repeat>,
+}
+
+/// An array field's item-count bounds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Repeat {
+    pub(crate) min_items: Option<usize>,
+    pub(crate) max_items: Option<usize>,
+}
+
+/// The Rust integer type of an inline integer field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IntType {
+    I32,
+    I64,
+}
+
+#[derive(Debug)]
+pub(crate) enum FieldKind {
+    /// Bytes sent as a file part with this content type.
+    Binary { content_type: String },
+    /// A decimal integer, with the spec's bounds, `multipleOf` and `enum` checked before sending.
+    Integer {
+        ty: IntType,
+        minimum: Option<i64>,
+        maximum: Option<i64>,
+        multiple_of: Option<i64>,
+        allowed: Vec<i64>,
+    },
+    /// A value whose Rust type is the component schema's generated type (it validates itself); it
+    /// goes on the wire as its JSON form without quotes (an enum's value, a UUID, an RFC 3339
+    /// date-time, a number).
+    Component { component: String },
+    /// Inline text, with the spec's length bounds and `enum` checked before sending.
+    Text {
+        min_length: Option<usize>,
+        max_length: Option<usize>,
+        allowed: Vec<String>,
+    },
+    /// A number, with the spec's bounds checked before sending.
+    Number {
+        minimum: Option<f64>,
+        maximum: Option<f64>,
+    },
+    /// `true` or `false`.
+    Boolean,
+}
+
+/// Why a multipart operation cannot have parameters.
+pub(crate) const NO_PARAMETERS: &str = "multipart operations with path, query or header parameters are not supported yet; send the values as form fields";
+
+/// Names the generated builder uses itself: its `client` field and its `new` and `send` methods.
+/// A form field of that name would not compile.
+const RESERVED_FIELD_NAMES: [&str; 3] = ["client", "new", "send"];
+
+/// Whether `name` cannot name a method or field: syn's keywords, plus `gen`, reserved since
+/// edition 2024 (the client's edition) but still an identifier to syn.
+pub(crate) fn is_keyword(name: &str) -> bool {
+    name == "gen" || syn::parse_str::<syn::Ident>(name).is_err()
+}
+
+/// A form field's name as a snake_case identifier: `Upload-Token` → `upload_token`,
+/// `timestamp_granularities[]` → `timestamp_granularities`, `type` → `type_`, `3d` → `x_3d`.
+pub(crate) fn field_ident(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let mut ident = heck::ToSnakeCase::to_snake_case(cleaned.as_str());
+    if ident.is_empty() || ident.starts_with(|c: char| c.is_ascii_digit()) {
+        ident = format!("x_{ident}");
+    }
+    if is_keyword(&ident) {
+        ident.push('_');
+    }
+    ident
+}
+
+/// The multipart media type of an operation's request body.
+pub(crate) fn media<'a>(spec: &'a OpenAPI, op: &OperationRef<'a>) -> Result<&'a MediaType, CodegenError> {
+    let body = spec::request_body(spec, op)?
+        .ok_or_else(|| op_error(op, "multipart operation without a request body"))?;
+    body.content
+        .get(MULTIPART)
+        .ok_or_else(|| op_error(op, format!("the request body has no `{MULTIPART}` content")))
+}
+
+/// Reads the form fields of a multipart operation, rejecting what cannot be sent as a form.
+pub(crate) fn form_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, CodegenError> {
+    // A path template without a declared parameter would be sent with its `{…}` as written.
+    if !op.op.parameters.is_empty() || op.path_parameters > 0 || op.path.contains('{') {
+        return Err(op_error(op, NO_PARAMETERS));
+    }
+    let media = media(spec, op)?;
+    let schema = media.schema.as_ref().ok_or_else(|| {
+        op_error(
+            op,
+            "the multipart body has no schema; describe its fields as an object",
+        )
+    })?;
+    let (_, schema) = spec::resolve_schema(spec, schema).ok_or_else(|| {
+        op_error(
+            op,
+            "the multipart body schema is a reference that points to nothing",
+        )
+    })?;
+    let SchemaKind::Type(Type::Object(object)) = &schema.schema_kind else {
+        return Err(op_error(
+            op,
+            "the multipart body schema must be an object whose properties are the form fields",
+        ));
+    };
+    if object.properties.is_empty() {
+        return Err(op_error(
+            op,
+            "the multipart body schema has no properties, so the form would be empty",
+        ));
+    }
+    for required in &object.required {
+        if !object.properties.contains_key(required) {
+            return Err(op_error(
+                op,
+                format!("field `{required}` is listed as required but is not a property"),
+            ));
+        }
+    }
+    // An `encoding` entry for a field that does not exist is a typo the spec's author wants to hear
+    // about: its content type would silently not apply.
+    for name in media.encoding.keys() {
+        if !object.properties.contains_key(name) {
+            return Err(op_error(
+                op,
+                format!("`encoding` names `{name}`, which is not a field of the form"),
+            ));
+        }
+    }
+    let mut idents = std::collections::HashMap::new();
+    object
+        .properties
+        .iter()
+        .map(|(name, property)| {
+            let ident = field_ident(name);
+            if RESERVED_FIELD_NAMES.contains(&ident.as_str()) {
+                return Err(op_error(
+                    op,
+                    format!("form field `{name}` would clash with the generated builder's own `{ident}`; rename it"),
+                ));
+            }
+            if let Some(other) = idents.insert(ident.clone(), name.clone()) {
+                return Err(op_error(
+                    op,
+                    format!("form fields `{other}` and `{name}` both become the builder method `{ident}`; rename one"),
+                ));
+            }
+            let property = unbox(property);
+            let (component, schema) = spec::resolve_schema(spec, &property).ok_or_else(|| {
+                op_error(op, format!("form field `{name}` references a schema that does not exist"))
+            })?;
+            let (kind, repeated) = match (&schema.schema_kind, component) {
+                (SchemaKind::Type(Type::Array(array)), None) => {
+                    let items = array.items.as_ref().ok_or_else(|| {
+                        op_error(op, format!("form field `{name}` is an array without `items`"))
+                    })?;
+                    let items = unbox(items);
+                    let (item_component, item) = spec::resolve_schema(spec, &items).ok_or_else(|| {
+                        op_error(op, format!("the items of form field `{name}` reference a schema that does not exist"))
+                    })?;
+                    if matches!(item.schema_kind, SchemaKind::Type(Type::Array(_))) {
+                        return Err(op_error(op, format!("form field `{name}` is an array of arrays, which a form cannot express")));
+                    }
+                    let kind = field_kind(op, name, item_component, item, media)?;
+                    let repeat = Repeat { min_items: array.min_items, max_items: array.max_items };
+                    (kind, Some(repeat))
+                }
+                _ => (field_kind(op, name, component, schema, media)?, None),
+            };
+            Ok(FormField {
+                name: name.clone(),
+                ident,
+                required: object.required.contains(name),
+                description: schema.schema_data.description.clone(),
+                kind,
+                repeated,
+            })
+        })
+        .collect()
+}
+
+fn unbox(schema: &ReferenceOr<Box<Schema>>) -> ReferenceOr<Schema> {
+    match schema {
+        ReferenceOr::Item(schema) => ReferenceOr::Item((**schema).clone()),
+        ReferenceOr::Reference { reference } => ReferenceOr::Reference {
+            reference: reference.clone(),
+        },
+    }
+}
+
+fn field_kind(
+    op: &OperationRef<'_>,
+    name: &str,
+    component: Option<&str>,
+    schema: &Schema,
+    media: &MediaType,
+) -> Result<FieldKind, CodegenError> {
+    if spec::is_binary(schema) {
+        let content_type = media
+            .encoding
+            .get(name)
+            .and_then(|e| e.content_type.clone())
+            .unwrap_or_else(|| "application/octet-stream".to_owned());
+        if !content_type.contains('/') || content_type.contains(',') {
+            return Err(op_error(
+                op,
+                format!("form field `{name}`: encoding content type `{content_type}` is not one media type"),
+            ));
+        }
+        return Ok(FieldKind::Binary { content_type });
+    }
+    match (&schema.schema_kind, component) {
+        (
+            SchemaKind::Type(Type::String(_) | Type::Integer(_) | Type::Number(_) | Type::Boolean(_)),
+            Some(component),
+        ) => Ok(FieldKind::Component {
+            component: component.to_owned(),
+        }),
+        (SchemaKind::Type(Type::Integer(int)), None) => {
+            let ty = match &int.format {
+                VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => IntType::I32,
+                VariantOrUnknownOrEmpty::Item(IntegerFormat::Int64) | VariantOrUnknownOrEmpty::Empty => {
+                    IntType::I64
+                }
+                VariantOrUnknownOrEmpty::Unknown(format) => {
+                    return Err(op_error(
+                        op,
+                        format!(
+                            "form field `{name}`: integer format `{format}` is not supported; use int32 or int64"
+                        ),
+                    ));
+                }
+            };
+            if int.multiple_of.is_some_and(|m| m <= 0) {
+                return Err(op_error(
+                    op,
+                    format!("form field `{name}`: `multipleOf` must be positive"),
+                ));
+            }
+            let mut allowed = Vec::with_capacity(int.enumeration.len());
+            for value in &int.enumeration {
+                allowed.push(value.ok_or_else(|| {
+                    op_error(
+                        op,
+                        format!("form field `{name}`: `null` in the enum of an integer field cannot be sent"),
+                    )
+                })?);
+            }
+            let empty = || {
+                op_error(
+                    op,
+                    format!("form field `{name}`: the exclusive bound allows no value"),
+                )
+            };
+            let minimum = match int.minimum {
+                Some(m) if int.exclusive_minimum => Some(m.checked_add(1).ok_or_else(empty)?),
+                other => other,
+            };
+            let maximum = match int.maximum {
+                Some(m) if int.exclusive_maximum => Some(m.checked_sub(1).ok_or_else(empty)?),
+                other => other,
+            };
+            Ok(FieldKind::Integer {
+                ty,
+                minimum,
+                maximum,
+                multiple_of: int.multiple_of,
+                allowed,
+            })
+        }
+        (SchemaKind::Type(Type::String(s)), None) => {
+            if s.pattern.is_some() {
+                return Err(op_error(
+                    op,
+                    format!(
+                        "form field `{name}`: an inline pattern cannot be checked; move the schema to components/schemas and reference it"
+                    ),
+                ));
+            }
+            let allowed = s.enumeration.iter().flatten().cloned().collect();
+            Ok(FieldKind::Text {
+                min_length: s.min_length,
+                max_length: s.max_length,
+                allowed,
+            })
+        }
+        (SchemaKind::Type(Type::Number(n)), None) => {
+            if n.exclusive_minimum
+                || n.exclusive_maximum
+                || n.multiple_of.is_some()
+                || !n.enumeration.is_empty()
+            {
+                return Err(op_error(
+                    op,
+                    format!(
+                        "form field `{name}`: exclusive bounds, `multipleOf` and `enum` on numbers are not supported; use minimum/maximum"
+                    ),
+                ));
+            }
+            Ok(FieldKind::Number {
+                minimum: n.minimum,
+                maximum: n.maximum,
+            })
+        }
+        (SchemaKind::Type(Type::Boolean(_)), None) => Ok(FieldKind::Boolean),
+        // `anyOf` of strings of which one takes any string (a list of suggestions beside free
+        // text, as OpenAI's `model` fields) is any string.
+        (SchemaKind::AnyOf { any_of }, None)
+            if any_of.iter().any(is_free_string) && any_of.iter().all(is_string) =>
+        {
+            Ok(FieldKind::Text {
+                min_length: None,
+                max_length: None,
+                allowed: Vec::new(),
+            })
+        }
+        (other, _) => Err(op_error(
+            op,
+            format!(
+                "form field `{name}` has type {}; multipart fields must be strings, numbers, integers, booleans, binary strings, scalar components or arrays of those",
+                describe_kind(other)
+            ),
+        )),
+    }
+}
+
+fn is_string(schema: &ReferenceOr<Schema>) -> bool {
+    matches!(schema, ReferenceOr::Item(s) if matches!(s.schema_kind, SchemaKind::Type(Type::String(_))))
+}
+
+fn is_free_string(schema: &ReferenceOr<Schema>) -> bool {
+    matches!(schema, ReferenceOr::Item(s) if matches!(&s.schema_kind, SchemaKind::Type(Type::String(t))
+        if t.enumeration.is_empty() && t.pattern.is_none() && t.min_length.is_none() && t.max_length.is_none()
+            && matches!(t.format, VariantOrUnknownOrEmpty::Empty)))
+}
+
+fn describe_kind(kind: &SchemaKind) -> &'static str {
+    match kind {
+        SchemaKind::Type(Type::Object(_)) => "object",
+        SchemaKind::Type(Type::Array(_)) => "array",
+        SchemaKind::Type(Type::Boolean(_)) => "boolean",
+        SchemaKind::Type(Type::Number(_)) => "number",
+        SchemaKind::Type(Type::Integer(_)) => "integer",
+        SchemaKind::Type(Type::String(_)) => "string",
+        SchemaKind::OneOf { .. } => "oneOf",
+        SchemaKind::AllOf { .. } => "allOf",
+        SchemaKind::AnyOf { .. } => "anyOf",
+        SchemaKind::Not { .. } => "not",
+        SchemaKind::Any(_) => "an untyped schema",
+    }
+}
