@@ -102,6 +102,8 @@ async fn a_media_comes_back_byte_exact_under_its_decoded_name() {
     assert_eq!(outcome.path, out.path().join(name));
     assert_eq!(std::fs::read(&outcome.path).expect("read"), bytes);
     assert_eq!(outcome.size, bytes.len() as u64);
+    // The server answers Range with 206: ceil((300 KiB + 17) / 100 KiB) = 4 requests, no retry.
+    assert_eq!((outcome.requests, outcome.retries), (4, 0), "{outcome:?}");
     assert!(no_partial_files(out.path()).is_empty());
     let events = events.lock().expect("lock").clone();
     assert!(
@@ -115,6 +117,26 @@ async fn a_media_comes_back_byte_exact_under_its_decoded_name() {
         matches!(events.last(), Some(DownloadEvent::Finished { size, .. }) if *size == bytes.len() as u64),
         "{events:?}"
     );
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test]
+async fn a_partial_file_resumes_against_the_server() {
+    let bytes = data(200_000, 11);
+    let (server, token, _keep) = upload_to_server(&bytes, "r.bin").await;
+    let out = tempfile::tempdir().expect("tempdir");
+    let target = out.path().join("r.bin");
+    std::fs::write(out.path().join(format!(".r.bin.{token}.part")), &bytes[..150_000]).expect("partial");
+    let outcome = downloader_for(&server.base_url(), None)
+        .download(DownloadRequest::to_file(&token, &target))
+        .await
+        .expect("download");
+    assert_eq!(
+        (outcome.resumed_bytes, outcome.requests),
+        (150_000, 1),
+        "{outcome:?}"
+    );
+    assert_eq!(std::fs::read(&target).expect("read"), bytes);
     server.shutdown().await.expect("shutdown");
 }
 
