@@ -281,7 +281,11 @@ fn respond(media: &[u8], media_type: &str, disposition: &str, range: &str, fault
     let envelope = |status: u16, code: i64| {
         let body =
             format!(r#"{{"code":{code},"msg":"injected","data":{{}},"error":{{"log_id":"test-log-id"}}}}"#);
-        let reason = if status == 200 { "OK" } else { "Accepted" };
+        let reason = match status {
+            200 => "OK",
+            202 => "Accepted",
+            _ => "Bad Request",
+        };
         format!(
             "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\nx-tt-logid: test-log-id\r\nconnection: close\r\n\r\n{body}",
             body.len()
@@ -457,7 +461,12 @@ async fn envelopes_with_200_and_202_are_failures_never_file_bytes() {
         media.clone(),
         "image/png",
         DISPOSITION,
-        vec![Fault::Envelope(200, 1061045), Fault::Envelope(202, 1062004)],
+        // 99991400 with HTTP 400 (older APIs) is recognised by its code, and retried.
+        vec![
+            Fault::Envelope(200, 1061045),
+            Fault::Envelope(202, 1062004),
+            Fault::Envelope(400, 99991400),
+        ],
     )
     .await;
     let out = tempfile::tempdir().expect("tempdir");
@@ -466,7 +475,7 @@ async fn envelopes_with_200_and_202_are_failures_never_file_bytes() {
         .download(DownloadRequest::to_file("boxcnEnvelope", &target))
         .await
         .expect("download after retries");
-    assert_eq!(outcome.retries, 2);
+    assert_eq!(outcome.retries, 3);
     assert_eq!(std::fs::read(&target).expect("read"), media);
 
     // A permanent one (1062005 with 202) is an error at once, with its code, and no file.
