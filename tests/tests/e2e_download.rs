@@ -102,6 +102,8 @@ async fn a_media_comes_back_byte_exact_under_its_decoded_name() {
     assert_eq!(outcome.path, out.path().join(name));
     assert_eq!(std::fs::read(&outcome.path).expect("read"), bytes);
     assert_eq!(outcome.size, bytes.len() as u64);
+    // The server answers Range with 206: ceil((300 KiB + 17) / 100 KiB) = 4 requests, no retry.
+    assert_eq!((outcome.requests, outcome.retries), (4, 0), "{outcome:?}");
     assert!(no_partial_files(out.path()).is_empty());
     let events = events.lock().expect("lock").clone();
     assert!(
@@ -115,6 +117,26 @@ async fn a_media_comes_back_byte_exact_under_its_decoded_name() {
         matches!(events.last(), Some(DownloadEvent::Finished { size, .. }) if *size == bytes.len() as u64),
         "{events:?}"
     );
+    server.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test]
+async fn a_partial_file_resumes_against_the_server() {
+    let bytes = data(200_000, 11);
+    let (server, token, _keep) = upload_to_server(&bytes, "r.bin").await;
+    let out = tempfile::tempdir().expect("tempdir");
+    let target = out.path().join("r.bin");
+    std::fs::write(out.path().join(format!(".r.bin.{token}.part")), &bytes[..150_000]).expect("partial");
+    let outcome = downloader_for(&server.base_url(), None)
+        .download(DownloadRequest::to_file(&token, &target))
+        .await
+        .expect("download");
+    assert_eq!(
+        (outcome.resumed_bytes, outcome.requests),
+        (150_000, 1),
+        "{outcome:?}"
+    );
+    assert_eq!(std::fs::read(&target).expect("read"), bytes);
     server.shutdown().await.expect("shutdown");
 }
 
@@ -259,7 +281,11 @@ fn respond(media: &[u8], media_type: &str, disposition: &str, range: &str, fault
     let envelope = |status: u16, code: i64| {
         let body =
             format!(r#"{{"code":{code},"msg":"injected","data":{{}},"error":{{"log_id":"test-log-id"}}}}"#);
-        let reason = if status == 200 { "OK" } else { "Accepted" };
+        let reason = match status {
+            200 => "OK",
+            202 => "Accepted",
+            _ => "Bad Request",
+        };
         format!(
             "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\nx-tt-logid: test-log-id\r\nconnection: close\r\n\r\n{body}",
             body.len()
@@ -435,7 +461,12 @@ async fn envelopes_with_200_and_202_are_failures_never_file_bytes() {
         media.clone(),
         "image/png",
         DISPOSITION,
-        vec![Fault::Envelope(200, 1061045), Fault::Envelope(202, 1062004)],
+        // 99991400 with HTTP 400 (older APIs) is recognised by its code, and retried.
+        vec![
+            Fault::Envelope(200, 1061045),
+            Fault::Envelope(202, 1062004),
+            Fault::Envelope(400, 99991400),
+        ],
     )
     .await;
     let out = tempfile::tempdir().expect("tempdir");
@@ -444,7 +475,7 @@ async fn envelopes_with_200_and_202_are_failures_never_file_bytes() {
         .download(DownloadRequest::to_file("boxcnEnvelope", &target))
         .await
         .expect("download after retries");
-    assert_eq!(outcome.retries, 2);
+    assert_eq!(outcome.retries, 3);
     assert_eq!(std::fs::read(&target).expect("read"), media);
 
     // A permanent one (1062005 with 202) is an error at once, with its code, and no file.

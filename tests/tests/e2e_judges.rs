@@ -69,7 +69,9 @@ async fn lark_oapi_python_sdk_uploads_and_reads_back() {
             .arg(root().join("tests/judges/lark_sdk_upload.py"))
             .args(["--base-url", &server.base_url()])
             .args(["--app-id", DEFAULT_APP_ID, "--app-secret", DEFAULT_APP_SECRET])
-            .args(["--block-size", &DEFAULT_BLOCK_SIZE.to_string()]),
+            .args(["--block-size", &DEFAULT_BLOCK_SIZE.to_string()])
+            // Issue 8: an upload without parent_node, and a ranged download through the SDK.
+            .arg("--official-sources"),
         "the lark-oapi judge",
     )
     .await;
@@ -83,7 +85,10 @@ async fn lark_oapi_python_sdk_uploads_and_reads_back() {
     assert_eq!(report["ok"], true, "{report}");
     let stats = server.stats();
     assert_eq!(stats.parts_stored, 4, "{stats:?}");
-    assert_eq!(stats.files_finished, 2, "{stats:?}");
+    // Two uploads with a parent node, one without (ccm_import_open through upload_all).
+    assert_eq!(stats.files_finished, 3, "{stats:?}");
+    assert_eq!(report["upload_without_parent_node"], true, "{report}");
+    assert_eq!(report["ranged_download"]["status"], 206, "{report}");
     eprintln!("judge lark-oapi: {report} in {:?}", started.elapsed());
     server.shutdown().await.expect("shutdown");
 }
