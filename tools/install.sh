@@ -6,6 +6,8 @@
 #       redocly (@redocly/cli), prism (@stoplight/prism-cli), optic (@useoptic/optic)
 #   tools/.venv         <- requirements.txt + constraints.txt (pip)
 #       openapi-spec-validator, schemathesis (st), lark-oapi (python SDK)
+#   system packages     <- Debian's redis-server (apt-get), for the budget tests
+#       (tests/tests/budget_*.rs start their own redis-server); skipped when on PATH
 #
 # Idempotent and fast when already installed: each half writes a stamp file
 # (inside node_modules/ and .venv/) holding a hash of its inputs, and is
@@ -14,7 +16,8 @@
 # Usage:
 #   tools/install.sh                  install what is missing or stale
 #   tools/install.sh --force          reinstall both halves
-#   tools/install.sh --node-only | --python-only
+#   tools/install.sh --node-only | --python-only | --system-only
+#   tools/install.sh --no-system      skip the system packages (redis-server)
 #   tools/install.sh --verify         after installing, print each tool's version
 #   tools/install.sh --relock-node    re-resolve package-lock.json from package.json
 #   tools/install.sh --relock-python  re-resolve constraints.txt from requirements.txt
@@ -27,16 +30,18 @@ set -euo pipefail
 TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$TOOLS_DIR"
 
-force=0 do_node=1 do_python=1 verify=0 relock_node=0 relock_python=0
+force=0 do_node=1 do_python=1 do_system=1 verify=0 relock_node=0 relock_python=0
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    --node-only) do_python=0 ;;
-    --python-only) do_node=0 ;;
+    --node-only) do_python=0 do_system=0 ;;
+    --python-only) do_node=0 do_system=0 ;;
     --verify) verify=1 ;;
     --relock-node) relock_node=1 force=1 ;;
     --relock-python) relock_python=1 force=1 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    --system-only) do_node=0 do_python=0 ;;
+    --no-system) do_system=0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -121,8 +126,30 @@ install_python() {
   printf '%s\n' "$want" > "$stamp"
 }
 
+# -------------------------------------------------------------- system half
+# redis-server for the shared-budget tests. Debian's package; `apt-get update` only when the
+# install fails on a stale or empty package list.
+install_system() {
+  if command -v redis-server >/dev/null 2>&1; then
+    log "redis-server present (skip)"
+    return
+  fi
+  command -v apt-get >/dev/null || { log "redis-server not found and no apt-get: install Redis >= 6"; exit 1; }
+  local sudo=()
+  (( EUID == 0 )) || sudo=(sudo)
+  local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server)
+  log "apt-get install redis-server"
+  if ! "${sudo[@]}" "${install[@]}"; then
+    log "apt-get update, then install again"
+    "${sudo[@]}" apt-get update -q
+    "${sudo[@]}" "${install[@]}"
+  fi
+  command -v redis-server >/dev/null || { log "redis-server missing after apt-get install"; exit 1; }
+}
+
 (( do_node )) && install_node
 (( do_python )) && install_python
+(( do_system )) && install_system
 
 if (( verify )); then
   # shellcheck source=tools/env.sh
@@ -132,6 +159,7 @@ if (( verify )); then
     echo "prism $(prism --version)"
     echo "optic $(optic --version)"
   }
+  (( do_system )) && redis-server --version
   (( do_python )) && {
     openapi-spec-validator --version
     schemathesis --version

@@ -1,4 +1,4 @@
-//! Upload a file to Feishu / Lark drive, with a progress bar.
+//! Upload a file to Feishu / Lark drive, or download a media, with a progress bar.
 //!
 //! ```sh
 //! # Try it with no account: a local Feishu-compatible server starts in-process, receives the
@@ -8,10 +8,15 @@
 //! # Against Feishu:
 //! LARK_APP_ID=cli_… LARK_APP_SECRET=… cargo run --release -p feishu-drive --example upload -- \
 //!     report.pdf --parent-type docx_file --parent-node doxcn…
+//!
+//! # Download a media into a directory (the name comes from the server) or to a file; a partial
+//! # download left by an interrupted run is resumed.
+//! LARK_APP_ID=cli_… LARK_APP_SECRET=… cargo run --release -p feishu-drive --example upload -- \
+//!     downloads/ --download boxcn…
 //! ```
 //!
 //! Credentials come from `LARK_APP_ID` / `LARK_APP_SECRET`, or `LARK_ACCESS_TOKEN`. The last line
-//! on stdout is `file_token: <token>`.
+//! on stdout is `file_token: <token>` (upload) or `path: <file>` (download).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,6 +24,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use feishu_drive::auth::AppCredentials;
+use feishu_drive::download::{DownloadEvent, DownloadRequest, Downloader};
 use feishu_drive::upload::{ProgressEvent, UploadRequest, Uploader};
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
@@ -27,14 +33,21 @@ use sha2::{Digest, Sha256};
 const FEISHU: &str = "https://open.feishu.cn";
 
 #[derive(Debug, Parser)]
-#[command(about = "Upload a file to Feishu / Lark drive (or to a local server when no credentials are set)")]
+#[command(
+    about = "Upload a file to Feishu / Lark drive (or to a local server when no credentials are set), or download a media with --download"
+)]
 struct Args {
-    /// The file to upload.
+    /// The file to upload; with --download, where to save the media (a directory: under the
+    /// name the server gives).
     file: PathBuf,
+    /// Download the media with this file token instead of uploading.
+    #[arg(long, value_name = "FILE_TOKEN")]
+    download: Option<String>,
     /// Where the media is attached: docx_image, docx_file, sheet_file, bitable_file, …
     #[arg(long, default_value = "docx_file")]
     parent_type: String,
-    /// The token of the doc, sheet or base (required against Feishu).
+    /// The token of the doc, sheet or base; leave it out for parent types that need none
+    /// (ccm_import_open).
     #[arg(long)]
     parent_node: Option<String>,
     /// The API host, e.g. https://open.larksuite.com. Default: Feishu with credentials, else a
@@ -100,6 +113,27 @@ async fn run(args: Args) -> Result<(), BoxError> {
         return run_local(args).await;
     }
     let base_url = args.base_url.clone().unwrap_or_else(|| FEISHU.to_owned());
+    if let Some(file_token) = &args.download {
+        let builder = Downloader::builder(&base_url);
+        let builder = match creds {
+            Credentials::App { id, secret } => {
+                builder.credentials(AppCredentials::new(&base_url, id, secret))
+            }
+            Credentials::Token(token) => builder.access_token(token),
+            Credentials::None => {
+                return Err(
+                    "set LARK_APP_ID and LARK_APP_SECRET, or LARK_ACCESS_TOKEN, to download from --base-url"
+                        .into(),
+                );
+            }
+        };
+        let downloader = builder
+            .requests_per_second(Some(args.rps).filter(|&r| r > 0))
+            .build()?;
+        let path = download(&downloader, file_token, &args.file).await?;
+        println!("path: {}", path.display());
+        return Ok(());
+    }
     let builder = Uploader::builder(&base_url);
     let builder = match creds {
         Credentials::App { id, secret } => builder.credentials(AppCredentials::new(&base_url, id, secret)),
@@ -110,10 +144,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
             );
         }
     };
-    let parent_node = args
-        .parent_node
-        .clone()
-        .ok_or("--parent-node is required: the token of the doc, sheet or base")?;
+    let parent_node = args.parent_node.clone().unwrap_or_default();
     let uploader = configure(builder, &args).build()?;
     let token = upload(&uploader, &args, &parent_node).await?;
     println!("file_token: {token}");
@@ -122,6 +153,11 @@ async fn run(args: Args) -> Result<(), BoxError> {
 
 /// No credentials and no base URL: upload to a local server, then read the file back.
 async fn run_local(args: Args) -> Result<(), BoxError> {
+    if args.download.is_some() {
+        return Err(
+            "--download needs credentials (LARK_APP_ID / LARK_APP_SECRET or LARK_ACCESS_TOKEN)".into(),
+        );
+    }
     let server = feishu_drive_server::Server::start(feishu_drive_server::Config::default()).await?;
     let base_url = server.base_url();
     eprintln!("no credentials set: uploading to a local Feishu-compatible server at {base_url}");
@@ -136,7 +172,17 @@ async fn run_local(args: Args) -> Result<(), BoxError> {
         .clone()
         .unwrap_or_else(|| "doxcnLocalDemo".to_owned());
     let token = upload(&uploader, &args, &parent_node).await?;
-    let (size, digest) = verify(&uploader, &token, &args.file).await?;
+    let downloader = Downloader::builder(&base_url)
+        .credentials(AppCredentials::new(
+            &base_url,
+            feishu_drive_server::DEFAULT_APP_ID,
+            feishu_drive_server::DEFAULT_APP_SECRET,
+        ))
+        .requests_per_second(Some(args.rps).filter(|&r| r > 0))
+        .build()?;
+    let dir = tempfile::tempdir()?;
+    let downloaded = download(&downloader, &token, dir.path()).await?;
+    let (size, digest) = verify(&downloaded, &args.file)?;
     eprintln!("verified: downloaded {size} bytes, sha256 {digest} matches the file");
     server.shutdown().await?;
     println!("file_token: {token}");
@@ -199,32 +245,70 @@ async fn upload(uploader: &Uploader, args: &Args, parent_node: &str) -> Result<S
     Ok(outcome.file_token)
 }
 
-/// Downloads the media and compares its SHA-256 with the file's, both streamed.
-async fn verify(uploader: &Uploader, token: &str, path: &Path) -> Result<(u64, String), BoxError> {
-    use futures::TryStreamExt;
-    let response = uploader
-        .client()
-        .download()
-        .file_token(token)
-        .send()
-        .await
-        .map_err(feishu_drive::ApiError::from)?;
-    let mut stream = response.into_inner().into_inner();
-    let (mut downloaded, mut size) = (Sha256::new(), 0_u64);
-    while let Some(chunk) = stream.try_next().await? {
-        size += chunk.len() as u64;
-        downloaded.update(&chunk);
+/// Downloads a media with a progress bar; returns where it is.
+async fn download(
+    downloader: &Downloader,
+    file_token: &str,
+    destination: &Path,
+) -> Result<PathBuf, BoxError> {
+    let bar = ProgressBar::new(0);
+    bar.set_style(ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+    )?);
+    let events = bar.clone();
+    let request = if destination.is_dir() {
+        DownloadRequest::into_dir(file_token, destination)
+    } else {
+        DownloadRequest::to_file(file_token, destination)
+    };
+    let request = request.progress(move |event| match event {
+        DownloadEvent::Started {
+            total_bytes,
+            resumed_bytes,
+        } => {
+            events.set_length(total_bytes.unwrap_or(0));
+            events.set_position(*resumed_bytes);
+            if *resumed_bytes > 0 {
+                events.set_message(format!("resumed after {resumed_bytes} bytes"));
+            }
+        }
+        DownloadEvent::Received { written_bytes, .. } => events.set_position(*written_bytes),
+        DownloadEvent::Retrying { delay, .. } => events.set_message(format!("retrying in {delay:.1?}")),
+        DownloadEvent::Restarted { reason } => events.set_message(reason.clone()),
+        _ => {}
+    });
+    let started = Instant::now();
+    let outcome = downloader.download(request).await;
+    bar.finish_and_clear();
+    let outcome = outcome?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "downloaded {} bytes ({}) in {secs:.2} s ({:.1} MiB/s): name {:?}, {} resumed, {} requests, {} retries",
+        outcome.size,
+        outcome.media_type.as_deref().unwrap_or("no media type"),
+        outcome.size as f64 / (1024.0 * 1024.0) / secs.max(1e-9),
+        outcome.file_name.as_deref().unwrap_or("(none)"),
+        outcome.resumed_bytes,
+        outcome.requests,
+        outcome.retries,
+    );
+    Ok(outcome.path)
+}
+
+/// Compares the SHA-256 of the downloaded file with the original's.
+fn verify(downloaded: &Path, original: &Path) -> Result<(u64, String), BoxError> {
+    let digest = |path: &Path| -> Result<(u64, String), BoxError> {
+        let mut file = std::fs::File::open(path)?;
+        let mut hasher = Sha256::new();
+        let size = std::io::copy(&mut file, &mut hasher)?;
+        Ok((size, hex(&hasher.finalize())))
+    };
+    let (size, got) = digest(downloaded)?;
+    let (_, want) = digest(original)?;
+    if got != want {
+        return Err(format!("the downloaded bytes differ from the file: sha256 {got} vs {want}").into());
     }
-    let mut file = std::fs::File::open(path)?;
-    let mut local = Sha256::new();
-    std::io::copy(&mut file, &mut local)?;
-    let (downloaded, local) = (hex(&downloaded.finalize()), hex(&local.finalize()));
-    if downloaded != local {
-        return Err(
-            format!("the downloaded bytes differ from the file: sha256 {downloaded} vs {local}").into(),
-        );
-    }
-    Ok((size, local))
+    Ok((size, want))
 }
 
 fn hex(bytes: &[u8]) -> String {

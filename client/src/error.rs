@@ -102,7 +102,7 @@ impl ApiError {
     pub fn is_token_rejected(&self) -> bool {
         matches!(
             self.code(),
-            Some(ErrorCode::AccessTokenInvalid | ErrorCode::AccessTokenExpired | ErrorCode::AuthFailed)
+            Some(ErrorCode::AccessTokenInvalid | ErrorCode::UserAccessTokenInvalid | ErrorCode::AuthFailed)
         )
     }
 }
@@ -157,7 +157,7 @@ impl From<progenitor_client::Error<ErrorEnvelope>> for ApiError {
 ///     .body(types::UploadPrepareRequest::builder()
 ///         .file_name("report.pdf")
 ///         .parent_type("docx_file")
-///         .parent_node("doxcnXgNGAtaAraIRVeCfmabcef")
+///         .parent_node(types::ParentNode::from("doxcnXgNGAtaAraIRVeCfmabcef".to_owned()))
 ///         .size(10_485_760))
 ///     .send()
 ///     .await

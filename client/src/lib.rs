@@ -14,8 +14,10 @@ mod api;
 mod error_codes;
 
 pub mod auth;
+pub mod budget;
 pub mod checksum;
 mod context;
+pub mod download;
 mod error;
 mod hooks;
 pub mod limits;

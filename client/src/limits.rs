@@ -12,8 +12,21 @@ pub const UPLOAD_ALL_MAX_BYTES: u64 = 20 * 1024 * 1024;
 /// The longest file name, in characters (the spec's `FileName.maxLength`).
 pub const FILE_NAME_MAX_CHARS: usize = 250;
 
-/// Requests per second per app that the upload endpoints allow (`x-feishu-rate-limit`).
+/// Requests per second per app that each media operation allows (`x-feishu-rate-limit`).
 pub const REQUESTS_PER_SECOND: u32 = 5;
+
+/// Calls per app per day that each media operation allows (`x-feishu-rate-limit`): 10,000 parts
+/// of 4 MiB cap one app's chunked uploads at about 39 GiB a day.
+pub const CALLS_PER_DAY: u32 = 10_000;
+
+/// The operations these limits apply to, each separately (`x-feishu-rate-limit.operations`).
+pub const RATE_LIMITED_OPERATIONS: [&str; 5] = [
+    "upload_prepare",
+    "upload_part",
+    "upload_finish",
+    "upload_all",
+    "download",
+];
 
 /// How long an upload id and its blocks can be resumed.
 pub const UPLOAD_ID_TTL: Duration = Duration::from_secs(24 * 60 * 60);

@@ -22,9 +22,12 @@ pub struct ErrorRow {
     pub code: i64,
     /// The Rust variant name, UpperCamelCase.
     pub name: String,
-    /// Where the row comes from: `table` (the upload endpoints' documentation), `related` (the
-    /// table of a neighbouring drive endpoint) or `gateway` (the API gateway).
-    pub source: String,
+    /// Where the row comes from (its provenance): `table` (the seed's table, the upload
+    /// endpoints' documentation), `related` (the table of a neighbouring official doc page),
+    /// `gateway` (the gateway / generic error-code documentation), `sdk` (an official SDK or
+    /// CLI) or `third-party` (evidence from outside Feishu only). Older specs call it `source`.
+    #[serde(alias = "source")]
+    pub provenance: String,
     /// The HTTP status the code arrives with.
     pub http_status: u16,
     /// Whether sending the same request again, later, can succeed.
@@ -33,7 +36,19 @@ pub struct ErrorRow {
     pub message: String,
     /// What the caller should do, in English.
     pub hint: String,
+    /// Where exactly the row was found (a doc page, an SDK file), for rows outside the seed's table.
+    #[serde(default)]
+    pub evidence: Option<String>,
+    /// The fields of the row no official source confirms: `http_status`, `message`.
+    #[serde(default)]
+    pub unverified: Vec<String>,
 }
+
+/// The values the `provenance` column takes.
+pub const PROVENANCES: [&str; 5] = ["table", "related", "gateway", "sdk", "third-party"];
+
+/// The fields a row's `unverified` list may name.
+pub const VERIFIABLE_FIELDS: [&str; 2] = ["http_status", "message"];
 
 /// Reads and checks the error table; a spec without one has an empty table.
 pub fn error_table(spec: &OpenAPI) -> Result<Vec<ErrorRow>, CodegenError> {
@@ -91,10 +106,32 @@ fn check_row(index: usize, row: &ErrorRow, earlier: &[ErrorRow]) -> Result<(), C
             row.code
         )));
     }
-    if !matches!(row.source.as_str(), "table" | "related" | "gateway") {
+    if !PROVENANCES.contains(&row.provenance.as_str()) {
         return Err(fail(format!(
-            "source `{}` must be `table`, `related` or `gateway`",
-            row.source
+            "provenance `{}` must be one of {}",
+            row.provenance,
+            PROVENANCES.join(", ")
+        )));
+    }
+    for (i, field) in row.unverified.iter().enumerate() {
+        if !VERIFIABLE_FIELDS.contains(&field.as_str()) {
+            return Err(fail(format!(
+                "code {}: `unverified` may name only {}, not `{field}`",
+                row.code,
+                VERIFIABLE_FIELDS.join(", ")
+            )));
+        }
+        if row.unverified[..i].contains(field) {
+            return Err(fail(format!(
+                "code {}: `unverified` names `{field}` twice",
+                row.code
+            )));
+        }
+    }
+    if row.provenance == "table" && !row.unverified.is_empty() {
+        return Err(fail(format!(
+            "code {}: a row of the seed's table is verified by it; `unverified` must be empty",
+            row.code
         )));
     }
     if let Some(other) = earlier.iter().position(|r| r.code == row.code) {
@@ -110,6 +147,38 @@ fn check_row(index: usize, row: &ErrorRow, earlier: &[ErrorRow]) -> Result<(), C
         )));
     }
     Ok(())
+}
+
+/// The doc comment's last sentence: where the row comes from and what no official source confirms.
+fn provenance_note(row: &ErrorRow) -> String {
+    let mut note = match row.provenance.as_str() {
+        "gateway" => "; returned by the API gateway".to_owned(),
+        "related" => "; documented for a neighbouring endpoint".to_owned(),
+        "sdk" => "; handled by an official SDK or CLI".to_owned(),
+        "third-party" => "; known from third-party evidence only".to_owned(),
+        _ => String::new(),
+    };
+    if let Some(evidence) = &row.evidence {
+        note.push_str(&format!(" ({evidence})"));
+    }
+    if !row.unverified.is_empty() {
+        let fields: Vec<&str> = row
+            .unverified
+            .iter()
+            .map(|f| {
+                if f == "http_status" {
+                    "HTTP status"
+                } else {
+                    "message"
+                }
+            })
+            .collect();
+        note.push_str(&format!(
+            ".\n\nUnverified: no official source confirms the {}.",
+            fields.join(" or the ")
+        ));
+    }
+    note
 }
 
 /// Generates the `ErrorCode` enum and its lookups.
@@ -132,11 +201,7 @@ pub(crate) fn generate(rows: &[ErrorRow]) -> TokenStream {
             } else {
                 "retrying the same request cannot succeed"
             },
-            match r.source.as_str() {
-                "gateway" => "; returned by the API gateway",
-                "related" => "; documented for a neighbouring drive endpoint",
-                _ => "",
-            },
+            provenance_note(r),
         )
     });
     let count = rows.len();

@@ -20,6 +20,7 @@ mod envelope;
 mod error;
 pub mod error_codes;
 mod multipart;
+mod raw_success;
 mod spec;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -99,7 +100,8 @@ fn generate_api(spec: &OpenAPI, settings: &Settings) -> Result<TokenStream, Code
         }
     }
 
-    let for_progenitor = without_multipart(spec)?;
+    let mut for_progenitor = without_multipart(spec)?;
+    raw_success::rewrite(&mut for_progenitor);
     let mut file: syn::File = syn::parse2(run_progenitor(&for_progenitor, settings)?)
         .map_err(|e| CodegenError::Internal(e.to_string()))?;
 

@@ -212,16 +212,24 @@ fn check_responses(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<(), CodegenE
                 }
             }
         };
-        if response.content.len() > 1 {
-            {
-                return Err(op_error(
-                    op,
-                    format!(
-                        "response {status} has {} content types; document one",
-                        response.content.len()
-                    ),
-                ));
-            }
+        // A success may be the media (any type) or the JSON envelope, told apart by
+        // `Content-Type` (see `raw_success`); anything else must document one content type.
+        let json = response
+            .content
+            .keys()
+            .filter(|t| crate::raw_success::is_json(t))
+            .count();
+        let other = response.content.len() - json;
+        let success = matches!(status, openapiv3::StatusCode::Code(200..=299))
+            || matches!(status, openapiv3::StatusCode::Range(2));
+        if response.content.len() > 1 && !(success && json == 1 && other == 1) {
+            return Err(op_error(
+                op,
+                format!(
+                    "response {status} has {} content types; document one (a 2xx response may pair one JSON envelope with one media type)",
+                    response.content.len()
+                ),
+            ));
         }
     }
     Ok(())

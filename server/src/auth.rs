@@ -138,7 +138,10 @@ impl Tokens {
             )
         })?;
         if Instant::now() >= found.expires_at {
-            return Err(Failure::new(ErrorCode::AccessTokenExpired, "the token expired"));
+            return Err(Failure::new(
+                ErrorCode::UserAccessTokenInvalid,
+                "the token expired",
+            ));
         }
         Ok(Identity::App(found.app_id.clone()))
     }
@@ -210,7 +213,7 @@ mod tests {
         let (token, _) = tokens.issue("a", "s").expect("token");
         assert_eq!(
             code(&headers(&format!("Bearer {token}"))),
-            ErrorCode::AccessTokenExpired
+            ErrorCode::UserAccessTokenInvalid
         );
     }
 

@@ -521,6 +521,7 @@ fn file_token_response(file_token: String) -> Response {
         code: 0,
         msg: success(),
         data: Some(types::FileTokenData { file_token }),
+        error: None,
     })
     .into_response()
 }
@@ -582,6 +583,7 @@ async fn upload_prepare(State(app): State<Arc<App>>, req: Request) -> Response {
             code: 0,
             msg: success(),
             data: Some(data),
+            error: None,
         })
         .into_response())
     };
@@ -636,7 +638,8 @@ async fn upload_part(State(app): State<Arc<App>>, req: Request) -> Response {
         Ok(Json(types::UploadPartResponse {
             code: 0,
             msg: success(),
-            data: Some(types::UploadPartData {}),
+            data: Some(types::UploadPartData(serde_json::Map::new())),
+            error: None,
         })
         .into_response())
     };

@@ -164,12 +164,74 @@ def download_matches(client, token: str, name: str, data: bytes) -> None:
         raise JudgeFailure(f"download file name {response.file_name!r}, uploaded as {name!r}")
 
 
+def upload_without_parent_node(client, data: bytes) -> str:
+    """The official CLI's import flow: parent_type ccm_import_open and no parent_node, through
+    upload_prepare (the SDK leaves the unset field out of the JSON) and upload_all (the SDK sends
+    it as an empty multipart part)."""
+    prepare = check(
+        client.drive.v1.media.upload_prepare(
+            UploadPrepareMediaRequest.builder()
+            .request_body(
+                MediaUploadInfo.builder()
+                .file_name("import-without-parent.bin")
+                .parent_type("ccm_import_open")
+                .size(len(data))
+                .build()
+            )
+            .build()
+        ),
+        "upload_prepare without parent_node",
+    )
+    if not prepare.data.upload_id:
+        raise JudgeFailure("upload_prepare without parent_node gave no upload id")
+    response = check(
+        client.drive.v1.media.upload_all(
+            UploadAllMediaRequest.builder()
+            .request_body(
+                UploadAllMediaRequestBody.builder()
+                .file_name("import-without-parent.bin")
+                .parent_type("ccm_import_open")
+                .size(len(data))
+                .file(io.BytesIO(data))
+                .build()
+            )
+            .build()
+        ),
+        "upload_all without parent_node",
+    )
+    return response.data.file_token
+
+
+def ranged_download(client, token: str, data: bytes) -> dict:
+    """The SDK's download with a Range header (through RequestOption): a 206 with exactly the
+    bytes asked for and a Content-Range that states the whole size."""
+    first, last = 10, min(len(data), 5000) - 1
+    option = lark.RequestOption.builder().headers({"Range": f"bytes={first}-{last}"}).build()
+    response = check(
+        client.drive.v1.media.download(DownloadMediaRequest.builder().file_token(token).build(), option),
+        f"ranged download {token}",
+    )
+    if response.raw.status_code != 206:
+        raise JudgeFailure(f"ranged download: HTTP {response.raw.status_code}, expected 206")
+    content_range = response.raw.headers.get("Content-Range")
+    if content_range != f"bytes {first}-{last}/{len(data)}":
+        raise JudgeFailure(f"ranged download: Content-Range {content_range!r}")
+    if response.file.read() != data[first : last + 1]:
+        raise JudgeFailure("ranged download: not the bytes asked for")
+    return {"status": 206, "bytes": last - first + 1, "content_range": content_range}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--app-id", default="cli_local")
     parser.add_argument("--app-secret", default="local-secret")
     parser.add_argument("--block-size", type=int, default=4 * 1024 * 1024)
+    parser.add_argument(
+        "--official-sources",
+        action="store_true",
+        help="also upload without parent_node and download a range (issue 8)",
+    )
     args = parser.parse_args()
 
     client = (
@@ -192,6 +254,12 @@ def main() -> int:
         small_token = upload_all(client, small_name, small)
         download_matches(client, small_token, small_name, small)
         wrong_checksum_is_refused(client)
+        extra = {}
+        if args.official_sources:
+            import_token = upload_without_parent_node(client, small)
+            download_matches(client, import_token, "import-without-parent.bin", small)
+            extra["upload_without_parent_node"] = True
+            extra["ranged_download"] = ranged_download(client, small_token, small)
     except JudgeFailure as failure:
         print(json.dumps({"ok": False, "failure": str(failure)}))
         return 1
@@ -205,6 +273,7 @@ def main() -> int:
                 "downloads_match_sha256": 2,
                 "wrong_checksum_refused": 1062008,
                 "seconds": round(time.monotonic() - started, 3),
+                **extra,
             }
         )
     )

@@ -25,22 +25,24 @@ fn field<'a>(row: &'a Value, name: &str) -> &'a Value {
 }
 
 #[test]
-fn there_are_41_known_codes() {
-    // 35 rows of the upload_part documentation, 2 from the neighbouring files/upload_prepare
-    // table, and 4 gateway codes.
-    assert_eq!(ErrorCode::ALL.len(), 41);
+fn there_are_56_known_codes() {
+    // 35 rows of the upload_part documentation, 4 from neighbouring official tables, 4 gateway
+    // codes, 12 the official SDKs or CLI handle, 1 with third-party evidence only.
+    assert_eq!(ErrorCode::ALL.len(), 56);
     let rows = spec_rows();
-    assert_eq!(rows.len(), 41);
-    let sources: Vec<&str> = rows
+    assert_eq!(rows.len(), 56);
+    let provenances: Vec<&str> = rows
         .iter()
-        .map(|r| field(r, "source").as_str().expect("text"))
+        .map(|r| field(r, "provenance").as_str().expect("text"))
         .collect();
-    assert_eq!(sources.iter().filter(|s| **s == "table").count(), 35);
-    assert_eq!(sources.iter().filter(|s| **s == "related").count(), 2);
-    assert_eq!(sources.iter().filter(|s| **s == "gateway").count(), 4);
+    assert_eq!(provenances.iter().filter(|s| **s == "table").count(), 35);
+    assert_eq!(provenances.iter().filter(|s| **s == "related").count(), 4);
+    assert_eq!(provenances.iter().filter(|s| **s == "gateway").count(), 4);
+    assert_eq!(provenances.iter().filter(|s| **s == "sdk").count(), 12);
+    assert_eq!(provenances.iter().filter(|s| **s == "third-party").count(), 1);
     // All distinct, all known.
     let distinct: HashSet<i64> = ErrorCode::ALL.iter().map(|c| c.code()).collect();
-    assert_eq!(distinct.len(), 41);
+    assert_eq!(distinct.len(), 56);
     assert!(ErrorCode::ALL.iter().all(|c| c.is_known()));
 }
 
@@ -87,7 +89,7 @@ fn the_codes_the_client_relies_on_are_classified_as_documented() {
     assert!(!ErrorCode::ParamsError.is_retryable());
     assert_eq!(ErrorCode::ParamsError.message(), Some("params error."));
     assert_eq!(ErrorCode::from(1062008), ErrorCode::ChecksumInvalid);
-    assert_eq!(ErrorCode::from(99991668), ErrorCode::AccessTokenExpired);
+    assert_eq!(ErrorCode::from(99991668), ErrorCode::UserAccessTokenInvalid);
 }
 
 #[test]
@@ -167,8 +169,8 @@ fn serde_uses_the_integer() {
 fn display_shows_the_code_and_message() {
     assert_eq!(ErrorCode::CanRetry.to_string(), "1061045 (can retry)");
     assert_eq!(
-        ErrorCode::AccessTokenExpired.to_string(),
-        "99991668 (Access token expired)"
+        ErrorCode::UserAccessTokenInvalid.to_string(),
+        "99991668 (user_access_token invalid or expired)"
     );
 }
 

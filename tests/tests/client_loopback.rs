@@ -349,7 +349,7 @@ fn prepare_request() -> types::builder::UploadPrepareRequest {
     types::UploadPrepareRequest::builder()
         .file_name("demo.txt")
         .parent_type("docx_file")
-        .parent_node("doxcnXgNGAtaAraIRVeCfmabcef")
+        .parent_node(types::ParentNode::from("doxcnXgNGAtaAraIRVeCfmabcef".to_owned()))
         .size(70_272)
 }
 

@@ -384,8 +384,8 @@ fn response_with_two_content_types() {
         insert(
             s,
             "/paths/~1prepare/post/responses/200/content",
-            "text/plain",
-            json!({"schema": {"type": "string"}}),
+            "application/problem+json",
+            json!({"schema": {"type": "object"}}),
         )
     }));
     assert_operation_error(
@@ -409,7 +409,7 @@ fn referenced_response_with_two_content_types() {
                 "description": "Two media types.",
                 "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}},
-                    "text/plain": {"schema": {"type": "string"}}
+                    "application/problem+json": {"schema": {"type": "object"}}
                 }
             }}),
         );
@@ -421,6 +421,31 @@ fn referenced_response_with_two_content_types() {
         "POST",
         "/prepare",
         &["response 200", "2 content types"],
+    );
+}
+
+/// The one pairing that is allowed: a 2xx that is either the JSON envelope or a media of any
+/// type (download). progenitor gets a raw body for it, so the method returns the byte stream.
+#[test]
+fn a_success_that_is_an_envelope_or_a_media_is_generated_raw() {
+    let text = with(|s| {
+        insert(
+            s,
+            "/paths/~1prepare/post/responses/200/content",
+            "*/*",
+            json!({"schema": {"type": "string", "format": "binary"}}),
+        )
+    });
+    let files =
+        generate(&text, &Settings::client()).expect("one JSON and one media type are accepted on a 2xx");
+    let api = &files
+        .iter()
+        .find(|f| f.name == "api.rs")
+        .expect("api.rs")
+        .contents;
+    assert!(
+        api.contains("ResponseValue<ByteStream>"),
+        "the success is raw bytes"
     );
 }
 
@@ -882,7 +907,7 @@ fn error_row_with_a_status_that_is_not_http() {
 #[test]
 fn error_row_with_an_unknown_source() {
     let error = error_of(&with(|s| s["x-feishu-error-codes"][1]["source"] = json!("docs")));
-    assert_row_error(&error, 1, &["source `docs`"]);
+    assert_row_error(&error, 1, &["provenance `docs`"]);
 }
 
 #[test]

@@ -40,7 +40,7 @@ async fn missing_token_99991661() {
             types::UploadPrepareRequest::builder()
                 .file_name("a")
                 .parent_type("docx_file")
-                .parent_node(PARENT)
+                .parent_node(types::ParentNode::from(PARENT.to_owned()))
                 .size(1),
         )
         .send()
@@ -70,7 +70,7 @@ async fn expired_token_99991668() {
     let h = start(config().token_ttl(Duration::ZERO)).await;
     assert_code(
         prepare(&h.client, "a", PARENT, 1).await,
-        ErrorCode::AccessTokenExpired,
+        ErrorCode::UserAccessTokenInvalid,
     );
 }
 
@@ -98,7 +98,7 @@ async fn params_error_1061002_malformed_extra() {
             types::UploadPrepareRequest::builder()
                 .file_name("a.txt")
                 .parent_type("docx_file")
-                .parent_node(PARENT)
+                .parent_node(types::ParentNode::from(PARENT.to_owned()))
                 .size(1)
                 .extra(types::Extra("{not json".to_owned())),
         )
@@ -319,7 +319,7 @@ async fn parent_node_not_exist_1061044() {
         .upload_all()
         .file_name("a")
         .parent_type("docx_file")
-        .parent_node("missing-too")
+        .parent_node("missing-too".to_owned())
         .size(1)
         .file(Bytes::from_static(b"a"))
         .send()
@@ -412,7 +412,7 @@ async fn checksum_mismatch_1062008() {
         .upload_all()
         .file_name("a")
         .parent_type("docx_file")
-        .parent_node(PARENT)
+        .parent_node(PARENT.to_owned())
         .size(3)
         .checksum("12345678")
         .file(Bytes::from_static(b"abc"))
@@ -455,7 +455,7 @@ async fn size_mismatch_1062009() {
         .upload_all()
         .file_name("a")
         .parent_type("docx_file")
-        .parent_node(PARENT)
+        .parent_node(PARENT.to_owned())
         .size(4)
         .file(Bytes::from_static(b"abc"))
         .send()

@@ -199,6 +199,28 @@ fn request_max_length_narrowed() {
 }
 
 #[test]
+fn request_min_length_removed() {
+    // Widened on the wire, but the validating newtype becomes a plain one: `&str` conversions go.
+    let report = reviewed("request_min_length_removed");
+    classified(
+        &report,
+        "breaking",
+        "bound-widened",
+        Severity::Breaking,
+        Impact::Compatible,
+        Impact::Breaking,
+    );
+    assert_eq!(
+        api_change(
+            &report,
+            "impl ::std::convert::TryFrom<&str> for ParentType (in types)"
+        )
+        .change,
+        "removed"
+    );
+}
+
+#[test]
 fn response_field_removed() {
     let report = reviewed("response_field_removed");
     classified(

@@ -118,6 +118,19 @@ pub mod types {
                 })
         }
     }
+    ///`ErrorDetail`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ErrorDetail {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub key: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub value: ::std::option::Option<::std::string::String>,
+    }
+    impl ErrorDetail {
+        pub fn builder() -> builder::ErrorDetail {
+            Default::default()
+        }
+    }
     ///The response envelope of a failed request. `data` is usually empty.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ErrorEnvelope {
@@ -126,11 +139,53 @@ pub mod types {
         ///Usually empty.
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<ErrorInfo>,
         ///The error message.
         pub msg: ::std::string::String,
     }
     impl ErrorEnvelope {
         pub fn builder() -> builder::ErrorEnvelope {
+            Default::default()
+        }
+    }
+    ///`ErrorHelp`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ErrorHelp {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl ErrorHelp {
+        pub fn builder() -> builder::ErrorHelp {
+            Default::default()
+        }
+    }
+    ///Diagnostics Feishu adds to a failure (every field optional): the log id support asks for, a link to the troubleshooter, and what exactly was wrong. The official SDKs read it (Python `lark_oapi.core.model.Error`, Go `larkcore.CodeError`).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ErrorInfo {
+        ///Key/value details.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub details: ::std::vec::Vec<ErrorDetail>,
+        ///The request fields that failed validation (with 99992402).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub field_violations: ::std::vec::Vec<FieldViolation>,
+        ///Links to documentation about the failure.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub helps: ::std::vec::Vec<ErrorHelp>,
+        ///The request's log id, as in the X-Tt-Logid header.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub log_id: ::std::option::Option<::std::string::String>,
+        ///The scopes or permissions that were missing.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub permission_violations: ::std::vec::Vec<PermissionViolation>,
+        ///A link to the troubleshooting page for this failure.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub troubleshooter: ::std::option::Option<::std::string::String>,
+    }
+    impl ErrorInfo {
+        pub fn builder() -> builder::ErrorInfo {
             Default::default()
         }
     }
@@ -173,6 +228,24 @@ pub mod types {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self(value.to_string()))
+        }
+    }
+    ///`FieldViolation`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct FieldViolation {
+        ///What is wrong with it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///The field that failed validation, for example `parent_type`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub field: ::std::option::Option<::std::string::String>,
+        ///The value sent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub value: ::std::option::Option<::std::string::String>,
+    }
+    impl FieldViolation {
+        pub fn builder() -> builder::FieldViolation {
+            Default::default()
         }
     }
     ///The media's file name, 1 to 250 characters.
@@ -250,6 +323,8 @@ pub mod types {
         pub code: i64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<FileTokenData>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<ErrorInfo>,
         ///The message.
         pub msg: ::std::string::String,
     }
@@ -258,10 +333,20 @@ pub mod types {
             Default::default()
         }
     }
-    ///The token of the doc, sheet or base the media belongs to.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    ///The token of the doc, sheet or base the media belongs to. Optional, and may be empty, for parent types that need none: the official CLI's import flow (`ccm_import_open`) sends `""` to upload_prepare and omits it on upload_all, and the Node SDK has it optional on upload_prepare. Older Lark doc pages still mark it required.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
     #[serde(transparent)]
-    pub struct ParentNode(::std::string::String);
+    pub struct ParentNode(pub ::std::string::String);
     impl ::std::ops::Deref for ParentNode {
         type Target = ::std::string::String;
         fn deref(&self) -> &::std::string::String {
@@ -273,46 +358,23 @@ pub mod types {
             value.0
         }
     }
+    impl ::std::convert::From<::std::string::String> for ParentNode {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for ParentNode {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
     impl ::std::str::FromStr for ParentNode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self(value.to_string()))
         }
     }
-    impl ::std::convert::TryFrom<&str> for ParentNode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ParentNode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ParentNode {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Where the media is attached. The list of values grows: values not listed in `x-extensible-enum` are sent as they are, so a value added by Feishu later needs no new client.
+    ///Where the media is attached. The list of values grows: values not listed in `x-extensible-enum` are sent as they are, so a value added by Feishu later needs no new client. `slide_file` (media of a slides presentation) works with upload_all only: upload_prepare rejects it with 99992402, so slides media are at most 20 MiB.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct ParentType(::std::string::String);
@@ -364,6 +426,23 @@ pub mod types {
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    ///`PermissionViolation`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct PermissionViolation {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///The missing scope or permission, for example `drive:drive`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subject: ::std::option::Option<::std::string::String>,
+        ///The kind of permission, for example `action_scope_required`.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+    }
+    impl PermissionViolation {
+        pub fn builder() -> builder::PermissionViolation {
+            Default::default()
         }
     }
     ///`TenantAccessTokenRequest`
@@ -495,7 +574,7 @@ pub mod types {
     pub struct TenantAccessTokenResponse {
         ///0 on success, otherwise an error code.
         pub code: i64,
-        ///Seconds until the token expires.
+        ///Seconds until the token expires (7200 for a new token). Asking again with under 30 minutes left gives a new token; otherwise the same token comes back with its remaining lifetime.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expire: ::std::option::Option<i64>,
         ///The message.
@@ -575,13 +654,33 @@ pub mod types {
                 })
         }
     }
-    ///Empty on success.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-    #[serde(deny_unknown_fields)]
-    pub struct UploadPartData {}
-    impl UploadPartData {
-        pub fn builder() -> builder::UploadPartData {
-            Default::default()
+    ///Empty on success. Keys Feishu may add later are accepted, not errors (no SDK models this object).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct UploadPartData(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for UploadPartData {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UploadPartData>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: UploadPartData) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for UploadPartData {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
         }
     }
     ///`UploadPartResponse`
@@ -591,6 +690,8 @@ pub mod types {
         pub code: i64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<UploadPartData>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<ErrorInfo>,
         ///The message.
         pub msg: ::std::string::String,
     }
@@ -619,7 +720,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub extra: ::std::option::Option<Extra>,
         pub file_name: FileName,
-        pub parent_node: ParentNode,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub parent_node: ::std::option::Option<ParentNode>,
         pub parent_type: ParentType,
         ///The file's size in bytes.
         pub size: i64,
@@ -636,6 +738,8 @@ pub mod types {
         pub code: i64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<UploadPrepareData>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<ErrorInfo>,
         ///The message.
         pub msg: ::std::string::String,
     }
@@ -647,10 +751,78 @@ pub mod types {
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
+        pub struct ErrorDetail {
+            key: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ErrorDetail {
+            fn default() -> Self {
+                Self {
+                    key: Ok(Default::default()),
+                    value: Ok(Default::default()),
+                }
+            }
+        }
+        impl ErrorDetail {
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ErrorDetail> for super::ErrorDetail {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ErrorDetail,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    key: value.key?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ErrorDetail> for ErrorDetail {
+            fn from(value: super::ErrorDetail) -> Self {
+                Self {
+                    key: Ok(value.key),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ErrorEnvelope {
             code: ::std::result::Result<i64, ::std::string::String>,
             data: ::std::result::Result<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::ErrorInfo>,
                 ::std::string::String,
             >,
             msg: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -660,6 +832,7 @@ pub mod types {
                 Self {
                     code: Err("no value supplied for code".to_string()),
                     data: Ok(Default::default()),
+                    error: Ok(Default::default()),
                     msg: Err("no value supplied for msg".to_string()),
                 }
             }
@@ -691,6 +864,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ErrorInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
             pub fn msg<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -712,6 +897,7 @@ pub mod types {
                 Ok(Self {
                     code: value.code?,
                     data: value.data?,
+                    error: value.error?,
                     msg: value.msg?,
                 })
             }
@@ -721,7 +907,301 @@ pub mod types {
                 Self {
                     code: Ok(value.code),
                     data: Ok(value.data),
+                    error: Ok(value.error),
                     msg: Ok(value.msg),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ErrorHelp {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ErrorHelp {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl ErrorHelp {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ErrorHelp> for super::ErrorHelp {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ErrorHelp,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ErrorHelp> for ErrorHelp {
+            fn from(value: super::ErrorHelp) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ErrorInfo {
+            details: ::std::result::Result<
+                ::std::vec::Vec<super::ErrorDetail>,
+                ::std::string::String,
+            >,
+            field_violations: ::std::result::Result<
+                ::std::vec::Vec<super::FieldViolation>,
+                ::std::string::String,
+            >,
+            helps: ::std::result::Result<
+                ::std::vec::Vec<super::ErrorHelp>,
+                ::std::string::String,
+            >,
+            log_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            permission_violations: ::std::result::Result<
+                ::std::vec::Vec<super::PermissionViolation>,
+                ::std::string::String,
+            >,
+            troubleshooter: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ErrorInfo {
+            fn default() -> Self {
+                Self {
+                    details: Ok(Default::default()),
+                    field_violations: Ok(Default::default()),
+                    helps: Ok(Default::default()),
+                    log_id: Ok(Default::default()),
+                    permission_violations: Ok(Default::default()),
+                    troubleshooter: Ok(Default::default()),
+                }
+            }
+        }
+        impl ErrorInfo {
+            pub fn details<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ErrorDetail>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.details = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for details: {e}")
+                    });
+                self
+            }
+            pub fn field_violations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::FieldViolation>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.field_violations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for field_violations: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn helps<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ErrorHelp>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.helps = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for helps: {e}")
+                    });
+                self
+            }
+            pub fn log_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.log_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for log_id: {e}")
+                    });
+                self
+            }
+            pub fn permission_violations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PermissionViolation>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.permission_violations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for permission_violations: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn troubleshooter<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.troubleshooter = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for troubleshooter: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ErrorInfo> for super::ErrorInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ErrorInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    details: value.details?,
+                    field_violations: value.field_violations?,
+                    helps: value.helps?,
+                    log_id: value.log_id?,
+                    permission_violations: value.permission_violations?,
+                    troubleshooter: value.troubleshooter?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ErrorInfo> for ErrorInfo {
+            fn from(value: super::ErrorInfo) -> Self {
+                Self {
+                    details: Ok(value.details),
+                    field_violations: Ok(value.field_violations),
+                    helps: Ok(value.helps),
+                    log_id: Ok(value.log_id),
+                    permission_violations: Ok(value.permission_violations),
+                    troubleshooter: Ok(value.troubleshooter),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FieldViolation {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            field: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FieldViolation {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    field: Ok(Default::default()),
+                    value: Ok(Default::default()),
+                }
+            }
+        }
+        impl FieldViolation {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn field<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.field = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for field: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FieldViolation> for super::FieldViolation {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FieldViolation,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    field: value.field?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FieldViolation> for FieldViolation {
+            fn from(value: super::FieldViolation) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    field: Ok(value.field),
+                    value: Ok(value.value),
                 }
             }
         }
@@ -777,6 +1257,10 @@ pub mod types {
                 ::std::option::Option<super::FileTokenData>,
                 ::std::string::String,
             >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::ErrorInfo>,
+                ::std::string::String,
+            >,
             msg: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for FileTokenResponse {
@@ -784,6 +1268,7 @@ pub mod types {
                 Self {
                     code: Err("no value supplied for code".to_string()),
                     data: Ok(Default::default()),
+                    error: Ok(Default::default()),
                     msg: Err("no value supplied for msg".to_string()),
                 }
             }
@@ -813,6 +1298,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ErrorInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
             pub fn msg<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -834,6 +1331,7 @@ pub mod types {
                 Ok(Self {
                     code: value.code?,
                     data: value.data?,
+                    error: value.error?,
                     msg: value.msg?,
                 })
             }
@@ -843,7 +1341,92 @@ pub mod types {
                 Self {
                     code: Ok(value.code),
                     data: Ok(value.data),
+                    error: Ok(value.error),
                     msg: Ok(value.msg),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PermissionViolation {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            subject: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PermissionViolation {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    subject: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl PermissionViolation {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn subject<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subject = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subject: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PermissionViolation>
+        for super::PermissionViolation {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PermissionViolation,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    subject: value.subject?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PermissionViolation> for PermissionViolation {
+            fn from(value: super::PermissionViolation) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    subject: Ok(value.subject),
+                    type_: Ok(value.type_),
                 }
             }
         }
@@ -1073,31 +1656,14 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct UploadPartData {}
-        impl ::std::default::Default for UploadPartData {
-            fn default() -> Self {
-                Self {}
-            }
-        }
-        impl UploadPartData {}
-        impl ::std::convert::TryFrom<UploadPartData> for super::UploadPartData {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                _value: UploadPartData,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {})
-            }
-        }
-        impl ::std::convert::From<super::UploadPartData> for UploadPartData {
-            fn from(_value: super::UploadPartData) -> Self {
-                Self {}
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct UploadPartResponse {
             code: ::std::result::Result<i64, ::std::string::String>,
             data: ::std::result::Result<
                 ::std::option::Option<super::UploadPartData>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::ErrorInfo>,
                 ::std::string::String,
             >,
             msg: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -1107,6 +1673,7 @@ pub mod types {
                 Self {
                     code: Err("no value supplied for code".to_string()),
                     data: Ok(Default::default()),
+                    error: Ok(Default::default()),
                     msg: Err("no value supplied for msg".to_string()),
                 }
             }
@@ -1136,6 +1703,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ErrorInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
             pub fn msg<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -1157,6 +1736,7 @@ pub mod types {
                 Ok(Self {
                     code: value.code?,
                     data: value.data?,
+                    error: value.error?,
                     msg: value.msg?,
                 })
             }
@@ -1166,6 +1746,7 @@ pub mod types {
                 Self {
                     code: Ok(value.code),
                     data: Ok(value.data),
+                    error: Ok(value.error),
                     msg: Ok(value.msg),
                 }
             }
@@ -1254,7 +1835,10 @@ pub mod types {
                 ::std::string::String,
             >,
             file_name: ::std::result::Result<super::FileName, ::std::string::String>,
-            parent_node: ::std::result::Result<super::ParentNode, ::std::string::String>,
+            parent_node: ::std::result::Result<
+                ::std::option::Option<super::ParentNode>,
+                ::std::string::String,
+            >,
             parent_type: ::std::result::Result<super::ParentType, ::std::string::String>,
             size: ::std::result::Result<i64, ::std::string::String>,
         }
@@ -1263,7 +1847,7 @@ pub mod types {
                 Self {
                     extra: Ok(Default::default()),
                     file_name: Err("no value supplied for file_name".to_string()),
-                    parent_node: Err("no value supplied for parent_node".to_string()),
+                    parent_node: Ok(Default::default()),
                     parent_type: Err("no value supplied for parent_type".to_string()),
                     size: Err("no value supplied for size".to_string()),
                 }
@@ -1296,7 +1880,7 @@ pub mod types {
             }
             pub fn parent_node<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ParentNode>,
+                T: ::std::convert::TryInto<::std::option::Option<super::ParentNode>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.parent_node = value
@@ -1364,6 +1948,10 @@ pub mod types {
                 ::std::option::Option<super::UploadPrepareData>,
                 ::std::string::String,
             >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::ErrorInfo>,
+                ::std::string::String,
+            >,
             msg: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for UploadPrepareResponse {
@@ -1371,6 +1959,7 @@ pub mod types {
                 Self {
                     code: Err("no value supplied for code".to_string()),
                     data: Ok(Default::default()),
+                    error: Ok(Default::default()),
                     msg: Err("no value supplied for msg".to_string()),
                 }
             }
@@ -1402,6 +1991,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ErrorInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
             pub fn msg<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -1424,6 +2025,7 @@ pub mod types {
                 Ok(Self {
                     code: value.code?,
                     data: value.data?,
+                    error: value.error?,
                     msg: value.msg?,
                 })
             }
@@ -1434,6 +2036,7 @@ pub mod types {
                 Self {
                     code: Ok(value.code),
                     data: Ok(value.data),
+                    error: Ok(value.error),
                     msg: Ok(value.msg),
                 }
             }
@@ -1589,17 +2192,19 @@ let response = client.upload_finish()
     }
     /**Download a media file
 
-Returns the media's bytes. The file name is in the Content-Disposition header.
+Returns the media's bytes with the media's own `Content-Type` (`image/png`, `application/pdf`, …), and its file name in `Content-Disposition`. A `Range` header asks for part of it (206 with `Content-Range`). Failures are the JSON envelope, and some arrive with a 2xx status: 1061001, 1061006 and 1061045 with 200, 1062004 to 1062006 with 202. Tell the two apart by `Content-Type`: `application/json` is an envelope, anything else is the media. Not every 2xx is the file (one SDK saves any 2xx body as the file).
 
 Sends a `GET` request to `/open-apis/drive/v1/medias/{file_token}/download`
 
 Arguments:
 - `file_token`: The media's token, as returned by upload_all or upload_finish.
 - `extra`: Extra authentication data, as JSON text, required for media in some documents (for example `{"bitablePerm":{"tableId":"tblXXX","attachments":{...}}}` for bases).
+- `range`: Download part of the media (RFC 9110 byte ranges), for example `bytes=0-1048575` (the first MiB) or `bytes=1048576-` (from the second MiB on). Answered with 206 and `Content-Range`; a server may ignore it and answer 200 with the whole media.
 ```ignore
 let response = client.download()
     .file_token(file_token)
     .extra(extra)
+    .range(range)
     .send()
     .await;
 ```*/
@@ -2046,6 +2651,7 @@ pub mod builder {
         client: &'a super::Client,
         file_token: Result<types::DownloadFileToken, String>,
         extra: Result<Option<::std::string::String>, String>,
+        range: Result<Option<::std::string::String>, String>,
     }
     impl<'a> Download<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2053,6 +2659,7 @@ pub mod builder {
                 client: client,
                 file_token: Err("file_token was not initialized".to_string()),
                 extra: Ok(None),
+                range: Ok(None),
             }
         }
         pub fn file_token<V>(mut self, value: V) -> Self
@@ -2079,18 +2686,32 @@ pub mod builder {
                 });
             self
         }
+        pub fn range<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.range = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for range failed"
+                        .to_string()
+                });
+            self
+        }
         ///Sends a `GET` request to `/open-apis/drive/v1/medias/{file_token}/download`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorEnvelope>> {
-            let Self { client, file_token, extra } = self;
+            let Self { client, file_token, extra, range } = self;
             let file_token = file_token.map_err(Error::InvalidRequest)?;
             let extra = extra.map_err(Error::InvalidRequest)?;
+            let range = range.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/open-apis/drive/v1/medias/{}/download", client.baseurl, encode_path(&
                 file_token.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -2098,6 +2719,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
+            if let Some(value) = range {
+                header_map.append("Range", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2114,6 +2738,8 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
+                202u16 => Ok(ResponseValue::stream(response)),
+                206u16 => Ok(ResponseValue::stream(response)),
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -2201,7 +2827,7 @@ pub mod builder {
                 });
             self
         }
-        ///Where the media is attached. The list of values grows: values not listed in `x-extensible-enum` are sent as they are, so a value added by Feishu later needs no new client.
+        ///Where the media is attached. The list of values grows: values not listed in `x-extensible-enum` are sent as they are, so a value added by Feishu later needs no new client. `slide_file` (media of a slides presentation) works with upload_all only: upload_prepare rejects it with 99992402, so slides media are at most 20 MiB.
         pub fn parent_type<V>(mut self, value: V) -> Self
         where
             V: ::std::convert::TryInto<types::ParentType>,
@@ -2215,7 +2841,7 @@ pub mod builder {
                 });
             self
         }
-        ///The token of the doc, sheet or base the media belongs to.
+        ///The token of the doc, sheet or base the media belongs to. Optional, and may be empty, for parent types that need none: the official CLI's import flow (`ccm_import_open`) sends `""` to upload_prepare and omits it on upload_all, and the Node SDK has it optional on upload_prepare. Older Lark doc pages still mark it required. (optional)
         pub fn parent_node<V>(mut self, value: V) -> Self
         where
             V: ::std::convert::TryInto<types::ParentNode>,
@@ -2304,11 +2930,7 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                 .ok_or_else(|| Error::InvalidRequest(
                     "`parent_type` is required but was not set".to_string(),
                 ))?;
-            let parent_node = parent_node
-                .map_err(Error::InvalidRequest)?
-                .ok_or_else(|| Error::InvalidRequest(
-                    "`parent_node` is required but was not set".to_string(),
-                ))?;
+            let parent_node = parent_node.map_err(Error::InvalidRequest)?;
             let size = size
                 .map_err(Error::InvalidRequest)?
                 .ok_or_else(|| Error::InvalidRequest(
@@ -2346,9 +2968,9 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                 let v = parent_type;
                 form.text("parent_type", ::std::string::String::from(v))
             };
-            let form = {
-                let v = parent_node;
-                form.text("parent_node", ::std::string::String::from(v))
+            let form = match parent_node {
+                Some(v) => form.text("parent_node", ::std::string::String::from(v)),
+                None => form,
             };
             let form = {
                 let v = size;

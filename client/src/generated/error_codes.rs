@@ -229,38 +229,160 @@ HTTP 400; retrying the same request cannot succeed*/
 
 The file was changed by another request at the same time. Fetch its state and start the upload again.
 
-HTTP 500; retrying the same request cannot succeed; documented for a neighbouring drive endpoint*/
+HTTP 500; retrying the same request cannot succeed; documented for a neighbouring endpoint (files/upload_prepare doc page)*/
     FileVersionConflict,
     /**`1064230` — locked for data migration.
 
 The tenant's data is being migrated and is read-only for now. Retry later.
 
-HTTP 200; retrying later can succeed; documented for a neighbouring drive endpoint*/
+HTTP 200; retrying later can succeed; documented for a neighbouring endpoint (files/upload_prepare doc page)*/
     LockedForDataMigration,
+    /**`1061500` — mount node point kill.
+
+The parent node's mount point is gone (the document or folder was removed). Use another parent node.
+
+HTTP 403; retrying the same request cannot succeed; documented for a neighbouring endpoint (files/upload_all doc page)*/
+    MountNodePointKill,
     /**`99991400` — request trigger frequency limit.
 
-Gateway rate limit. Wait the number of seconds in the x-ogw-ratelimit-reset header, then retry.
+Gateway rate limit. Arrives with HTTP 429, or 400 on some older APIs: recognise it by the code. Wait the number of seconds in the x-ogw-ratelimit-reset header, then retry.
 
-HTTP 429; retrying later can succeed; returned by the API gateway*/
+HTTP 429; retrying later can succeed; returned by the API gateway (rate-limit doc page; CLI internal/output/lark_errors.go)*/
     RateLimited,
-    /**`99991661` — Missing access token for authorization.
+    /**`99991661` — Missing access token for authorization. Please make a request with token attached.
 
 Send an Authorization: Bearer header with a tenant_access_token or user_access_token.
 
-HTTP 400; retrying the same request cannot succeed; returned by the API gateway*/
+HTTP 400; retrying the same request cannot succeed; returned by the API gateway (generic error-code doc; CLI internal/output/lark_errors.go).
+
+Unverified: no official source confirms the HTTP status.*/
     AccessTokenMissing,
-    /**`99991663` — Invalid access token for authorization.
+    /**`99991663` — Invalid access token for authorization. Please make a request with token attached.
 
-The access token is invalid. Fetch a new token and retry.
+The access token is invalid. Fetch a new token and retry (the Go SDK refreshes once on 99991663, 99991664 and 99991671).
 
-HTTP 400; retrying the same request cannot succeed; returned by the API gateway*/
+HTTP 400; retrying the same request cannot succeed; returned by the API gateway (GO core/constants.go; CLI internal/output/lark_errors.go; message: third-party captures).
+
+Unverified: no official source confirms the HTTP status.*/
     AccessTokenInvalid,
-    /**`99991668` — Access token expired.
+    /**`99991668` — user_access_token invalid or expired.
 
-The access token expired. Refresh it and retry.
+The user access token is invalid or expired. Refresh it (or sign the user in again) and retry.
 
-HTTP 400; retrying the same request cannot succeed; returned by the API gateway*/
-    AccessTokenExpired,
+HTTP 400; retrying the same request cannot succeed; returned by the API gateway (CLI internal/output/lark_errors.go (LarkErrTokenInvalid)).
+
+Unverified: no official source confirms the HTTP status or the message.*/
+    UserAccessTokenInvalid,
+    /**`99991664` — app access token invalid.
+
+The app access token is invalid. Fetch a new token and retry.
+
+HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (GO core/constants.go (errCodeAppAccessTokenInvalid)).
+
+Unverified: no official source confirms the HTTP status or the message.*/
+    AppAccessTokenInvalid,
+    /**`99991671` — token format error.
+
+The Authorization header does not hold a well-formed access token. Send `Bearer <token>` with a token from the token endpoint.
+
+HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (CLI internal/output/lark_errors.go (LarkErrTokenBadFmt); GO core/constants.go).
+
+Unverified: no official source confirms the HTTP status or the message.*/
+    AccessTokenFormatError,
+    /**`99991677` — user_access_token expired.
+
+The user access token expired. Refresh it to obtain a new one, then retry.
+
+HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (CLI internal/output/lark_errors.go (LarkErrTokenExpired)).
+
+Unverified: no official source confirms the HTTP status or the message.*/
+    UserAccessTokenExpired,
+    /**`99991672` — app has not applied for the required API scope.
+
+Enable one of the operation's scopes for the app in the developer console; error.permission_violations names them.
+
+HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (CLI internal/output/lark_errors.go (LarkErrAppScopeNotEnabled)).
+
+Unverified: no official source confirms the HTTP status or the message.*/
+    AppScopeNotEnabled,
+    /**`99991676` — token lacks the required scope.
+
+The access token was issued without one of the operation's scopes. Get a token that carries one.
+
+HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (CLI internal/output/lark_errors.go (LarkErrTokenNoPermission)).
+
+Unverified: no official source confirms the HTTP status or the message.*/
+    TokenLacksScope,
+    /**`99991679` — user has not granted the required scope.
+
+The user has not authorised one of the operation's scopes. Ask the user to sign in again with it.
+
+HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (CLI internal/output/lark_errors.go (LarkErrUserScopeInsufficient)).
+
+Unverified: no official source confirms the HTTP status or the message.*/
+    UserScopeNotGranted,
+    /**`99991543` — app_id or app_secret is incorrect.
+
+Check the app id and secret.
+
+HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (CLI internal/output/lark_errors.go (LarkErrAppCredInvalid)).
+
+Unverified: no official source confirms the HTTP status or the message.*/
+    AppCredentialsInvalid,
+    /**`99991662` — app is disabled or not installed in this tenant.
+
+Enable the app, or install it in the tenant, in the developer console.
+
+HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (CLI internal/output/lark_errors.go (LarkErrAppNotInUse)).
+
+Unverified: no official source confirms the HTTP status or the message.*/
+    AppNotInUse,
+    /**`99991673` — app status unavailable.
+
+The app is not available in this tenant; check its installation.
+
+HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (CLI internal/output/lark_errors.go (LarkErrAppUnauthorized)).
+
+Unverified: no official source confirms the HTTP status or the message.*/
+    AppUnavailable,
+    /**`99992402` — field validation failed.
+
+A request field failed validation (for example a parent_type upload_prepare does not take, such as slide_file); error.field_violations names the field.
+
+HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (CLI shortcuts/slides/slides_media_upload.go).
+
+Unverified: no official source confirms the HTTP status.*/
+    FieldValidationFailed,
+    /**`1064510` — cross tenant and unit not support.
+
+Operate within one tenant and one region (unit).
+
+HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (CLI internal/output/lark_errors.go (LarkErrDriveCrossTenantUnit)).
+
+Unverified: no official source confirms the HTTP status.*/
+    CrossTenantUnit,
+    /**`1064511` — cross brand not support.
+
+Operate within one brand (Feishu or Lark).
+
+HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (CLI internal/output/lark_errors.go (LarkErrDriveCrossBrand)).
+
+Unverified: no official source confirms the HTTP status.*/
+    CrossBrand,
+    /**`10014` — app secret invalid.
+
+Token endpoint: the app secret is wrong. Check it in the developer console.
+
+HTTP 400; retrying the same request cannot succeed; documented for a neighbouring endpoint (tenant_access_token doc page)*/
+    AppSecretInvalid,
+    /**`10003` — invalid param.
+
+Token endpoint: a parameter is invalid, for example an app_id that does not exist.
+
+HTTP 400; retrying the same request cannot succeed; known from third-party evidence only (third-party reports only).
+
+Unverified: no official source confirms the HTTP status or the message.*/
+    TokenParamsInvalid,
     /// A code the spec does not list, kept as received.
     Unknown(UnknownCode),
 }
@@ -277,7 +399,7 @@ impl UnknownCode {
 }
 impl ErrorCode {
     /// Every code the spec lists, in the spec's order.
-    pub const ALL: [ErrorCode; 41usize] = [
+    pub const ALL: [ErrorCode; 56usize] = [
         ErrorCode::InternalError,
         ErrorCode::ParamsError,
         ErrorCode::NotFound,
@@ -315,10 +437,25 @@ impl ErrorCode {
         ErrorCode::ParentNodeOutOfSiblingNum,
         ErrorCode::FileVersionConflict,
         ErrorCode::LockedForDataMigration,
+        ErrorCode::MountNodePointKill,
         ErrorCode::RateLimited,
         ErrorCode::AccessTokenMissing,
         ErrorCode::AccessTokenInvalid,
-        ErrorCode::AccessTokenExpired,
+        ErrorCode::UserAccessTokenInvalid,
+        ErrorCode::AppAccessTokenInvalid,
+        ErrorCode::AccessTokenFormatError,
+        ErrorCode::UserAccessTokenExpired,
+        ErrorCode::AppScopeNotEnabled,
+        ErrorCode::TokenLacksScope,
+        ErrorCode::UserScopeNotGranted,
+        ErrorCode::AppCredentialsInvalid,
+        ErrorCode::AppNotInUse,
+        ErrorCode::AppUnavailable,
+        ErrorCode::FieldValidationFailed,
+        ErrorCode::CrossTenantUnit,
+        ErrorCode::CrossBrand,
+        ErrorCode::AppSecretInvalid,
+        ErrorCode::TokenParamsInvalid,
     ];
     /// The variant for `code`; codes the spec does not list become [`ErrorCode::Unknown`].
     pub const fn from_code(code: i64) -> Self {
@@ -360,10 +497,25 @@ impl ErrorCode {
             1062507i64 => ErrorCode::ParentNodeOutOfSiblingNum,
             1061022i64 => ErrorCode::FileVersionConflict,
             1064230i64 => ErrorCode::LockedForDataMigration,
+            1061500i64 => ErrorCode::MountNodePointKill,
             99991400i64 => ErrorCode::RateLimited,
             99991661i64 => ErrorCode::AccessTokenMissing,
             99991663i64 => ErrorCode::AccessTokenInvalid,
-            99991668i64 => ErrorCode::AccessTokenExpired,
+            99991668i64 => ErrorCode::UserAccessTokenInvalid,
+            99991664i64 => ErrorCode::AppAccessTokenInvalid,
+            99991671i64 => ErrorCode::AccessTokenFormatError,
+            99991677i64 => ErrorCode::UserAccessTokenExpired,
+            99991672i64 => ErrorCode::AppScopeNotEnabled,
+            99991676i64 => ErrorCode::TokenLacksScope,
+            99991679i64 => ErrorCode::UserScopeNotGranted,
+            99991543i64 => ErrorCode::AppCredentialsInvalid,
+            99991662i64 => ErrorCode::AppNotInUse,
+            99991673i64 => ErrorCode::AppUnavailable,
+            99992402i64 => ErrorCode::FieldValidationFailed,
+            1064510i64 => ErrorCode::CrossTenantUnit,
+            1064511i64 => ErrorCode::CrossBrand,
+            10014i64 => ErrorCode::AppSecretInvalid,
+            10003i64 => ErrorCode::TokenParamsInvalid,
             other => ErrorCode::Unknown(UnknownCode(other)),
         }
     }
@@ -407,10 +559,25 @@ impl ErrorCode {
             ErrorCode::ParentNodeOutOfSiblingNum => 1062507i64,
             ErrorCode::FileVersionConflict => 1061022i64,
             ErrorCode::LockedForDataMigration => 1064230i64,
+            ErrorCode::MountNodePointKill => 1061500i64,
             ErrorCode::RateLimited => 99991400i64,
             ErrorCode::AccessTokenMissing => 99991661i64,
             ErrorCode::AccessTokenInvalid => 99991663i64,
-            ErrorCode::AccessTokenExpired => 99991668i64,
+            ErrorCode::UserAccessTokenInvalid => 99991668i64,
+            ErrorCode::AppAccessTokenInvalid => 99991664i64,
+            ErrorCode::AccessTokenFormatError => 99991671i64,
+            ErrorCode::UserAccessTokenExpired => 99991677i64,
+            ErrorCode::AppScopeNotEnabled => 99991672i64,
+            ErrorCode::TokenLacksScope => 99991676i64,
+            ErrorCode::UserScopeNotGranted => 99991679i64,
+            ErrorCode::AppCredentialsInvalid => 99991543i64,
+            ErrorCode::AppNotInUse => 99991662i64,
+            ErrorCode::AppUnavailable => 99991673i64,
+            ErrorCode::FieldValidationFailed => 99992402i64,
+            ErrorCode::CrossTenantUnit => 1064510i64,
+            ErrorCode::CrossBrand => 1064511i64,
+            ErrorCode::AppSecretInvalid => 10014i64,
+            ErrorCode::TokenParamsInvalid => 10003i64,
             ErrorCode::Unknown(code) => code.0,
         }
     }
@@ -454,10 +621,25 @@ impl ErrorCode {
             ErrorCode::ParentNodeOutOfSiblingNum => Some(400u16),
             ErrorCode::FileVersionConflict => Some(500u16),
             ErrorCode::LockedForDataMigration => Some(200u16),
+            ErrorCode::MountNodePointKill => Some(403u16),
             ErrorCode::RateLimited => Some(429u16),
             ErrorCode::AccessTokenMissing => Some(400u16),
             ErrorCode::AccessTokenInvalid => Some(400u16),
-            ErrorCode::AccessTokenExpired => Some(400u16),
+            ErrorCode::UserAccessTokenInvalid => Some(400u16),
+            ErrorCode::AppAccessTokenInvalid => Some(400u16),
+            ErrorCode::AccessTokenFormatError => Some(400u16),
+            ErrorCode::UserAccessTokenExpired => Some(400u16),
+            ErrorCode::AppScopeNotEnabled => Some(400u16),
+            ErrorCode::TokenLacksScope => Some(400u16),
+            ErrorCode::UserScopeNotGranted => Some(400u16),
+            ErrorCode::AppCredentialsInvalid => Some(400u16),
+            ErrorCode::AppNotInUse => Some(400u16),
+            ErrorCode::AppUnavailable => Some(400u16),
+            ErrorCode::FieldValidationFailed => Some(400u16),
+            ErrorCode::CrossTenantUnit => Some(400u16),
+            ErrorCode::CrossBrand => Some(400u16),
+            ErrorCode::AppSecretInvalid => Some(400u16),
+            ErrorCode::TokenParamsInvalid => Some(400u16),
             ErrorCode::Unknown(_) => None,
         }
     }
@@ -509,14 +691,43 @@ impl ErrorCode {
             }
             ErrorCode::FileVersionConflict => Some("file version conflict."),
             ErrorCode::LockedForDataMigration => Some("locked for data migration."),
+            ErrorCode::MountNodePointKill => Some("mount node point kill."),
             ErrorCode::RateLimited => Some("request trigger frequency limit."),
             ErrorCode::AccessTokenMissing => {
-                Some("Missing access token for authorization.")
+                Some(
+                    "Missing access token for authorization. Please make a request with token attached.",
+                )
             }
             ErrorCode::AccessTokenInvalid => {
-                Some("Invalid access token for authorization.")
+                Some(
+                    "Invalid access token for authorization. Please make a request with token attached.",
+                )
             }
-            ErrorCode::AccessTokenExpired => Some("Access token expired."),
+            ErrorCode::UserAccessTokenInvalid => {
+                Some("user_access_token invalid or expired.")
+            }
+            ErrorCode::AppAccessTokenInvalid => Some("app access token invalid."),
+            ErrorCode::AccessTokenFormatError => Some("token format error."),
+            ErrorCode::UserAccessTokenExpired => Some("user_access_token expired."),
+            ErrorCode::AppScopeNotEnabled => {
+                Some("app has not applied for the required API scope.")
+            }
+            ErrorCode::TokenLacksScope => Some("token lacks the required scope."),
+            ErrorCode::UserScopeNotGranted => {
+                Some("user has not granted the required scope.")
+            }
+            ErrorCode::AppCredentialsInvalid => {
+                Some("app_id or app_secret is incorrect.")
+            }
+            ErrorCode::AppNotInUse => {
+                Some("app is disabled or not installed in this tenant.")
+            }
+            ErrorCode::AppUnavailable => Some("app status unavailable."),
+            ErrorCode::FieldValidationFailed => Some("field validation failed."),
+            ErrorCode::CrossTenantUnit => Some("cross tenant and unit not support."),
+            ErrorCode::CrossBrand => Some("cross brand not support."),
+            ErrorCode::AppSecretInvalid => Some("app secret invalid."),
+            ErrorCode::TokenParamsInvalid => Some("invalid param."),
             ErrorCode::Unknown(_) => None,
         }
     }
@@ -660,9 +871,14 @@ impl ErrorCode {
                     "The tenant's data is being migrated and is read-only for now. Retry later.",
                 )
             }
+            ErrorCode::MountNodePointKill => {
+                Some(
+                    "The parent node's mount point is gone (the document or folder was removed). Use another parent node.",
+                )
+            }
             ErrorCode::RateLimited => {
                 Some(
-                    "Gateway rate limit. Wait the number of seconds in the x-ogw-ratelimit-reset header, then retry.",
+                    "Gateway rate limit. Arrives with HTTP 429, or 400 on some older APIs: recognise it by the code. Wait the number of seconds in the x-ogw-ratelimit-reset header, then retry.",
                 )
             }
             ErrorCode::AccessTokenMissing => {
@@ -671,10 +887,70 @@ impl ErrorCode {
                 )
             }
             ErrorCode::AccessTokenInvalid => {
-                Some("The access token is invalid. Fetch a new token and retry.")
+                Some(
+                    "The access token is invalid. Fetch a new token and retry (the Go SDK refreshes once on 99991663, 99991664 and 99991671).",
+                )
             }
-            ErrorCode::AccessTokenExpired => {
-                Some("The access token expired. Refresh it and retry.")
+            ErrorCode::UserAccessTokenInvalid => {
+                Some(
+                    "The user access token is invalid or expired. Refresh it (or sign the user in again) and retry.",
+                )
+            }
+            ErrorCode::AppAccessTokenInvalid => {
+                Some("The app access token is invalid. Fetch a new token and retry.")
+            }
+            ErrorCode::AccessTokenFormatError => {
+                Some(
+                    "The Authorization header does not hold a well-formed access token. Send `Bearer <token>` with a token from the token endpoint.",
+                )
+            }
+            ErrorCode::UserAccessTokenExpired => {
+                Some(
+                    "The user access token expired. Refresh it to obtain a new one, then retry.",
+                )
+            }
+            ErrorCode::AppScopeNotEnabled => {
+                Some(
+                    "Enable one of the operation's scopes for the app in the developer console; error.permission_violations names them.",
+                )
+            }
+            ErrorCode::TokenLacksScope => {
+                Some(
+                    "The access token was issued without one of the operation's scopes. Get a token that carries one.",
+                )
+            }
+            ErrorCode::UserScopeNotGranted => {
+                Some(
+                    "The user has not authorised one of the operation's scopes. Ask the user to sign in again with it.",
+                )
+            }
+            ErrorCode::AppCredentialsInvalid => Some("Check the app id and secret."),
+            ErrorCode::AppNotInUse => {
+                Some(
+                    "Enable the app, or install it in the tenant, in the developer console.",
+                )
+            }
+            ErrorCode::AppUnavailable => {
+                Some("The app is not available in this tenant; check its installation.")
+            }
+            ErrorCode::FieldValidationFailed => {
+                Some(
+                    "A request field failed validation (for example a parent_type upload_prepare does not take, such as slide_file); error.field_violations names the field.",
+                )
+            }
+            ErrorCode::CrossTenantUnit => {
+                Some("Operate within one tenant and one region (unit).")
+            }
+            ErrorCode::CrossBrand => Some("Operate within one brand (Feishu or Lark)."),
+            ErrorCode::AppSecretInvalid => {
+                Some(
+                    "Token endpoint: the app secret is wrong. Check it in the developer console.",
+                )
+            }
+            ErrorCode::TokenParamsInvalid => {
+                Some(
+                    "Token endpoint: a parameter is invalid, for example an app_id that does not exist.",
+                )
             }
             ErrorCode::Unknown(_) => None,
         }
@@ -720,10 +996,25 @@ impl ErrorCode {
             ErrorCode::ParentNodeOutOfSiblingNum => false,
             ErrorCode::FileVersionConflict => false,
             ErrorCode::LockedForDataMigration => true,
+            ErrorCode::MountNodePointKill => false,
             ErrorCode::RateLimited => true,
             ErrorCode::AccessTokenMissing => false,
             ErrorCode::AccessTokenInvalid => false,
-            ErrorCode::AccessTokenExpired => false,
+            ErrorCode::UserAccessTokenInvalid => false,
+            ErrorCode::AppAccessTokenInvalid => false,
+            ErrorCode::AccessTokenFormatError => false,
+            ErrorCode::UserAccessTokenExpired => false,
+            ErrorCode::AppScopeNotEnabled => false,
+            ErrorCode::TokenLacksScope => false,
+            ErrorCode::UserScopeNotGranted => false,
+            ErrorCode::AppCredentialsInvalid => false,
+            ErrorCode::AppNotInUse => false,
+            ErrorCode::AppUnavailable => false,
+            ErrorCode::FieldValidationFailed => false,
+            ErrorCode::CrossTenantUnit => false,
+            ErrorCode::CrossBrand => false,
+            ErrorCode::AppSecretInvalid => false,
+            ErrorCode::TokenParamsInvalid => false,
             ErrorCode::Unknown(_) => false,
         }
     }

@@ -47,9 +47,17 @@ pub enum UploadError {
         /// The documented values, comma-separated.
         known: String,
     },
-    /// The parent node is empty.
-    #[error("parent_node must not be empty: give the token of the doc, sheet or base")]
-    EmptyParentNode,
+    /// `slide_file` media go through `upload_all` only (`upload_prepare` rejects the parent type
+    /// with 99992402), so a slides media larger than `upload_all` takes cannot be uploaded.
+    #[error(
+        "parent_type slide_file takes at most {max} bytes (upload_all only; upload_prepare rejects it), and this file has {size}"
+    )]
+    SlideFileTooLarge {
+        /// The file's size.
+        size: u64,
+        /// The largest size `upload_all` takes.
+        max: u64,
+    },
     /// The file changed while it was being uploaded, or since the journal was written.
     #[error("{path}: the file changed {when} ({what}); upload it again from the start")]
     FileChanged {

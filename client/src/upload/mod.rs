@@ -25,7 +25,7 @@
 mod error;
 mod journal;
 mod progress;
-mod retry;
+pub(crate) mod retry;
 mod source;
 
 use std::collections::BTreeSet;
@@ -371,7 +371,7 @@ impl Uploader {
             progress,
             cancel: _,
         } = request;
-        check_parent(&parent_type, &parent_node)?;
+        check_parent(&parent_type)?;
         let (input, default_name) = match data {
             Data::File(path) => {
                 let opened = open_file(&path)?;
@@ -389,6 +389,12 @@ impl Uploader {
         };
         let file_name = file_name.unwrap_or(default_name);
         check_file_name(&file_name)?;
+        if parent_type == SLIDE_FILE && input.size() > self.upload_all_max.min(UPLOAD_ALL_MAX_BYTES) {
+            return Err(UploadError::SlideFileTooLarge {
+                size: input.size(),
+                max: self.upload_all_max.min(UPLOAD_ALL_MAX_BYTES),
+            });
+        }
         // Fetching the token first turns bad credentials into a typed error: inside a request,
         // progenitor's hooks can only report them as text.
         if let Some(tokens) = self.client.inner.token_source() {
@@ -422,9 +428,12 @@ impl Uploader {
     }
 }
 
+/// The parent type of slides media, which only `upload_all` accepts.
+const SLIDE_FILE: &str = "slide_file";
+
 /// Checks the parent before any request. The spec keeps `parent_type` open (Feishu adds values),
 /// so an undocumented but well-formed value is sent with a warning; a malformed one is refused.
-fn check_parent(parent_type: &str, parent_node: &str) -> Result<(), UploadError> {
+fn check_parent(parent_type: &str) -> Result<(), UploadError> {
     let well_formed = parent_type.chars().next().is_some_and(|c| c.is_ascii_lowercase())
         && parent_type
             .chars()
@@ -441,9 +450,8 @@ fn check_parent(parent_type: &str, parent_node: &str) -> Result<(), UploadError>
             "parent_type is not among the documented values; sending it as given"
         );
     }
-    if parent_node.trim().is_empty() {
-        return Err(UploadError::EmptyParentNode);
-    }
+    // `parent_node` is optional and may be empty (parent types such as `ccm_import_open` need
+    // none): an empty one is left out of the request, nothing stricter than the docs.
     Ok(())
 }
 
@@ -604,12 +612,14 @@ impl Upload<'_> {
                     .upload_all()
                     .file_name(target.file_name.as_str())
                     .parent_type(target.parent_type.as_str())
-                    .parent_node(target.parent_node.as_str())
                     .size(size)
                     .checksum(checksum.as_str())
                     .file(bytes.clone());
                 if let Some(extra) = &self.extra {
                     builder = builder.extra(extra.clone());
+                }
+                if !target.parent_node.is_empty() {
+                    builder = builder.parent_node(target.parent_node.clone());
                 }
                 async move { builder.send().await.into_data() }
             })
@@ -729,7 +739,10 @@ impl Upload<'_> {
                 let body = types::UploadPrepareRequest::builder()
                     .file_name(target.file_name.as_str())
                     .parent_type(target.parent_type.as_str())
-                    .parent_node(target.parent_node.as_str())
+                    .parent_node(
+                        (!target.parent_node.is_empty())
+                            .then(|| types::ParentNode::from(target.parent_node.clone())),
+                    )
                     .size(size)
                     .extra(self.extra.clone().map(types::Extra));
                 let request = client.upload_prepare().body(body);
@@ -993,17 +1006,13 @@ mod tests {
 
     #[test]
     fn parent_types_may_be_undocumented_but_not_malformed() {
-        assert!(check_parent("docx_image", "doxcn1").is_ok());
-        assert!(check_parent("future_type_2027", "doxcn1").is_ok());
+        assert!(check_parent("docx_image").is_ok());
+        assert!(check_parent("future_type_2027").is_ok());
         for bad in ["", "Docx", "docx image", "docx-image", "1docx"] {
             assert!(
-                matches!(check_parent(bad, "n"), Err(UploadError::InvalidParentType { .. })),
+                matches!(check_parent(bad), Err(UploadError::InvalidParentType { .. })),
                 "{bad:?}"
             );
         }
-        assert!(matches!(
-            check_parent("docx_image", " "),
-            Err(UploadError::EmptyParentNode)
-        ));
     }
 }

@@ -107,7 +107,7 @@ pub async fn prepare(
             types::UploadPrepareRequest::builder()
                 .file_name(file_name)
                 .parent_type("docx_file")
-                .parent_node(parent_node)
+                .parent_node(types::ParentNode::from(parent_node.to_owned()))
                 .size(size as i64),
         )
         .send()
@@ -190,7 +190,7 @@ pub async fn upload_all(client: &Client, name: &str, bytes: &[u8]) -> Result<Str
         .upload_all()
         .file_name(name)
         .parent_type("docx_file")
-        .parent_node(PARENT)
+        .parent_node(PARENT.to_owned())
         .size(bytes.len() as i64)
         .checksum(adler(bytes))
         .file(Bytes::copy_from_slice(bytes))

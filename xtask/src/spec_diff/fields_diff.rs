@@ -423,7 +423,17 @@ fn changed(path: &FieldPath, old: &Field, new: &Field, parent: Option<&Field>, s
         ));
     }
 
-    // Bounds.
+    // Bounds. typify makes a string with a length or pattern bound a validating newtype
+    // (`TryFrom<&str>`, `TryFrom<String>`), and one without any a plain newtype or `String`
+    // (`From<String>`): losing the last bound, or gaining the first, changes the conversions
+    // callers use (`.setter("literal")` stops compiling), whatever the wire says.
+    let constrained = |f: &Field| {
+        f.kind == "string"
+            && (f.pattern.is_some()
+                || f.bounds.contains_key("minLength")
+                || f.bounds.contains_key("maxLength"))
+    };
+    let shape_changed = old.kind == "string" && new.kind == "string" && constrained(old) != constrained(new);
     for (key, narrower) in BOUNDS {
         let (a, b) = (old.bounds.get(key), new.bounds.get(key));
         if a == b {
@@ -431,7 +441,8 @@ fn changed(path: &FieldPath, old: &Field, new: &Field, parent: Option<&Field>, s
         }
         let dir = bound_direction(narrower, a, b);
         let validated = matches!(key, "minLength" | "maxLength");
-        push_bound(scope, &at, key, a, b, dir, validated);
+        let shape = shape_changed && validated;
+        push_bound(scope, &at, key, a, b, dir, validated, shape);
     }
     if old.pattern != new.pattern {
         let dir = match (&old.pattern, &new.pattern) {
@@ -441,7 +452,16 @@ fn changed(path: &FieldPath, old: &Field, new: &Field, parent: Option<&Field>, s
         };
         let a = old.pattern.clone().map(Value::String);
         let b = new.pattern.clone().map(Value::String);
-        push_bound(scope, &at, "pattern", a.as_ref(), b.as_ref(), dir, true);
+        push_bound(
+            scope,
+            &at,
+            "pattern",
+            a.as_ref(),
+            b.as_ref(),
+            dir,
+            true,
+            shape_changed,
+        );
     }
 
     // Closed enums: typify makes them exhaustive Rust enums.
@@ -658,6 +678,7 @@ fn wire_for(direction: Direction, dir: Dir, validated: bool) -> Effect {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one call site per bound kind, each passing its own facts
 fn push_bound(
     scope: &mut Scope<'_>,
     at: &str,
@@ -666,6 +687,7 @@ fn push_bound(
     new: Option<&Value>,
     dir: Dir,
     validated: bool,
+    newtype_changed: bool,
 ) {
     let show = |v: Option<&Value>| v.map(super::doc::show).unwrap_or_else(|| "none".to_owned());
     let (kind, word) = match dir {
@@ -674,10 +696,17 @@ fn push_bound(
         Dir::Changed => ("bound-changed", "changed"),
     };
     let wire = wire_for(scope.direction, dir, validated);
-    let rust = Effect::new(
-        Impact::Behaviour,
-        "client-side validation (string newtypes, multipart builder checks) follows the new bound; signatures do not change",
-    );
+    let rust = if newtype_changed {
+        Effect::new(
+            Impact::Breaking,
+            "the string is no longer (or now) a validating newtype: its `TryFrom<&str>` conversions give way to `From<String>` (or the reverse), so setters called with a `&str` (or a plain `String` where validation now applies) stop compiling",
+        )
+    } else {
+        Effect::new(
+            Impact::Behaviour,
+            "client-side validation (string newtypes, multipart builder checks) follows the new bound; signatures do not change",
+        )
+    };
     scope.push(Change::new(
         kind,
         at,

@@ -846,10 +846,17 @@ fn error_codes(old: &Value, new: &Value, out: &mut Vec<Change>) {
                 ),
             ));
         }
+        let evidence = (
+            previous.evidence.clone().unwrap_or_default(),
+            row.evidence.clone().unwrap_or_default(),
+        );
+        let unverified = (previous.unverified.join(", "), row.unverified.join(", "));
         for (what, a, b) in [
             ("message", &previous.message, &row.message),
             ("hint", &previous.hint, &row.hint),
-            ("source", &previous.source, &row.source),
+            ("provenance", &previous.provenance, &row.provenance),
+            ("evidence", &evidence.0, &evidence.1),
+            ("unverified", &unverified.0, &unverified.1),
         ] {
             if a != b {
                 out.push(Change::new(
