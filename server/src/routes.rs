@@ -563,6 +563,15 @@ async fn upload_prepare(State(app): State<Arc<App>>, req: Request) -> Response {
     };
     let result = async {
         let size = json_count(request.integer("size")?, "size")?;
+        // The official CLI found slides media taken by upload_all only: upload_prepare refuses
+        // `slide_file` with 99992402 (so slides media are at most 20 MiB).
+        if let Some(parent_type @ "slide_file") = request.text("parent_type")? {
+            return Err(Failure::field_violation(
+                "parent_type",
+                parent_type,
+                "slide_file is taken by upload_all only",
+            ));
+        }
         let spec = upload_spec(
             &app,
             who,

@@ -117,12 +117,28 @@ async fn the_binary_refuses_a_foreign_data_dir_with_a_clear_error() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::create_dir(dir.path().join("tmp")).expect("mkdir");
     std::fs::write(dir.path().join("tmp/keep.txt"), "keep").expect("write");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_feishu-drive-server"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_feishu-drive-server"))
         .args(["--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
         .stdin(std::process::Stdio::null())
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("runs");
+    // It must exit by itself; one that took the directory would serve until killed.
+    let mut exited = false;
+    for _ in 0..1500 {
+        if child.try_wait().expect("wait").is_some() {
+            exited = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if !exited {
+        child.kill().expect("kill");
+    }
+    let output = child.wait_with_output().expect("exits");
+    assert!(exited, "the server took a foreign directory");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("not created by feishu-drive-server"), "{stderr}");

@@ -217,3 +217,27 @@ async fn only_the_uploader_downloads_1061004() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn slide_file_is_taken_by_upload_all_only() {
+    // official-sources.md item 9: upload_prepare refuses it with 99992402.
+    let h = start(Config::default()).await;
+    let body = json!({"file_name": "s.png", "parent_type": "slide_file", "parent_node": PARENT, "size": 3});
+    let (status, _, answer) = json_of(h.prepare_as(&h.token, body).await.expect("answer")).await;
+    assert_eq!(
+        (status, answer["code"].as_i64()),
+        (400, Some(99992402)),
+        "{answer}"
+    );
+    assert_eq!(answer["error"]["field_violations"][0]["field"], "parent_type");
+    let response = h
+        .upload_all_as(
+            &h.token,
+            "s.png",
+            b"abc",
+            &[("parent_type", "slide_file"), ("parent_node", PARENT)],
+        )
+        .await
+        .expect("answer");
+    assert_eq!(json_of(response).await.2["code"], json!(0));
+}
