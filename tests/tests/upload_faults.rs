@@ -15,7 +15,7 @@ use feishu_drive::{ApiError, Client, ClientContext, ErrorCode, FeishuResult, typ
 use reqwest::StatusCode;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 const PREPARE: &str = "/open-apis/drive/v1/medias/upload_prepare";
 const PART: &str = "/open-apis/drive/v1/medias/upload_part";
@@ -68,9 +68,12 @@ fn with_header(act: Act, name: &'static str, value: &str) -> Act {
 /// A scripted server: each path has a queue of acts; when a queue is empty, `fallback` answers.
 struct Scripted {
     base_url: String,
-    script: Arc<Mutex<Vec<(&'static str, VecDeque<Act>)>>>,
+    script: Arc<Script>,
     hits: Arc<Mutex<Vec<String>>>,
 }
+
+/// Per path, the acts still to play.
+type Script = Mutex<Vec<(&'static str, VecDeque<Act>)>>;
 
 type Fallback = Arc<dyn Fn(&str, &[u8]) -> Act + Send + Sync>;
 
@@ -85,7 +88,7 @@ impl Scripted {
             .expect("a loopback port");
         let listener = socket.listen(64).expect("listening");
         let base_url = format!("http://{}", listener.local_addr().expect("an address"));
-        let script: Arc<Mutex<Vec<(&'static str, VecDeque<Act>)>>> = Arc::new(Mutex::new(Vec::new()));
+        let script: Arc<Script> = Arc::new(Mutex::new(Vec::new()));
         let hits = Arc::new(Mutex::new(Vec::new()));
         let fallback: Fallback = Arc::new(fallback);
         tokio::spawn({
@@ -131,7 +134,7 @@ impl Scripted {
 
 async fn serve(
     mut stream: TcpStream,
-    script: &Mutex<Vec<(&'static str, VecDeque<Act>)>>,
+    script: &Script,
     hits: &Mutex<Vec<String>>,
     fallback: &Fallback,
 ) -> std::io::Result<()> {

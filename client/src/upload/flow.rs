@@ -14,7 +14,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use tokio::io::AsyncRead;
 
@@ -39,7 +39,7 @@ pub(super) struct Upload<'a> {
     pub(super) retries: AtomicU64,
     pub(super) progress: Option<ProgressFn>,
     pub(super) refuse_duplicates: bool,
-    pub(super) possible_duplicate: AtomicBool,
+    pub(super) possible_duplicates: AtomicU32,
     pub(super) warnings: std::sync::Mutex<Vec<String>>,
 }
 
@@ -81,12 +81,11 @@ impl Upload<'_> {
             .push(message);
     }
 
-    /// A second media may exist; say so once.
-    fn report_duplicate(&self, reason: String) {
-        tracing::warn!(%reason, "possible duplicate media");
-        if !self.possible_duplicate.swap(true, Ordering::Relaxed) {
-            self.emit(ProgressEvent::PossibleDuplicate { reason });
-        }
+    /// `count` more media may exist; say so.
+    fn report_duplicate(&self, count: u32, reason: String) {
+        tracing::warn!(%reason, count, "possible duplicate media");
+        self.possible_duplicates.fetch_add(count, Ordering::Relaxed);
+        self.emit(ProgressEvent::PossibleDuplicate { reason });
     }
 
     fn outcome(&self, file_token: String, size: u64, chunked: bool, tally: &Tally) -> UploadOutcome {
@@ -100,7 +99,8 @@ impl Upload<'_> {
             blocks_changed: tally.changed,
             retries: self.retries.load(Ordering::Relaxed),
             restarts: tally.restarts,
-            possible_duplicate: self.possible_duplicate.load(Ordering::Relaxed),
+            possible_duplicate: self.possible_duplicates.load(Ordering::Relaxed) > 0,
+            possible_duplicates: self.possible_duplicates.load(Ordering::Relaxed),
             warnings: self
                 .warnings
                 .lock()
@@ -173,11 +173,17 @@ impl Upload<'_> {
             Ok(data) => {
                 if earlier_sent {
                     self.report_duplicate(
+                        1,
                         "an earlier run sent upload_all and never learned whether it succeeded".to_owned(),
                     );
-                } else if called.ambiguous {
+                }
+                if called.ambiguous > 0 {
                     self.report_duplicate(
-                        "an upload_all attempt got no answer before the retry that succeeded".to_owned(),
+                        called.ambiguous,
+                        format!(
+                            "{} upload_all attempt(s) got no answer before the retry that succeeded",
+                            called.ambiguous
+                        ),
                     );
                 }
                 if let Some((journal, _)) = journaled {
@@ -198,12 +204,12 @@ impl Upload<'_> {
             Err(e) => {
                 // The journal stays when a media may exist, so the next run can say so.
                 if let Some((journal, _)) = journaled
-                    && !called.ambiguous
+                    && called.ambiguous == 0
                     && !earlier_sent
                 {
                     let _ = journal.remove();
                 }
-                if called.ambiguous
+                if called.ambiguous > 0
                     && self.refuse_duplicates
                     && e.api_error().is_some_and(super::retry::is_ambiguous)
                 {
@@ -272,9 +278,10 @@ impl Upload<'_> {
             Loaded::Discard { reason, finish_sent } => {
                 if finish_sent {
                     // Its finish may have made a media; whatever this run makes is a second.
-                    self.report_duplicate(format!(
-                        "{reason}, and its finish had been sent without an answer"
-                    ));
+                    self.report_duplicate(
+                        1,
+                        format!("{reason}, and its finish had been sent without an answer"),
+                    );
                 }
                 self.emit(ProgressEvent::Restarted {
                     reason: format!("{reason}; starting afresh"),
@@ -283,7 +290,7 @@ impl Upload<'_> {
                 Ok(None)
             }
             Loaded::Resume(journal) => {
-                let tx = Transaction::resumed(journal);
+                let tx = Transaction::resumed(*journal);
                 let confirmed = tx.confirmed();
                 let changed = changed_blocks(path, opened, tx.layout, &confirmed).await?;
                 tally.verified = confirmed.len() as u64;
@@ -379,7 +386,7 @@ impl Upload<'_> {
                                 upload_id,
                             });
                         }
-                        self.report_duplicate(reason);
+                        self.report_duplicate(1, reason);
                     }
                     self.emit(ProgressEvent::Restarted {
                         reason: "the upload id expired; starting over".to_owned(),
@@ -472,7 +479,7 @@ impl Upload<'_> {
                 async move { request.send().await.into_data() }
             })
             .await;
-        if called.ambiguous {
+        if called.ambiguous > 0 {
             tx.finish_maybe_delivered.store(true, Ordering::Relaxed);
         }
         Ok(called.result?.file_token)

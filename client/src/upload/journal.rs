@@ -81,7 +81,7 @@ pub(crate) enum Loaded {
     /// No journal.
     None,
     /// A journal of this upload: continue it.
-    Resume(Journal),
+    Resume(Box<Journal>),
     /// A journal that cannot be continued (expired, or the file changed): start afresh.
     Discard {
         /// Why.
@@ -218,10 +218,10 @@ impl Journal {
         if record.confirmed.keys().any(|&seq| seq >= layout.block_num) {
             return Err(corrupt("it confirms a block past the last one".to_owned()));
         }
-        Ok(Loaded::Resume(Self {
+        Ok(Loaded::Resume(Box::new(Self {
             path: path.to_owned(),
             record,
-        }))
+        })))
     }
 
     pub(crate) fn upload_id(&self) -> &str {

@@ -43,7 +43,7 @@ mod workers;
 
 use std::num::NonZeroU32;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicU32, AtomicU64};
 
 use tokio::io::AsyncRead;
 use tracing::Instrument;
@@ -187,7 +187,7 @@ impl Uploader {
             retries: AtomicU64::new(0),
             progress,
             refuse_duplicates,
-            possible_duplicate: AtomicBool::new(false),
+            possible_duplicates: AtomicU32::new(0),
             warnings: std::sync::Mutex::new(Vec::new()),
         };
         let span = tracing::info_span!("upload", file_name = %upload.target.file_name, size = input.size());
@@ -208,5 +208,57 @@ impl Uploader {
             file_token: outcome.file_token.clone(),
         });
         Ok(outcome)
+    }
+}
+
+/// Internals exposed for `benches/resume.rs` only (the journal's fsync cost per block, the
+/// resume verification's cost per GiB); not a stable API.
+#[doc(hidden)]
+pub mod bench_support {
+    use std::path::Path;
+    use std::time::{Duration, Instant};
+
+    use super::UploadError;
+    use super::journal::{FileIdentity, Journal, Mode, Target};
+    use super::source::Layout;
+
+    /// Creates a journal at `path` for `blocks` blocks and confirms each; returns the time per
+    /// confirmation (one durable rewrite each).
+    pub fn journal_confirm_cost(path: &Path, blocks: u64) -> Result<Duration, UploadError> {
+        let block_size = 4 * 1024 * 1024;
+        let layout = Layout::new(blocks * block_size, block_size, blocks)?;
+        let identity = FileIdentity {
+            size: layout.size,
+            mtime_ns: 0,
+            edge_checksum: 0,
+        };
+        let target = Target {
+            file_name: "bench.bin".to_owned(),
+            parent_type: "docx_file".to_owned(),
+            parent_node: "doxcnBench".to_owned(),
+            extra: None,
+            app: None,
+        };
+        let mut journal = Journal::create(path, Mode::Chunked, "bench-upload-id", layout, identity, target)?;
+        let started = Instant::now();
+        for seq in 0..blocks {
+            journal.confirm(seq, u32::try_from(seq).unwrap_or(0))?;
+        }
+        let per_block = started.elapsed() / u32::try_from(blocks.max(1)).unwrap_or(u32::MAX);
+        journal.remove()?;
+        Ok(per_block)
+    }
+
+    /// Runs the resume verification over every block of the file at `path` (blocks of
+    /// `block_size`); returns how long it took.
+    pub async fn verify_cost(path: &Path, block_size: u64) -> Result<Duration, UploadError> {
+        let opened = super::request::open_file(path)?;
+        let layout = Layout::new(opened.size, block_size, opened.size.div_ceil(block_size))?;
+        let confirmed: Vec<(u64, u32)> = (0..layout.block_num).map(|seq| (seq, 0)).collect();
+        let started = Instant::now();
+        let changed = super::verify::changed_blocks(path, &opened, layout, &confirmed).await?;
+        let elapsed = started.elapsed();
+        std::hint::black_box(changed);
+        Ok(elapsed)
     }
 }

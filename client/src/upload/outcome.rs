@@ -28,6 +28,9 @@ pub struct UploadOutcome {
     /// again. `file_token` is the media of this run's bytes; the other, if it exists, is an
     /// unreferenced copy.
     pub possible_duplicate: bool,
+    /// How many other media may exist (each ambiguous `upload_all` attempt before the one that
+    /// answered, each finish most likely handled under a token never received).
+    pub possible_duplicates: u32,
     /// Things that went wrong without stopping the upload (e.g. the journal could not be
     /// removed afterwards).
     pub warnings: Vec<String>,

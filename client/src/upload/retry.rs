@@ -9,7 +9,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -67,7 +67,8 @@ pub(crate) struct Caller<'a> {
 /// The result of [`Caller::call`], and whether any attempt was ambiguous.
 pub(crate) struct Called<T> {
     pub(crate) result: Result<T, UploadError>,
-    pub(crate) ambiguous: bool,
+    /// How many attempts may have been handled without an answer.
+    pub(crate) ambiguous: u32,
 }
 
 impl Caller<'_> {
@@ -94,7 +95,7 @@ impl Caller<'_> {
     {
         let token_refreshed = AtomicBool::new(false);
         let retry_with_new_token = AtomicBool::new(false);
-        let ambiguous = AtomicBool::new(false);
+        let ambiguous = AtomicU32::new(0);
         let attempt = || {
             let request = make();
             async {
@@ -102,7 +103,7 @@ impl Caller<'_> {
                 let result = request.await;
                 if let Err(e) = &result {
                     if is_ambiguous(e) {
-                        ambiguous.store(true, Ordering::Relaxed);
+                        ambiguous.fetch_add(1, Ordering::Relaxed);
                     }
                     if e.is_token_rejected()
                         && !token_refreshed.swap(true, Ordering::Relaxed)
