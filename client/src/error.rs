@@ -5,7 +5,7 @@
 //! that is not Feishu JSON (an HTML 502 from a proxy, an empty 429), a non-zero `code` with HTTP
 //! 200 or 202, a `download` answered with a JSON envelope instead of the file, a stalled transfer,
 //! a token that could not be had — is recognised by the client's hooks, which hand it over as a
-//! [`Carried`] value (JSON inside progenitor's `Error::Custom`, the one variant a hook can create)
+//! `Carried` value (JSON inside progenitor's `Error::Custom`, the one variant a hook can create)
 //! so it keeps its status, headers and code. See `hooks.rs`.
 
 use std::time::Duration;
