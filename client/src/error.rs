@@ -477,7 +477,8 @@ pub(crate) fn snippet(body: &[u8]) -> String {
 /// use feishu_drive::{Client, ClientContext, FeishuResult, types};
 ///
 /// # async fn run() -> Result<(), feishu_drive::ApiError> {
-/// let client = Client::with_stall_timeout("https://open.feishu.cn", ClientContext::with_token("t-…"))?;
+/// let client = Client::with_stall_timeout("https://open.feishu.cn", ClientContext::with_token("t-…"))
+///     .map_err(feishu_drive::ApiError::Transport)?;
 /// let prepared = client
 ///     .upload_prepare()
 ///     .body(types::UploadPrepareRequest::builder()
