@@ -223,6 +223,17 @@ async fn upload(uploader: &Uploader, args: &Args, parent_node: &str) -> Result<S
                 events.set_message(format!("retrying {operation} in {delay:.1?}"));
             }
             ProgressEvent::Restarted { reason } => events.set_message(reason.clone()),
+            ProgressEvent::ResumeVerified {
+                checked_blocks,
+                changed,
+            } => events.println(format!(
+                "resume: re-read {checked_blocks} confirmed blocks; {} changed and will be sent again",
+                changed.len()
+            )),
+            ProgressEvent::PossibleDuplicate { reason } => {
+                events.println(format!("warning: possible duplicate media: {reason}"));
+            }
+            ProgressEvent::Warning { message } => events.println(format!("warning: {message}")),
             _ => {}
         });
     if let Some(journal) = &args.journal {
@@ -242,6 +253,15 @@ async fn upload(uploader: &Uploader, args: &Args, parent_node: &str) -> Result<S
         outcome.retries,
         outcome.restarts,
     );
+    if outcome.possible_duplicate {
+        eprintln!(
+            "warning: possible duplicate: an earlier finish may have created a second media; {} is this run's",
+            outcome.file_token
+        );
+    }
+    for warning in &outcome.warnings {
+        eprintln!("warning: {warning}");
+    }
     Ok(outcome.file_token)
 }
 

@@ -39,20 +39,132 @@ impl fmt::Debug for AccessToken {
 }
 
 /// Why no token could be had.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
-    /// The token endpoint refused the app's credentials.
-    #[error("the token endpoint refused the credentials: code {code}: {msg}")]
+    /// The token endpoint refused the app's credentials (10003, 10014, 99991543, or any other
+    /// 4xx answer with a code that is not retryable): sending them again cannot help.
+    #[error("the token endpoint refused the credentials: code {}: {msg}{}", code.code(), log_id.as_ref().map(|id| format!(" (log id {id})")).unwrap_or_default())]
     Refused {
         /// The envelope's code.
         code: crate::ErrorCode,
         /// The envelope's message.
         msg: String,
+        /// The log id, if the endpoint sent one.
+        log_id: Option<String>,
     },
-    /// The token endpoint could not be reached or answered something unexpected.
-    #[error("fetching an access token failed: {0}")]
-    Fetch(String),
+    /// No token could be had for a reason that may pass: the endpoint was unreachable, slow,
+    /// answered 5xx or 429, or a retryable code — after the token source's own retries.
+    #[error("fetching an access token failed{}: {reason}", if *retryable { " (transient)" } else { "" })]
+    Unavailable {
+        /// What went wrong.
+        reason: String,
+        /// The code, if the endpoint sent one.
+        code: Option<crate::ErrorCode>,
+        /// Whether a later attempt may succeed.
+        retryable: bool,
+    },
+}
+
+impl AuthError {
+    /// Whether asking again later may succeed (never for a refusal).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            AuthError::Refused { .. } => false,
+            AuthError::Unavailable { retryable, .. } => *retryable,
+        }
+    }
+
+    /// The token endpoint's code, if it sent one.
+    pub fn code(&self) -> Option<crate::ErrorCode> {
+        match self {
+            AuthError::Refused { code, .. } => Some(*code),
+            AuthError::Unavailable { code, .. } => *code,
+        }
+    }
+
+    /// Classifies a failed token request: a refusal of the credentials is permanent, anything
+    /// the retry policy would retry (5xx, 429, transport, stall, retryable codes) is transient.
+    fn from_api(error: &crate::ApiError) -> Self {
+        let code = error.code();
+        let refusal_code = code.is_some_and(|c| REFUSAL_CODES.contains(&c.code()));
+        let client_error = error
+            .status()
+            .is_some_and(|s| s.is_client_error() && s.as_u16() != 429);
+        match code {
+            Some(code) if refusal_code || (client_error && !error.is_retryable()) => AuthError::Refused {
+                code,
+                msg: match error {
+                    crate::ApiError::Api { msg, .. } => msg.clone(),
+                    other => other.to_string(),
+                },
+                log_id: error.log_id().map(str::to_owned),
+            },
+            _ => AuthError::Unavailable {
+                reason: error.to_string(),
+                code,
+                retryable: error.is_retryable(),
+            },
+        }
+    }
+}
+
+/// Codes by which the token endpoint refuses an app's credentials: 10003 (invalid app id or
+/// secret, third-party evidence), 10014 (app secret invalid), 99991543 (app_id/app_secret
+/// wrong), 99991662 / 99991673 (app disabled / not installed).
+pub const REFUSAL_CODES: [i64; 5] = [10_003, 10_014, 99_991_543, 99_991_662, 99_991_673];
+
+/// [`AuthError`] as the hooks carry it through progenitor's `Error::Custom`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct CarriedAuth {
+    refused: bool,
+    code: Option<i64>,
+    msg: String,
+    log_id: Option<String>,
+    retryable: bool,
+}
+
+impl From<&AuthError> for CarriedAuth {
+    fn from(error: &AuthError) -> Self {
+        match error {
+            AuthError::Refused { code, msg, log_id } => Self {
+                refused: true,
+                code: Some(code.code()),
+                msg: msg.clone(),
+                log_id: log_id.clone(),
+                retryable: false,
+            },
+            AuthError::Unavailable {
+                reason,
+                code,
+                retryable,
+            } => Self {
+                refused: false,
+                code: code.map(crate::ErrorCode::code),
+                msg: reason.clone(),
+                log_id: None,
+                retryable: *retryable,
+            },
+        }
+    }
+}
+
+impl From<CarriedAuth> for AuthError {
+    fn from(carried: CarriedAuth) -> Self {
+        let code = carried.code.map(crate::ErrorCode::from);
+        match (carried.refused, code) {
+            (true, Some(code)) => AuthError::Refused {
+                code,
+                msg: carried.msg,
+                log_id: carried.log_id,
+            },
+            _ => AuthError::Unavailable {
+                reason: carried.msg,
+                code,
+                retryable: carried.retryable,
+            },
+        }
+    }
 }
 
 /// Where a client's access tokens come from.
@@ -68,6 +180,12 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
     /// A static token cannot be replaced, so the default does nothing.
     fn invalidate(&self, token: &AccessToken) {
         let _ = token;
+    }
+
+    /// Who the tokens act for (an app id), if the source knows: a resume journal belongs to it,
+    /// since an upload id belongs to the app that prepared it.
+    fn identity(&self) -> Option<String> {
+        None
     }
 }
 
@@ -92,6 +210,17 @@ impl TokenSource for StaticToken {
 /// A custom app's `tenant_access_token`, fetched with its app id and secret, cached, and
 /// refreshed before it expires (or at once, after the server rejected it).
 ///
+/// Transient failures of the token endpoint (unreachable, 5xx, 429, a retryable code, a stall)
+/// are retried with backoff, the first fetch included; only a refusal of the credentials is
+/// final. When a refresh fails while the cached token is still valid, the cached token is used
+/// (and the refresh tried again a little later), so one bad answer never stops an upload.
+///
+/// The endpoint issues a new token only when the current one has under 30 minutes left
+/// (otherwise it returns the same token with its remaining lifetime), so the refresh happens
+/// 25 minutes before expiry: late enough to get a new token, early enough that no request
+/// carries one that expires in flight. Tokens are opaque: any length (JWT-sized tenant tokens of
+/// ~4 KB exist), no `t-` prefix assumed.
+///
 /// ```no_run
 /// use feishu_drive::{Client, ClientContext, auth::AppCredentials};
 ///
@@ -102,27 +231,36 @@ pub struct AppCredentials {
     app_id: String,
     app_secret: SecretString,
     client: crate::Client,
+    policy: crate::upload::RetryPolicy,
     cache: tokio::sync::Mutex<Option<CachedToken>>,
 }
 
 struct CachedToken {
     token: AccessToken,
     refresh_at: std::time::Instant,
+    /// Expiry, less a safety margin: a request sent before it does not carry an expired token.
+    usable_until: std::time::Instant,
 }
 
-/// Refresh this long before the token expires, so a request never carries a token that expires
-/// in flight (the official SDKs use the same margin). Short-lived tokens refresh at half-life.
-const REFRESH_MARGIN: std::time::Duration = std::time::Duration::from_secs(600);
+/// Refresh this long before the token expires: under the endpoint's 30-minute reissue threshold,
+/// with room for requests in flight. Short-lived tokens refresh at half-life.
+const REFRESH_MARGIN: std::time::Duration = std::time::Duration::from_secs(25 * 60);
+
+/// A cached token is not used in its last 30 seconds (its last quarter, if it lives less than
+/// 2 minutes), when a request could outlive it.
+const EXPIRY_SAFETY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// After a failed refresh with a valid cached token, the next refresh waits this long.
+const REFRESH_RETRY: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl AppCredentials {
     /// Credentials for the token endpoint at `base_url` (the API host, e.g.
     /// `https://open.feishu.cn`).
     pub fn new(base_url: &str, app_id: impl Into<String>, app_secret: impl Into<String>) -> Self {
-        Self::with_client(
-            crate::Client::new(base_url, crate::ClientContext::anonymous()),
-            app_id,
-            app_secret,
-        )
+        let context = crate::ClientContext::anonymous();
+        let client = crate::Client::with_stall_timeout(base_url, context.clone())
+            .unwrap_or_else(|_| crate::Client::new(base_url, context));
+        Self::with_client(client, app_id, app_secret)
     }
 
     /// Credentials that fetch tokens through `client` (which should send no token itself).
@@ -135,11 +273,40 @@ impl AppCredentials {
             app_id: app_id.into(),
             app_secret: SecretString::from(app_secret.into()),
             client,
+            policy: crate::upload::RetryPolicy {
+                max_retries: 5,
+                min_delay: std::time::Duration::from_millis(200),
+                max_delay: std::time::Duration::from_secs(5),
+            },
             cache: tokio::sync::Mutex::new(None),
         }
     }
 
+    /// How transient token-endpoint failures are retried (5 retries from 200 ms to 5 s by
+    /// default).
+    pub fn retry_policy(mut self, policy: crate::upload::RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// One token request, with the retry policy.
     async fn fetch(&self) -> Result<CachedToken, AuthError> {
+        use backon::Retryable;
+        let backoff = backon::ExponentialBuilder::default()
+            .with_min_delay(self.policy.min_delay)
+            .with_max_delay(self.policy.max_delay)
+            .with_max_times(self.policy.max_retries)
+            .with_jitter();
+        (|| self.fetch_once())
+            .retry(backoff)
+            .when(AuthError::is_retryable)
+            .notify(|e: &AuthError, delay| {
+                tracing::warn!(app_id = %self.app_id, error = %e, ?delay, "token endpoint failed; retrying");
+            })
+            .await
+    }
+
+    async fn fetch_once(&self) -> Result<CachedToken, AuthError> {
         use crate::FeishuResult;
         let body = crate::types::TenantAccessTokenRequest::builder()
             .app_id(self.app_id.clone())
@@ -151,17 +318,16 @@ impl AppCredentials {
             .send()
             .await
             .checked()
-            .map_err(|e| match e.code() {
-                Some(code) => AuthError::Refused {
-                    code,
-                    msg: e.to_string(),
-                },
-                None => AuthError::Fetch(e.to_string()),
-            })?
+            .map_err(|e| AuthError::from_api(&e))?
             .into_inner();
         let token = response
             .tenant_access_token
-            .ok_or_else(|| AuthError::Fetch("the token response has code 0 but no token".to_owned()))?;
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| AuthError::Unavailable {
+                reason: "the token response has code 0 but no token".to_owned(),
+                code: None,
+                retryable: true,
+            })?;
         let lifetime = std::time::Duration::from_secs(response.expire.unwrap_or(0).max(0).unsigned_abs());
         let early = if lifetime > REFRESH_MARGIN * 2 {
             lifetime - REFRESH_MARGIN
@@ -169,9 +335,11 @@ impl AppCredentials {
             lifetime / 2
         };
         tracing::debug!(app_id = %self.app_id, expires_in = lifetime.as_secs(), "fetched a tenant_access_token");
+        let now = std::time::Instant::now();
         Ok(CachedToken {
             token: AccessToken::new(token),
-            refresh_at: std::time::Instant::now() + early,
+            refresh_at: now + early,
+            usable_until: now + lifetime - EXPIRY_SAFETY.min(lifetime / 4),
         })
     }
 }
@@ -191,16 +359,34 @@ impl TokenSource for AppCredentials {
             // Holding the lock across the fetch makes concurrent callers share one request
             // instead of each fetching a token.
             let mut cache = self.cache.lock().await;
+            let now = std::time::Instant::now();
             if let Some(cached) = cache.as_ref()
-                && std::time::Instant::now() < cached.refresh_at
+                && now < cached.refresh_at
             {
                 return Ok(cached.token.clone());
             }
-            let fresh = self.fetch().await?;
-            let token = fresh.token.clone();
-            *cache = Some(fresh);
-            Ok(token)
+            match self.fetch().await {
+                Ok(fresh) => {
+                    let token = fresh.token.clone();
+                    *cache = Some(fresh);
+                    Ok(token)
+                }
+                Err(error) => match cache.as_mut() {
+                    // A refresh that fails while the cached token is still good is not a
+                    // failure of the request: keep using the token, and try again shortly.
+                    Some(cached) if now < cached.usable_until && error.is_retryable() => {
+                        tracing::warn!(app_id = %self.app_id, %error, "refreshing the access token failed; using the cached one, still valid");
+                        cached.refresh_at = now + REFRESH_RETRY;
+                        Ok(cached.token.clone())
+                    }
+                    _ => Err(error),
+                },
+            }
         })
+    }
+
+    fn identity(&self) -> Option<String> {
+        Some(self.app_id.clone())
     }
 
     fn invalidate(&self, token: &AccessToken) {

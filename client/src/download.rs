@@ -57,7 +57,7 @@ pub use disposition::{file_name_from_content_disposition, safe_file_name};
 use crate::auth::{AppCredentials, TokenSource};
 use crate::limits::REQUESTS_PER_SECOND;
 use crate::upload::RetryPolicy;
-use crate::upload::retry::{Limiter, limiter};
+use crate::upload::pacer::Pacer;
 use crate::{ApiError, Client, ClientContext, types};
 
 /// The bytes asked for per request by default: 32 MiB, a few seconds on a slow link.
@@ -72,7 +72,7 @@ const ENVELOPE_MAX_BYTES: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Downloader {
     client: Client,
-    limiter: Option<Arc<Limiter>>,
+    limiter: Option<Arc<Pacer>>,
     policy: RetryPolicy,
     range_size: Option<u64>,
 }
@@ -163,7 +163,9 @@ impl DownloaderBuilder {
             .build()?;
         Ok(Downloader {
             client: Client::new_with_client(self.base_url.trim_end_matches('/'), http, self.context),
-            limiter: self.requests_per_second.map(|rps| Arc::new(limiter(rps))),
+            limiter: self
+                .requests_per_second
+                .map(|rps| Arc::new(Pacer::new(Some(rps)))),
             policy: self.policy,
             range_size: self.range_size,
         })
@@ -417,7 +419,7 @@ impl Downloader {
     pub fn with_client(client: Client) -> Self {
         Downloader {
             client,
-            limiter: NonZeroU32::new(REQUESTS_PER_SECOND).map(|rps| Arc::new(limiter(rps))),
+            limiter: NonZeroU32::new(REQUESTS_PER_SECOND).map(|rps| Arc::new(Pacer::new(Some(rps)))),
             policy: RetryPolicy::default(),
             range_size: Some(DEFAULT_RANGE_SIZE),
         }
@@ -763,7 +765,7 @@ impl Run<'_> {
             None => format!("bytes={offset}-"),
         };
         if let Some(limiter) = &self.downloader.limiter {
-            limiter.until_ready().await;
+            limiter.acquire().await;
         }
         self.requests += 1;
         let mut builder = self

@@ -1,15 +1,127 @@
 //! One error type for every operation, and the check that makes a non-zero `code` an error.
+//!
+//! A failure reaches [`ApiError`] by one of two roads. A documented status with a Feishu envelope
+//! arrives as progenitor's `Error::ErrorResponse`. Everything progenitor would get wrong — a body
+//! that is not Feishu JSON (an HTML 502 from a proxy, an empty 429), a non-zero `code` with HTTP
+//! 200 or 202, a `download` answered with a JSON envelope instead of the file, a stalled transfer,
+//! a token that could not be had — is recognised by the client's hooks, which hand it over as a
+//! `Carried` value (JSON inside progenitor's `Error::Custom`, the one variant a hook can create)
+//! so it keeps its status, headers and code. See `hooks.rs`.
 
 use std::time::Duration;
 
 use progenitor_client::ResponseValue;
 use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::{Deserialize, Serialize};
 
+use crate::auth::AuthError;
 use crate::types::ErrorEnvelope;
 use crate::{Envelope, EnvelopeData, ErrorCode};
 
 /// The header with the seconds until the gateway's rate-limit window resets.
 pub const RATE_LIMIT_RESET_HEADER: &str = "x-ogw-ratelimit-reset";
+
+/// The header with the id Feishu support asks for.
+pub const LOG_ID_HEADER: &str = "x-tt-logid";
+
+/// The private header by which the hooks hand an envelope's `error` object to [`ApiError`] on
+/// the `ErrorResponse` road (progenitor keeps only the envelope's typed fields and the headers).
+pub(crate) const ERROR_DETAIL_HEADER: &str = "x-feishu-drive-error-detail";
+
+/// How much of a body that is not a Feishu envelope an error keeps, in bytes.
+pub const BODY_SNIPPET_BYTES: usize = 512;
+
+/// What Feishu says about a failure beyond its code: the envelope's `error` object and the
+/// `X-Tt-Logid` header.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Diagnostics {
+    /// The request's log id (`error.log_id`, or the `X-Tt-Logid` header): what Feishu support
+    /// asks for.
+    pub log_id: Option<String>,
+    /// A link to Feishu's troubleshooting page for this failure.
+    pub troubleshooter: Option<String>,
+    /// Which request fields were rejected, and why.
+    pub field_violations: Vec<FieldViolation>,
+    /// Which permissions were missing.
+    pub permission_violations: Vec<PermissionViolation>,
+}
+
+/// One rejected request field (`error.field_violations[]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FieldViolation {
+    /// The field's name.
+    #[serde(default)]
+    pub field: String,
+    /// The value sent, when Feishu repeats it.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// What is wrong with it.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// One missing permission (`error.permission_violations[]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PermissionViolation {
+    /// The kind of permission.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// The permission (e.g. a scope).
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// What is missing.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+impl Diagnostics {
+    /// Reads an envelope's `error` object (unknown keys ignored, wrong types dropped), with the
+    /// `X-Tt-Logid` header as the log id when the object has none.
+    pub(crate) fn from_parts(error: Option<&serde_json::Value>, headers: &HeaderMap) -> Self {
+        let mut diagnostics = Self::default();
+        if let Some(error) = error.and_then(serde_json::Value::as_object) {
+            let text = |key: &str| {
+                error
+                    .get(key)
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned)
+            };
+            diagnostics.log_id = text("log_id").filter(|s| !s.is_empty());
+            diagnostics.troubleshooter = text("troubleshooter").filter(|s| !s.is_empty());
+            diagnostics.field_violations = list(error.get("field_violations"));
+            diagnostics.permission_violations = list(error.get("permission_violations"));
+        }
+        if diagnostics.log_id.is_none() {
+            diagnostics.log_id = header_text(headers, LOG_ID_HEADER);
+        }
+        diagnostics
+    }
+}
+
+fn list<T: serde::de::DeserializeOwned>(value: Option<&serde_json::Value>) -> Vec<T> {
+    value
+        .and_then(serde_json::Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| serde_json::from_value(item.clone()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
 
 /// Why an operation failed.
 ///
@@ -17,8 +129,9 @@ pub const RATE_LIMIT_RESET_HEADER: &str = "x-ogw-ratelimit-reset";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ApiError {
-    /// Feishu answered with a non-zero `code`, whatever the HTTP status (1061045 arrives with 200).
-    #[error("Feishu error {code} (HTTP {status}): {msg}")]
+    /// Feishu answered with a non-zero `code`, whatever the HTTP status (1061045 arrives with
+    /// 200, 1062004–1062006 with 202).
+    #[error("Feishu error {} (HTTP {status}{}): {msg}{}", code.code(), log_id_suffix(diagnostics), troubleshooter_suffix(diagnostics))]
     Api {
         /// The code, typed; unknown codes keep their value.
         code: ErrorCode,
@@ -28,14 +141,44 @@ pub enum ApiError {
         status: StatusCode,
         /// How long the gateway asked to wait (`x-ogw-ratelimit-reset`), if it did.
         retry_after: Option<Duration>,
+        /// The log id, troubleshooter link and field violations, when Feishu sent them.
+        diagnostics: Box<Diagnostics>,
     },
+    /// A failure status whose body is not a Feishu envelope: an HTML page from a proxy or load
+    /// balancer, an empty 429, a `text/plain` 5xx.
+    #[error("HTTP {status} without a Feishu envelope ({}){}: {body:?}", content_type.as_deref().unwrap_or("no content type"), log_id_text(log_id.as_deref()))]
+    Http {
+        /// The status.
+        status: StatusCode,
+        /// The body's `Content-Type`, if it had one.
+        content_type: Option<String>,
+        /// The body's first [`BODY_SNIPPET_BYTES`] bytes, as text.
+        body: String,
+        /// How long the server asked to wait (`x-ogw-ratelimit-reset` or `Retry-After`).
+        retry_after: Option<Duration>,
+        /// The `X-Tt-Logid` header, if there was one.
+        log_id: Option<String>,
+    },
+    /// No bytes moved for the stall timeout, in either direction.
+    #[error("{operation}: no bytes moved for {} s while {phase}; the connection stalled", stalled_for.as_secs_f64())]
+    Stalled {
+        /// The operation.
+        operation: String,
+        /// How long nothing moved.
+        stalled_for: Duration,
+        /// What the request was doing: `sending`, `waiting for the response`, `receiving`.
+        phase: String,
+    },
+    /// No access token could be had.
+    #[error("authentication failed: {0}")]
+    Auth(#[source] AuthError),
     /// The request could not be built: a missing or invalid field.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     /// The server could not be reached, or the connection failed mid-request.
     #[error("transport error: {0}")]
     Transport(#[source] reqwest::Error),
-    /// A status the spec does not document, without a Feishu envelope.
+    /// A success status the spec does not document (e.g. 204), without a Feishu failure.
     #[error("unexpected HTTP {status} without a Feishu envelope")]
     UnexpectedStatus {
         /// The status.
@@ -43,15 +186,35 @@ pub enum ApiError {
         /// How long the server asked to wait, if it did.
         retry_after: Option<Duration>,
     },
-    /// A documented status whose body did not match the spec.
+    /// A successful status whose body did not match the spec.
     #[error("the response did not match the spec: {0}")]
     InvalidResponse(String),
     /// `code` was 0 but the payload the operation returns was absent.
     #[error("the response has code 0 but no `data`")]
     MissingData,
-    /// A hook failed, for example fetching the access token.
-    #[error("{0}")]
-    Hook(String),
+}
+
+fn log_id_suffix(diagnostics: &Diagnostics) -> String {
+    log_id_text(diagnostics.log_id.as_deref())
+}
+
+fn log_id_text(log_id: Option<&str>) -> String {
+    log_id.map(|id| format!(", log id {id}")).unwrap_or_default()
+}
+
+fn troubleshooter_suffix(diagnostics: &Diagnostics) -> String {
+    let mut text = String::new();
+    for violation in &diagnostics.field_violations {
+        text.push_str(&format!(
+            "; field `{}`: {}",
+            violation.field,
+            violation.description.as_deref().unwrap_or("rejected")
+        ));
+    }
+    if let Some(link) = &diagnostics.troubleshooter {
+        text.push_str(&format!(" (troubleshooter: {link})"));
+    }
+    text
 }
 
 impl ApiError {
@@ -59,6 +222,7 @@ impl ApiError {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             ApiError::Api { code, .. } => Some(*code),
+            ApiError::Auth(e) => e.code(),
             _ => None,
         }
     }
@@ -66,7 +230,9 @@ impl ApiError {
     /// The HTTP status, if a response arrived.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            ApiError::Api { status, .. } | ApiError::UnexpectedStatus { status, .. } => Some(*status),
+            ApiError::Api { status, .. }
+            | ApiError::Http { status, .. }
+            | ApiError::UnexpectedStatus { status, .. } => Some(*status),
             ApiError::Transport(e) => e.status(),
             _ => None,
         }
@@ -75,34 +241,80 @@ impl ApiError {
     /// How long the server asked to wait before the next request, if it said.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            ApiError::Api { retry_after, .. } | ApiError::UnexpectedStatus { retry_after, .. } => {
-                *retry_after
-            }
+            ApiError::Api { retry_after, .. }
+            | ApiError::Http { retry_after, .. }
+            | ApiError::UnexpectedStatus { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
 
+    /// The request's log id (what Feishu support asks for), if the server sent one.
+    pub fn log_id(&self) -> Option<&str> {
+        match self {
+            ApiError::Api { diagnostics, .. } => diagnostics.log_id.as_deref(),
+            ApiError::Http { log_id, .. } => log_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The envelope's `error` object and log id, for a Feishu failure.
+    pub fn diagnostics(&self) -> Option<&Diagnostics> {
+        match self {
+            ApiError::Api { diagnostics, .. } => Some(diagnostics),
+            _ => None,
+        }
+    }
+
+    /// The troubleshooter link Feishu sent, if it did.
+    pub fn troubleshooter(&self) -> Option<&str> {
+        self.diagnostics()?.troubleshooter.as_deref()
+    }
+
+    /// The request fields Feishu rejected, if it named them.
+    pub fn field_violations(&self) -> &[FieldViolation] {
+        self.diagnostics().map_or(&[], |d| &d.field_violations)
+    }
+
+    /// Whether the gateway's rate limit refused the request (HTTP 429, 99991400, or 1061045),
+    /// so every request of the same app should wait, not only this one.
+    pub fn is_rate_limited(&self) -> bool {
+        self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
+            || matches!(self.code().map(ErrorCode::code), Some(99_991_400 | 1_061_045))
+    }
+
     /// Whether sending the same request again can succeed: retryable codes of the spec's error
-    /// table, HTTP 429 and 5xx, and transport failures. Never for a permanent error.
+    /// table, HTTP 429 and 5xx whatever the body, transport failures and stalls, and token
+    /// endpoint failures that were not a refusal. Never for a permanent error.
     pub fn is_retryable(&self) -> bool {
         match self {
             ApiError::Api { code, status, .. } => {
                 code.is_retryable() || (!code.is_known() && retryable_status(*status))
             }
-            ApiError::UnexpectedStatus { status, .. } => retryable_status(*status),
+            ApiError::Http { status, .. } | ApiError::UnexpectedStatus { status, .. } => {
+                retryable_status(*status)
+            }
             ApiError::Transport(e) => !e.is_builder() && !e.is_redirect(),
-            ApiError::InvalidRequest(_)
-            | ApiError::InvalidResponse(_)
-            | ApiError::MissingData
-            | ApiError::Hook(_) => false,
+            ApiError::Stalled { .. } => true,
+            ApiError::Auth(e) => e.is_retryable(),
+            ApiError::InvalidRequest(_) | ApiError::InvalidResponse(_) | ApiError::MissingData => false,
         }
     }
 
     /// Whether the access token was rejected, so a fresh one may succeed.
     pub fn is_token_rejected(&self) -> bool {
+        if matches!(self, ApiError::Auth(_)) {
+            return false;
+        }
         matches!(
             self.code(),
-            Some(ErrorCode::AccessTokenInvalid | ErrorCode::UserAccessTokenInvalid | ErrorCode::AuthFailed)
+            Some(
+                ErrorCode::AccessTokenInvalid
+                    | ErrorCode::AppAccessTokenInvalid
+                    | ErrorCode::AccessTokenFormatError
+                    | ErrorCode::UserAccessTokenInvalid
+                    | ErrorCode::UserAccessTokenExpired
+                    | ErrorCode::AuthFailed
+            )
         )
     }
 }
@@ -111,7 +323,7 @@ fn retryable_status(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
 
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers
         .get(RATE_LIMIT_RESET_HEADER)
         .or_else(|| headers.get(reqwest::header::RETRY_AFTER))?;
@@ -119,39 +331,156 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(3600.0)))
 }
 
+/// A failure the hooks recognised, handed to [`ApiError`] through progenitor's
+/// `Error::Custom(String)` as JSON (the only variant a hook generic over the error type can build).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Carried {
+    /// Marks the JSON as ours, so any other custom text stays text.
+    feishu_drive: CarriedKind,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum CarriedKind {
+    Api {
+        code: i64,
+        msg: String,
+        status: u16,
+        retry_after_ms: Option<u64>,
+        diagnostics: Diagnostics,
+    },
+    Http {
+        status: u16,
+        content_type: Option<String>,
+        body: String,
+        retry_after_ms: Option<u64>,
+        log_id: Option<String>,
+    },
+    Stalled {
+        operation: String,
+        stalled_ms: u64,
+        phase: String,
+    },
+    Auth(crate::auth::CarriedAuth),
+}
+
+impl Carried {
+    pub(crate) fn new(kind: CarriedKind) -> Self {
+        Self { feishu_drive: kind }
+    }
+
+    /// The text for progenitor's `Error::Custom`: JSON a person can read, too.
+    pub(crate) fn to_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("unserialisable failure: {e}"))
+    }
+
+    fn from_text(text: &str) -> Option<Self> {
+        serde_json::from_str(text).ok()
+    }
+
+    fn into_api_error(self) -> ApiError {
+        let duration = |ms: Option<u64>| ms.map(Duration::from_millis);
+        let status = |s: u16| StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        match self.feishu_drive {
+            CarriedKind::Api {
+                code,
+                msg,
+                status: s,
+                retry_after_ms,
+                diagnostics,
+            } => ApiError::Api {
+                code: ErrorCode::from(code),
+                msg,
+                status: status(s),
+                retry_after: duration(retry_after_ms),
+                diagnostics: Box::new(diagnostics),
+            },
+            CarriedKind::Http {
+                status: s,
+                content_type,
+                body,
+                retry_after_ms,
+                log_id,
+            } => ApiError::Http {
+                status: status(s),
+                content_type,
+                body,
+                retry_after: duration(retry_after_ms),
+                log_id,
+            },
+            CarriedKind::Stalled {
+                operation,
+                stalled_ms,
+                phase,
+            } => ApiError::Stalled {
+                operation,
+                stalled_for: Duration::from_millis(stalled_ms),
+                phase,
+            },
+            CarriedKind::Auth(auth) => ApiError::Auth(auth.into()),
+        }
+    }
+}
+
 impl From<progenitor_client::Error<ErrorEnvelope>> for ApiError {
     fn from(error: progenitor_client::Error<ErrorEnvelope>) -> Self {
         use progenitor_client::Error as E;
         match error {
-            E::ErrorResponse(rv) => ApiError::Api {
-                code: ErrorCode::from(rv.code),
-                retry_after: retry_after(rv.headers()),
-                status: rv.status(),
-                msg: rv.into_inner().msg,
-            },
+            E::ErrorResponse(rv) => {
+                let headers = rv.headers();
+                let detail = headers
+                    .get(ERROR_DETAIL_HEADER)
+                    .and_then(|v| serde_json::from_slice::<serde_json::Value>(v.as_bytes()).ok());
+                let diagnostics = Diagnostics::from_parts(detail.as_ref(), headers);
+                ApiError::Api {
+                    code: ErrorCode::from(rv.code),
+                    retry_after: retry_after(headers),
+                    status: rv.status(),
+                    diagnostics: Box::new(diagnostics),
+                    msg: rv.into_inner().msg,
+                }
+            }
             E::InvalidRequest(message) => ApiError::InvalidRequest(message),
             E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
                 ApiError::Transport(e)
             }
             E::InvalidResponsePayload(body, e) => {
-                ApiError::InvalidResponse(format!("{e}; body: {}", String::from_utf8_lossy(&body)))
+                ApiError::InvalidResponse(format!("{e}; body: {}", snippet(&body)))
             }
             E::UnexpectedResponse(response) => ApiError::UnexpectedStatus {
                 status: response.status(),
                 retry_after: retry_after(response.headers()),
             },
-            E::Custom(message) => ApiError::Hook(message),
+            E::Custom(text) => match Carried::from_text(&text) {
+                Some(carried) => carried.into_api_error(),
+                None => ApiError::InvalidResponse(text),
+            },
         }
     }
 }
 
+/// At most [`BODY_SNIPPET_BYTES`] of `body`, as text, cut at a character boundary.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_SNIPPET_BYTES)]);
+    let mut text = text.into_owned();
+    if body.len() > BODY_SNIPPET_BYTES {
+        text.push('…');
+    }
+    text
+}
+
 /// Turns what a generated `send()` returns into a `Result` that is `Ok` only when `code == 0`.
+///
+/// The client's hooks already turn every non-zero `code` into an error (see the README), so
+/// `send()` itself never returns `Ok` for a Feishu failure; this is where the error becomes an
+/// [`ApiError`], and where `data` is unwrapped.
 ///
 /// ```no_run
 /// use feishu_drive::{Client, ClientContext, FeishuResult, types};
 ///
 /// # async fn run() -> Result<(), feishu_drive::ApiError> {
-/// let client = Client::new("https://open.feishu.cn", ClientContext::with_token("t-…"));
+/// let client = Client::with_stall_timeout("https://open.feishu.cn", ClientContext::with_token("t-…"))
+///     .map_err(feishu_drive::ApiError::Transport)?;
 /// let prepared = client
 ///     .upload_prepare()
 ///     .body(types::UploadPrepareRequest::builder()
@@ -181,11 +510,14 @@ impl<T: Envelope> FeishuResult<T> for Result<ResponseValue<T>, progenitor_client
         if response.code() == 0 {
             return Ok(response);
         }
+        // The hooks make this unreachable through the generated client; a `ResponseValue` built
+        // by hand still gets the same check.
         Err(ApiError::Api {
             code: ErrorCode::from(response.code()),
             msg: response.msg().to_owned(),
             status: response.status(),
             retry_after: retry_after(response.headers()),
+            diagnostics: Box::new(Diagnostics::from_parts(None, response.headers())),
         })
     }
 

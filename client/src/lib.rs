@@ -27,6 +27,10 @@ pub mod limits;
 pub mod upload;
 
 pub use api::*;
-pub use context::ClientContext;
-pub use error::{ApiError, FeishuResult, RATE_LIMIT_RESET_HEADER};
+pub use context::{CONNECT_TIMEOUT, ClientContext, DEFAULT_STALL_TIMEOUT, http_client_builder};
+pub use error::{
+    ApiError, BODY_SNIPPET_BYTES, Diagnostics, FeishuResult, FieldViolation, LOG_ID_HEADER,
+    PermissionViolation, RATE_LIMIT_RESET_HEADER,
+};
 pub use error_codes::{ErrorCode, UnknownCode};
+pub use hooks::BodyStalled;

@@ -321,7 +321,7 @@ async fn a_journal_resumes_only_the_unconfirmed_blocks() {
 }
 
 #[tokio::test]
-async fn a_journal_refuses_a_changed_file_or_another_target() {
+async fn a_journal_refuses_another_target_and_starts_afresh_for_a_changed_file() {
     let server = server(Config::default()).await;
     let uploader = uploader(&server, |b| b.concurrency(1));
     let dir = tempfile::tempdir().expect("temp dir");
@@ -350,15 +350,33 @@ async fn a_journal_refuses_a_changed_file_or_another_target() {
         "{other:?}"
     );
 
-    // Same size, different bytes and modification time.
+    // Same size, different bytes and modification time: the journal is of no use any more, so
+    // the upload starts afresh (and says so) rather than failing on every run.
     random_file(dir.path(), "f.bin", 10 * BLOCK, 99);
+    let restarted = Arc::new(Mutex::new(Vec::new()));
+    let seen = restarted.clone();
     let changed = uploader
-        .upload(UploadRequest::file(&file, "docx_file", "doxcn1").journal(&journal))
-        .await;
+        .upload(
+            UploadRequest::file(&file, "docx_file", "doxcn1")
+                .journal(&journal)
+                .progress(move |event| {
+                    if let ProgressEvent::Restarted { reason } = event {
+                        seen.lock().expect("reasons").push(reason.clone());
+                    }
+                }),
+        )
+        .await
+        .expect("a changed file starts afresh");
+    assert_eq!(changed.blocks_resumed, 0);
     assert!(
-        matches!(changed, Err(UploadError::FileChanged { .. })),
-        "{changed:?}"
+        restarted
+            .lock()
+            .expect("reasons")
+            .iter()
+            .any(|r| r.contains("the file changed")),
+        "{restarted:?}"
     );
+    assert_round_trip(&uploader, &changed.file_token, &file).await;
 }
 
 #[tokio::test]

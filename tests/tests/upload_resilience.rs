@@ -105,7 +105,8 @@ fn confirmed_in(journal: &std::path::Path) -> usize {
     std::fs::read_to_string(journal)
         .ok()
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .and_then(|json| json.get("confirmed")?.as_array().map(Vec::len))
+        // Journal format 2: confirmed blocks map to the Adler-32 of what was sent.
+        .and_then(|json| json.get("confirmed")?.as_object().map(serde_json::Map::len))
         .unwrap_or(0)
 }
 

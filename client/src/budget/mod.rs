@@ -644,6 +644,7 @@ mod tests {
             msg: String::new(),
             status: http::StatusCode::from_u16(status).unwrap_or_default(),
             retry_after: reset.map(Duration::from_secs),
+            diagnostics: Box::default(),
         };
         assert_eq!(
             classify(&api(99991400, 429, Some(1))),

@@ -58,7 +58,8 @@ pub enum UploadError {
         /// The largest size `upload_all` takes.
         max: u64,
     },
-    /// The file changed while it was being uploaded, or since the journal was written.
+    /// The file changed while it was being uploaded (a file that changed between runs starts
+    /// afresh instead, and a confirmed block whose bytes changed is sent again).
     #[error("{path}: the file changed {when} ({what}); upload it again from the start")]
     FileChanged {
         /// The file.
@@ -75,6 +76,37 @@ pub enum UploadError {
         path: PathBuf,
         /// What does not match.
         reason: String,
+    },
+    /// The journal is empty, unreadable as JSON, or inconsistent.
+    #[error(
+        "journal {path}: {reason}; delete it to start the upload afresh (an interrupted upload id is then abandoned; it expires on the server)"
+    )]
+    JournalCorrupt {
+        /// The journal file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Another run holds the journal's lock.
+    #[error(
+        "journal {path}: another upload is using it; wait for it to end, or give this upload its own journal"
+    )]
+    JournalLocked {
+        /// The journal file.
+        path: PathBuf,
+    },
+    /// A finish or `upload_all` may have created the media, but no answer came back, and the
+    /// request asked not to risk a second media ([`UploadRequest::refuse_duplicates`]).
+    ///
+    /// [`UploadRequest::refuse_duplicates`]: super::UploadRequest::refuse_duplicates
+    #[error(
+        "{operation} may have succeeded without an answer (upload id {upload_id:?}); not uploading again, which could create a duplicate media"
+    )]
+    AmbiguousFinish {
+        /// `upload_finish` or `upload_all`.
+        operation: &'static str,
+        /// The upload id (empty for `upload_all`).
+        upload_id: String,
     },
     /// The journal could not be read or written.
     #[error("journal {path}: {source}")]
@@ -119,6 +151,21 @@ impl UploadError {
         match self {
             UploadError::Api { source, .. } => Some(source),
             _ => None,
+        }
+    }
+
+    /// The log id Feishu support asks for, if the failure came with one.
+    pub fn log_id(&self) -> Option<&str> {
+        self.api_error().and_then(ApiError::log_id)
+    }
+
+    /// Whether running the same upload again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            UploadError::Api { source, .. } => source.is_retryable(),
+            UploadError::Auth(e) => e.is_retryable(),
+            UploadError::JournalLocked { .. } => true,
+            _ => false,
         }
     }
 }

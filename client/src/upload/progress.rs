@@ -46,6 +46,25 @@ pub enum ProgressEvent {
         /// Why.
         reason: String,
     },
+    /// A resumed upload re-read every block its journal confirmed and checked its Adler-32;
+    /// `changed` blocks no longer match the file and are sent again.
+    ResumeVerified {
+        /// Blocks checked.
+        checked_blocks: u64,
+        /// Blocks whose bytes changed since they were sent.
+        changed: Vec<u64>,
+    },
+    /// A second media may exist: a finish or `upload_all` that may have succeeded got no answer,
+    /// and the upload was made again.
+    PossibleDuplicate {
+        /// What happened.
+        reason: String,
+    },
+    /// Something went wrong that did not stop the upload (e.g. removing the journal failed).
+    Warning {
+        /// What.
+        message: String,
+    },
     /// The upload finished.
     Finished {
         /// The media's token.

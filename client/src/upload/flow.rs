@@ -1,0 +1,497 @@
+//! One upload from start to finish: `upload_all`, or prepare → parts → finish; restarts,
+//! resume, and the rules that keep an upload from being finished twice without a word.
+//!
+//! Exactly-once where the protocol allows it: an upload id can be finished once, so re-sending
+//! parts or a finish of the same id never makes a second media. What the protocol does not
+//! allow is telling, after a finish or `upload_all` that got no answer, whether it was handled.
+//! The journal records that a finish was sent before sending it; a later 1061021 ("expired")
+//! for that id then most likely means "already finished", and the upload is made again with
+//! [`UploadOutcome::possible_duplicate`] set, a [`ProgressEvent::PossibleDuplicate`], and no
+//! silent second media — or, with [`UploadRequest::refuse_duplicates`], it stops with
+//! [`UploadError::AmbiguousFinish`].
+//!
+//! [`UploadRequest::refuse_duplicates`]: super::UploadRequest::refuse_duplicates
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use tokio::io::AsyncRead;
+
+use super::journal::{self, Journal, Loaded, Mode, Target};
+use super::request::{Input, Opened};
+use super::retry::Caller;
+use super::source::{self, FileBlocks, Layout, StreamBlocks};
+use super::verify::{changed_blocks, check_unchanged, identify};
+use super::workers::{Blocks, Transaction};
+use super::{ProgressEvent, ProgressFn, UploadError, UploadOutcome, Uploader};
+use crate::checksum::adler32_field;
+use crate::{ApiError, ErrorCode, FeishuResult, types};
+
+/// How many times an upload starts over after its upload id expired, or re-sends blocks the
+/// server lost, before giving up.
+const MAX_RESTARTS: u32 = 3;
+
+/// The state of one upload in progress.
+pub(super) struct Upload<'a> {
+    pub(super) uploader: &'a Uploader,
+    pub(super) target: Target,
+    pub(super) retries: AtomicU64,
+    pub(super) progress: Option<ProgressFn>,
+    pub(super) refuse_duplicates: bool,
+    pub(super) possible_duplicates: AtomicU32,
+    pub(super) warnings: std::sync::Mutex<Vec<String>>,
+}
+
+/// Counts for the outcome.
+#[derive(Default)]
+struct Tally {
+    sent: u64,
+    resumed: u64,
+    verified: u64,
+    changed: u64,
+    restarts: u32,
+}
+
+impl Upload<'_> {
+    pub(super) fn caller(&self) -> Caller<'_> {
+        Caller {
+            pacer: &self.uploader.pacer,
+            policy: self.uploader.policy,
+            tokens: self.uploader.client.inner.token_source(),
+            progress: self.progress.as_ref(),
+            retries: &self.retries,
+        }
+    }
+
+    pub(super) fn emit(&self, event: ProgressEvent) {
+        if let Some(progress) = &self.progress {
+            progress(&event);
+        }
+    }
+
+    fn warn(&self, message: String) {
+        tracing::warn!("{message}");
+        self.emit(ProgressEvent::Warning {
+            message: message.clone(),
+        });
+        self.warnings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(message);
+    }
+
+    /// `count` more media may exist; say so.
+    fn report_duplicate(&self, count: u32, reason: String) {
+        tracing::warn!(%reason, count, "possible duplicate media");
+        self.possible_duplicates.fetch_add(count, Ordering::Relaxed);
+        self.emit(ProgressEvent::PossibleDuplicate { reason });
+    }
+
+    fn outcome(&self, file_token: String, size: u64, chunked: bool, tally: &Tally) -> UploadOutcome {
+        UploadOutcome {
+            file_token,
+            size,
+            chunked,
+            blocks_sent: tally.sent,
+            blocks_resumed: tally.resumed,
+            blocks_verified: tally.verified,
+            blocks_changed: tally.changed,
+            retries: self.retries.load(Ordering::Relaxed),
+            restarts: tally.restarts,
+            possible_duplicate: self.possible_duplicates.load(Ordering::Relaxed) > 0,
+            possible_duplicates: self.possible_duplicates.load(Ordering::Relaxed),
+            warnings: self
+                .warnings
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone(),
+        }
+    }
+
+    /// Removes a finished upload's journal; a failure is a warning, never a failed upload.
+    fn cleanup(&self, result: Result<(), UploadError>) {
+        if let Err(e) = result {
+            self.warn(format!(
+                "the upload finished, but removing its journal failed: {e}"
+            ));
+        }
+    }
+
+    /// `upload_all`: the whole file in one request.
+    pub(super) async fn all(
+        &self,
+        input: Input,
+        journal_path: Option<&Path>,
+    ) -> Result<UploadOutcome, UploadError> {
+        let size = input.size();
+        let mut journaled = None;
+        let bytes = match input {
+            Input::File { path, opened } => {
+                let bytes = source::read_at(&path, &opened.file, 0, size).await?;
+                check_unchanged(&path, &opened, "during the upload")?;
+                if let Some(journal_path) = journal_path {
+                    journaled = Some(self.journal_upload_all(journal_path, &path, &opened).await?);
+                }
+                bytes
+            }
+            Input::Stream { mut reader, size } => {
+                let bytes = source::read_exact(&mut *reader, size, size).await?;
+                source::ensure_ended(&mut *reader, size).await?;
+                bytes
+            }
+        };
+        self.emit(ProgressEvent::Started {
+            upload_id: None,
+            total_bytes: size,
+            total_blocks: 1,
+            resumed_bytes: 0,
+            resumed_blocks: 0,
+        });
+        let checksum = adler32_field(&bytes);
+        let client = &self.uploader.client;
+        let target = &self.target;
+        let called = self
+            .caller()
+            .call_tracked("upload_all", !self.refuse_duplicates, || {
+                let mut builder = client
+                    .upload_all()
+                    .file_name(target.file_name.as_str())
+                    .parent_type(target.parent_type.as_str())
+                    .size(size)
+                    .checksum(checksum.as_str())
+                    .file(bytes.clone());
+                if let Some(extra) = &target.extra {
+                    builder = builder.extra(extra.clone());
+                }
+                // An empty parent node is left out (parent types such as `ccm_import_open` need none).
+                if !target.parent_node.is_empty() {
+                    builder = builder.parent_node(target.parent_node.clone());
+                }
+                async move { builder.send().await.into_data() }
+            })
+            .await;
+        let earlier_sent = journaled.as_ref().is_some_and(|(_, earlier)| *earlier);
+        match called.result {
+            Ok(data) => {
+                if earlier_sent {
+                    self.report_duplicate(
+                        1,
+                        "an earlier run sent upload_all and never learned whether it succeeded".to_owned(),
+                    );
+                }
+                if called.ambiguous > 0 {
+                    self.report_duplicate(
+                        called.ambiguous,
+                        format!(
+                            "{} upload_all attempt(s) got no answer before the retry that succeeded",
+                            called.ambiguous
+                        ),
+                    );
+                }
+                if let Some((journal, _)) = journaled {
+                    self.cleanup(journal.remove());
+                }
+                self.emit(ProgressEvent::BlockConfirmed {
+                    seq: 0,
+                    bytes: size,
+                    confirmed_bytes: size,
+                    confirmed_blocks: 1,
+                });
+                let tally = Tally {
+                    sent: 1,
+                    ..Tally::default()
+                };
+                Ok(self.outcome(data.file_token, size, false, &tally))
+            }
+            Err(e) => {
+                // The journal stays when a media may exist, so the next run can say so.
+                if let Some((journal, _)) = journaled
+                    && called.ambiguous == 0
+                    && !earlier_sent
+                {
+                    let _ = journal.remove();
+                }
+                if called.ambiguous > 0
+                    && self.refuse_duplicates
+                    && e.api_error().is_some_and(super::retry::is_ambiguous)
+                {
+                    return Err(UploadError::AmbiguousFinish {
+                        operation: "upload_all",
+                        upload_id: String::new(),
+                    });
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Records an `upload_all` about to be sent; returns the journal and whether an earlier run
+    /// had sent one without learning its fate.
+    async fn journal_upload_all(
+        &self,
+        journal_path: &Path,
+        path: &Path,
+        opened: &Opened,
+    ) -> Result<(Journal, bool), UploadError> {
+        let identity = identify(path, opened).await?;
+        let earlier = match Journal::load(journal_path, Mode::UploadAll, &identity, &self.target)? {
+            Loaded::None => false,
+            Loaded::Resume(journal) => journal.finish_sent(),
+            Loaded::Discard { finish_sent, .. } => finish_sent,
+        };
+        let size = opened.size;
+        let block_size = size.max(1);
+        let layout = Layout::new(size, block_size, size.div_ceil(block_size))?;
+        let mut journal = Journal::create(
+            journal_path,
+            Mode::UploadAll,
+            "",
+            layout,
+            identity,
+            self.target.clone(),
+        )?;
+        journal.mark_finish_sent()?;
+        Ok((journal, earlier))
+    }
+
+    /// The chunked flow, from a file (resumable, restartable) or a stream (one pass).
+    pub(super) async fn chunked(
+        &self,
+        input: Input,
+        journal_path: Option<&Path>,
+    ) -> Result<UploadOutcome, UploadError> {
+        match input {
+            Input::File { path, opened } => self.chunked_file(&path, opened, journal_path).await,
+            Input::Stream { reader, size } => self.chunked_stream(reader, size).await,
+        }
+    }
+
+    /// Loads the journal: a transaction to resume (its confirmed blocks verified), or none.
+    async fn resume(
+        &self,
+        journal_path: &Path,
+        path: &Path,
+        opened: &Opened,
+        identity: &journal::FileIdentity,
+        tally: &mut Tally,
+    ) -> Result<Option<Transaction>, UploadError> {
+        match Journal::load(journal_path, Mode::Chunked, identity, &self.target)? {
+            Loaded::None => Ok(None),
+            Loaded::Discard { reason, finish_sent } => {
+                if finish_sent {
+                    // Its finish may have made a media; whatever this run makes is a second.
+                    self.report_duplicate(
+                        1,
+                        format!("{reason}, and its finish had been sent without an answer"),
+                    );
+                }
+                self.emit(ProgressEvent::Restarted {
+                    reason: format!("{reason}; starting afresh"),
+                });
+                journal::remove(journal_path)?;
+                Ok(None)
+            }
+            Loaded::Resume(journal) => {
+                let tx = Transaction::resumed(*journal);
+                let confirmed = tx.confirmed();
+                let changed = changed_blocks(path, opened, tx.layout, &confirmed).await?;
+                tally.verified = confirmed.len() as u64;
+                tally.changed = changed.len() as u64;
+                self.emit(ProgressEvent::ResumeVerified {
+                    checked_blocks: tally.verified,
+                    changed: changed.clone(),
+                });
+                if !changed.is_empty() {
+                    tracing::warn!(
+                        ?changed,
+                        "confirmed blocks changed since they were sent; sending them again"
+                    );
+                    tx.forget(Some(&changed))?;
+                }
+                tally.resumed = tx.confirmed_blocks();
+                Ok(Some(tx))
+            }
+        }
+    }
+
+    async fn chunked_file(
+        &self,
+        path: &Path,
+        opened: Opened,
+        journal_path: Option<&Path>,
+    ) -> Result<UploadOutcome, UploadError> {
+        let size = opened.size;
+        let identity = identify(path, &opened).await?;
+        let mut tally = Tally::default();
+        let mut tx = match journal_path {
+            Some(journal_path) => {
+                self.resume(journal_path, path, &opened, &identity, &mut tally)
+                    .await?
+            }
+            None => None,
+        };
+        loop {
+            let current = match tx.take() {
+                Some(tx) => tx,
+                None => {
+                    let (upload_id, layout) = self.prepare(size).await?;
+                    let journal = journal_path
+                        .map(|p| {
+                            Journal::create(
+                                p,
+                                Mode::Chunked,
+                                &upload_id,
+                                layout,
+                                identity.clone(),
+                                self.target.clone(),
+                            )
+                        })
+                        .transpose()?;
+                    Transaction::new(upload_id, layout, journal)
+                }
+            };
+            let blocks = FileBlocks::new(
+                path.to_owned(),
+                Arc::clone(&opened.file),
+                current.layout,
+                current.pending(),
+            );
+            let result = match self.send_blocks(&current, Blocks::File(&blocks)).await {
+                Ok(n) => {
+                    tally.sent += n;
+                    check_unchanged(path, &opened, "during the upload")?;
+                    self.finish(&current).await
+                }
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(file_token) => {
+                    self.cleanup(current.close());
+                    return Ok(self.outcome(file_token, size, true, &tally));
+                }
+                Err(e)
+                    if tally.restarts < MAX_RESTARTS
+                        && error_code(&e) == Some(ErrorCode::UploadIdExpired) =>
+                {
+                    tally.restarts += 1;
+                    if current.finish_maybe_delivered.load(Ordering::Relaxed) {
+                        let reason = format!(
+                            "upload id {} answered 1061021 after a finish that got no answer: it was most likely finished, under a token never received",
+                            current.upload_id
+                        );
+                        if self.refuse_duplicates {
+                            tracing::warn!(%reason, "refusing to upload again");
+                            let upload_id = current.upload_id.clone();
+                            current.close()?;
+                            return Err(UploadError::AmbiguousFinish {
+                                operation: "upload_finish",
+                                upload_id,
+                            });
+                        }
+                        self.report_duplicate(1, reason);
+                    }
+                    self.emit(ProgressEvent::Restarted {
+                        reason: "the upload id expired; starting over".to_owned(),
+                    });
+                    current.close()?;
+                }
+                Err(e)
+                    if tally.restarts < MAX_RESTARTS && error_code(&e) == Some(ErrorCode::BlockMissing) =>
+                {
+                    // The server cannot say which blocks it lacks, so every block goes again.
+                    tally.restarts += 1;
+                    self.emit(ProgressEvent::Restarted {
+                        reason: "upload_finish reported missing blocks; sending every block again".to_owned(),
+                    });
+                    current.forget(None)?;
+                    tx = Some(current);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn chunked_stream(
+        &self,
+        reader: Box<dyn AsyncRead + Send + Unpin>,
+        size: u64,
+    ) -> Result<UploadOutcome, UploadError> {
+        let (upload_id, layout) = self.prepare(size).await?;
+        let tx = Transaction::new(upload_id, layout, None);
+        let blocks = StreamBlocks::new(reader, layout);
+        let result = match self.send_blocks(&tx, Blocks::Stream(&blocks)).await {
+            Ok(sent) => self.finish(&tx).await.map(|token| (token, sent)),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok((file_token, sent)) => {
+                let tally = Tally {
+                    sent,
+                    ..Tally::default()
+                };
+                Ok(self.outcome(file_token, size, true, &tally))
+            }
+            Err(e) => Err(match error_code(&e) {
+                Some(ErrorCode::UploadIdExpired) if tx.finish_maybe_delivered.load(Ordering::Relaxed) => {
+                    UploadError::AmbiguousFinish {
+                        operation: "upload_finish",
+                        upload_id: tx.upload_id.clone(),
+                    }
+                }
+                Some(ErrorCode::UploadIdExpired) => UploadError::CannotRewind("the upload id expired"),
+                Some(ErrorCode::BlockMissing) => UploadError::CannotRewind("blocks were missing at finish"),
+                _ => e,
+            }),
+        }
+    }
+
+    async fn prepare(&self, size: u64) -> Result<(String, Layout), UploadError> {
+        let client = &self.uploader.client;
+        let target = &self.target;
+        let data = self
+            .caller()
+            .call("upload_prepare", || {
+                let body = types::UploadPrepareRequest::builder()
+                    .file_name(target.file_name.as_str())
+                    .parent_type(target.parent_type.as_str())
+                    .parent_node(
+                        (!target.parent_node.is_empty())
+                            .then(|| types::ParentNode::from(target.parent_node.clone())),
+                    )
+                    .size(size)
+                    .extra(target.extra.clone().map(types::Extra));
+                let request = client.upload_prepare().body(body);
+                async move { request.send().await.into_data() }
+            })
+            .await?;
+        let block_num = u64::try_from(data.block_num)
+            .map_err(|_| UploadError::Protocol(format!("negative block_num {}", data.block_num)))?;
+        let layout = Layout::new(size, data.block_size.get(), block_num)?;
+        Ok((String::from(data.upload_id), layout))
+    }
+
+    /// Sends the finish, recording first (durably, in the journal) that it was sent.
+    async fn finish(&self, tx: &Transaction) -> Result<String, UploadError> {
+        tx.mark_finish_sent()?;
+        let client = &self.uploader.client;
+        let called = self
+            .caller()
+            .call_tracked("upload_finish", true, || {
+                let body = types::UploadFinishRequest::builder()
+                    .upload_id(tx.upload_id.as_str())
+                    .block_num(tx.layout.block_num);
+                let request = client.upload_finish().body(body);
+                async move { request.send().await.into_data() }
+            })
+            .await;
+        if called.ambiguous > 0 {
+            tx.finish_maybe_delivered.store(true, Ordering::Relaxed);
+        }
+        Ok(called.result?.file_token)
+    }
+}
+
+fn error_code(error: &UploadError) -> Option<ErrorCode> {
+    error.api_error().and_then(ApiError::code)
+}
