@@ -55,9 +55,9 @@ use tokio_util::sync::CancellationToken;
 pub use disposition::{file_name_from_content_disposition, safe_file_name};
 
 use crate::auth::{AppCredentials, TokenSource};
+use crate::budget::{Budget, BudgetConfig, CallError, Group, QuotaExceeded};
 use crate::limits::REQUESTS_PER_SECOND;
 use crate::upload::RetryPolicy;
-use crate::upload::pacer::Pacer;
 use crate::{ApiError, Client, ClientContext, types};
 
 /// The bytes asked for per request by default: 32 MiB, a few seconds on a slow link.
@@ -72,9 +72,15 @@ const ENVELOPE_MAX_BYTES: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Downloader {
     client: Client,
-    limiter: Option<Arc<Pacer>>,
+    /// `None`: no client-side limit (a local server).
+    budget: Option<Budget>,
     policy: RetryPolicy,
     range_size: Option<u64>,
+}
+
+/// The downloader's own budget at `rate` requests per second: Feishu's documented limits.
+fn own_budget(rate: NonZeroU32) -> Budget {
+    Budget::in_process(BudgetConfig::new("downloader").requests_per_second(rate.get()))
 }
 
 /// Configures a [`Downloader`].
@@ -83,6 +89,7 @@ pub struct DownloaderBuilder {
     base_url: String,
     context: ClientContext,
     requests_per_second: Option<NonZeroU32>,
+    budget: Option<Budget>,
     policy: RetryPolicy,
     range_size: Option<u64>,
     read_timeout: Duration,
@@ -122,10 +129,20 @@ impl DownloaderBuilder {
         self
     }
 
-    /// Requests per second for all downloads of this downloader; the documented 5 by default.
-    /// `None` removes the limit (for a local server).
+    /// Requests per second for all downloads of this downloader; the documented 5 by default,
+    /// with the documented daily quota, in a budget of its own. `None` removes the limit and the
+    /// quota (for a local server). Ignored when a [`budget`](Self::budget) is set.
     pub fn requests_per_second(mut self, limit: Option<u32>) -> Self {
         self.requests_per_second = limit.and_then(NonZeroU32::new);
+        self
+    }
+
+    /// Sends every request through `budget`'s `download` group (shared with its clones, and
+    /// with a Redis budget with other processes): each request waits for a permit, rate answers
+    /// pause or slow every participant, and a quota answer ends the download with
+    /// [`DownloadError::QuotaExceeded`].
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budget = Some(budget);
         self
     }
 
@@ -163,9 +180,7 @@ impl DownloaderBuilder {
             .build()?;
         Ok(Downloader {
             client: Client::new_with_client(self.base_url.trim_end_matches('/'), http, self.context),
-            limiter: self
-                .requests_per_second
-                .map(|rps| Arc::new(Pacer::new(Some(rps)))),
+            budget: self.budget.or_else(|| self.requests_per_second.map(own_budget)),
             policy: self.policy,
             range_size: self.range_size,
         })
@@ -336,6 +351,10 @@ pub enum DownloadError {
         #[source]
         source: ApiError,
     },
+    /// The daily quota of the `download` group is used up (counted by the budget, or answered
+    /// by the server); retrying before `resets_at` cannot succeed.
+    #[error(transparent)]
+    QuotaExceeded(QuotaExceeded),
     /// Reading or writing the file failed.
     #[error("{path}: {source}")]
     Io {
@@ -408,6 +427,7 @@ impl Downloader {
             base_url: base_url.into(),
             context: ClientContext::anonymous(),
             requests_per_second: NonZeroU32::new(REQUESTS_PER_SECOND),
+            budget: None,
             policy: RetryPolicy::default(),
             range_size: Some(DEFAULT_RANGE_SIZE),
             read_timeout: Duration::from_secs(60),
@@ -419,7 +439,7 @@ impl Downloader {
     pub fn with_client(client: Client) -> Self {
         Downloader {
             client,
-            limiter: NonZeroU32::new(REQUESTS_PER_SECOND).map(|rps| Arc::new(Pacer::new(Some(rps)))),
+            budget: NonZeroU32::new(REQUESTS_PER_SECOND).map(own_budget),
             policy: RetryPolicy::default(),
             range_size: Some(DEFAULT_RANGE_SIZE),
         }
@@ -712,9 +732,21 @@ impl Run<'_> {
         loop {
             match self.attempt().await {
                 Ok(Step::Done) => return Ok(()),
-                Ok(Step::Progress) => delays = self.backoff(),
+                Ok(Step::Progress) => {
+                    if let Some(budget) = &self.downloader.budget {
+                        budget.report_success(Group::Download).await;
+                    }
+                    delays = self.backoff();
+                }
                 Err(Failure::Fatal(error)) => return Err(error),
                 Err(Failure::Api { error, wrote }) => {
+                    let error = match &self.downloader.budget {
+                        Some(budget) => match budget.report_error(Group::Download, error).await {
+                            CallError::Quota(quota) => return Err(DownloadError::QuotaExceeded(quota)),
+                            CallError::Api(error) => error,
+                        },
+                        None => error,
+                    };
                     if wrote {
                         delays = self.backoff();
                     }
@@ -764,8 +796,11 @@ impl Run<'_> {
             Some(size) => format!("bytes={offset}-{}", offset.saturating_add(size - 1)),
             None => format!("bytes={offset}-"),
         };
-        if let Some(limiter) = &self.downloader.limiter {
-            limiter.acquire().await;
+        if let Some(budget) = &self.downloader.budget {
+            budget
+                .acquire(Group::Download)
+                .await
+                .map_err(DownloadError::QuotaExceeded)?;
         }
         self.requests += 1;
         let mut builder = self

@@ -12,6 +12,10 @@ pub const UPLOAD_ALL_MAX_BYTES: u64 = 20 * 1024 * 1024;
 /// The longest file name, in characters (the spec's `FileName.maxLength`).
 pub const FILE_NAME_MAX_CHARS: usize = 250;
 
+/// The block size `upload_prepare` answers (4 MiB in the documented examples): what the
+/// uploader assumes to count a file's parts against the daily quota before asking.
+pub const UPLOAD_BLOCK_SIZE: u64 = 4 * 1024 * 1024;
+
 /// Requests per second per app that each media operation allows (`x-feishu-rate-limit`).
 pub const REQUESTS_PER_SECOND: u32 = 5;
 

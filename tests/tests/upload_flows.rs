@@ -468,3 +468,63 @@ async fn wrong_app_credentials_are_a_typed_auth_error() {
         "{result:?}"
     );
 }
+
+/// The daily quota, against the local server's own (2 calls per app and endpoint, answered
+/// with 99991403): an upload whose parts do not fit is refused before `upload_prepare`, and a
+/// quota answer from the server mid-run ends the upload typed instead of being retried.
+#[tokio::test]
+async fn the_daily_quota_refuses_before_prepare_and_a_quota_answer_is_not_retried() {
+    use feishu_drive::budget::{Budget, BudgetConfig, Group};
+    use feishu_drive_server::{DEFAULT_APP_ID, Server};
+
+    const MIB4: u64 = 4 * 1024 * 1024;
+    // The server's default (documented) 4 MiB blocks, not the tests' small ones.
+    let server = Server::start(Config::default().faults(Faults::default().daily_quota(2)))
+        .await
+        .expect("server");
+    let budget = |quota| {
+        Budget::in_process(
+            BudgetConfig::new(DEFAULT_APP_ID)
+                .requests_per_second(1000)
+                .daily_quota(Some(quota)),
+        )
+    };
+    // A budget that knows the server's quota.
+    let knowing = uploader(&server, |b| b.budget(budget(2)));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let three_parts = random_file(dir.path(), "three.bin", 2 * MIB4 + 1, 21);
+    match knowing
+        .upload(UploadRequest::file(&three_parts, "docx_file", "doxcn1"))
+        .await
+    {
+        Err(UploadError::QuotaExceeded(q)) => {
+            assert_eq!((q.group, q.needed, q.remaining), (Group::UploadPart, 3, 2), "{q}");
+            assert!(q.resets_at > std::time::SystemTime::now(), "{q}");
+        }
+        other => panic!("expected a typed quota refusal before prepare: {other:?}"),
+    }
+    let two_parts = random_file(dir.path(), "two.bin", 2 * MIB4, 22);
+    let outcome = knowing
+        .upload(UploadRequest::file(&two_parts, "docx_file", "doxcn1"))
+        .await
+        .expect("two parts fit");
+    assert_eq!(outcome.blocks_sent, 2);
+    assert_eq!(server.stats().quota_exceeded, 0, "{:?}", server.stats());
+
+    // A budget that allows more than the server: the server has one prepare left (only if the
+    // refused upload sent none) and no part left, and says so once.
+    let unknowing = uploader(&server, |b| b.budget(budget(100)));
+    let one_part = random_file(dir.path(), "one.bin", MIB4, 23);
+    match unknowing
+        .upload(UploadRequest::file(&one_part, "docx_file", "doxcn1"))
+        .await
+    {
+        Err(UploadError::QuotaExceeded(q)) => {
+            assert_eq!((q.group, q.remaining), (Group::UploadPart, 0), "{q}")
+        }
+        other => panic!("expected the server's quota answer on upload_part, typed: {other:?}"),
+    }
+    let stats = server.stats();
+    assert_eq!((stats.quota_exceeded, stats.parts_stored), (1, 2), "{stats:?}");
+    server.shutdown().await.expect("shutdown");
+}

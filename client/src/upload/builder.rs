@@ -3,9 +3,9 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use super::pacer::Pacer;
 use super::{RetryPolicy, Uploader};
 use crate::auth::{AppCredentials, TokenSource};
+use crate::budget::{Budget, BudgetConfig};
 use crate::limits::UPLOAD_ALL_MAX_BYTES;
 use crate::{Client, ClientContext};
 
@@ -17,6 +17,7 @@ pub struct UploaderBuilder {
     pub(super) concurrency: usize,
     pub(super) upload_all_max: u64,
     pub(super) requests_per_second: Option<NonZeroU32>,
+    pub(super) budget: Option<Budget>,
     pub(super) policy: RetryPolicy,
     pub(super) stall_timeout: Duration,
     pub(super) connect_timeout: Duration,
@@ -63,10 +64,21 @@ impl UploaderBuilder {
         self
     }
 
-    /// Requests per second for all uploads of this uploader; the documented 5 by default.
-    /// `None` removes the limit (for a local server).
+    /// Requests per second per endpoint group for all uploads of this uploader; the documented
+    /// 5 by default, with the documented daily quota, in a budget of its own. `None` removes the
+    /// limit and the quota (for a local server). Ignored when a [`budget`](Self::budget) is set.
     pub fn requests_per_second(mut self, limit: Option<u32>) -> Self {
         self.requests_per_second = limit.and_then(NonZeroU32::new);
+        self
+    }
+
+    /// Sends every request through `budget` (shared with its clones: other uploaders,
+    /// [`Downloader`](crate::download::Downloader)s, raw [`Client`] calls through [`Budget::call`], and
+    /// with a Redis budget other processes): each attempt waits for a permit of its endpoint
+    /// group and reports rate and quota answers to it, and an upload whose parts do not fit the
+    /// day's quota is refused before `upload_prepare`.
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budget = Some(budget);
         self
     }
 
@@ -115,7 +127,11 @@ impl UploaderBuilder {
             client: Client::new_with_client(self.base_url.trim_end_matches('/'), http, context),
             concurrency: self.concurrency,
             upload_all_max: self.upload_all_max,
-            pacer: Pacer::new(self.requests_per_second),
+            budget: self.budget.or_else(|| {
+                self.requests_per_second.map(|rate| {
+                    Budget::in_process(BudgetConfig::new("uploader").requests_per_second(rate.get()))
+                })
+            }),
             policy: self.policy,
         })
     }

@@ -143,6 +143,10 @@ pub enum UploadError {
     /// The upload was cancelled.
     #[error("the upload was cancelled")]
     Cancelled,
+    /// The daily call quota cannot cover the upload (checked before `upload_prepare`), or the
+    /// server answered that it is used up. Running it again before `resets_at` cannot succeed.
+    #[error(transparent)]
+    QuotaExceeded(#[from] crate::budget::QuotaExceeded),
 }
 
 impl UploadError {

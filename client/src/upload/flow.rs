@@ -25,7 +25,9 @@ use super::source::{self, FileBlocks, Layout, StreamBlocks};
 use super::verify::{changed_blocks, check_unchanged, identify};
 use super::workers::{Blocks, Transaction};
 use super::{ProgressEvent, ProgressFn, UploadError, UploadOutcome, Uploader};
+use crate::budget::Group;
 use crate::checksum::adler32_field;
+use crate::limits::UPLOAD_BLOCK_SIZE;
 use crate::{ApiError, ErrorCode, FeishuResult, types};
 
 /// How many times an upload starts over after its upload id expired, or re-sends blocks the
@@ -56,7 +58,7 @@ struct Tally {
 impl Upload<'_> {
     pub(super) fn caller(&self) -> Caller<'_> {
         Caller {
-            pacer: &self.uploader.pacer,
+            budget: self.uploader.budget.as_ref(),
             policy: self.uploader.policy,
             tokens: self.uploader.client.inner.token_source(),
             progress: self.progress.as_ref(),
@@ -446,7 +448,24 @@ impl Upload<'_> {
         }
     }
 
+    /// Checks that an upload of `parts` blocks fits what is left of the day's quota in each
+    /// group it uses (one prepare, the parts, one finish), without counting anything.
+    async fn check_quota(&self, parts: u64, prepare: bool) -> Result<(), UploadError> {
+        let Some(budget) = &self.uploader.budget else {
+            return Ok(());
+        };
+        if prepare {
+            budget.check_fits(Group::UploadPrepare, 1).await?;
+        }
+        budget.check_fits(Group::UploadPart, parts).await?;
+        budget.check_fits(Group::UploadFinish, 1).await?;
+        Ok(())
+    }
+
     async fn prepare(&self, size: u64) -> Result<(String, Layout), UploadError> {
+        // Refuse before `upload_prepare` an upload the day's quota cannot finish, counting
+        // parts of the documented block size; then again with the server's actual layout.
+        self.check_quota(size.div_ceil(UPLOAD_BLOCK_SIZE), true).await?;
         let client = &self.uploader.client;
         let target = &self.target;
         let data = self
@@ -468,6 +487,7 @@ impl Upload<'_> {
         let block_num = u64::try_from(data.block_num)
             .map_err(|_| UploadError::Protocol(format!("negative block_num {}", data.block_num)))?;
         let layout = Layout::new(size, data.block_size.get(), block_num)?;
+        self.check_quota(layout.block_num, false).await?;
         Ok((String::from(data.upload_id), layout))
     }
 

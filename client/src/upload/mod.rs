@@ -9,7 +9,7 @@
 //! Where things live: [`UploadRequest`] and its checks (`request.rs`), [`UploaderBuilder`]
 //! (`builder.rs`), one upload's flow and its exactly-once rules (`flow.rs`), the transaction and
 //! its workers (`workers.rs`), the journal (`journal.rs`), resume verification (`verify.rs`),
-//! retries and pacing (`retry.rs`, `pacer.rs`), [`UploadOutcome`] and [`ProgressEvent`]
+//! retries and the budget (`retry.rs`, [`crate::budget`]), [`UploadOutcome`] and [`ProgressEvent`]
 //! (`outcome.rs`, `progress.rs`).
 //!
 //! ```no_run
@@ -33,7 +33,6 @@ mod error;
 mod flow;
 mod journal;
 mod outcome;
-pub(crate) mod pacer;
 mod progress;
 mod request;
 pub(crate) mod retry;
@@ -59,7 +58,6 @@ use crate::limits::{REQUESTS_PER_SECOND, UPLOAD_ALL_MAX_BYTES};
 use crate::{Client, ClientContext};
 use flow::Upload;
 use journal::{JournalLock, Target};
-use pacer::Pacer;
 use request::{Data, Input, check_file_name, check_parent, open_file};
 
 /// The parent type of slides media, which only `upload_all` accepts.
@@ -76,7 +74,7 @@ pub struct Uploader {
     client: Client,
     concurrency: usize,
     upload_all_max: u64,
-    pacer: Pacer,
+    budget: Option<crate::budget::Budget>,
     policy: RetryPolicy,
 }
 
@@ -89,6 +87,7 @@ impl Uploader {
             concurrency: DEFAULT_CONCURRENCY,
             upload_all_max: UPLOAD_ALL_MAX_BYTES,
             requests_per_second: NonZeroU32::new(REQUESTS_PER_SECOND),
+            budget: None,
             policy: RetryPolicy::default(),
             stall_timeout: crate::DEFAULT_STALL_TIMEOUT,
             connect_timeout: crate::CONNECT_TIMEOUT,

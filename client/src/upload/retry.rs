@@ -2,8 +2,9 @@
 //!
 //! Which errors are retried is decided by [`ApiError::is_retryable`] alone (the spec's
 //! `retryable` column, HTTP 429 and 5xx whatever the body, transport failures and stalls). Here:
-//! the backoff (exponential with jitter, from `backon`), the [`Pacer`] (the client-side rate
-//! limit, and the pause every worker takes after a rate-limit refusal), the gateway's
+//! the backoff (exponential with jitter, from `backon`), the [`Budget`] (the client-side rate
+//! limit and daily quota, and the pause every participant takes after a rate-limit refusal —
+//! every attempt acquires a permit and reports its answer), the gateway's
 //! `x-ogw-ratelimit-reset`, one token refresh when the server rejects the token, and whether an
 //! attempt was *ambiguous* — it may have been handled although no answer came back.
 
@@ -15,10 +16,10 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 
 use super::UploadError;
-use super::pacer::Pacer;
 use super::progress::{ProgressEvent, ProgressFn};
 use crate::ApiError;
 use crate::auth::TokenSource;
+use crate::budget::{Budget, CallError, Group, QuotaExceeded};
 
 /// How often, and how patiently, a failed request is sent again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +58,8 @@ pub(crate) fn is_ambiguous(error: &ApiError) -> bool {
 
 /// What every request of one upload shares.
 pub(crate) struct Caller<'a> {
-    pub(crate) pacer: &'a Pacer,
+    /// `None`: no client-side limit (a local server).
+    pub(crate) budget: Option<&'a Budget>,
     pub(crate) policy: RetryPolicy,
     pub(crate) tokens: Option<&'a Arc<dyn TokenSource>>,
     pub(crate) progress: Option<&'a ProgressFn>,
@@ -69,6 +71,41 @@ pub(crate) struct Called<T> {
     pub(crate) result: Result<T, UploadError>,
     /// How many attempts may have been handled without an answer.
     pub(crate) ambiguous: u32,
+}
+
+/// The budget group an operation's requests count against.
+fn group_of(operation: &'static str) -> Group {
+    match operation {
+        "upload_prepare" => Group::UploadPrepare,
+        "upload_part" => Group::UploadPart,
+        "upload_finish" => Group::UploadFinish,
+        "upload_all" => Group::UploadAll,
+        _ => Group::Download,
+    }
+}
+
+/// Why one attempt failed: the request, or the budget refusing it for the daily quota.
+enum Attempt {
+    Api(ApiError),
+    Quota(QuotaExceeded),
+}
+
+impl Attempt {
+    fn api(&self) -> Option<&ApiError> {
+        match self {
+            Attempt::Api(e) => Some(e),
+            Attempt::Quota(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Attempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Attempt::Api(e) => e.fmt(f),
+            Attempt::Quota(e) => e.fmt(f),
+        }
+    }
 }
 
 impl Caller<'_> {
@@ -96,25 +133,46 @@ impl Caller<'_> {
         let token_refreshed = AtomicBool::new(false);
         let retry_with_new_token = AtomicBool::new(false);
         let ambiguous = AtomicU32::new(0);
+        let group = group_of(operation);
         let attempt = || {
             let request = make();
             async {
-                self.pacer.acquire().await;
+                if let Some(budget) = self.budget {
+                    budget.acquire(group).await.map_err(Attempt::Quota)?;
+                }
                 let result = request.await;
-                if let Err(e) = &result {
-                    if is_ambiguous(e) {
-                        ambiguous.fetch_add(1, Ordering::Relaxed);
+                match &result {
+                    Ok(_) => {
+                        if let Some(budget) = self.budget {
+                            budget.report_success(group).await;
+                        }
                     }
-                    if e.is_token_rejected()
-                        && !token_refreshed.swap(true, Ordering::Relaxed)
-                        && let Some(tokens) = self.tokens
-                        && let Ok(rejected) = tokens.token().await
-                    {
-                        tokens.invalidate(&rejected);
-                        retry_with_new_token.store(true, Ordering::Relaxed);
+                    Err(e) => {
+                        if is_ambiguous(e) {
+                            ambiguous.fetch_add(1, Ordering::Relaxed);
+                        }
+                        if e.is_token_rejected()
+                            && !token_refreshed.swap(true, Ordering::Relaxed)
+                            && let Some(tokens) = self.tokens
+                            && let Ok(rejected) = tokens.token().await
+                        {
+                            tokens.invalidate(&rejected);
+                            retry_with_new_token.store(true, Ordering::Relaxed);
+                        }
                     }
                 }
-                result
+                match result {
+                    Ok(value) => Ok(value),
+                    // A rate refusal pauses or slows every participant of the budget; a quota
+                    // answer ends the upload typed instead of being retried.
+                    Err(e) => match self.budget {
+                        Some(budget) => match budget.report_error(group, e).await {
+                            CallError::Quota(quota) => Err(Attempt::Quota(quota)),
+                            CallError::Api(e) => Err(Attempt::Api(e)),
+                        },
+                        None => Err(Attempt::Api(e)),
+                    },
+                }
             }
         };
         let backoff = ExponentialBuilder::default()
@@ -124,22 +182,22 @@ impl Caller<'_> {
             .with_jitter();
         let result = attempt
             .retry(backoff)
-            .when(|e: &ApiError| {
-                (e.is_retryable() && (retry_ambiguous || !is_ambiguous(e)))
-                    || (e.is_token_rejected() && retry_with_new_token.swap(false, Ordering::Relaxed))
+            .when(|e: &Attempt| {
+                e.api().is_some_and(|e| {
+                    (e.is_retryable() && (retry_ambiguous || !is_ambiguous(e)))
+                        || (e.is_token_rejected() && retry_with_new_token.swap(false, Ordering::Relaxed))
+                })
             })
-            // The gateway says when its window resets: waiting less only earns another 429, and
-            // every other worker of the uploader waits too.
-            .adjust(|e: &ApiError, delay| {
-                let delay = delay.map(|d| e.retry_after().map_or(d, |reset| reset.max(d)));
-                if let Some(delay) = delay
-                    && e.is_rate_limited()
-                {
-                    self.pacer.pause_until(tokio::time::Instant::now() + delay);
-                }
-                delay
+            // The gateway says when its window resets: waiting less only earns another 429 (the
+            // budget has already paused every other request until then).
+            .adjust(|e: &Attempt, delay| {
+                delay.map(|d| {
+                    e.api()
+                        .and_then(ApiError::retry_after)
+                        .map_or(d, |reset| reset.max(d))
+                })
             })
-            .notify(|e: &ApiError, delay| {
+            .notify(|e: &Attempt, delay| {
                 self.retries.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(operation, error = %e, ?delay, "retrying");
                 if let Some(progress) = self.progress {
@@ -151,7 +209,10 @@ impl Caller<'_> {
                 }
             })
             .await
-            .map_err(|source| UploadError::Api { operation, source });
+            .map_err(|e| match e {
+                Attempt::Api(source) => UploadError::Api { operation, source },
+                Attempt::Quota(quota) => UploadError::QuotaExceeded(quota),
+            });
         Called {
             result,
             ambiguous: ambiguous.load(Ordering::Relaxed),
