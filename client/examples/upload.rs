@@ -15,15 +15,21 @@
 //!     downloads/ --download boxcn…
 //! ```
 //!
+//! Several runs for one app (on one host or many) share one budget — 5 requests a second and
+//! the daily quota per endpoint — with `--redis redis://host:6379` (or `FEISHU_REDIS_URL`; needs
+//! `--features redis`); the progress bar says when a request is waiting for the budget.
+//!
 //! Credentials come from `LARK_APP_ID` / `LARK_APP_SECRET`, or `LARK_ACCESS_TOKEN`. The last line
 //! on stdout is `file_token: <token>` (upload) or `path: <file>` (download).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use clap::Parser;
 use feishu_drive::auth::AppCredentials;
+use feishu_drive::budget::{Budget, BudgetConfig, BudgetEvent};
 use feishu_drive::download::{DownloadEvent, DownloadRequest, Downloader};
 use feishu_drive::upload::{ProgressEvent, UploadRequest, Uploader};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -63,6 +69,68 @@ struct Args {
     /// Requests per second (0 for no client-side limit).
     #[arg(long, default_value_t = feishu_drive::limits::REQUESTS_PER_SECOND)]
     rps: u32,
+    /// Share the budget (rate and daily quota per endpoint) with every run for the same app
+    /// through this Redis server, e.g. redis://127.0.0.1:6379. Default: $FEISHU_REDIS_URL.
+    /// Needs the `redis` feature.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+}
+
+/// The progress bar on screen, for the budget's events.
+static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+fn show_on_bar(bar: &ProgressBar) {
+    *BAR.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
+}
+
+/// Shows what the budget does on the progress bar.
+fn show_budget_event(event: &BudgetEvent) {
+    let Some(bar) = BAR.lock().unwrap_or_else(PoisonError::into_inner).clone() else {
+        return;
+    };
+    match event {
+        BudgetEvent::Waiting { group, delay, .. } => {
+            bar.set_message(format!("waiting for budget ({group}, {delay:.1?})"));
+        }
+        BudgetEvent::Throttled { group, .. } => {
+            bar.set_message(format!("server refused {group} for rate; slowing down"))
+        }
+        BudgetEvent::RateRestored { .. } => bar.set_message(""),
+        BudgetEvent::StoreUnavailable { error, .. } => {
+            bar.println(format!(
+                "warning: shared budget unavailable ({error}); using a local limiter"
+            ));
+        }
+        BudgetEvent::StoreRestored => bar.println("shared budget available again"),
+        _ => {}
+    }
+}
+
+/// The budget of this run for `app_id`: shared through Redis with `--redis` / `FEISHU_REDIS_URL`,
+/// else this process's own; `None` with `--rps 0`.
+fn budget(args: &Args, app_id: &str) -> Result<Option<Budget>, BoxError> {
+    let redis = args
+        .redis
+        .clone()
+        .or_else(|| std::env::var("FEISHU_REDIS_URL").ok().filter(|v| !v.is_empty()));
+    if args.rps == 0 {
+        return match redis {
+            Some(_) => Err("--redis shares a rate limit; it cannot be used with --rps 0".into()),
+            None => Ok(None),
+        };
+    }
+    let config = BudgetConfig::new(app_id)
+        .requests_per_second(args.rps)
+        .on_event(show_budget_event);
+    match redis {
+        None => Ok(Some(Budget::in_process(config))),
+        #[cfg(feature = "redis")]
+        Some(url) => Ok(Some(Budget::redis(&url, config)?)),
+        #[cfg(not(feature = "redis"))]
+        Some(_) => {
+            Err("--redis needs the `redis` feature: cargo run --features redis --example upload".into())
+        }
+    }
 }
 
 /// How to authenticate, from the environment.
@@ -113,6 +181,14 @@ async fn run(args: Args) -> Result<(), BoxError> {
         return run_local(args).await;
     }
     let base_url = args.base_url.clone().unwrap_or_else(|| FEISHU.to_owned());
+    // A fixed token does not say which app it belongs to: its runs share one budget key.
+    let budget = budget(
+        &args,
+        match &creds {
+            Credentials::App { id, .. } => id.as_str(),
+            _ => "access-token",
+        },
+    )?;
     if let Some(file_token) = &args.download {
         let builder = Downloader::builder(&base_url);
         let builder = match creds {
@@ -127,9 +203,12 @@ async fn run(args: Args) -> Result<(), BoxError> {
                 );
             }
         };
-        let downloader = builder
-            .requests_per_second(Some(args.rps).filter(|&r| r > 0))
-            .build()?;
+        let builder = builder.requests_per_second(None);
+        let downloader = match budget {
+            Some(budget) => builder.budget(budget),
+            None => builder,
+        }
+        .build()?;
         let path = download(&downloader, file_token, &args.file).await?;
         println!("path: {}", path.display());
         return Ok(());
@@ -145,7 +224,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
         }
     };
     let parent_node = args.parent_node.clone().unwrap_or_default();
-    let uploader = configure(builder, &args).build()?;
+    let uploader = configure(builder, &args, budget).build()?;
     let token = upload(&uploader, &args, &parent_node).await?;
     println!("file_token: {token}");
     Ok(())
@@ -166,7 +245,13 @@ async fn run_local(args: Args) -> Result<(), BoxError> {
         feishu_drive_server::DEFAULT_APP_ID,
         feishu_drive_server::DEFAULT_APP_SECRET,
     );
-    let uploader = configure(Uploader::builder(&base_url).credentials(credentials), &args).build()?;
+    let budget = budget(&args, feishu_drive_server::DEFAULT_APP_ID)?;
+    let uploader = configure(
+        Uploader::builder(&base_url).credentials(credentials),
+        &args,
+        budget.clone(),
+    )
+    .build()?;
     let parent_node = args
         .parent_node
         .clone()
@@ -178,8 +263,12 @@ async fn run_local(args: Args) -> Result<(), BoxError> {
             feishu_drive_server::DEFAULT_APP_ID,
             feishu_drive_server::DEFAULT_APP_SECRET,
         ))
-        .requests_per_second(Some(args.rps).filter(|&r| r > 0))
-        .build()?;
+        .requests_per_second(None);
+    let downloader = match budget {
+        Some(budget) => downloader.budget(budget),
+        None => downloader,
+    }
+    .build()?;
     let dir = tempfile::tempdir()?;
     let downloaded = download(&downloader, &token, dir.path()).await?;
     let (size, digest) = verify(&downloaded, &args.file)?;
@@ -192,10 +281,13 @@ async fn run_local(args: Args) -> Result<(), BoxError> {
 fn configure(
     builder: feishu_drive::upload::UploaderBuilder,
     args: &Args,
+    budget: Option<Budget>,
 ) -> feishu_drive::upload::UploaderBuilder {
-    builder
-        .concurrency(args.concurrency)
-        .requests_per_second(Some(args.rps).filter(|&r| r > 0))
+    let builder = builder.concurrency(args.concurrency).requests_per_second(None);
+    match budget {
+        Some(budget) => builder.budget(budget),
+        None => builder,
+    }
 }
 
 async fn upload(uploader: &Uploader, args: &Args, parent_node: &str) -> Result<String, BoxError> {
@@ -203,6 +295,7 @@ async fn upload(uploader: &Uploader, args: &Args, parent_node: &str) -> Result<S
     bar.set_style(ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {msg}",
     )?);
+    show_on_bar(&bar);
     let events = bar.clone();
     let mut request =
         UploadRequest::file(&args.file, &args.parent_type, parent_node).progress(move |event| match event {
@@ -275,6 +368,7 @@ async fn download(
     bar.set_style(ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {msg}",
     )?);
+    show_on_bar(&bar);
     let events = bar.clone();
     let request = if destination.is_dir() {
         DownloadRequest::into_dir(file_token, destination)
