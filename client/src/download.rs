@@ -55,7 +55,7 @@ use tokio_util::sync::CancellationToken;
 pub use disposition::{file_name_from_content_disposition, safe_file_name};
 
 use crate::auth::{AppCredentials, TokenSource};
-use crate::budget::{Budget, BudgetConfig, CallError, Group, QuotaExceeded};
+use crate::budget::{Budget, CallError, Group, QuotaExceeded};
 use crate::limits::REQUESTS_PER_SECOND;
 use crate::upload::RetryPolicy;
 use crate::{ApiError, Client, ClientContext, types};
@@ -72,15 +72,15 @@ const ENVELOPE_MAX_BYTES: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Downloader {
     client: Client,
-    /// `None`: no client-side limit (a local server).
+    /// Always set (the downloader's own budget unless one was given).
     budget: Option<Budget>,
     policy: RetryPolicy,
     range_size: Option<u64>,
 }
 
-/// The downloader's own budget at `rate` requests per second: Feishu's documented limits.
-fn own_budget(rate: NonZeroU32) -> Budget {
-    Budget::in_process(BudgetConfig::new("downloader").requests_per_second(rate.get()))
+/// The downloader's own budget (see [`DownloaderBuilder::requests_per_second`]).
+fn own_budget(rate: Option<NonZeroU32>) -> Budget {
+    Budget::own("downloader", rate)
 }
 
 /// Configures a [`Downloader`].
@@ -180,7 +180,10 @@ impl DownloaderBuilder {
             .build()?;
         Ok(Downloader {
             client: Client::new_with_client(self.base_url.trim_end_matches('/'), http, self.context),
-            budget: self.budget.or_else(|| self.requests_per_second.map(own_budget)),
+            budget: Some(
+                self.budget
+                    .unwrap_or_else(|| own_budget(self.requests_per_second)),
+            ),
             policy: self.policy,
             range_size: self.range_size,
         })
@@ -439,7 +442,7 @@ impl Downloader {
     pub fn with_client(client: Client) -> Self {
         Downloader {
             client,
-            budget: NonZeroU32::new(REQUESTS_PER_SECOND).map(own_budget),
+            budget: Some(own_budget(NonZeroU32::new(REQUESTS_PER_SECOND))),
             policy: RetryPolicy::default(),
             range_size: Some(DEFAULT_RANGE_SIZE),
         }

@@ -440,6 +440,20 @@ impl Budget {
         }
     }
 
+    /// An uploader's or downloader's own budget: `rate` requests per second per group with the
+    /// documented daily quota; with `None` no rate limit and no quota (a local server), but
+    /// still the pause of every request after a refusal with a reset.
+    pub(crate) fn own(app_id: &str, rate: Option<NonZeroU32>) -> Self {
+        let config = BudgetConfig::new(app_id);
+        Self::in_process(match rate {
+            Some(rate) => config.requests_per_second(rate.get()),
+            None => config
+                .requests_per_second(u32::MAX)
+                .spacing_margin(Duration::ZERO)
+                .daily_quota(None),
+        })
+    }
+
     /// A budget shared through the Redis server at `url` (`redis://host:port/db`) by every
     /// process that uses the same app id and key prefix. Does not connect yet: the first request
     /// does, and falls back to a local limiter if Redis cannot be reached (see the module docs).

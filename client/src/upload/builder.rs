@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::{RetryPolicy, Uploader};
 use crate::auth::{AppCredentials, TokenSource};
-use crate::budget::{Budget, BudgetConfig};
+use crate::budget::Budget;
 use crate::limits::UPLOAD_ALL_MAX_BYTES;
 use crate::{Client, ClientContext};
 
@@ -66,7 +66,8 @@ impl UploaderBuilder {
 
     /// Requests per second per endpoint group for all uploads of this uploader; the documented
     /// 5 by default, with the documented daily quota, in a budget of its own. `None` removes the
-    /// limit and the quota (for a local server). Ignored when a [`budget`](Self::budget) is set.
+    /// limit and the quota (for a local server); a refusal with a reset still pauses every
+    /// request. Ignored when a [`budget`](Self::budget) is set.
     pub fn requests_per_second(mut self, limit: Option<u32>) -> Self {
         self.requests_per_second = limit.and_then(NonZeroU32::new);
         self
@@ -127,11 +128,10 @@ impl UploaderBuilder {
             client: Client::new_with_client(self.base_url.trim_end_matches('/'), http, context),
             concurrency: self.concurrency,
             upload_all_max: self.upload_all_max,
-            budget: self.budget.or_else(|| {
-                self.requests_per_second.map(|rate| {
-                    Budget::in_process(BudgetConfig::new("uploader").requests_per_second(rate.get()))
-                })
-            }),
+            budget: Some(
+                self.budget
+                    .unwrap_or_else(|| Budget::own("uploader", self.requests_per_second)),
+            ),
             policy: self.policy,
         })
     }

@@ -58,7 +58,7 @@ pub(crate) fn is_ambiguous(error: &ApiError) -> bool {
 
 /// What every request of one upload shares.
 pub(crate) struct Caller<'a> {
-    /// `None`: no client-side limit (a local server).
+    /// The uploader's budget (`None` only where a caller has none).
     pub(crate) budget: Option<&'a Budget>,
     pub(crate) policy: RetryPolicy,
     pub(crate) tokens: Option<&'a Arc<dyn TokenSource>>,
