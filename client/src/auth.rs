@@ -231,7 +231,7 @@ pub struct AppCredentials {
     app_id: String,
     app_secret: SecretString,
     client: crate::Client,
-    policy: crate::upload::RetryPolicy,
+    policy: crate::RetryPolicy,
     cache: tokio::sync::Mutex<Option<CachedToken>>,
 }
 
@@ -273,7 +273,7 @@ impl AppCredentials {
             app_id: app_id.into(),
             app_secret: SecretString::from(app_secret.into()),
             client,
-            policy: crate::upload::RetryPolicy {
+            policy: crate::RetryPolicy {
                 max_retries: 5,
                 min_delay: std::time::Duration::from_millis(200),
                 max_delay: std::time::Duration::from_secs(5),
@@ -284,7 +284,7 @@ impl AppCredentials {
 
     /// How transient token-endpoint failures are retried (5 retries from 200 ms to 5 s by
     /// default).
-    pub fn retry_policy(mut self, policy: crate::upload::RetryPolicy) -> Self {
+    pub fn retry_policy(mut self, policy: crate::RetryPolicy) -> Self {
         self.policy = policy;
         self
     }

@@ -23,6 +23,7 @@ pub mod download;
 mod error;
 mod hooks;
 pub mod limits;
+mod retry_policy;
 #[cfg(feature = "upload")]
 pub mod upload;
 
@@ -34,3 +35,4 @@ pub use error::{
 };
 pub use error_codes::{ErrorCode, UnknownCode};
 pub use hooks::BodyStalled;
+pub use retry_policy::RetryPolicy;

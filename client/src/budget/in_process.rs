@@ -131,7 +131,8 @@ impl LocalBudget {
         &self.config
     }
 
-    /// Requests per second this budget allows a group at full rate.
+    /// Requests per second this budget allows a group at full rate (the Redis fallback's share).
+    #[cfg(feature = "redis")]
     pub(crate) fn rate(&self) -> f64 {
         1.0 / self.interval.as_secs_f64()
     }

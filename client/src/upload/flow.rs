@@ -403,6 +403,25 @@ impl Upload<'_> {
                 {
                     // The server cannot say which blocks it lacks, so every block goes again.
                     tally.restarts += 1;
+                    // After a finish that got no answer, "blocks missing" may mean the upload was
+                    // finished (and its blocks consumed) under a token never received: finishing
+                    // again may create a second media, so that is said, or refused.
+                    if current.finish_maybe_delivered.swap(false, Ordering::Relaxed) {
+                        let reason = format!(
+                            "upload id {} answered 1062010 after a finish that got no answer: it may have been finished, under a token never received",
+                            current.upload_id
+                        );
+                        if self.refuse_duplicates {
+                            tracing::warn!(%reason, "refusing to upload again");
+                            let upload_id = current.upload_id.clone();
+                            current.close()?;
+                            return Err(UploadError::AmbiguousFinish {
+                                operation: "upload_finish",
+                                upload_id,
+                            });
+                        }
+                        self.report_duplicate(1, reason);
+                    }
                     self.emit(ProgressEvent::Restarted {
                         reason: "upload_finish reported missing blocks; sending every block again".to_owned(),
                     });

@@ -11,7 +11,6 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 
@@ -21,27 +20,7 @@ use crate::ApiError;
 use crate::auth::TokenSource;
 use crate::budget::{Budget, CallError, Group, QuotaExceeded};
 
-/// How often, and how patiently, a failed request is sent again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt.
-    pub max_retries: usize,
-    /// The first backoff delay; each retry doubles it, with jitter.
-    pub min_delay: Duration,
-    /// The longest backoff delay.
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    /// 8 retries from 200 ms up to 20 s: rides out a minute of trouble.
-    fn default() -> Self {
-        Self {
-            max_retries: 8,
-            min_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(20),
-        }
-    }
-}
+pub use crate::retry_policy::RetryPolicy;
 
 /// Whether the request may have reached the server and been handled although no usable answer
 /// came back: the connection broke or stalled after it was sent, or a proxy answered 5xx
