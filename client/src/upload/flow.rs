@@ -422,6 +422,10 @@ impl Upload<'_> {
                         }
                         self.report_duplicate(1, reason);
                     }
+                    // Feishu's 1062010 ("block missing, please upload all blocks") names no block,
+                    // so every block goes again: each re-send draws on the budget like any part, and
+                    // a repair the day's quota cannot finish is refused before it starts.
+                    self.check_quota(current.layout.block_num, false).await?;
                     self.emit(ProgressEvent::Restarted {
                         reason: "upload_finish reported missing blocks; sending every block again".to_owned(),
                     });
