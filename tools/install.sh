@@ -4,7 +4,8 @@
 #
 #   tools/node_modules  <- package.json + package-lock.json (npm ci)
 #       redocly (@redocly/cli), prism (@stoplight/prism-cli), optic (@useoptic/optic)
-#   tools/.venv         <- requirements.txt + constraints.txt (pip)
+#   tools/.venv         <- requirements.lock (pip --require-hashes; made from
+#                          requirements.txt + constraints.txt by pip-compile)
 #       openapi-spec-validator, schemathesis (st), lark-oapi (python SDK)
 #   tools/cargo/bin     <- cargo install --locked (exact version below)
 #       cargo-machete (unused-dependency check in .ci/run)
@@ -28,7 +29,7 @@
 #   tools/install.sh --no-system      skip the system packages (redis-server)
 #   tools/install.sh --verify         after installing, print each tool's version
 #   tools/install.sh --relock-node    re-resolve package-lock.json from package.json
-#   tools/install.sh --relock-python  re-resolve constraints.txt from requirements.txt
+#   tools/install.sh --relock-python  re-resolve constraints.txt and the hashed requirements.lock
 #
 # Environment: PYTHON (interpreter for the venv; default python3.11, else python3),
 #              NPM (default npm).
@@ -54,6 +55,8 @@ for arg in "$@"; do
     *) echo "install.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
+
+PIP_TOOLS_VERSION=7.6.2  # only for --relock-python
 
 log() { printf '[tools/install] %s\n' "$*" >&2; }
 
@@ -111,7 +114,7 @@ install_python() {
   fi
 
   local want stamp=.venv/.tools-install-stamp
-  want="py${pyver} $(hash_of requirements.txt constraints.txt)"
+  want="py${pyver} $(hash_of requirements.lock)"
   if (( ! force )) && [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
       && [[ -x .venv/bin/python ]] && .venv/bin/python -c '' 2>/dev/null; then
     log ".venv up to date (skip)"
@@ -122,7 +125,7 @@ install_python() {
   "$PYTHON" -m venv .venv
   local pip=(.venv/bin/python -m pip --disable-pip-version-check --no-input -q)
   if (( relock_python )); then
-    log "re-resolving constraints.txt"
+    log "re-resolving constraints.txt and requirements.lock (needs the network)"
     "${pip[@]}" install -r requirements.txt
     {
       echo "# Full transitive pin set for tools/requirements.txt (pip freeze of tools/.venv)."
@@ -130,20 +133,27 @@ install_python() {
       .venv/bin/python -m pip --disable-pip-version-check freeze --exclude-editable \
         | grep -v -i -E '^(openapi-spec-validator|lark-oapi|schemathesis)=='
     } > constraints.txt
-    want="py${pyver} $(hash_of requirements.txt constraints.txt)"
-  else
-    # tools/.wheels is this script's own cache: try it alone first (no
-    # network); when a pin is missing there, download the pinned set into it
-    # (the only step that needs PyPI) and install from it.
-    mkdir -p .wheels
-    if ! "${pip[@]}" install --no-index --find-links .wheels -r requirements.txt -c constraints.txt 2>/dev/null; then
-      log "tools/.wheels lacks some pinned wheels: downloading them from PyPI (needs the network)"
-      if ! "${pip[@]}" download -d .wheels -r requirements.txt -c constraints.txt; then
-        log "needs the network: pip could not download the pinned wheels into tools/.wheels"
-        exit 1
-      fi
-      "${pip[@]}" install --no-index --find-links .wheels -r requirements.txt -c constraints.txt
+    # pip-compile (pip-tools, pinned) records every published file's sha256 for each pin, so
+    # the lock installs with --require-hashes on any platform the pins have wheels for.
+    "$PYTHON" -m venv .venv-piptools
+    .venv-piptools/bin/python -m pip --disable-pip-version-check -q install "pip-tools==$PIP_TOOLS_VERSION"
+    .venv-piptools/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+      --no-emit-index-url --no-emit-find-links --output-file requirements.lock requirements.lock.in
+    rm -rf .venv-piptools
+    want="py${pyver} $(hash_of requirements.lock)"
+  fi
+  # Every file pip installs must match a sha256 in requirements.lock (--require-hashes), whether
+  # it comes from tools/.wheels, this script's own cache (tried alone first: no network), or PyPI
+  # (only when a pinned wheel is missing from the cache).
+  mkdir -p .wheels
+  local locked=(--require-hashes --only-binary :all: -r requirements.lock)
+  if ! "${pip[@]}" install --no-index --find-links .wheels "${locked[@]}" 2>/dev/null; then
+    log "tools/.wheels lacks some pinned wheels: downloading them from PyPI (needs the network)"
+    if ! "${pip[@]}" download -d .wheels "${locked[@]}"; then
+      log "needs the network: pip could not download the pinned wheels into tools/.wheels"
+      exit 1
     fi
+    "${pip[@]}" install --no-index --find-links .wheels "${locked[@]}"
   fi
   for bin in openapi-spec-validator st schemathesis; do
     [[ -x ".venv/bin/$bin" ]] || { log "missing .venv/bin/$bin after pip install"; exit 1; }
