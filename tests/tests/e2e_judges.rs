@@ -4,9 +4,9 @@
 //!   reads the bytes back: its wire format is the reference for ours;
 //! - `@stoplight/prism-cli` proxies the generated client's full upload to the server, validating
 //!   every request and response against `spec/` with violations as errors;
-//! - `schemathesis` fuzzes the server with the spec; failures beyond the accepted baseline
-//!   (`tests/judges/schemathesis-baseline.json`, each entry explained in `tests/judges/README.md`)
-//!   fail the test.
+//! - `schemathesis` fuzzes the server with the spec; a refusal of schema-valid data passes only
+//!   when the request earns that code (`tests/judges/schemathesis_hooks.py`, explained in
+//!   `tests/judges/README.md`); any other failure fails the test.
 //!
 //! Without the tools these tests fail and say how to install them: the README's test command,
 //! `bash tools/install.sh && cargo test --workspace`, always installs them first.
@@ -262,20 +262,54 @@ async fn prism_validates_a_full_upload_with_zero_violations() {
     server.shutdown().await.expect("shutdown");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn schemathesis_finds_nothing_beyond_the_baseline() {
+/// What one `st run` did: its exit status and output, and the positive cases the hook module
+/// (`tests/judges/schemathesis_hooks.py`) logged, one JSON object per case.
+struct SchemathesisRun {
+    output: std::process::Output,
+    cases: Vec<serde_json::Value>,
+}
+
+impl SchemathesisRun {
+    fn text(&self) -> String {
+        format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&self.output.stdout),
+            String::from_utf8_lossy(&self.output.stderr)
+        )
+    }
+
+    /// Positive cases of `operation` (its label's path ends with it) with this outcome.
+    fn count(&self, operation: &str, outcome: &str) -> usize {
+        self.cases
+            .iter()
+            .filter(|c| {
+                c["operation"].as_str().is_some_and(|o| o.ends_with(operation)) && c["outcome"] == outcome
+            })
+            .count()
+    }
+
+    /// The "N generated" figure of schemathesis' summary.
+    fn generated(&self) -> Option<u64> {
+        let text = String::from_utf8_lossy(&self.output.stdout).into_owned();
+        text.lines()
+            .find_map(|l| l.trim().split_once(" generated,")?.0.parse().ok())
+    }
+}
+
+/// Runs schemathesis against `config` with the hook module's check in place of
+/// `positive_data_acceptance`.
+async fn schemathesis_against(config: Config) -> SchemathesisRun {
     let st = tool(".venv/bin/st");
-    // The spec's example credentials work too, so generated token requests can succeed.
-    let server = Server::start(config().add_app("cli_slkdjalasdkjasd", "dskLLdkasdjlasdKK"))
-        .await
-        .expect("server starts");
+    let server = Server::start(config).await.expect("server starts");
     // schemathesis writes .schemathesis/ and .hypothesis/ into its working directory.
     let scratch = tempfile::tempdir().expect("scratch dir");
-    let baseline = root().join("tests/judges/schemathesis-baseline.json");
-    let started = Instant::now();
+    let log = scratch.path().join("positive-cases.jsonl");
     let output = run_bounded(
         Command::new(st)
             .current_dir(scratch.path())
+            .env("SCHEMATHESIS_HOOKS", "schemathesis_hooks")
+            .env("PYTHONPATH", root().join("tests/judges"))
+            .env("FEISHU_ST_LOG", &log)
             .arg("run")
             .arg(spec())
             .args(["--url", &server.base_url()])
@@ -283,26 +317,87 @@ async fn schemathesis_finds_nothing_beyond_the_baseline() {
             .args(["-H", "Authorization: Bearer u-schemathesis"])
             // The table answers a missing or invalid token with HTTP 400 (99991661/99991663) on
             // every operation, where `ignored_auth` expects 401/403: not checked.
-            .args(["--checks", "all", "--exclude-checks", "ignored_auth"])
+            // `positive_data_acceptance` is replaced by the hook module's
+            // `positive_data_refused_for_a_documented_reason`, which accepts a refusal of valid
+            // data only when the request itself earns that code.
+            .args([
+                "--checks",
+                "all",
+                "--exclude-checks",
+                "ignored_auth,positive_data_acceptance",
+            ])
             // A fixed seed and example count keep the run to seconds and its findings stable.
-            .args(["--max-examples", "30", "--seed", "1", "--workers", "2"])
-            .arg("--baseline")
-            .arg(&baseline),
+            .args(["--max-examples", "30", "--seed", "1", "--workers", "2"]),
         "schemathesis",
     )
     .await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "schemathesis found failures beyond tests/judges/schemathesis-baseline.json:\n{stdout}\n{stderr}"
-    );
-    let summary = stdout
+    let cases = std::fs::read_to_string(&log)
+        .unwrap_or_default()
         .lines()
-        .rev()
-        .find(|l| l.contains("generated"))
-        .unwrap_or("")
-        .trim();
-    eprintln!("judge schemathesis: {summary} in {:?}", started.elapsed());
+        .map(|l| serde_json::from_str(l).expect("the hook writes JSON lines"))
+        .collect();
     server.shutdown().await.expect("shutdown");
+    SchemathesisRun { output, cases }
+}
+
+fn schemathesis_config() -> Config {
+    // The spec's example credentials work too, so generated token requests can succeed.
+    config().add_app("cli_slkdjalasdkjasd", "dskLLdkasdjlasdKK")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_no_failure_and_every_refusal_of_valid_data_is_earned() {
+    let started = Instant::now();
+    let run = schemathesis_against(schemathesis_config()).await;
+    let text = run.text();
+    assert!(
+        run.output.status.success(),
+        "schemathesis found failures:\n{text}"
+    );
+    let generated = run
+        .generated()
+        .unwrap_or_else(|| panic!("no \"N generated\" summary:\n{text}"));
+    // 30 examples per operation and phase, 6 operations: a run that generated far fewer did not
+    // test what it claims (a crashed phase, a skipped operation).
+    assert!(generated >= 400, "only {generated} cases ran:\n{text}");
+    assert!(
+        run.cases.len() >= 100,
+        "the hook saw {} positive cases",
+        run.cases.len()
+    );
+    // Valid uploads go through, and each write operation met the refusal check.
+    assert!(
+        run.count("upload_prepare", "accepted") > 0,
+        "no upload_prepare accepted valid data"
+    );
+    for op in ["upload_prepare", "upload_part", "upload_finish", "upload_all"] {
+        let seen = run.count(op, "accepted") + run.count(op, "refused");
+        assert!(seen > 0, "no positive {op} case reached the check");
+    }
+    eprintln!(
+        "judge schemathesis: {generated} cases, {} positive ({} accepted, {} refused for an earned reason) in {:?}",
+        run.cases.len(),
+        run.cases.iter().filter(|c| c["outcome"] == "accepted").count(),
+        run.cases.iter().filter(|c| c["outcome"] == "refused").count(),
+        started.elapsed()
+    );
+}
+
+/// The check can fail: a server whose parent nodes starting `doxcn` (the spec's own examples)
+/// "do not exist" refuses valid uploads with 1061044 that the requests did not earn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_fails_a_server_that_refuses_valid_uploads() {
+    let mut config = schemathesis_config();
+    config.missing_parent_prefix = Some("doxcn".to_owned());
+    let run = schemathesis_against(config).await;
+    let text = run.text();
+    assert!(
+        !run.output.status.success(),
+        "schemathesis passed a server refusing valid uploads:\n{text}"
+    );
+    assert!(
+        text.contains("positive_data_refused_for_a_documented_reason") && text.contains("code 1061044"),
+        "schemathesis failed for another reason:\n{text}"
+    );
+    assert!(run.count("upload_prepare", "unexplained") > 0);
 }

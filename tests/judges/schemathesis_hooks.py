@@ -1,0 +1,230 @@
+"""schemathesis hooks for the judge in tests/tests/e2e_judges.rs.
+
+Schema-valid requests can still break the documented business rules: a part whose bytes differ
+from its `size`, a finish before its blocks arrived, an upload id the server never issued. A
+schema cannot say these, so schemathesis' own `positive_data_acceptance` check reports every such
+refusal, and a baseline keyed on "status 400" would also accept a server that refused every valid
+upload.
+
+This module replaces that check with `positive_data_refused_for_a_documented_reason`: a valid
+request may be refused only with a code that *this request* earns, worked out here from the
+request itself and from what the server answered before (the upload ids it issued, the blocks it
+stored, the uploads it finished), never from the server's own explanation. Any other refusal fails
+the run. Every positive case is logged (JSON lines, to $FEISHU_ST_LOG) so the test can count the
+cases that ran and the ones that succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import zlib
+
+import schemathesis
+from schemathesis.specs.openapi.checks import expand_status_codes
+
+PREPARE = "POST /open-apis/drive/v1/medias/upload_prepare"
+PART = "POST /open-apis/drive/v1/medias/upload_part"
+FINISH = "POST /open-apis/drive/v1/medias/upload_finish"
+ALL = "POST /open-apis/drive/v1/medias/upload_all"
+
+# The error codes, by name (spec/feishu-drive.yaml, x-feishu-error-codes).
+PARAMS_ERROR = 1061002
+UPLOAD_ID_EXPIRED = 1061021
+FILE_SIZE_BEYOND_LIMIT = 1061043
+PARENT_NODE_NOT_EXIST = 1061044
+CHECKSUM_MISMATCH = 1062008
+SIZE_MISMATCH = 1062009
+BLOCK_MISSING = 1062010
+BLOCK_NUM_OUT_OF_BOUNDS = 1062011
+FIELD_VALIDATION_FAILED = 99992402
+
+UPLOAD_ALL_MAX_BYTES = 20 * 1024 * 1024
+# The local server takes any lower-case identifier as a parent_type (the enum is open) and
+# answers anything else with 99992402; `slide_file` goes through upload_all only.
+PARENT_TYPE = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")
+MISSING_PARENT_PREFIX = "missing"
+
+DECLARED = {
+    PART: {"upload_id", "seq", "size", "checksum", "file"},
+    ALL: {"file_name", "parent_type", "parent_node", "size", "checksum", "extra", "file"},
+}
+
+_lock = threading.Lock()
+_issued: dict[str, dict] = {}  # upload id -> upload_prepare's answer and request
+_stored: dict[str, set[int]] = {}  # upload id -> seqs the server accepted
+_finished: set[str] = set()
+
+
+def _log(entry: dict) -> None:
+    path = os.environ.get("FEISHU_ST_LOG")
+    if path:
+        with _lock, open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(entry) + "\n")
+
+
+def _bytes(value) -> bytes:
+    # schemathesis wraps generated binary values (format: binary) in `Binary`.
+    value = getattr(value, "data", value)
+    if isinstance(value, bytes):
+        return value
+    if value is None:
+        return b""
+    return str(value).encode("utf-8")
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _not_json(text) -> bool:
+    try:
+        json.loads(text)
+    except (TypeError, ValueError):
+        return True
+    return False
+
+
+def _target_reasons(body: dict, *, one_shot: bool) -> dict[int, str]:
+    """Refusals upload_prepare and upload_all share (file name, parent, extra)."""
+    reasons = {}
+    parent_type = body.get("parent_type")
+    if isinstance(parent_type, str) and not PARENT_TYPE.match(parent_type):
+        reasons[FIELD_VALIDATION_FAILED] = f"parent_type {parent_type!r} is not a lower-case identifier"
+    if parent_type == "slide_file" and not one_shot:
+        reasons[FIELD_VALIDATION_FAILED] = "slide_file media go through upload_all only"
+    parent_node = body.get("parent_node")
+    if isinstance(parent_node, str) and parent_node.startswith(MISSING_PARENT_PREFIX):
+        reasons[PARENT_NODE_NOT_EXIST] = "the parent node does not exist"
+    if "extra" in body and _not_json(body["extra"]):
+        reasons[PARAMS_ERROR] = "`extra` is not JSON text"
+    return reasons
+
+
+def _form_reasons(operation: str, body: dict) -> dict[int, str]:
+    """A multipart body with undeclared fields may repeat a name or carry odd bytes in one."""
+    undeclared = set(body) - DECLARED[operation]
+    if undeclared:
+        return {PARAMS_ERROR: f"undeclared form fields {sorted(undeclared)!r}"}
+    return {}
+
+
+def _checksum_reasons(body: dict, data: bytes) -> dict[int, str]:
+    checksum = body.get("checksum")
+    if checksum is not None and _int(checksum) != zlib.adler32(data):
+        return {CHECKSUM_MISMATCH: "checksum is not the Adler-32 of the bytes"}
+    return {}
+
+
+def _prepare_reasons(body: dict) -> dict[int, str]:
+    return _target_reasons(body, one_shot=False)
+
+
+def _all_reasons(body: dict) -> dict[int, str]:
+    reasons = _form_reasons(ALL, body) | _target_reasons(body, one_shot=True)
+    data = _bytes(body.get("file"))
+    size = _int(body.get("size"))
+    if size is not None and size > UPLOAD_ALL_MAX_BYTES:
+        reasons[FILE_SIZE_BEYOND_LIMIT] = "size over 20 MiB"
+    if size != len(data):
+        reasons[SIZE_MISMATCH] = f"size {size} but {len(data)} bytes"
+    return reasons | _checksum_reasons(body, data)
+
+
+def _upload_id_reasons(upload_id) -> tuple[dict | None, dict[int, str]]:
+    with _lock:
+        issued = _issued.get(upload_id)
+        finished = upload_id in _finished
+    if issued is None or finished:
+        return None, {UPLOAD_ID_EXPIRED: "the upload id was never issued, or is finished"}
+    return issued, {}
+
+
+def _part_reasons(body: dict) -> dict[int, str]:
+    reasons = _form_reasons(PART, body)
+    issued, unknown = _upload_id_reasons(body.get("upload_id"))
+    reasons |= unknown
+    data = _bytes(body.get("file"))
+    seq, size = _int(body.get("seq")), _int(body.get("size"))
+    if size != len(data):
+        reasons[SIZE_MISMATCH] = f"size {size} but {len(data)} bytes"
+    if issued is not None and seq is not None:
+        block_num, block_size, total = issued["block_num"], issued["block_size"], issued["size"]
+        if seq >= block_num:
+            reasons[BLOCK_NUM_OUT_OF_BOUNDS] = f"seq {seq} >= block_num {block_num}"
+        elif len(data) != min(block_size, total - seq * block_size):
+            reasons[SIZE_MISMATCH] = f"block {seq} of the prepared size is not {len(data)} bytes"
+    return reasons | _checksum_reasons(body, data)
+
+
+def _finish_reasons(body: dict) -> dict[int, str]:
+    upload_id = body.get("upload_id")
+    issued, reasons = _upload_id_reasons(upload_id)
+    if issued is not None:
+        if _int(body.get("block_num")) != issued["block_num"]:
+            reasons[PARAMS_ERROR] = f"block_num is not the prepared {issued['block_num']}"
+        with _lock:
+            stored = len(_stored.get(upload_id, ()))
+        if stored < issued["block_num"]:
+            reasons[BLOCK_MISSING] = f"{stored} of {issued['block_num']} blocks stored"
+    return reasons
+
+
+REASONS = {PREPARE: _prepare_reasons, PART: _part_reasons, FINISH: _finish_reasons, ALL: _all_reasons}
+
+
+def _remember_success(operation: str, body: dict, answer: dict) -> None:
+    data = answer.get("data") or {}
+    with _lock:
+        if operation == PREPARE and "upload_id" in data:
+            _issued[data["upload_id"]] = {
+                "block_num": data["block_num"],
+                "block_size": data["block_size"],
+                "size": _int(body.get("size")),
+            }
+        elif operation == PART:
+            _stored.setdefault(body.get("upload_id"), set()).add(_int(body.get("seq")))
+        elif operation == FINISH:
+            _finished.add(body.get("upload_id"))
+
+
+@schemathesis.check
+def positive_data_refused_for_a_documented_reason(ctx, response, case):
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return None
+    operation = case.operation.label
+    body = case.body if isinstance(case.body, dict) else {}
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    code = answer.get("code") if isinstance(answer, dict) else None
+    entry = {"operation": operation, "status": response.status_code, "code": code}
+    if 200 <= response.status_code < 300 and code == 0:
+        _remember_success(operation, body, answer)
+        _log(entry | {"outcome": "accepted"})
+        return None
+    allowed = expand_status_codes(ctx.config.positive_data_acceptance.expected_statuses or [])
+    if operation not in REASONS:
+        # Token and download: schemathesis' own rules (404 for a token nobody uploaded, 401
+        # for credentials that do not exist).
+        _log(entry | {"outcome": "other"})
+        if response.status_code not in allowed:
+            raise AssertionError(f"valid data refused with HTTP {response.status_code}, code {code}")
+        return None
+    reasons = REASONS[operation](body)
+    if code in reasons:
+        _log(entry | {"outcome": "refused", "reason": reasons[code]})
+        return None
+    _log(entry | {"outcome": "unexplained"})
+    explained = ", ".join(f"{c} ({r})" for c, r in reasons.items()) or "none: the request breaks no rule"
+    raise AssertionError(
+        f"valid data refused with HTTP {response.status_code}, code {code}; "
+        f"the refusals this request earns: {explained}"
+    )
