@@ -11,7 +11,8 @@
 //! `spec` reads and checks the document; `names` asks typify for type names;
 //! `multipart` reads forms and writes their builders; `error_codes` the error table;
 //! `envelope` the `{code, msg, data}` impls; `inject` runs progenitor and adds the multipart
-//! code to its output; `format` writes the file.
+//! code to its output; `json_schema` adds `schemars` derives behind a feature; `format` writes
+//! the file.
 //!
 //! ```no_run
 //! let spec = std::fs::read_to_string("spec/feishu-drive.yaml").unwrap();
@@ -28,6 +29,7 @@ mod error;
 pub mod error_codes;
 mod format;
 mod inject;
+mod json_schema;
 mod multipart;
 mod names;
 mod normalize;
@@ -149,6 +151,7 @@ fn generate_api(
     let (progenitor, dependencies) =
         inject::run_progenitor(&for_progenitor, settings.inner_type.as_deref(), names, &used)?;
     let mut file = inject::inject(progenitor, &multipart_ops, form_values)?;
+    json_schema::derive_under_feature(&mut file)?;
 
     let envelope = envelope::generate(spec, names)?;
     let known = extensible_enums(spec, names)?;

@@ -168,6 +168,19 @@ pub fn generate_crate(spec: &Path, out: &Path, name: Option<&str>) -> anyhow::Re
             "chrono = { version = \"0.4\", default-features = false, features = [\"serde\", \"std\"] }\n",
         );
     }
+    // The types derive `schemars::JsonSchema` under this feature (with schemars' support for
+    // the uuid and chrono types they use).
+    let mut schemars_features = vec!["\"derive\""];
+    if dependencies.uuid {
+        schemars_features.push("\"uuid1\"");
+    }
+    if dependencies.chrono {
+        schemars_features.push("\"chrono\"");
+    }
+    cargo_toml.push_str(&format!(
+        "schemars = {{ version = \"0.8\", optional = true, features = [{}] }}\n\n[features]\nschemars = [\"dep:schemars\"]\n",
+        schemars_features.join(", ")
+    ));
     // Not a member of any workspace it is generated inside.
     cargo_toml.push_str("\n[workspace]\n");
 

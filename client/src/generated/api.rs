@@ -10,6 +10,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///The Adler-32 checksum of the bytes, as a decimal string.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct Checksum(::std::string::String);
     impl ::std::ops::Deref for Checksum {
@@ -66,6 +67,7 @@ pub mod types {
     }
     ///`DownloadFileToken`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct DownloadFileToken(::std::string::String);
     impl ::std::ops::Deref for DownloadFileToken {
@@ -120,6 +122,7 @@ pub mod types {
     }
     ///`ErrorDetail`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ErrorDetail {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub key: ::std::option::Option<::std::string::String>,
@@ -133,6 +136,7 @@ pub mod types {
     }
     ///The response envelope of a failed request. `data` is usually empty.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ErrorEnvelope {
         ///The error code; see `x-feishu-error-codes`.
         pub code: i64,
@@ -151,6 +155,7 @@ pub mod types {
     }
     ///`ErrorHelp`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ErrorHelp {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -164,6 +169,7 @@ pub mod types {
     }
     ///Diagnostics Feishu adds to a failure (every field optional): the log id support asks for, a link to the troubleshooter, and what exactly was wrong. The official SDKs read it (Python `lark_oapi.core.model.Error`, Go `larkcore.CodeError`).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct ErrorInfo {
         ///Key/value details.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -201,6 +207,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct Extra(pub ::std::string::String);
     impl ::std::ops::Deref for Extra {
@@ -232,6 +239,7 @@ pub mod types {
     }
     ///`FieldViolation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FieldViolation {
         ///What is wrong with it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -250,6 +258,7 @@ pub mod types {
     }
     ///The media's file name, 1 to 250 characters.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct FileName(::std::string::String);
     impl ::std::ops::Deref for FileName {
@@ -307,6 +316,7 @@ pub mod types {
     }
     ///`FileTokenData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FileTokenData {
         ///The media's token.
         pub file_token: ::std::string::String,
@@ -318,6 +328,7 @@ pub mod types {
     }
     ///`FileTokenResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct FileTokenResponse {
         ///0 on success, otherwise an error code.
         pub code: i64,
@@ -345,6 +356,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ParentNode(pub ::std::string::String);
     impl ::std::ops::Deref for ParentNode {
@@ -376,6 +388,7 @@ pub mod types {
     }
     ///Where the media is attached. The list of values grows: values not listed in `x-extensible-enum` are sent as they are, so a value added by Feishu later needs no new client. `slide_file` (media of a slides presentation) works with upload_all only: upload_prepare rejects it with 99992402, so slides media are at most 20 MiB.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ParentType(::std::string::String);
     impl ::std::ops::Deref for ParentType {
@@ -430,6 +443,7 @@ pub mod types {
     }
     ///`PermissionViolation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct PermissionViolation {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -447,6 +461,7 @@ pub mod types {
     }
     ///`TenantAccessTokenRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TenantAccessTokenRequest {
         ///The app's id.
         pub app_id: TenantAccessTokenRequestAppId,
@@ -460,6 +475,7 @@ pub mod types {
     }
     ///The app's id.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct TenantAccessTokenRequestAppId(::std::string::String);
     impl ::std::ops::Deref for TenantAccessTokenRequestAppId {
@@ -515,6 +531,7 @@ pub mod types {
     }
     ///The app's secret.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct TenantAccessTokenRequestAppSecret(::std::string::String);
     impl ::std::ops::Deref for TenantAccessTokenRequestAppSecret {
@@ -571,6 +588,7 @@ pub mod types {
     }
     ///The token response; its fields are at the top level, not in `data`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct TenantAccessTokenResponse {
         ///0 on success, otherwise an error code.
         pub code: i64,
@@ -590,6 +608,7 @@ pub mod types {
     }
     ///`UploadFinishRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UploadFinishRequest {
         ///The number of blocks, as returned by upload_prepare.
         pub block_num: i64,
@@ -602,6 +621,7 @@ pub mod types {
     }
     ///The id of an upload transaction, from upload_prepare; valid for 24 hours.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct UploadId(::std::string::String);
     impl ::std::ops::Deref for UploadId {
@@ -656,6 +676,7 @@ pub mod types {
     }
     ///Empty on success. Keys Feishu may add later are accepted, not errors (no SDK models this object).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct UploadPartData(
         pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -685,6 +706,7 @@ pub mod types {
     }
     ///`UploadPartResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UploadPartResponse {
         ///0 on success, otherwise an error code.
         pub code: i64,
@@ -702,6 +724,7 @@ pub mod types {
     }
     ///`UploadPrepareData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UploadPrepareData {
         ///The number of blocks, ceil(size / block_size).
         pub block_num: i64,
@@ -716,6 +739,7 @@ pub mod types {
     }
     ///`UploadPrepareRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UploadPrepareRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub extra: ::std::option::Option<Extra>,
@@ -733,6 +757,7 @@ pub mod types {
     }
     ///`UploadPrepareResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
     pub struct UploadPrepareResponse {
         ///0 on success, otherwise an error code.
         pub code: i64,
