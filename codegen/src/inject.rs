@@ -101,6 +101,7 @@ pub(crate) fn run_progenitor(
     inner_type: Option<&str>,
     names: &TypeNames,
     used_types: &[&str],
+    operations: &[MultipartOperation],
 ) -> Result<(TokenStream, Dependencies), CodegenError> {
     let mut settings = progenitor_impl::GenerationSettings::default();
     settings
@@ -123,7 +124,10 @@ pub(crate) fn run_progenitor(
             chrono: space.uses_chrono(),
             regress: space.uses_regress(),
         };
-        Ok::<_, progenitor_impl::Error>((tokens, dependencies, names.check_against(space, used_types)))
+        let checked = names
+            .check_against(space, used_types)
+            .and_then(|()| forms_are_free(space, operations));
+        Ok::<_, progenitor_impl::Error>((tokens, dependencies, checked))
     }));
     match result {
         Ok(Ok((tokens, dependencies, checked))) => checked.map(|()| (tokens, dependencies)),
@@ -137,6 +141,28 @@ pub(crate) fn run_progenitor(
             Err(CodegenError::Progenitor(message))
         }
     }
+}
+
+/// Each multipart operation's request-body type (`{Operation}Form`) goes into the `types`
+/// module beside typify's types: its name must be free there.
+fn forms_are_free(space: &typify::TypeSpace, operations: &[MultipartOperation]) -> Result<(), CodegenError> {
+    let taken: std::collections::BTreeSet<String> = space.iter_types().map(|t| t.name()).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for op in operations {
+        if taken.contains(&op.form_name) || !seen.insert(op.form_name.as_str()) {
+            let (operation, method, path) = op.place.clone();
+            return Err(CodegenError::Operation {
+                operation,
+                method,
+                path,
+                problem: format!(
+                    "its request-body type would be named `{}`, which another type already has; rename the schema or the operation",
+                    op.form_name
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Adds the multipart methods (an `impl Client` block before the `builder` module) and their
@@ -179,5 +205,29 @@ pub(crate) fn inject(
         .map_err(|e| CodegenError::Internal(e.to_string()))?;
     content.extend(items.items);
     file.items.insert(builder_pos, client_impl);
+    add_forms(&mut file, operations)?;
     Ok(file)
+}
+
+/// Adds the request-body types of the multipart operations to the `types` module.
+fn add_forms(file: &mut syn::File, operations: &[MultipartOperation]) -> Result<(), CodegenError> {
+    let types = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
+            _ => None,
+        })
+        .ok_or_else(|| CodegenError::Internal("progenitor output has no `types` module".to_owned()))?;
+    let forms = operations.iter().map(|op| &op.form);
+    let items: syn::File =
+        syn::parse2(quote! { #(#forms)* }).map_err(|e| CodegenError::Internal(e.to_string()))?;
+    // Before typify's `builder` and `error` submodules, after its types.
+    let at = types
+        .1
+        .iter()
+        .position(|item| matches!(item, syn::Item::Mod(_)))
+        .unwrap_or(types.1.len());
+    types.1.splice(at..at, items.items);
+    Ok(())
 }

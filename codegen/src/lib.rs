@@ -148,8 +148,13 @@ fn generate_api(
     spec::check_all_references(spec)?;
     let mut for_progenitor = inject::without_multipart(spec)?;
     raw_success::rewrite(&mut for_progenitor);
-    let (progenitor, dependencies) =
-        inject::run_progenitor(&for_progenitor, settings.inner_type.as_deref(), names, &used)?;
+    let (progenitor, dependencies) = inject::run_progenitor(
+        &for_progenitor,
+        settings.inner_type.as_deref(),
+        names,
+        &used,
+        &multipart_ops,
+    )?;
     let mut file = inject::inject(progenitor, &multipart_ops, form_values)?;
     json_schema::derive_under_feature(&mut file)?;
 

@@ -12,16 +12,20 @@ fn workspace_root() -> PathBuf {
 }
 
 /// The corpus documents: (file stem, multipart operations the document has).
-const CORPUS: [(&str, &[&str]); 1] = [(
-    "openai",
-    &[
-        "create_file",
-        "create_image_edit",
-        "create_image_variation",
-        "create_transcription",
-        "create_translation",
-    ],
-)];
+const CORPUS: [(&str, &[&str]); 3] = [
+    (
+        "openai",
+        &[
+            "create_file",
+            "create_image_edit",
+            "create_image_variation",
+            "create_transcription",
+            "create_translation",
+        ],
+    ),
+    ("immich", &["upload_file", "create_profile_image"]),
+    ("peertube", &["create_playlist"]),
+];
 
 fn generated(stem: &str) -> String {
     let path = workspace_root().join(format!("tests/fixtures/codegen/corpus/{stem}.yaml"));

@@ -8,6 +8,16 @@
 #[path = "../fixtures/codegen/corpus/openai.api.rs"]
 mod openai;
 
+#[rustfmt::skip]
+#[allow(dead_code, unused_imports, clippy::all, clippy::unwrap_used, missing_debug_implementations)]
+#[path = "../fixtures/codegen/corpus/immich.api.rs"]
+mod immich;
+
+#[rustfmt::skip]
+#[allow(dead_code, unused_imports, clippy::all, clippy::unwrap_used, missing_debug_implementations)]
+#[path = "../fixtures/codegen/corpus/peertube.api.rs"]
+mod peertube;
+
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -111,6 +121,53 @@ async fn openai_image_edit_sends_every_field() {
     }
 }
 
+/// The request-body type sets every field at once, is `Clone`, and goes on the wire as the
+/// setters do; its values are checked like the setters' (n ≤ 10).
+#[tokio::test]
+async fn openai_image_edit_body_type_sends_what_the_setters_send() {
+    let form = openai::types::CreateImageEditForm {
+        image: bytes::Bytes::from_static(b"PNG-image"),
+        prompt: "a sea otter".to_owned(),
+        mask: Some(bytes::Bytes::from_static(b"PNG-mask")),
+        model: Some("dall-e-2".to_owned()),
+        n: Some(2),
+        size: Some("512x512".to_owned()),
+        response_format: Some("b64_json".to_owned()),
+        user: None,
+    };
+    let (base, server) = one_shot(200, r#"{"created": 1, "data": []}"#).await;
+    let client = openai::Client::new(&base);
+    // A later setter changes one field of the body.
+    let request = client.create_image_edit().body(form.clone()).user("user-1234");
+    tokio::time::timeout(BOUND, request.send())
+        .await
+        .expect("bounded")
+        .expect("the request succeeds");
+    let request = tokio::time::timeout(BOUND, server)
+        .await
+        .expect("bounded")
+        .expect("served");
+    for (name, value) in [
+        ("image", "PNG-image"),
+        ("prompt", "a sea otter"),
+        ("mask", "PNG-mask"),
+        ("model", "dall-e-2"),
+        ("n", "2"),
+        ("size", "512x512"),
+        ("response_format", "b64_json"),
+        ("user", "user-1234"),
+    ] {
+        assert_eq!(part(&request, name, 0), value, "part {name}");
+    }
+    // The clone is still whole, and its values are checked before sending.
+    let unreachable = openai::Client::new("http://127.0.0.1:9");
+    let too_many = openai::types::CreateImageEditForm { n: Some(11), ..form };
+    match unreachable.create_image_edit().body(too_many).send().await {
+        Err(openai::Error::InvalidRequest(message)) => assert_eq!(message, "`n` must be at most 10, got 11"),
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn openai_transcription_sends_enums_numbers_and_repeated_fields() {
     let (base, server) = one_shot(200, r#"{"text": "hello"}"#).await;
@@ -198,4 +255,172 @@ async fn openai_checks_run_before_sending() {
     assert!(message.contains("response_format"), "{message}");
     let message = invalid(client.create_file().purpose("batch").send().await.map(drop));
     assert_eq!(message, "`file` is required but was not set");
+}
+
+/// The headers of the form part `name` (lower-cased).
+fn part_headers(request: &[u8], name: &str) -> String {
+    let text = String::from_utf8_lossy(request);
+    let start = text
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no part {name}"));
+    let rest = &text[start..];
+    rest[..rest.find("\r\n\r\n").expect("part headers end")].to_ascii_lowercase()
+}
+
+/// Immich: two binary parts (one optional), an enum by `$ref`, booleans, optional text.
+#[tokio::test]
+async fn immich_upload_file_sends_every_field() {
+    let (base, server) = one_shot(201, r#"{"id": "asset-1", "duplicate": false}"#).await;
+    let client = immich::Client::new(&base);
+    let sent = tokio::time::timeout(
+        BOUND,
+        client
+            .upload_file()
+            .asset_type(immich::types::AssetTypeEnum::Video)
+            .asset_data(b"MP4-video".to_vec())
+            .live_photo_data(bytes::Bytes::from_static(b"MOV-live"))
+            .device_asset_id("IMG_0001")
+            .device_id("phone-1")
+            .file_created_at("2023-02-23T10:00:00.000Z")
+            .file_modified_at("2023-02-23T10:00:01.000Z")
+            .is_favorite(true)
+            .is_visible(false)
+            .file_extension(".mp4")
+            .duration("0:00:12.000000")
+            .send(),
+    )
+    .await
+    .expect("bounded")
+    .expect("the request succeeds");
+    assert_eq!(sent.id, "asset-1");
+    let request = tokio::time::timeout(BOUND, server)
+        .await
+        .expect("bounded")
+        .expect("served");
+    for (name, value) in [
+        ("assetType", "VIDEO"),
+        ("assetData", "MP4-video"),
+        ("livePhotoData", "MOV-live"),
+        ("deviceAssetId", "IMG_0001"),
+        ("deviceId", "phone-1"),
+        ("fileCreatedAt", "2023-02-23T10:00:00.000Z"),
+        ("fileModifiedAt", "2023-02-23T10:00:01.000Z"),
+        ("isFavorite", "true"),
+        ("isVisible", "false"),
+        ("fileExtension", ".mp4"),
+        ("duration", "0:00:12.000000"),
+    ] {
+        assert_eq!(part(&request, name, 0), value, "part {name}");
+    }
+}
+
+/// The optional binary part is left out when unset, and the request-body type does the same.
+#[tokio::test]
+async fn immich_upload_file_body_type_leaves_out_unset_parts() {
+    let form = immich::types::UploadFileForm {
+        asset_type: immich::types::AssetTypeEnum::Image,
+        asset_data: bytes::Bytes::from_static(b"JPEG"),
+        live_photo_data: None,
+        device_asset_id: "IMG_0002".to_owned(),
+        device_id: "phone-1".to_owned(),
+        file_created_at: "2023-02-23T10:00:00.000Z".to_owned(),
+        file_modified_at: "2023-02-23T10:00:00.000Z".to_owned(),
+        is_favorite: false,
+        is_visible: None,
+        file_extension: ".jpg".to_owned(),
+        duration: None,
+    };
+    let (base, server) = one_shot(201, r#"{"id": "asset-2", "duplicate": false}"#).await;
+    let client = immich::Client::new(&base);
+    tokio::time::timeout(BOUND, client.upload_file().body(form).send())
+        .await
+        .expect("bounded")
+        .expect("the request succeeds");
+    let request = tokio::time::timeout(BOUND, server)
+        .await
+        .expect("bounded")
+        .expect("served");
+    let text = String::from_utf8_lossy(&request);
+    assert_eq!(part(&request, "assetType", 0), "IMAGE");
+    assert_eq!(part(&request, "assetData", 0), "JPEG");
+    for absent in ["livePhotoData", "isVisible", "duration"] {
+        assert!(
+            !text.contains(&format!("name=\"{absent}\"")),
+            "{absent} was sent:\n{text}"
+        );
+    }
+    // Its one other operation: a single required binary part.
+    let (base, server) = one_shot(201, r#"{"userId": "u1", "profileImagePath": "p"}"#).await;
+    let client = immich::Client::new(&base);
+    tokio::time::timeout(BOUND, client.create_profile_image().file(b"PNG".to_vec()).send())
+        .await
+        .expect("bounded")
+        .expect("the request succeeds");
+    let request = tokio::time::timeout(BOUND, server)
+        .await
+        .expect("bounded")
+        .expect("served");
+    assert_eq!(part(&request, "file", 0), "PNG");
+}
+
+/// PeerTube: an `encoding` content type on the thumbnail part, an integer enum by `$ref`, a
+/// bounded inline string.
+#[tokio::test]
+async fn peertube_create_playlist_sends_every_field_with_its_encoding() {
+    let (base, server) = one_shot(
+        200,
+        r#"{"videoPlaylist": {"id": 7, "uuid": "9c9de5e8-0a1e-484a-b099-e80766180a6d"}}"#,
+    )
+    .await;
+    let client = peertube::Client::new(&base);
+    let sent = tokio::time::timeout(
+        BOUND,
+        client
+            .create_playlist()
+            .display_name("Holidays")
+            .thumbnailfile(b"JPEG-thumb".to_vec())
+            .privacy(peertube::types::VideoPlaylistPrivacySet::try_from(2).expect("a documented value"))
+            .description("summer 2021")
+            .video_channel_id(42)
+            .send(),
+    )
+    .await
+    .expect("bounded")
+    .expect("the request succeeds");
+    let playlist = sent.into_inner().video_playlist.expect("a playlist");
+    assert_eq!(
+        playlist.uuid.map(|u| u.to_string()).as_deref(),
+        Some("9c9de5e8-0a1e-484a-b099-e80766180a6d")
+    );
+    let request = tokio::time::timeout(BOUND, server)
+        .await
+        .expect("bounded")
+        .expect("served");
+    for (name, value) in [
+        ("displayName", "Holidays"),
+        ("thumbnailfile", "JPEG-thumb"),
+        ("privacy", "2"),
+        ("description", "summer 2021"),
+        ("videoChannelId", "42"),
+    ] {
+        assert_eq!(part(&request, name, 0), value, "part {name}");
+    }
+    // The spec's `encoding` sets the thumbnail's content type.
+    assert!(
+        part_headers(&request, "thumbnailfile").contains("content-type: image/jpeg"),
+        "{}",
+        part_headers(&request, "thumbnailfile")
+    );
+    // The enum and the length bounds are checked before sending.
+    let unreachable = peertube::Client::new("http://127.0.0.1:9");
+    let refused = unreachable
+        .create_playlist()
+        .display_name("")
+        .privacy(4)
+        .send()
+        .await;
+    assert!(
+        matches!(refused, Err(peertube::Error::InvalidRequest(_))),
+        "{refused:?}"
+    );
 }

@@ -349,6 +349,18 @@ fn operation_named_like_a_client_method() {
 }
 
 #[test]
+fn request_body_type_named_like_a_schema() {
+    // The multipart operation `upload` gets a request-body type `types::UploadForm`; a component
+    // of that name would be a second type.
+    let error = error_of(&with(|s| {
+        insert(s, "/components/schemas", "UploadForm", json!({"type": "string"}));
+        s["paths"]["/prepare"]["post"]["requestBody"]["content"]["application/json"]["schema"] =
+            json!({"$ref": "#/components/schemas/UploadForm"});
+    }));
+    assert_operation_error(&error, "upload", "POST", "/upload", &["`UploadForm`", "rename"]);
+}
+
+#[test]
 fn duplicate_operation_id() {
     let error = error_of(&with(|s| {
         s["paths"]["/upload"]["post"]["operationId"] = json!("prepare")

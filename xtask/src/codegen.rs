@@ -112,7 +112,8 @@ pub fn run_generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The versions a generated crate depends on: those this workspace builds and tests with.
-const CRATE_DEPENDENCIES: &str = r#"progenitor-client = "0.15.1"
+const CRATE_DEPENDENCIES: &str = r#"bytes = "1"
+progenitor-client = "0.15.1"
 reqwest = { version = "0.13", default-features = false, features = ["json", "stream", "multipart", "query", "http2", "rustls"] }
 serde = { version = "1", features = ["derive"] }
 serde_json = "1"

@@ -773,6 +773,42 @@ pub mod types {
             Default::default()
         }
     }
+    /**The `multipart/form-data` body of [`Client::upload_all`](super::Client::upload_all), for its builder's `body`.
+
+It holds every part in memory (binary parts as `Bytes`), so it is `Clone`: build it once and send it again. A streamed part goes through the builder's own setter instead.*/
+    #[derive(Clone, Debug)]
+    pub struct UploadAllForm {
+        ///The media's file name, 1 to 250 characters.
+        pub file_name: super::types::FileName,
+        ///Where the media is attached. The list of values grows: values not listed in `x-extensible-enum` are sent as they are, so a value added by Feishu later needs no new client. `slide_file` (media of a slides presentation) works with upload_all only: upload_prepare rejects it with 99992402, so slides media are at most 20 MiB.
+        pub parent_type: super::types::ParentType,
+        ///The token of the doc, sheet or base the media belongs to. Optional, and may be empty, for parent types that need none: the official CLI's import flow (`ccm_import_open`) sends `""` to upload_prepare and omits it on upload_all, and the Node SDK has it optional on upload_prepare. Older Lark doc pages still mark it required.
+        pub parent_node: ::std::option::Option<super::types::ParentNode>,
+        ///The file's size in bytes, at most 20 MiB.
+        pub size: i64,
+        ///The Adler-32 checksum of the bytes, as a decimal string.
+        pub checksum: ::std::option::Option<super::types::Checksum>,
+        ///Extra parameters as JSON text, required for some parent types, for example `{"drive_route_token":"doxcnXgNGAtaAraIRVeCfmabcef"}` when the parent is a docx block.
+        pub extra: ::std::option::Option<super::types::Extra>,
+        ///The file's bytes.
+        pub file: ::bytes::Bytes,
+    }
+    /**The `multipart/form-data` body of [`Client::upload_part`](super::Client::upload_part), for its builder's `body`.
+
+It holds every part in memory (binary parts as `Bytes`), so it is `Clone`: build it once and send it again. A streamed part goes through the builder's own setter instead.*/
+    #[derive(Clone, Debug)]
+    pub struct UploadPartForm {
+        ///The id of an upload transaction, from upload_prepare; valid for 24 hours.
+        pub upload_id: super::types::UploadId,
+        ///The block's number, counted from 0.
+        pub seq: i64,
+        ///The block's size in bytes.
+        pub size: i64,
+        ///The Adler-32 checksum of the bytes, as a decimal string.
+        pub checksum: ::std::option::Option<super::types::Checksum>,
+        ///The block's bytes.
+        pub file: ::bytes::Bytes,
+    }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
@@ -2257,7 +2293,9 @@ let response = client.upload_all()
     .file(file)
     .send()
     .await;
-```*/
+```
+
+Or every field at once: `.body(types::UploadAllForm { .. })`.*/
     pub fn upload_all(&self) -> builder::UploadAll<'_> {
         builder::UploadAll::new(self)
     }
@@ -2276,7 +2314,9 @@ let response = client.upload_part()
     .file(file)
     .send()
     .await;
-```*/
+```
+
+Or every field at once: `.body(types::UploadPartForm { .. })`.*/
     pub fn upload_part(&self) -> builder::UploadPart<'_> {
         builder::UploadPart::new(self)
     }
@@ -2983,6 +3023,38 @@ pub mod builder {
                 file: None,
             }
         }
+        ///Sets every field from a [`UploadAllForm`](super::types::UploadAllForm), replacing what earlier setters set; setters called afterwards change single fields.
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: ::std::convert::TryInto<super::types::UploadAllForm>,
+            <V as ::std::convert::TryInto<
+                super::types::UploadAllForm,
+            >>::Error: ::std::fmt::Display,
+        {
+            match value.try_into() {
+                Ok(form) => {
+                    self.file_name = Ok(Some(form.file_name));
+                    self.parent_type = Ok(Some(form.parent_type));
+                    self.parent_node = Ok(form.parent_node);
+                    self.size = Ok(Some(form.size));
+                    self.checksum = Ok(form.checksum);
+                    self.extra = Ok(form.extra);
+                    self.file = Some(form.file.into());
+                }
+                Err(e) => {
+                    let message = format!(
+                        "conversion to `{}` for body failed: {}", "UploadAllForm", e
+                    );
+                    self.file_name = Err(message.clone());
+                    self.parent_type = Err(message.clone());
+                    self.parent_node = Err(message.clone());
+                    self.size = Err(message.clone());
+                    self.checksum = Err(message.clone());
+                    self.extra = Err(message.clone());
+                }
+            }
+            self
+        }
         ///The media's file name, 1 to 250 characters.
         pub fn file_name<V>(mut self, value: V) -> Self
         where
@@ -3409,6 +3481,34 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                 checksum: Ok(None),
                 file: None,
             }
+        }
+        ///Sets every field from a [`UploadPartForm`](super::types::UploadPartForm), replacing what earlier setters set; setters called afterwards change single fields.
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: ::std::convert::TryInto<super::types::UploadPartForm>,
+            <V as ::std::convert::TryInto<
+                super::types::UploadPartForm,
+            >>::Error: ::std::fmt::Display,
+        {
+            match value.try_into() {
+                Ok(form) => {
+                    self.upload_id = Ok(Some(form.upload_id));
+                    self.seq = Ok(Some(form.seq));
+                    self.size = Ok(Some(form.size));
+                    self.checksum = Ok(form.checksum);
+                    self.file = Some(form.file.into());
+                }
+                Err(e) => {
+                    let message = format!(
+                        "conversion to `{}` for body failed: {}", "UploadPartForm", e
+                    );
+                    self.upload_id = Err(message.clone());
+                    self.seq = Err(message.clone());
+                    self.size = Err(message.clone());
+                    self.checksum = Err(message.clone());
+                }
+            }
+            self
         }
         ///The id of an upload transaction, from upload_prepare; valid for 24 hours.
         pub fn upload_id<V>(mut self, value: V) -> Self

@@ -21,6 +21,12 @@ pub(crate) struct MultipartOperation {
     pub(crate) method: TokenStream,
     /// The builder struct and its impl, for the `builder` module.
     pub(crate) builder: TokenStream,
+    /// The request-body type the builder's `body` takes, for the `types` module.
+    pub(crate) form: TokenStream,
+    /// The request-body type's name.
+    pub(crate) form_name: String,
+    /// The operation's id, method and path, to name it in errors found later.
+    pub(crate) place: (String, String, String),
     /// Component schemas whose types the fields take (for [`form_value_impls`]).
     pub(crate) field_components: Vec<String>,
     /// Component schemas the operation names (to check against progenitor's type space).
@@ -39,6 +45,8 @@ pub(crate) fn generate(
     let method_ident = format_ident!("{}", method_name);
     // progenitor names a builder after its operation the same way.
     let builder_ident = format_ident!("{}", heck::ToUpperCamelCase::to_upper_camel_case(id));
+    let form_name = format!("{builder_ident}Form");
+    let form_ident = format_ident!("{}", form_name);
     let path = op.path;
     let http_method = format_ident!("{}", op.method.to_lowercase());
     let method_upper = op.method.to_uppercase();
@@ -57,6 +65,8 @@ pub(crate) fn generate(
     let mut setters = Vec::new();
     let mut takes = Vec::new();
     let mut appends = Vec::new();
+    let mut form_fields = Vec::new();
+    let mut from_form = Vec::new();
     let idents: Vec<Ident> = fields.iter().map(|f| format_ident!("{}", f.ident)).collect();
     // `send` binds each field to a local of its own prefix, so that no field name can shadow the
     // locals `send` uses (`form`, `url`, `request`…).
@@ -81,6 +91,8 @@ pub(crate) fn generate(
         field_decls.push(quote! { #ident: #decl });
         field_inits.push(quote! { #ident: #init });
         setters.push(setter(f, ident, &value_ty));
+        form_fields.push(form_field(f, ident, &value_ty));
+        from_form.push(set_from_form(f, ident));
         takes.push(take_value(f, local));
         appends.push(append_part(f, local));
     }
@@ -112,6 +124,34 @@ pub(crate) fn generate(
         quote! { #[derive(Debug, Clone)] }
     };
 
+    let body_doc = format!(
+        "Sets every field from a [`{form_name}`](super::types::{form_name}), replacing what earlier setters set; setters called afterwards change single fields."
+    );
+    let form_doc = format!(
+        "The `{MULTIPART}` body of [`Client::{method_name}`](super::Client::{method_name}), for its builder's `body`.\n\nIt holds every part in memory (binary parts as `Bytes`), so it is `Clone`: build it once and send it again. A streamed part goes through the builder's own setter instead."
+    );
+    // A failed conversion is kept in every field that can hold an error, so that `send` reports it.
+    let fail_all: Vec<TokenStream> = fields
+        .iter()
+        .zip(&idents)
+        .filter(|(f, _)| !matches!(f.kind, FieldKind::Binary { .. }))
+        .map(|(_, ident)| quote! { self.#ident = Err(message.clone()); })
+        .collect();
+    let fail_all = if fail_all.is_empty() {
+        // A form of binary parts only: nothing can hold the error, and a conversion into it
+        // cannot fail in a way worth keeping (`Bytes` converts from anything it accepts).
+        vec![quote! { let _ = message; }]
+    } else {
+        fail_all
+    };
+    let form = quote! {
+        #[doc = #form_doc]
+        #[derive(Clone, Debug)]
+        pub struct #form_ident {
+            #(#form_fields,)*
+        }
+    };
+
     let builder = quote! {
         #[doc = #builder_doc]
         #derives
@@ -126,6 +166,24 @@ pub(crate) fn generate(
                     client,
                     #(#field_inits,)*
                 }
+            }
+
+            #[doc = #body_doc]
+            pub fn body<V>(mut self, value: V) -> Self
+            where
+                V: ::std::convert::TryInto<super::types::#form_ident>,
+                <V as ::std::convert::TryInto<super::types::#form_ident>>::Error: ::std::fmt::Display,
+            {
+                match value.try_into() {
+                    Ok(form) => {
+                        #(#from_form)*
+                    }
+                    Err(e) => {
+                        let message = format!("conversion to `{}` for body failed: {}", #form_name, e);
+                        #(#fail_all)*
+                    }
+                }
+                self
             }
 
             #(#setters)*
@@ -185,6 +243,9 @@ pub(crate) fn generate(
     Ok(MultipartOperation {
         method,
         builder,
+        form,
+        form_name,
+        place: (id.to_owned(), method_upper.clone(), path.to_owned()),
         field_components,
         components,
     })
@@ -277,7 +338,10 @@ fn method_doc(op: &OperationRef<'_>, fields: &[FormField]) -> String {
     for f in fields {
         doc.push_str(&format!("\n    .{0}({0})", f.ident));
     }
-    doc.push_str("\n    .send()\n    .await;\n```");
+    doc.push_str(&format!(
+        "\n    .send()\n    .await;\n```\n\nOr every field at once: `.body(types::{}Form {{ .. }})`.",
+        heck::ToUpperCamelCase::to_upper_camel_case(op.id())
+    ));
     doc
 }
 
@@ -294,6 +358,42 @@ fn value_type(f: &FormField, names: &TypeNames) -> Result<TokenStream, CodegenEr
         FieldKind::Number { .. } => quote! { f64 },
         FieldKind::Boolean => quote! { bool },
     })
+}
+
+/// A field of the request-body type: the value type (binary parts as `Bytes`), in an `Option`
+/// when optional, a `Vec` when repeated.
+fn form_field(f: &FormField, ident: &Ident, ty: &TokenStream) -> TokenStream {
+    let ty = match f.kind {
+        FieldKind::Binary { .. } => quote! { ::bytes::Bytes },
+        _ => ty.clone(),
+    };
+    let ty = match (f.repeated.is_some(), f.required) {
+        (true, _) => quote! { ::std::vec::Vec<#ty> },
+        (false, true) => ty,
+        (false, false) => quote! { ::std::option::Option<#ty> },
+    };
+    let doc = f
+        .description
+        .as_deref()
+        .map_or_else(|| format!("The `{}` part.", f.name), |d| d.trim().to_owned());
+    quote! {
+        #[doc = #doc]
+        pub #ident: #ty
+    }
+}
+
+/// The builder field set from the request-body type's field of the same name.
+fn set_from_form(f: &FormField, ident: &Ident) -> TokenStream {
+    let binary = matches!(f.kind, FieldKind::Binary { .. });
+    match (binary, f.repeated.is_some(), f.required) {
+        (true, true, _) => {
+            quote! { self.#ident = form.#ident.into_iter().map(::std::convert::Into::into).collect(); }
+        }
+        (true, false, true) => quote! { self.#ident = Some(form.#ident.into()); },
+        (true, false, false) => quote! { self.#ident = form.#ident.map(::std::convert::Into::into); },
+        (false, true, _) | (false, false, false) => quote! { self.#ident = Ok(form.#ident); },
+        (false, false, true) => quote! { self.#ident = Ok(Some(form.#ident)); },
+    }
 }
 
 fn setter(f: &FormField, ident: &Ident, ty: &TokenStream) -> TokenStream {
