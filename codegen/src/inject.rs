@@ -200,6 +200,16 @@ pub(crate) fn inject(
         .as_mut()
         .ok_or_else(|| CodegenError::Internal("progenitor's `builder` module is empty".to_owned()))?
         .1;
+    // progenitor's builders reach typify's types through its `use super::types;`; the injected
+    // ones name `super::types::…` themselves, so when every builder that used the import is a
+    // multipart one the import is unused (a warning in a generated crate).
+    for item in content.iter_mut() {
+        if let syn::Item::Use(import) = item
+            && quote!(#import).to_string() == quote!(use super::types;).to_string()
+        {
+            import.attrs.push(syn::parse_quote!(#[allow(unused_imports)]));
+        }
+    }
     let builders = operations.iter().map(|op| &op.builder);
     let items: syn::File = syn::parse2(quote! { #builder_extras #(#builders)* })
         .map_err(|e| CodegenError::Internal(e.to_string()))?;

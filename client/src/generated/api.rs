@@ -2324,6 +2324,7 @@ Or every field at once: `.body(types::UploadPartForm { .. })`.*/
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
+    #[allow(unused_imports)]
     use super::types;
     #[allow(unused_imports)]
     use super::{
