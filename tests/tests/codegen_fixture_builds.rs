@@ -138,3 +138,32 @@ async fn a_referenced_string_component_validates_itself() {
     );
     assert_eq!(message, "`file` is required but was not set");
 }
+
+#[tokio::test]
+async fn uuid_and_date_time_components_take_text_and_check_it() {
+    let client = client();
+    let base = || client.upload_file().name("a").priority(1).file(vec![1u8]);
+    let message = invalid_request(base().batch("not-a-uuid").send().await);
+    assert!(
+        message.starts_with("conversion to `BatchId` for batch failed: "),
+        "{message}"
+    );
+    let message = invalid_request(base().taken_at("yesterday").send().await);
+    assert!(
+        message.starts_with("conversion to `TakenAt` for taken_at failed: "),
+        "{message}"
+    );
+    // Valid text, and the typed values, pass every check: the request is then sent (and finds
+    // nobody listening).
+    let batch = "9c9de5e8-0a1e-484a-b099-e80766180a6d";
+    let taken = "2026-11-26T01:02:03Z";
+    for builder in [
+        base().batch(batch).taken_at(taken),
+        base()
+            .batch(fixture::types::BatchId(batch.parse().expect("a uuid")))
+            .taken_at(fixture::types::TakenAt(taken.parse().expect("a date-time"))),
+    ] {
+        let result = builder.send().await;
+        assert!(matches!(result, Err(Error::CommunicationError(_))), "{result:?}");
+    }
+}

@@ -246,7 +246,12 @@ async fn prism_validates_a_full_upload_with_zero_violations() {
     assert_eq!(response.status(), 422, "prism must reject a negative size");
     let problem: serde_json::Value = response.json().await.expect("problem+json");
     assert!(problem["validation"].to_string().contains("size"), "{problem}");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Prism writes the log line after answering: wait for it, within a bound that holds on a
+    // loaded machine, instead of sleeping a guess.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while violations(&prism.lines()).is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(
         !violations(&prism.lines()).is_empty(),
         "prism logs the violation it answered"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the timing-sensitive test binaries while stress-ng keeps every core busy, several times:
+# the proof that tests which wait, count requests per window or hold a rate hold on a loaded
+# machine. Not part of .ci/run (it is slow by design); its figures are in the README.
+#
+# Usage: scripts/stress-tests.sh [RUNS]   (default 3; needs stress-ng: apt-get install stress-ng)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-3}"
+command -v stress-ng >/dev/null || { echo "stress-ng not found: apt-get install stress-ng" >&2; exit 1; }
+# shellcheck source=/dev/null
+source tools/env.sh
+export INSTA_UPDATE=no CI=true
+tests=(upload_flows upload_faults upload_resilience upload_soak budget_redis budget_processes e2e_judges e2e_upload e2e_download client_loopback)
+args=()
+for t in "${tests[@]}"; do args+=(--test "$t"); done
+cargo test --locked -q -p feishu-drive-tests "${args[@]}" --no-run
+cores="$(nproc)"
+stress-ng --cpu "$cores" --timeout 0 --quiet &
+stress=$!
+trap 'kill "$stress" 2>/dev/null || true' EXIT
+failed=0
+for run in $(seq 1 "$runs"); do
+  started=$SECONDS
+  if cargo test --locked -q -p feishu-drive-tests "${args[@]}" >"target/stress-run-$run.log" 2>&1; then
+    echo "run $run/$runs: ok in $((SECONDS - started)) s (load $(cut -d' ' -f1 /proc/loadavg), ${cores} stress-ng CPU workers)"
+  else
+    echo "run $run/$runs: FAILED in $((SECONDS - started)) s; see target/stress-run-$run.log"
+    grep -E "panicked|FAILED|failed" "target/stress-run-$run.log" | head -20
+    failed=1
+  fi
+done
+exit "$failed"
