@@ -205,7 +205,7 @@ pub(crate) fn inject(
     // multipart one the import is unused (a warning in a generated crate).
     for item in content.iter_mut() {
         if let syn::Item::Use(import) = item
-            && quote!(#import).to_string() == quote!(use super::types;).to_string()
+            && imports_super_types(import)
         {
             import.attrs.push(syn::parse_quote!(#[allow(unused_imports)]));
         }
@@ -217,6 +217,16 @@ pub(crate) fn inject(
     file.items.insert(builder_pos, client_impl);
     add_forms(&mut file, operations)?;
     Ok(file)
+}
+
+/// Whether `import` is `use super::types;`.
+fn imports_super_types(import: &syn::ItemUse) -> bool {
+    match &import.tree {
+        syn::UseTree::Path(path) if path.ident == "super" => {
+            matches!(&*path.tree, syn::UseTree::Name(name) if name.ident == "types")
+        }
+        _ => false,
+    }
 }
 
 /// Adds the request-body types of the multipart operations to the `types` module.
