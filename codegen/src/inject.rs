@@ -43,7 +43,7 @@ pub(crate) fn without_multipart(spec: &OpenAPI) -> Result<OpenAPI, CodegenError>
     let mut body_schemas = Vec::new();
     for (path, item) in out.paths.paths.iter_mut() {
         let ReferenceOr::Item(item) = item else { continue };
-        let path_parameters = item.parameters.len();
+        let item_parameters = item.parameters.clone();
         let slots = [
             ("get", &mut item.get),
             ("put", &mut item.put),
@@ -60,7 +60,7 @@ pub(crate) fn without_multipart(spec: &OpenAPI) -> Result<OpenAPI, CodegenError>
                 path,
                 method,
                 op,
-                path_parameters,
+                item_parameters: &item_parameters,
             };
             if spec::body_kind(spec, &op_ref)? != spec::BodyKind::Multipart {
                 continue;

@@ -107,8 +107,8 @@ pub(crate) struct OperationRef<'a> {
     pub(crate) path: &'a str,
     pub(crate) method: &'a str,
     pub(crate) op: &'a Operation,
-    /// How many parameters the path item declares for all its operations.
-    pub(crate) path_parameters: usize,
+    /// The parameters the path item declares for all its operations.
+    pub(crate) item_parameters: &'a [ReferenceOr<openapiv3::Parameter>],
 }
 
 impl<'a> OperationRef<'a> {
@@ -151,7 +151,7 @@ pub(crate) fn operations(spec: &OpenAPI) -> Result<Vec<OperationRef<'_>>, Codege
                 path,
                 method,
                 op,
-                path_parameters: item.parameters.len(),
+                item_parameters: &item.parameters,
             });
         }
     }
@@ -330,6 +330,23 @@ pub(crate) fn resolve_schema<'a>(
             let name = reference.strip_prefix("#/components/schemas/")?;
             match spec.components.as_ref()?.schemas.get(name)? {
                 ReferenceOr::Item(s) => Some((Some(name), s)),
+                ReferenceOr::Reference { .. } => None,
+            }
+        }
+    }
+}
+
+/// A parameter by `$ref` (`#/components/parameters/…`), or the inline one.
+pub(crate) fn resolve_parameter<'a>(
+    spec: &'a OpenAPI,
+    parameter: &'a ReferenceOr<openapiv3::Parameter>,
+) -> Option<&'a openapiv3::Parameter> {
+    match parameter {
+        ReferenceOr::Item(p) => Some(p),
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/parameters/")?;
+            match spec.components.as_ref()?.parameters.get(name)? {
+                ReferenceOr::Item(p) => Some(p),
                 ReferenceOr::Reference { .. } => None,
             }
         }

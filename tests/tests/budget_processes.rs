@@ -75,6 +75,12 @@ async fn rate_limited_server() -> RunningServer {
 fn spawn(base_url: &str, store: &str, blocks: u64, concurrency: usize) -> Child {
     Command::new(env!("CARGO_BIN_EXE_budget-child"))
         .args([base_url, store, &blocks.to_string(), &concurrency.to_string()])
+        // The server counts fixed one-second windows at arrival, so the permits' 25 ms default
+        // margin absorbs 25 ms of scheduling jitter between a permit and its request reaching
+        // the server; with both cores busy (scripts/stress-tests.sh) jitter exceeded that and
+        // one run in three saw a refusal. 100 ms keeps the 0-refusal assertion about the shared
+        // budget, not the machine's load; the in-process comparison uses the same margin.
+        .env("BUDGET_SPACING_MARGIN_MS", "100")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

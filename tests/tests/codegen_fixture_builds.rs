@@ -13,7 +13,10 @@
 #[path = "../fixtures/codegen/multipart.api.rs"]
 mod fixture;
 
+mod form_support;
+
 use fixture::{Client, Error};
+use form_support::{BOUND, one_shot, part};
 
 /// A client whose requests would go nowhere: every case below must fail before sending.
 fn client() -> Client {
@@ -165,5 +168,175 @@ async fn uuid_and_date_time_components_take_text_and_check_it() {
     ] {
         let result = builder.send().await;
         assert!(matches!(result, Err(Error::CommunicationError(_))), "{result:?}");
+    }
+}
+
+/// A head line of the raw request (`POST /path?query HTTP/1.1`, or a header, lower-cased).
+fn head_line(request: &[u8], starts_with: &str) -> String {
+    String::from_utf8_lossy(request)
+        .lines()
+        .map(str::to_owned)
+        .find(|l| l.to_ascii_lowercase().starts_with(starts_with))
+        .unwrap_or_else(|| panic!("no line starting {starts_with:?}"))
+}
+
+#[tokio::test]
+async fn parameters_go_into_the_path_query_and_headers() {
+    let (base, server) = one_shot(204, "").await;
+    let client = Client::new(&base);
+    let album = "9c9de5e8-0a1e-484a-b099-e80766180a6d";
+    let sent = tokio::time::timeout(
+        BOUND,
+        client
+            .add_photo()
+            .album_id(album)
+            .position(3)
+            .x_request_id("req 1")
+            .photo(b"JPEG".to_vec())
+            .caption("at the sea")
+            .send(),
+    )
+    .await
+    .expect("bounded")
+    .expect("a 204 is a success");
+    assert_eq!(sent.status(), 204);
+    let request = tokio::time::timeout(BOUND, server)
+        .await
+        .expect("bounded")
+        .expect("served");
+    assert_eq!(
+        head_line(&request, "post "),
+        format!("POST /albums/{album}/photos?position=3 HTTP/1.1")
+    );
+    assert_eq!(
+        head_line(&request, "x-request-id:").to_ascii_lowercase(),
+        "x-request-id: req 1"
+    );
+    assert_eq!(part(&request, "photo", 0), "JPEG");
+    assert_eq!(part(&request, "caption", 0), "at the sea");
+    // Parameters are not parts of the form.
+    assert!(!String::from_utf8_lossy(&request).contains("name=\"position\""));
+}
+
+#[tokio::test]
+async fn parameters_are_checked_and_optional_ones_left_out() {
+    let client = client();
+    let message = invalid_request(
+        client
+            .add_photo()
+            .album_id("not-a-uuid")
+            .x_request_id("r")
+            .photo(vec![1u8])
+            .send()
+            .await,
+    );
+    assert!(
+        message.starts_with("conversion to `BatchId` for album_id failed"),
+        "{message}"
+    );
+    let message = invalid_request(client.add_photo().x_request_id("r").photo(vec![1u8]).send().await);
+    assert_eq!(message, "`album_id` is required but was not set");
+    let album = "9c9de5e8-0a1e-484a-b099-e80766180a6d";
+    let message = invalid_request(
+        client
+            .add_photo()
+            .album_id(album)
+            .x_request_id("x".repeat(65))
+            .photo(vec![1u8])
+            .send()
+            .await,
+    );
+    assert_eq!(message, "`X-Request-Id` must be at most 64 characters, got 65");
+    let message = invalid_request(
+        client
+            .add_photo()
+            .album_id(album)
+            .x_request_id("line\nbreak")
+            .photo(vec![1u8])
+            .send()
+            .await,
+    );
+    assert!(
+        message.starts_with("`X-Request-Id` cannot be sent as a header"),
+        "{message}"
+    );
+    let message = invalid_request(
+        client
+            .add_photo()
+            .album_id(album)
+            .x_request_id("r")
+            .position(-1)
+            .photo(vec![1u8])
+            .send()
+            .await,
+    );
+    assert_eq!(message, "`position` must be at least 0, got -1");
+
+    // Without the optional query parameter there is no query string.
+    let (base, server) = one_shot(204, "").await;
+    let client = Client::new(&base);
+    tokio::time::timeout(
+        BOUND,
+        client
+            .add_photo()
+            .album_id(album)
+            .x_request_id("r")
+            .photo(vec![1u8])
+            .send(),
+    )
+    .await
+    .expect("bounded")
+    .expect("a 204 is a success");
+    let request = tokio::time::timeout(BOUND, server)
+        .await
+        .expect("bounded")
+        .expect("served");
+    assert_eq!(
+        head_line(&request, "post "),
+        format!("POST /albums/{album}/photos HTTP/1.1")
+    );
+}
+
+#[tokio::test]
+async fn error_responses_with_and_without_a_body() {
+    let album = "9c9de5e8-0a1e-484a-b099-e80766180a6d";
+    // The documented 400 has a JSON body: an ErrorResponse of the error type.
+    let (base, _server) = one_shot(400, r#"{"code": 1061002, "msg": "params error."}"#).await;
+    let client = Client::new(&base);
+    let result = tokio::time::timeout(
+        BOUND,
+        client
+            .add_photo()
+            .album_id(album)
+            .x_request_id("r")
+            .photo(vec![1u8])
+            .send(),
+    )
+    .await
+    .expect("bounded");
+    match result {
+        Err(Error::ErrorResponse(error)) => {
+            assert_eq!(error.status(), 400);
+            assert_eq!(error.code, 1061002);
+        }
+        other => panic!("expected an ErrorResponse, got {other:?}"),
+    }
+    // The documented 403 has no body: its status is kept, as an UnexpectedResponse.
+    let (base, _server) = one_shot(403, "").await;
+    let client = Client::new(&base);
+    let result = tokio::time::timeout(
+        BOUND,
+        client
+            .add_photo()
+            .album_id(album)
+            .x_request_id("r")
+            .photo(vec![1u8])
+            .send(),
+    )
+    .await
+    .expect("bounded");
+    match result {
+        Err(Error::UnexpectedResponse(response)) => assert_eq!(response.status(), 403),
+        other => panic!("expected an UnexpectedResponse, got {other:?}"),
     }
 }

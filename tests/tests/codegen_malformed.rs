@@ -741,78 +741,145 @@ fn multipart_fields_named_like_the_locals_of_send() {
     }
 }
 
+/// The base spec with the multipart operation moved to `/files/{file_token}/upload`.
+fn with_path_template(change: impl FnOnce(&mut Value)) -> String {
+    with(|s| {
+        let op = s["paths"]["/upload"].take();
+        let paths = s["paths"].as_object_mut().expect("paths is an object");
+        paths.remove("/upload");
+        paths.insert("/files/{file_token}/upload".to_owned(), op);
+        change(s);
+    })
+}
+
+const TEMPLATED: &str = "/files/{file_token}/upload";
+
 #[test]
 fn multipart_operation_with_an_undeclared_path_template() {
     // Without a declared parameter the `{file_token}` would be sent as written.
-    let error = error_of(&with(|s| {
-        let op = s["paths"]["/upload"].take();
-        let paths = s["paths"].as_object_mut().expect("paths is an object");
-        paths.remove("/upload");
-        paths.insert("/files/{file_token}/upload".to_owned(), op);
-    }));
+    let error = error_of(&with_path_template(|_| {}));
     assert_operation_error(
         &error,
         "upload",
         "POST",
-        "/files/{file_token}/upload",
-        &["path, query or header parameters are not supported"],
+        TEMPLATED,
+        &["`{file_token}` has no path parameter"],
     );
 }
 
 #[test]
-fn multipart_operation_with_path_parameters() {
-    let error = error_of(&with(|s| {
-        let op = s["paths"]["/upload"].take();
-        let paths = s["paths"].as_object_mut().expect("paths is an object");
-        paths.remove("/upload");
-        paths.insert("/files/{file_token}/upload".to_owned(), op);
-        s["paths"]["/files/{file_token}/upload"]["post"]["parameters"] = json!([
-            {"name": "file_token", "in": "path", "required": true, "schema": {"type": "string"}}
-        ]);
+fn multipart_operation_parameters_become_setters() {
+    let token = json!({"name": "file_token", "in": "path", "required": true, "schema": {"type": "string"}});
+    // Declared on the operation, or on the path item for all its operations.
+    for on_item in [false, true] {
+        let api = api_of(&with_path_template(|s| {
+            let params = json!([
+                token.clone(),
+                {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}},
+                {"name": "X-Request-Id", "in": "header", "required": true, "schema": {"type": "string", "maxLength": 64}}
+            ]);
+            if on_item {
+                s["paths"][TEMPLATED]["parameters"] = params;
+            } else {
+                s["paths"][TEMPLATED]["post"]["parameters"] = params;
+            }
+        }));
+        for expected in [
+            "pub fn file_token<V>",
+            "pub fn dry_run<V>",
+            "pub fn x_request_id<V>",
+            ".replace(\"{file_token}\"",
+            "encode_path(&text)",
+            "query.push((\"dry_run\", text))",
+            "HeaderName::from_static(\"x-request-id\")",
+            "`X-Request-Id` must be at most 64 characters",
+        ] {
+            assert!(
+                api.contains(expected),
+                "no `{expected}` (parameters on the item: {on_item})"
+            );
+        }
+    }
+}
+
+#[test]
+fn multipart_parameters_that_cannot_be_sent_are_refused() {
+    let cases = [
+        (
+            json!({"name": "ids", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}),
+            "only string, number, integer and boolean parameters",
+        ),
+        (
+            json!({"name": "session", "in": "cookie", "schema": {"type": "string"}}),
+            "cookie parameter `session`",
+        ),
+        (
+            json!({"name": "bad header", "in": "header", "schema": {"type": "string"}}),
+            "not a valid header name",
+        ),
+        (
+            json!({"name": "q", "in": "query", "content": {"application/json": {"schema": {"type": "string"}}}}),
+            "give it a `schema`",
+        ),
+        (
+            json!({"name": "body", "in": "query", "schema": {"type": "string"}}),
+            "builder's own `body`",
+        ),
+        (
+            json!({"name": "seq", "in": "query", "schema": {"type": "integer"}}),
+            "both become the builder method `seq`",
+        ),
+        (
+            json!({"name": "other", "in": "path", "required": true, "schema": {"type": "string"}}),
+            "does not appear in the path",
+        ),
+    ];
+    for (parameter, problem) in cases {
+        let error = error_of(&with(|s| {
+            s["paths"]["/upload"]["post"]["parameters"] = json!([parameter])
+        }));
+        assert_operation_error(&error, "upload", "POST", "/upload", &[problem]);
+    }
+    let error = error_of(&with_path_template(|s| {
+        s["paths"][TEMPLATED]["post"]["parameters"] =
+            json!([{"name": "file_token", "in": "path", "required": false, "schema": {"type": "string"}}]);
     }));
-    assert_operation_error(
-        &error,
-        "upload",
-        "POST",
-        "/files/{file_token}/upload",
-        &["path, query or header parameters are not supported"],
-    );
+    assert_operation_error(&error, "upload", "POST", TEMPLATED, &["must be required"]);
 }
 
 #[test]
-fn multipart_operation_with_path_level_parameters() {
-    // Parameters declared on the path item apply to its operations just the same.
-    let error = error_of(&with(|s| {
-        let op = s["paths"]["/upload"].take();
-        let paths = s["paths"].as_object_mut().expect("paths is an object");
-        paths.remove("/upload");
-        paths.insert("/files/{file_token}/upload".to_owned(), op);
-        s["paths"]["/files/{file_token}/upload"]["parameters"] = json!([
-            {"name": "file_token", "in": "path", "required": true, "schema": {"type": "string"}}
-        ]);
+fn multipart_responses_without_a_body() {
+    // A 204 success is `()`; a body-less 403 beside a JSON 400 stays an UnexpectedResponse.
+    let api = api_of(&with(|s| {
+        let responses = &mut s["paths"]["/upload"]["post"]["responses"];
+        responses.as_object_mut().expect("responses").remove("200");
+        responses["204"] = json!({"description": "Stored."});
+        responses["403"] = json!({"description": "Forbidden."});
     }));
-    assert_operation_error(
-        &error,
-        "upload",
-        "POST",
-        "/files/{file_token}/upload",
-        &["path, query or header parameters are not supported"],
+    assert!(api.contains("204u16 => Ok(empty(response))"), "{api}");
+    assert!(
+        api.contains("403u16 => Err(Error::UnexpectedResponse(response))"),
+        "{api}"
     );
-}
-
-#[test]
-fn multipart_operation_with_a_query_parameter() {
+    assert!(api.contains("ResponseValue<()>"), "{api}");
+    // With no error body at all, a body-less error is an ErrorResponse of `()`.
+    let api = api_of(&with(|s| {
+        s["paths"]["/upload"]["post"]["responses"]["400"] = json!({"description": "Rejected."});
+    }));
+    assert!(
+        api.contains("400u16 => Err(::progenitor_client::Error::ErrorResponse(empty(response)))"),
+        "{api}"
+    );
+    // 2xx responses with and without a body cannot share one type.
     let error = error_of(&with(|s| {
-        s["paths"]["/upload"]["post"]["parameters"] = json!([
-            {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}
-        ])
+        s["paths"]["/upload"]["post"]["responses"]["204"] = json!({"description": "Stored."});
     }));
     assert_operation_error(
         &error,
         "upload",
         "POST",
         "/upload",
-        &["path, query or header parameters are not supported"],
+        &["2xx responses must share one schema"],
     );
 }
 

@@ -3217,6 +3217,8 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                 .ok_or_else(|| Error::InvalidRequest(
                     "`file` is required but was not set".to_string(),
                 ))?;
+            let path = "/open-apis/drive/v1/medias/upload_all";
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             let form = ::reqwest::multipart::Form::new();
             let form = {
                 let v = field_file_name;
@@ -3363,10 +3365,7 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                     .map_err(|e| Error::InvalidRequest(e.to_string()))?;
                 form.part("file", part)
             };
-            let url = format!(
-                "{}{}", client.baseurl(), "/open-apis/drive/v1/medias/upload_all"
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            let url = format!("{}{}", client.baseurl(), path);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -3393,6 +3392,7 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
             client.post(&result, &info).await?;
             let response = result?;
             /// A JSON body as a `ResponseValue`, through progenitor-client's public API.
+            #[allow(dead_code)]
             async fn read_json<T: ::serde::de::DeserializeOwned, E>(
                 response: ::reqwest::Response,
             ) -> Result<
@@ -3411,6 +3411,17 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                         e,
                     ))?;
                 Ok(::progenitor_client::ResponseValue::new(inner, status, headers))
+            }
+            /// A response without a body as a `ResponseValue<()>`.
+            #[allow(dead_code)]
+            fn empty(
+                response: ::reqwest::Response,
+            ) -> ::progenitor_client::ResponseValue<()> {
+                ::progenitor_client::ResponseValue::new(
+                    (),
+                    response.status(),
+                    response.headers().clone(),
+                )
             }
             match response.status().as_u16() {
                 200u16 => read_json(response).await,
@@ -3635,6 +3646,8 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                 .ok_or_else(|| Error::InvalidRequest(
                     "`file` is required but was not set".to_string(),
                 ))?;
+            let path = "/open-apis/drive/v1/medias/upload_part";
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             let form = ::reqwest::multipart::Form::new();
             let form = {
                 let v = field_upload_id;
@@ -3706,10 +3719,7 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                     .map_err(|e| Error::InvalidRequest(e.to_string()))?;
                 form.part("file", part)
             };
-            let url = format!(
-                "{}{}", client.baseurl(), "/open-apis/drive/v1/medias/upload_part"
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            let url = format!("{}{}", client.baseurl(), path);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -3736,6 +3746,7 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
             client.post(&result, &info).await?;
             let response = result?;
             /// A JSON body as a `ResponseValue`, through progenitor-client's public API.
+            #[allow(dead_code)]
             async fn read_json<T: ::serde::de::DeserializeOwned, E>(
                 response: ::reqwest::Response,
             ) -> Result<
@@ -3754,6 +3765,17 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                         e,
                     ))?;
                 Ok(::progenitor_client::ResponseValue::new(inner, status, headers))
+            }
+            /// A response without a body as a `ResponseValue<()>`.
+            #[allow(dead_code)]
+            fn empty(
+                response: ::reqwest::Response,
+            ) -> ::progenitor_client::ResponseValue<()> {
+                ::progenitor_client::ResponseValue::new(
+                    (),
+                    response.status(),
+                    response.headers().clone(),
+                )
             }
             match response.status().as_u16() {
                 200u16 => read_json(response).await,

@@ -9,7 +9,7 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::form::{FieldKind, FormField, IntType};
+use super::form::{FieldKind, FormField, IntType, Location};
 use super::responses::Responses;
 use crate::error::CodegenError;
 use crate::names::TypeNames;
@@ -67,6 +67,7 @@ pub(crate) fn generate(
     let mut appends = Vec::new();
     let mut form_fields = Vec::new();
     let mut from_form = Vec::new();
+    let mut parameters = Vec::new();
     let idents: Vec<Ident> = fields.iter().map(|f| format_ident!("{}", f.ident)).collect();
     // `send` binds each field to a local of its own prefix, so that no field name can shadow the
     // locals `send` uses (`form`, `url`, `request`…).
@@ -91,10 +92,14 @@ pub(crate) fn generate(
         field_decls.push(quote! { #ident: #decl });
         field_inits.push(quote! { #ident: #init });
         setters.push(setter(f, ident, &value_ty));
-        form_fields.push(form_field(f, ident, &value_ty));
-        from_form.push(set_from_form(f, ident));
         takes.push(take_value(f, local));
-        appends.push(append_part(f, local));
+        if f.location == Location::Form {
+            form_fields.push(form_field(f, ident, &value_ty));
+            from_form.push(set_from_form(f, ident));
+            appends.push(append_part(f, local));
+        } else {
+            parameters.push(send_parameter(f, local));
+        }
     }
 
     let Responses {
@@ -105,13 +110,25 @@ pub(crate) fn generate(
         mut components,
     } = responses;
     components.extend(field_components.iter().cloned());
-    let success_arms = success.iter().map(|pattern| {
-        quote! { #pattern => read_json(response).await, }
+    let success_arms = success.iter().map(|(pattern, has_body)| {
+        if *has_body {
+            quote! { #pattern => read_json(response).await, }
+        } else {
+            quote! { #pattern => Ok(empty(response)), }
+        }
     });
-    // Every documented error response has a JSON schema (checked when reading the responses), so
-    // each one deserialises into the error type.
-    let error_arms = errors.iter().map(|pattern| {
-        quote! { #pattern => Err(::progenitor_client::Error::ErrorResponse(read_json::<_, #error_type>(response).await?)), }
+    // An error with a JSON body deserialises into the error type. One without a body is an
+    // `ErrorResponse` of `()` when no error has a body; beside errors that have one, it stays an
+    // `UnexpectedResponse`, which keeps its status and headers.
+    let errors_have_bodies = errors.iter().any(|(_, has_body)| *has_body);
+    let error_arms = errors.iter().map(|(pattern, has_body)| match (*has_body, errors_have_bodies) {
+        (true, _) => quote! {
+            #pattern => Err(::progenitor_client::Error::ErrorResponse(read_json::<_, #error_type>(response).await?)),
+        },
+        (false, false) => quote! {
+            #pattern => Err(::progenitor_client::Error::ErrorResponse(empty(response))),
+        },
+        (false, true) => quote! { #pattern => Err(Error::UnexpectedResponse(response)), },
     });
     let builder_doc = format!(
         "Builder for [`Client::{method_name}`]\n\n[`Client::{method_name}`]: super::Client::{method_name}"
@@ -134,7 +151,7 @@ pub(crate) fn generate(
     let fail_all: Vec<TokenStream> = fields
         .iter()
         .zip(&idents)
-        .filter(|(f, _)| !matches!(f.kind, FieldKind::Binary { .. }))
+        .filter(|(f, _)| f.location == Location::Form && !matches!(f.kind, FieldKind::Binary { .. }))
         .map(|(_, ident)| quote! { self.#ident = Err(message.clone()); })
         .collect();
     let fail_all = if fail_all.is_empty() {
@@ -144,6 +161,22 @@ pub(crate) fn generate(
     } else {
         fail_all
     };
+    // Only what the operation's parameters need: a path template, a query string, headers.
+    let has = |location| fields.iter().any(|f| f.location == location);
+    let path_decl = if has(Location::Path) {
+        quote! { let mut path = ::std::string::String::from(#path); }
+    } else {
+        quote! { let path = #path; }
+    };
+    let (query_decl, query_call) = if has(Location::Query) {
+        (
+            quote! { let mut query: ::std::vec::Vec<(&str, ::std::string::String)> = ::std::vec::Vec::new(); },
+            quote! { .query(&query) },
+        )
+    } else {
+        (quote! {}, quote! {})
+    };
+    let header_capacity = 1 + fields.iter().filter(|f| f.location == Location::Header).count();
     let form = quote! {
         #[doc = #form_doc]
         #[derive(Clone, Debug)]
@@ -197,10 +230,13 @@ pub(crate) fn generate(
                 use ::progenitor_client::Error;
                 let Self { client, #(#idents: #locals,)* } = self;
                 #(#takes)*
+                #path_decl
+                #query_decl
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(#header_capacity);
+                #(#parameters)*
                 let form = ::reqwest::multipart::Form::new();
                 #(#appends)*
-                let url = format!("{}{}", client.baseurl(), #path);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                let url = format!("{}{}", client.baseurl(), path);
                 header_map.append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
                     ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
@@ -214,6 +250,7 @@ pub(crate) fn generate(
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .multipart(form)
+                    #query_call
                     .headers(header_map)
                     .build()?;
                 let info = ::progenitor_client::OperationInfo { operation_id: #id };
@@ -222,6 +259,7 @@ pub(crate) fn generate(
                 client.post(&result, &info).await?;
                 let response = result?;
                 /// A JSON body as a `ResponseValue`, through progenitor-client's public API.
+                #[allow(dead_code)]
                 async fn read_json<T: ::serde::de::DeserializeOwned, E>(
                     response: ::reqwest::Response,
                 ) -> Result<::progenitor_client::ResponseValue<T>, ::progenitor_client::Error<E>> {
@@ -231,6 +269,11 @@ pub(crate) fn generate(
                     let inner = ::serde_json::from_slice(&body)
                         .map_err(|e| ::progenitor_client::Error::InvalidResponsePayload(body, e))?;
                     Ok(::progenitor_client::ResponseValue::new(inner, status, headers))
+                }
+                /// A response without a body as a `ResponseValue<()>`.
+                #[allow(dead_code)]
+                fn empty(response: ::reqwest::Response) -> ::progenitor_client::ResponseValue<()> {
+                    ::progenitor_client::ResponseValue::new((), response.status(), response.headers().clone())
                 }
                 match response.status().as_u16() {
                     #(#success_arms)*
@@ -631,6 +674,70 @@ fn bound_checks(f: &FormField) -> TokenStream {
     }
 }
 
+/// A scalar value `v` as the text that goes on the wire: statements, then the `String`
+/// expression.
+fn text_of(f: &FormField) -> (TokenStream, TokenStream) {
+    let name = &f.name;
+    match &f.kind {
+        FieldKind::Integer { .. } | FieldKind::Number { .. } | FieldKind::Boolean => {
+            (quote! {}, quote! { v.to_string() })
+        }
+        FieldKind::Component { .. } => {
+            let message = format!("`{name}` cannot be sent as text: {{}}");
+            (
+                quote! {
+                    // The value's JSON form without quotes: an enum's value, a UUID, an RFC 3339
+                    // date-time, a number.
+                    let text = match ::serde_json::to_value(&v) {
+                        Ok(::serde_json::Value::String(text)) => text,
+                        Ok(value @ (::serde_json::Value::Number(_) | ::serde_json::Value::Bool(_))) => value.to_string(),
+                        Ok(other) => return Err(Error::InvalidRequest(format!(#message, other))),
+                        Err(e) => return Err(Error::InvalidRequest(format!(#message, e))),
+                    };
+                },
+                quote! { text },
+            )
+        }
+        FieldKind::Text { .. } | FieldKind::Binary { .. } => (quote! {}, quote! { v }),
+    }
+}
+
+/// Puts a parameter's value where it goes: into the path template (percent-encoded), the query
+/// string or the headers. Absent optional parameters are left out.
+fn send_parameter(f: &FormField, ident: &Ident) -> TokenStream {
+    let name = &f.name;
+    let (stmts, text) = text_of(f);
+    let put = match f.location {
+        Location::Path => {
+            let placeholder = format!("{{{name}}}");
+            quote! { path = path.replace(#placeholder, &::progenitor_client::encode_path(&text)); }
+        }
+        Location::Query => quote! { query.push((#name, text)); },
+        Location::Header => {
+            let header = name.to_ascii_lowercase();
+            let message = format!("`{name}` cannot be sent as a header: {{}}");
+            quote! {
+                header_map.append(
+                    ::reqwest::header::HeaderName::from_static(#header),
+                    ::reqwest::header::HeaderValue::try_from(text)
+                        .map_err(|e| Error::InvalidRequest(format!(#message, e)))?,
+                );
+            }
+        }
+        Location::Form => quote! {},
+    };
+    let one = quote! {
+        #stmts
+        let text: ::std::string::String = #text;
+        #put
+    };
+    if f.required {
+        quote! { { let v = #ident; #one } }
+    } else {
+        quote! { if let Some(v) = #ident { #one } }
+    }
+}
+
 fn append_part(f: &FormField, ident: &Ident) -> TokenStream {
     let name = &f.name;
     // Appends one value `v` to `form`: statements, then the expression giving the new form.
@@ -648,26 +755,10 @@ fn append_part(f: &FormField, ident: &Ident) -> TokenStream {
             },
             quote! { form.part(#name, part) },
         ),
-        FieldKind::Integer { .. } | FieldKind::Number { .. } | FieldKind::Boolean => {
-            (quote! {}, quote! { form.text(#name, v.to_string()) })
+        _ => {
+            let (stmts, text) = text_of(f);
+            (stmts, quote! { form.text(#name, #text) })
         }
-        FieldKind::Component { .. } => {
-            let message = format!("`{name}` cannot be sent as text: {{}}");
-            (
-                quote! {
-                    // The value's JSON form without quotes: an enum's value, a UUID, an RFC 3339
-                    // date-time, a number.
-                    let text = match ::serde_json::to_value(&v) {
-                        Ok(::serde_json::Value::String(text)) => text,
-                        Ok(value @ (::serde_json::Value::Number(_) | ::serde_json::Value::Bool(_))) => value.to_string(),
-                        Ok(other) => return Err(Error::InvalidRequest(format!(#message, other))),
-                        Err(e) => return Err(Error::InvalidRequest(format!(#message, e))),
-                    };
-                },
-                quote! { form.text(#name, text) },
-            )
-        }
-        FieldKind::Text { .. } => (quote! {}, quote! { form.text(#name, v) }),
     };
     match (f.repeated.is_some(), f.required) {
         (true, _) => quote! {

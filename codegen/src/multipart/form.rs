@@ -19,6 +19,21 @@ pub(crate) struct FormField {
     pub(crate) kind: FieldKind,
     /// An array: the value is sent once per item, as parts of the same name.
     pub(crate) repeated: Option<Repeat>,
+    /// Where the value goes: a part of the form, or a parameter of the request.
+    pub(crate) location: Location,
+}
+
+/// Where a builder field's value is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Location {
+    /// A part of the `multipart/form-data` body.
+    Form,
+    /// Substituted for `{name}` in the path, percent-encoded.
+    Path,
+    /// A `name=value` pair of the query string.
+    Query,
+    /// A request header.
+    Header,
 }
 
 /// An array field's item-count bounds.
@@ -66,12 +81,9 @@ pub(crate) enum FieldKind {
     Boolean,
 }
 
-/// Why a multipart operation cannot have parameters.
-pub(crate) const NO_PARAMETERS: &str = "multipart operations with path, query or header parameters are not supported yet; send the values as form fields";
-
-/// Names the generated builder uses itself: its `client` field and its `new` and `send` methods.
-/// A form field of that name would not compile.
-const RESERVED_FIELD_NAMES: [&str; 3] = ["client", "new", "send"];
+/// Names the generated builder uses itself: its `client` field and its `new`, `body` and `send`
+/// methods. A form field or parameter of that name would not compile.
+const RESERVED_FIELD_NAMES: [&str; 4] = ["client", "new", "body", "send"];
 
 /// Whether `name` cannot name a method or field: syn's keywords, plus `gen`, reserved since
 /// edition 2024 (the client's edition) but still an identifier to syn.
@@ -105,12 +117,157 @@ pub(crate) fn media<'a>(spec: &'a OpenAPI, op: &OperationRef<'a>) -> Result<&'a 
         .ok_or_else(|| op_error(op, format!("the request body has no `{MULTIPART}` content")))
 }
 
-/// Reads the form fields of a multipart operation, rejecting what cannot be sent as a form.
+/// Reads the parameters and form fields of a multipart operation (in that order: path, query
+/// and header parameters as the spec lists them, then the form's fields), rejecting what
+/// cannot be sent.
 pub(crate) fn form_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, CodegenError> {
-    // A path template without a declared parameter would be sent with its `{…}` as written.
-    if !op.op.parameters.is_empty() || op.path_parameters > 0 || op.path.contains('{') {
-        return Err(op_error(op, NO_PARAMETERS));
+    let mut fields = parameters(spec, op)?;
+    let mut idents: std::collections::HashMap<String, String> =
+        fields.iter().map(|f| (f.ident.clone(), f.name.clone())).collect();
+    for field in body_fields(spec, op)? {
+        if let Some(other) = idents.insert(field.ident.clone(), field.name.clone()) {
+            return Err(op_error(
+                op,
+                format!(
+                    "parameter `{other}` and form field `{}` both become the builder method `{}`; rename one",
+                    field.name, field.ident
+                ),
+            ));
+        }
+        fields.push(field);
     }
+    Ok(fields)
+}
+
+/// The operation's path, query and header parameters, with the path item's shared ones (an
+/// operation's own parameter replaces a shared one of the same name and location).
+fn parameters(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, CodegenError> {
+    let mut list: Vec<&openapiv3::ParameterData> = Vec::new();
+    let mut locations = Vec::new();
+    for parameter in op.item_parameters.iter().chain(&op.op.parameters) {
+        let parameter = spec::resolve_parameter(spec, parameter)
+            .ok_or_else(|| op_error(op, "a parameter references one that does not exist"))?;
+        let (data, location) = match parameter {
+            openapiv3::Parameter::Path { parameter_data, .. } => (parameter_data, Location::Path),
+            openapiv3::Parameter::Query { parameter_data, .. } => (parameter_data, Location::Query),
+            openapiv3::Parameter::Header { parameter_data, .. } => (parameter_data, Location::Header),
+            openapiv3::Parameter::Cookie { parameter_data, .. } => {
+                return Err(op_error(
+                    op,
+                    format!("cookie parameter `{}` is not supported", parameter_data.name),
+                ));
+            }
+        };
+        if let Some(at) = list
+            .iter()
+            .zip(&locations)
+            .position(|(d, l)| d.name == data.name && *l == location)
+        {
+            list[at] = data;
+        } else {
+            list.push(data);
+            locations.push(location);
+        }
+    }
+    let mut fields = Vec::new();
+    let mut idents = std::collections::HashMap::new();
+    for (data, location) in list.into_iter().zip(locations) {
+        let name = &data.name;
+        let openapiv3::ParameterSchemaOrContent::Schema(schema) = &data.format else {
+            return Err(op_error(
+                op,
+                format!("parameter `{name}` is described by `content`; give it a `schema`"),
+            ));
+        };
+        let (component, resolved) = spec::resolve_schema(spec, schema).ok_or_else(|| {
+            op_error(
+                op,
+                format!("parameter `{name}` references a schema that does not exist"),
+            )
+        })?;
+        if spec::is_binary(resolved) || matches!(resolved.schema_kind, SchemaKind::Type(Type::Array(_))) {
+            return Err(op_error(
+                op,
+                format!(
+                    "parameter `{name}` is not a scalar; only string, number, integer and boolean parameters are supported"
+                ),
+            ));
+        }
+        if location == Location::Path && !data.required {
+            return Err(op_error(op, format!("path parameter `{name}` must be required")));
+        }
+        if location == Location::Path && !op.path.contains(&format!("{{{name}}}")) {
+            return Err(op_error(
+                op,
+                format!("path parameter `{name}` does not appear in the path"),
+            ));
+        }
+        if location == Location::Header
+            && (name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)))
+        {
+            return Err(op_error(
+                op,
+                format!("header parameter `{name}` is not a valid header name"),
+            ));
+        }
+        let ident = field_ident(name);
+        if RESERVED_FIELD_NAMES.contains(&ident.as_str()) {
+            return Err(op_error(
+                op,
+                format!(
+                    "parameter `{name}` would clash with the generated builder's own `{ident}`; rename it"
+                ),
+            ));
+        }
+        if let Some(other) = idents.insert(ident.clone(), name.clone()) {
+            return Err(op_error(
+                op,
+                format!(
+                    "parameters `{other}` and `{name}` both become the builder method `{ident}`; rename one"
+                ),
+            ));
+        }
+        let kind = scalar_kind(op, &format!("parameter `{name}`"), component, resolved)?;
+        fields.push(FormField {
+            name: name.clone(),
+            ident,
+            required: data.required,
+            description: data
+                .description
+                .clone()
+                .or_else(|| resolved.schema_data.description.clone()),
+            kind,
+            repeated: None,
+            location,
+        });
+    }
+    // Every `{name}` of the template needs a parameter, or it would be sent as written.
+    let mut rest = op.path;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..]
+            .find('}')
+            .map(|e| start + e)
+            .ok_or_else(|| op_error(op, "the path has a `{` without its `}`"))?;
+        let name = &rest[start + 1..end];
+        if !fields
+            .iter()
+            .any(|f| f.location == Location::Path && f.name == name)
+        {
+            return Err(op_error(
+                op,
+                format!("the path's `{{{name}}}` has no path parameter"),
+            ));
+        }
+        rest = &rest[end + 1..];
+    }
+    Ok(fields)
+}
+
+/// The fields of the form.
+fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, CodegenError> {
     let media = media(spec, op)?;
     let schema = media.schema.as_ref().ok_or_else(|| {
         op_error(
@@ -188,11 +345,11 @@ pub(crate) fn form_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<F
                     if matches!(item.schema_kind, SchemaKind::Type(Type::Array(_))) {
                         return Err(op_error(op, format!("form field `{name}` is an array of arrays, which a form cannot express")));
                     }
-                    let kind = field_kind(op, name, item_component, item, media)?;
+                    let kind = field_kind(op, name, &format!("form field `{name}`"), item_component, item, media)?;
                     let repeat = Repeat { min_items: array.min_items, max_items: array.max_items };
                     (kind, Some(repeat))
                 }
-                _ => (field_kind(op, name, component, schema, media)?, None),
+                _ => (field_kind(op, name, &format!("form field `{name}`"), component, schema, media)?, None),
             };
             Ok(FormField {
                 name: name.clone(),
@@ -201,9 +358,21 @@ pub(crate) fn form_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<F
                 description: schema.schema_data.description.clone(),
                 kind,
                 repeated,
+                location: Location::Form,
             })
         })
         .collect()
+}
+
+/// The kind of a scalar parameter: what a form field of the same schema would be (a parameter
+/// has no `encoding`, and is never binary).
+fn scalar_kind(
+    op: &OperationRef<'_>,
+    what: &str,
+    component: Option<&str>,
+    schema: &Schema,
+) -> Result<FieldKind, CodegenError> {
+    field_kind(op, "", what, component, schema, &MediaType::default())
 }
 
 fn unbox(schema: &ReferenceOr<Box<Schema>>) -> ReferenceOr<Schema> {
@@ -215,9 +384,12 @@ fn unbox(schema: &ReferenceOr<Box<Schema>>) -> ReferenceOr<Schema> {
     }
 }
 
+/// `what` names the field in errors ("form field `x`", "parameter `y`"); `name` finds its
+/// `encoding`.
 fn field_kind(
     op: &OperationRef<'_>,
     name: &str,
+    what: &str,
     component: Option<&str>,
     schema: &Schema,
     media: &MediaType,
@@ -231,7 +403,7 @@ fn field_kind(
         if !content_type.contains('/') || content_type.contains(',') {
             return Err(op_error(
                 op,
-                format!("form field `{name}`: encoding content type `{content_type}` is not one media type"),
+                format!("{what}: encoding content type `{content_type}` is not one media type"),
             ));
         }
         return Ok(FieldKind::Binary { content_type });
@@ -252,33 +424,23 @@ fn field_kind(
                 VariantOrUnknownOrEmpty::Unknown(format) => {
                     return Err(op_error(
                         op,
-                        format!(
-                            "form field `{name}`: integer format `{format}` is not supported; use int32 or int64"
-                        ),
+                        format!("{what}: integer format `{format}` is not supported; use int32 or int64"),
                     ));
                 }
             };
             if int.multiple_of.is_some_and(|m| m <= 0) {
-                return Err(op_error(
-                    op,
-                    format!("form field `{name}`: `multipleOf` must be positive"),
-                ));
+                return Err(op_error(op, format!("{what}: `multipleOf` must be positive")));
             }
             let mut allowed = Vec::with_capacity(int.enumeration.len());
             for value in &int.enumeration {
                 allowed.push(value.ok_or_else(|| {
                     op_error(
                         op,
-                        format!("form field `{name}`: `null` in the enum of an integer field cannot be sent"),
+                        format!("{what}: `null` in the enum of an integer field cannot be sent"),
                     )
                 })?);
             }
-            let empty = || {
-                op_error(
-                    op,
-                    format!("form field `{name}`: the exclusive bound allows no value"),
-                )
-            };
+            let empty = || op_error(op, format!("{what}: the exclusive bound allows no value"));
             let minimum = match int.minimum {
                 Some(m) if int.exclusive_minimum => Some(m.checked_add(1).ok_or_else(empty)?),
                 other => other,
@@ -300,7 +462,7 @@ fn field_kind(
                 return Err(op_error(
                     op,
                     format!(
-                        "form field `{name}`: an inline pattern cannot be checked; move the schema to components/schemas and reference it"
+                        "{what}: an inline pattern cannot be checked; move the schema to components/schemas and reference it"
                     ),
                 ));
             }
@@ -320,7 +482,7 @@ fn field_kind(
                 return Err(op_error(
                     op,
                     format!(
-                        "form field `{name}`: exclusive bounds, `multipleOf` and `enum` on numbers are not supported; use minimum/maximum"
+                        "{what}: exclusive bounds, `multipleOf` and `enum` on numbers are not supported; use minimum/maximum"
                     ),
                 ));
             }
@@ -344,7 +506,7 @@ fn field_kind(
         (other, _) => Err(op_error(
             op,
             format!(
-                "form field `{name}` has type {}; multipart fields must be strings, numbers, integers, booleans, binary strings, scalar components or arrays of those",
+                "{what} has type {}; multipart fields must be strings, numbers, integers, booleans, binary strings, scalar components or arrays of those",
                 describe_kind(other)
             ),
         )),

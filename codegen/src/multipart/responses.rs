@@ -8,10 +8,13 @@ use crate::error::CodegenError;
 use crate::names::TypeNames;
 use crate::spec::{self, OperationRef, op_error};
 
-/// The status patterns of success and error responses, and their types.
+/// The status patterns of success and error responses (each with whether it has a JSON body),
+/// and their types. A success without a body is `()`; an error without a body is an
+/// `ErrorResponse` of `()` when no error has a body, and `UnexpectedResponse` (status and
+/// headers kept) beside errors that have one.
 pub(crate) struct Responses {
-    pub(crate) success: Vec<TokenStream>,
-    pub(crate) errors: Vec<TokenStream>,
+    pub(crate) success: Vec<(TokenStream, bool)>,
+    pub(crate) errors: Vec<(TokenStream, bool)>,
     pub(crate) success_type: TokenStream,
     pub(crate) error_type: TokenStream,
     /// The component schemas named (to check against progenitor's type space).
@@ -31,7 +34,8 @@ pub(crate) fn responses(
     }
     let mut success = Vec::new();
     let mut errors = Vec::new();
-    let mut success_type: Option<String> = None;
+    // The 2xx type (`None` inside: no body), and the error type of those errors that have one.
+    let mut success_type: Option<Option<String>> = None;
     let mut error_type: Option<String> = None;
     for (status, response) in &op.op.responses.responses {
         let (pattern, class) = match status {
@@ -53,26 +57,37 @@ pub(crate) fn responses(
             }
         };
         let component = response_component(spec, op, &status.to_string(), response)?;
-        let slot = if class == 2 {
-            &mut success_type
-        } else {
-            &mut error_type
-        };
-        match slot {
-            Some(existing) if *existing != component => {
-                return Err(op_error(
-                    op,
-                    format!(
-                        "responses of one class must share one schema: {status} uses `{component}`, another uses `{existing}`"
-                    ),
-                ));
-            }
-            _ => *slot = Some(component),
-        }
+        let describe = |c: &Option<String>| c.as_ref().map_or("no body".to_owned(), |c| format!("`{c}`"));
         if class == 2 {
-            success.push(pattern);
+            match &success_type {
+                Some(existing) if *existing != component => {
+                    return Err(op_error(
+                        op,
+                        format!(
+                            "2xx responses must share one schema: {status} has {}, another has {}",
+                            describe(&component),
+                            describe(existing)
+                        ),
+                    ));
+                }
+                _ => success_type = Some(component.clone()),
+            }
+            success.push((pattern, component.is_some()));
         } else if class >= 4 {
-            errors.push(pattern);
+            if let Some(component) = &component {
+                match &error_type {
+                    Some(existing) if existing != component => {
+                        return Err(op_error(
+                            op,
+                            format!(
+                                "error responses must share one schema: {status} uses `{component}`, another uses `{existing}`"
+                            ),
+                        ));
+                    }
+                    _ => error_type = Some(component.clone()),
+                }
+            }
+            errors.push((pattern, component.is_some()));
         } else {
             return Err(op_error(
                 op,
@@ -81,7 +96,15 @@ pub(crate) fn responses(
         }
     }
     let success_component = success_type.ok_or_else(|| op_error(op, "no 2xx response is documented"))?;
-    let mut components = vec![success_component.clone()];
+    let mut components = Vec::new();
+    let success_type = match success_component {
+        Some(component) => {
+            let path = names.path(&component)?;
+            components.push(component);
+            quote! { super::#path }
+        }
+        None => quote! { () },
+    };
     let error_type = match error_type {
         Some(component) => {
             let path = names.path(&component)?;
@@ -93,22 +116,20 @@ pub(crate) fn responses(
     Ok(Responses {
         success,
         errors,
-        success_type: {
-            let path = names.path(&success_component)?;
-            quote! { super::#path }
-        },
+        success_type,
         error_type,
         components,
     })
 }
 
-/// The component schema a response's JSON body references.
+/// The component schema a response's JSON body references; `None` for a response without a
+/// body.
 fn response_component(
     spec: &OpenAPI,
     op: &OperationRef<'_>,
     status: &str,
     response: &ReferenceOr<openapiv3::Response>,
-) -> Result<String, CodegenError> {
+) -> Result<Option<String>, CodegenError> {
     let response = match response {
         ReferenceOr::Item(r) => r,
         ReferenceOr::Reference { reference } => {
@@ -126,6 +147,9 @@ fn response_component(
             }
         }
     };
+    if response.content.is_empty() {
+        return Ok(None);
+    }
     let schema = response
         .content
         .get(spec::JSON)
@@ -147,7 +171,7 @@ fn response_component(
                     .as_ref()
                     .is_some_and(|c| c.schemas.contains_key(*name))
             })
-            .map(str::to_owned)
+            .map(|name| Some(name.to_owned()))
             .ok_or_else(|| {
                 op_error(
                     op,
