@@ -355,3 +355,35 @@ async fn peertube_create_playlist_sends_every_field_with_its_encoding() {
         "{refused:?}"
     );
 }
+
+/// A builder with in-memory parts copies; one with a streamed part cannot (it is sent once).
+#[tokio::test]
+async fn builders_with_binary_parts_try_clone() {
+    let (base, server) = one_shot(200, r#"{"created": 1, "data": []}"#).await;
+    let client = openai::Client::new(&base);
+    let original = client
+        .create_image_edit()
+        .image(b"PNG-image".to_vec())
+        .prompt("a sea otter")
+        .mask(bytes::Bytes::from_static(b"PNG-mask"));
+    let copy = original.try_clone().expect("in-memory parts copy");
+    drop(original);
+    tokio::time::timeout(BOUND, copy.send())
+        .await
+        .expect("bounded")
+        .expect("the copy is a whole request");
+    let request = tokio::time::timeout(BOUND, server)
+        .await
+        .expect("bounded")
+        .expect("served");
+    assert_eq!(part(&request, "image", 0), "PNG-image");
+    assert_eq!(part(&request, "mask", 0), "PNG-mask");
+    assert_eq!(part(&request, "prompt", 0), "a sea otter");
+
+    let chunks = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"PNG"))]);
+    let streamed = client
+        .create_image_edit()
+        .image(reqwest::Body::wrap_stream(chunks))
+        .prompt("p");
+    assert!(streamed.try_clone().is_none(), "a streamed part cannot be copied");
+}

@@ -3024,6 +3024,27 @@ pub mod builder {
                 file: None,
             }
         }
+        /// A copy of the builder, or `None` when a binary part is a stream (which can be
+        /// sent once), like `reqwest::RequestBuilder::try_clone`. In-memory parts are copied.
+        pub fn try_clone(&self) -> Option<Self> {
+            fn copy(body: &::reqwest::Body) -> Option<::reqwest::Body> {
+                body.as_bytes()
+                    .map(|b| ::reqwest::Body::from(::bytes::Bytes::copy_from_slice(b)))
+            }
+            Some(Self {
+                client: self.client,
+                file_name: self.file_name.clone(),
+                parent_type: self.parent_type.clone(),
+                parent_node: self.parent_node.clone(),
+                size: self.size.clone(),
+                checksum: self.checksum.clone(),
+                extra: self.extra.clone(),
+                file: match &self.file {
+                    Some(body) => Some(copy(body)?),
+                    None => None,
+                },
+            })
+        }
         ///Sets every field from a [`UploadAllForm`](super::types::UploadAllForm), replacing what earlier setters set; setters called afterwards change single fields.
         pub fn body<V>(mut self, value: V) -> Self
         where
@@ -3493,6 +3514,25 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                 checksum: Ok(None),
                 file: None,
             }
+        }
+        /// A copy of the builder, or `None` when a binary part is a stream (which can be
+        /// sent once), like `reqwest::RequestBuilder::try_clone`. In-memory parts are copied.
+        pub fn try_clone(&self) -> Option<Self> {
+            fn copy(body: &::reqwest::Body) -> Option<::reqwest::Body> {
+                body.as_bytes()
+                    .map(|b| ::reqwest::Body::from(::bytes::Bytes::copy_from_slice(b)))
+            }
+            Some(Self {
+                client: self.client,
+                upload_id: self.upload_id.clone(),
+                seq: self.seq.clone(),
+                size: self.size.clone(),
+                checksum: self.checksum.clone(),
+                file: match &self.file {
+                    Some(body) => Some(copy(body)?),
+                    None => None,
+                },
+            })
         }
         ///Sets every field from a [`UploadPartForm`](super::types::UploadPartForm), replacing what earlier setters set; setters called afterwards change single fields.
         pub fn body<V>(mut self, value: V) -> Self

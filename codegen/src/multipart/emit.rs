@@ -134,12 +134,44 @@ pub(crate) fn generate(
         "Builder for [`Client::{method_name}`]\n\n[`Client::{method_name}`]: super::Client::{method_name}"
     );
     let send_doc = format!("Sends a `{method_upper}` request to `{path}` as `{MULTIPART}`");
-    // A streamed body cannot be cloned; a form of text fields only can.
-    let derives = if fields.iter().any(|f| matches!(f.kind, FieldKind::Binary { .. })) {
+    // A streamed body cannot be cloned, so a builder with binary parts is not `Clone`; it has
+    // reqwest's `try_clone` instead. A form of text fields only is `Clone`.
+    let has_binary = fields.iter().any(|f| matches!(f.kind, FieldKind::Binary { .. }));
+    let derives = if has_binary {
         quote! { #[derive(Debug)] }
     } else {
         quote! { #[derive(Debug, Clone)] }
     };
+    let try_clone = has_binary.then(|| {
+        let copies = fields
+            .iter()
+            .zip(&idents)
+            .map(|(f, ident)| match (&f.kind, f.repeated.is_some()) {
+                (FieldKind::Binary { .. }, false) => quote! {
+                    #ident: match &self.#ident {
+                        Some(body) => Some(copy(body)?),
+                        None => None,
+                    }
+                },
+                (FieldKind::Binary { .. }, true) => quote! {
+                    #ident: self.#ident.iter().map(copy).collect::<Option<Vec<_>>>()?
+                },
+                _ => quote! { #ident: self.#ident.clone() },
+            });
+        quote! {
+            /// A copy of the builder, or `None` when a binary part is a stream (which can be
+            /// sent once), like `reqwest::RequestBuilder::try_clone`. In-memory parts are copied.
+            pub fn try_clone(&self) -> Option<Self> {
+                fn copy(body: &::reqwest::Body) -> Option<::reqwest::Body> {
+                    body.as_bytes().map(|b| ::reqwest::Body::from(::bytes::Bytes::copy_from_slice(b)))
+                }
+                Some(Self {
+                    client: self.client,
+                    #(#copies,)*
+                })
+            }
+        }
+    });
 
     let body_doc = format!(
         "Sets every field from a [`{form_name}`](super::types::{form_name}), replacing what earlier setters set; setters called afterwards change single fields."
@@ -200,6 +232,8 @@ pub(crate) fn generate(
                     #(#field_inits,)*
                 }
             }
+
+            #try_clone
 
             #[doc = #body_doc]
             pub fn body<V>(mut self, value: V) -> Self

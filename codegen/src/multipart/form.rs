@@ -82,8 +82,8 @@ pub(crate) enum FieldKind {
 }
 
 /// Names the generated builder uses itself: its `client` field and its `new`, `body` and `send`
-/// methods. A form field or parameter of that name would not compile.
-const RESERVED_FIELD_NAMES: [&str; 4] = ["client", "new", "body", "send"];
+/// (and `try_clone`) methods. A form field or parameter of that name would not compile.
+const RESERVED_FIELD_NAMES: [&str; 5] = ["client", "new", "body", "send", "try_clone"];
 
 /// Whether `name` cannot name a method or field: syn's keywords, plus `gen`, reserved since
 /// edition 2024 (the client's edition) but still an identifier to syn.
