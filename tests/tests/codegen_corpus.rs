@@ -12,7 +12,7 @@ fn workspace_root() -> PathBuf {
 }
 
 /// The corpus documents: (file stem, multipart operations the document has).
-const CORPUS: [(&str, &[&str]); 3] = [
+const CORPUS: [(&str, &[&str]); 4] = [
     (
         "openai",
         &[
@@ -24,6 +24,7 @@ const CORPUS: [(&str, &[&str]); 3] = [
         ],
     ),
     ("immich", &["upload_file", "create_profile_image"]),
+    ("immich_assets", &["upload_asset", "replace_asset"]),
     ("peertube", &["create_playlist"]),
 ];
 

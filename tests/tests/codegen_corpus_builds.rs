@@ -18,6 +18,11 @@ mod immich;
 #[path = "../fixtures/codegen/corpus/peertube.api.rs"]
 mod peertube;
 
+#[rustfmt::skip]
+#[allow(dead_code, unused_imports, clippy::all, clippy::unwrap_used, missing_debug_implementations)]
+#[path = "../fixtures/codegen/corpus/immich_assets.api.rs"]
+mod immich_assets;
+
 mod form_support;
 
 use form_support::{BOUND, one_shot, part, part_headers};
@@ -386,4 +391,94 @@ async fn builders_with_binary_parts_try_clone() {
         .image(reqwest::Body::wrap_stream(chunks))
         .prompt("p");
     assert!(streamed.try_clone().is_none(), "a streamed part cannot be copied");
+}
+
+/// The request line and headers of a raw request, lower-cased.
+fn head(request: &[u8]) -> String {
+    let text = String::from_utf8_lossy(request);
+    text[..text.find("\r\n\r\n").expect("headers end")].to_ascii_lowercase()
+}
+
+/// Immich 1.132: a query and a header parameter beside the form; date-time and uuid fields.
+#[tokio::test]
+async fn immich_upload_asset_sends_parameters_and_every_field() {
+    let (base, server) = one_shot(201, r#"{"id": "asset-3", "status": "created"}"#).await;
+    let client = immich_assets::Client::new(&base);
+    let sent = tokio::time::timeout(
+        BOUND,
+        client
+            .upload_asset()
+            .key("shared link/key")
+            .x_immich_checksum("sha1:2fd4e1c6")
+            .asset_data(b"HEIC".to_vec())
+            .sidecar_data(b"XMP".to_vec())
+            .device_asset_id("IMG_0003")
+            .device_id("phone-2")
+            .duration("0:00:00.000000")
+            .file_created_at("2025-04-25T08:00:00.000Z")
+            .file_modified_at("2025-04-25T08:00:01.000Z")
+            .is_archived(false)
+            .is_favorite(true)
+            .is_visible(true)
+            .live_photo_video_id("9c9de5e8-0a1e-484a-b099-e80766180a6d")
+            .send(),
+    )
+    .await
+    .expect("bounded")
+    .expect("the request succeeds");
+    assert_eq!(sent.id, "asset-3");
+    let request = tokio::time::timeout(BOUND, server)
+        .await
+        .expect("bounded")
+        .expect("served");
+    let head = head(&request);
+    assert!(
+        head.starts_with("post /assets?key=shared+link%2fkey http/1.1"),
+        "{head}"
+    );
+    assert!(head.contains("\r\nx-immich-checksum: sha1:2fd4e1c6"), "{head}");
+    for (name, value) in [
+        ("assetData", "HEIC"),
+        ("sidecarData", "XMP"),
+        ("deviceAssetId", "IMG_0003"),
+        ("deviceId", "phone-2"),
+        ("duration", "0:00:00.000000"),
+        ("fileCreatedAt", "2025-04-25T08:00:00.000Z"),
+        ("fileModifiedAt", "2025-04-25T08:00:01.000Z"),
+        ("isArchived", "false"),
+        ("isFavorite", "true"),
+        ("isVisible", "true"),
+        ("livePhotoVideoId", "9c9de5e8-0a1e-484a-b099-e80766180a6d"),
+    ] {
+        assert_eq!(part(&request, name, 0), value, "part {name}");
+    }
+}
+
+/// The path parameter is percent-encoded into the template, with PUT.
+#[tokio::test]
+async fn immich_replace_asset_puts_to_its_path() {
+    let (base, server) = one_shot(200, r#"{"id": "asset-4", "status": "replaced"}"#).await;
+    let client = immich_assets::Client::new(&base);
+    let form = immich_assets::types::ReplaceAssetForm {
+        asset_data: bytes::Bytes::from_static(b"JPEG"),
+        device_asset_id: "IMG_0004".to_owned(),
+        device_id: "phone-2".to_owned(),
+        duration: None,
+        file_created_at: "2025-04-25T08:00:00.000Z".to_owned(),
+        file_modified_at: "2025-04-25T08:00:00.000Z".to_owned(),
+    };
+    tokio::time::timeout(BOUND, client.replace_asset().id("a/b c").body(form).send())
+        .await
+        .expect("bounded")
+        .expect("the request succeeds");
+    let request = tokio::time::timeout(BOUND, server)
+        .await
+        .expect("bounded")
+        .expect("served");
+    let head = head(&request);
+    assert!(
+        head.starts_with("put /assets/a%2fb%20c/original http/1.1"),
+        "{head}"
+    );
+    assert_eq!(part(&request, "assetData", 0), "JPEG");
 }
