@@ -1,8 +1,9 @@
 //! Rewrites a document into an equivalent one the generators can read.
 //!
 //! Real specs use shapes that mean the same as ones the generators handle: an inline response
-//! schema of a multipart operation (whose type needs a name), or a `$ref` into
-//! `#/paths/…` (typify resolves only `#/components/schemas/…`). Each becomes a named component;
+//! schema of a multipart operation (whose type needs a name), or a `$ref` into `#/paths/…` or
+//! into a component (`#/components/schemas/Video/properties/uuid`: typify resolves only whole
+//! components, `#/components/schemas/…`). Each becomes a named component;
 //! the document means the same afterwards. Everything else is left to the checks, which refuse
 //! with the operation and field named. A document with none of these shapes (the project's own
 //! spec) comes out unchanged.
@@ -15,7 +16,9 @@ const MULTIPART: &str = "multipart/form-data";
 
 /// The rewritten document.
 pub(crate) fn normalize(mut doc: Value) -> Result<Value, CodegenError> {
-    hoist_path_references(&mut doc);
+    // A hoisted schema may itself point inside another component: repeat until none does (each
+    // round hoists at least one target, and a document has finitely many).
+    while hoist_inner_references(&mut doc) {}
     hoist_multipart_responses(&mut doc);
     Ok(doc)
 }
@@ -44,11 +47,41 @@ fn free_name(taken: &Map<String, Value>, base: &str) -> String {
         .unwrap_or_else(|| base.to_owned())
 }
 
-/// Schema `$ref`s into `#/paths/…` become references to a component holding the same schema.
-fn hoist_path_references(doc: &mut Value) {
+/// Whether a schema `$ref` points somewhere typify cannot resolve but the document holds a
+/// schema: into `#/paths/…`, or inside a component schema.
+fn is_inner(reference: &str) -> bool {
+    reference.starts_with("#/paths/")
+        || reference
+            .strip_prefix("#/components/schemas/")
+            .is_some_and(|rest| rest.contains('/'))
+}
+
+/// The name of the component a `$ref` target is copied into: `Path{Last}` for `#/paths/…`,
+/// `{Component}{Last}` for a place inside a component (`VideoUuid`).
+fn hoisted_name(reference: &str) -> String {
+    let last = reference
+        .rsplit('/')
+        .find(|s| !s.is_empty() && *s != "schema" && *s != "items")
+        .unwrap_or("Schema");
+    let last = heck::ToUpperCamelCase::to_upper_camel_case(last.replace("~1", "_").as_str());
+    match reference.strip_prefix("#/components/schemas/") {
+        Some(rest) => {
+            let owner = rest.split('/').next().unwrap_or_default().replace("~1", "_");
+            format!(
+                "{}{last}",
+                heck::ToUpperCamelCase::to_upper_camel_case(owner.as_str())
+            )
+        }
+        None => format!("Path{last}"),
+    }
+}
+
+/// Schema `$ref`s into `#/paths/…` or inside a component become references to a new
+/// component holding the same schema. Returns whether anything was hoisted.
+fn hoist_inner_references(doc: &mut Value) -> bool {
     let mut targets: Vec<String> = Vec::new();
     collect_refs(doc, &mut targets);
-    targets.retain(|r| r.starts_with("#/paths/"));
+    targets.retain(|r| is_inner(r));
     targets.sort();
     targets.dedup();
     let mut renames: Vec<(String, String)> = Vec::new();
@@ -56,19 +89,16 @@ fn hoist_path_references(doc: &mut Value) {
         let Some(schema) = target.strip_prefix('#').and_then(|p| doc.pointer(p)).cloned() else {
             continue;
         };
-        let Some(schemas) = schemas(doc) else { return };
-        let last = target
-            .rsplit('/')
-            .find(|s| !s.is_empty() && *s != "schema")
-            .unwrap_or("Schema");
-        let base = heck::ToUpperCamelCase::to_upper_camel_case(last.replace("~1", "_").as_str());
-        let name = free_name(schemas, &format!("Path{base}"));
+        let Some(schemas) = schemas(doc) else { break };
+        let name = free_name(schemas, &hoisted_name(&target));
         schemas.insert(name.clone(), schema);
         renames.push((target, format!("#/components/schemas/{name}")));
     }
-    if !renames.is_empty() {
-        rewrite_refs(doc, &renames);
+    if renames.is_empty() {
+        return false;
     }
+    rewrite_refs(doc, &renames);
+    true
 }
 
 fn collect_refs(value: &Value, out: &mut Vec<String>) {

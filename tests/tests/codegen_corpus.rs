@@ -12,7 +12,7 @@ fn workspace_root() -> PathBuf {
 }
 
 /// The corpus documents: (file stem, multipart operations the document has).
-const CORPUS: [(&str, &[&str]); 4] = [
+const CORPUS: [(&str, &[&str]); 5] = [
     (
         "openai",
         &[
@@ -26,6 +26,7 @@ const CORPUS: [(&str, &[&str]); 4] = [
     ("immich", &["upload_file", "create_profile_image"]),
     ("immich_assets", &["upload_asset", "replace_asset"]),
     ("peertube", &["create_playlist"]),
+    ("peertube_live", &["add_live"]),
 ];
 
 fn generated(stem: &str) -> String {

@@ -23,6 +23,11 @@ mod peertube;
 #[path = "../fixtures/codegen/corpus/immich_assets.api.rs"]
 mod immich_assets;
 
+#[rustfmt::skip]
+#[allow(dead_code, unused_imports, clippy::all, clippy::unwrap_used, missing_debug_implementations)]
+#[path = "../fixtures/codegen/corpus/peertube_live.api.rs"]
+mod peertube_live;
+
 mod form_support;
 
 use form_support::{BOUND, one_shot, part, part_headers};
@@ -481,4 +486,97 @@ async fn immich_replace_asset_puts_to_its_path() {
         "{head}"
     );
     assert_eq!(part(&request, "assetData", 0), "JPEG");
+}
+
+/// PeerTube 5.1: a tags array with item-count bounds, two optional image parts, integer enums by
+/// `$ref`, a response whose fields point inside another component, body-less error responses.
+#[tokio::test]
+async fn peertube_add_live_sends_arrays_images_and_enums() {
+    let (base, server) = one_shot(
+        200,
+        r#"{"video": {"id": 12, "uuid": "9c9de5e8-0a1e-484a-b099-e80766180a6d", "shortUUID": "2y84q2MQUMWPbiEcxNXMgC"}}"#,
+    )
+    .await;
+    let client = peertube_live::Client::new(&base);
+    let sent = tokio::time::timeout(
+        BOUND,
+        client
+            .add_live()
+            .channel_id(3)
+            .name("Morning stream")
+            .tags(["news", "live"])
+            .thumbnailfile(b"JPEG-thumb".to_vec())
+            .previewfile(b"JPEG-preview".to_vec())
+            .latency_mode(2)
+            .privacy(1)
+            .save_replay(true)
+            .send(),
+    )
+    .await
+    .expect("bounded")
+    .expect("the request succeeds");
+    let video = sent.into_inner().video.expect("a video");
+    assert_eq!(
+        video.uuid.map(|u| u.to_string()).as_deref(),
+        Some("9c9de5e8-0a1e-484a-b099-e80766180a6d")
+    );
+    let request = tokio::time::timeout(BOUND, server)
+        .await
+        .expect("bounded")
+        .expect("served");
+    for (name, index, value) in [
+        ("channelId", 0, "3"),
+        ("name", 0, "Morning stream"),
+        ("tags", 0, "news"),
+        ("tags", 1, "live"),
+        ("thumbnailfile", 0, "JPEG-thumb"),
+        ("previewfile", 0, "JPEG-preview"),
+        ("latencyMode", 0, "2"),
+        ("privacy", 0, "1"),
+        ("saveReplay", 0, "true"),
+    ] {
+        assert_eq!(part(&request, name, index), value, "part {name} #{index}");
+    }
+    for image in ["thumbnailfile", "previewfile"] {
+        assert!(
+            part_headers(&request, image).contains("content-type: image/jpeg"),
+            "{image}"
+        );
+    }
+
+    // The checks: 1 to 5 tags of 2 to 30 characters are the spec's; 4 is no latency mode.
+    let unreachable = peertube_live::Client::new("http://127.0.0.1:9");
+    for builder in [
+        unreachable
+            .add_live()
+            .channel_id(3)
+            .name("ok name")
+            .tags(["a", "b", "c", "d", "e", "f"]),
+        unreachable
+            .add_live()
+            .channel_id(3)
+            .name("ok name")
+            .latency_mode(4),
+        unreachable.add_live().channel_id(3).name("no"),
+    ] {
+        let result = builder.send().await;
+        assert!(
+            matches!(result, Err(peertube_live::Error::InvalidRequest(_))),
+            "{result:?}"
+        );
+    }
+
+    // The documented 403 has no body, nor has any error: an ErrorResponse of `()`.
+    let (base, _server) = one_shot(403, "").await;
+    let client = peertube_live::Client::new(&base);
+    let result = tokio::time::timeout(
+        BOUND,
+        client.add_live().channel_id(3).name("Morning stream").send(),
+    )
+    .await
+    .expect("bounded");
+    match result {
+        Err(peertube_live::Error::ErrorResponse(response)) => assert_eq!(response.status(), 403),
+        other => panic!("expected an ErrorResponse, got {other:?}"),
+    }
 }

@@ -884,6 +884,34 @@ fn multipart_responses_without_a_body() {
 }
 
 #[test]
+fn references_inside_components_and_paths_are_hoisted() {
+    // typify resolves only whole components; a `$ref` to a place inside one (PeerTube's
+    // `#/components/schemas/Video/properties/uuid`) or into `#/paths/…` becomes a reference to
+    // a new component with the same schema.
+    let api = api_of(&with(|s| {
+        s["components"]["schemas"]["PrepareRequest"]["properties"]["name"] =
+            json!({"$ref": "#/components/schemas/UploadRequest/properties/upload_id"});
+        s["components"]["schemas"]["PrepareRequest"]["properties"]["copy"] = json!({
+            "$ref": "#/paths/~1upload/post/requestBody/content/multipart~1form-data/schema"
+        });
+    }));
+    assert!(
+        api.contains("pub struct UploadRequestUploadId("),
+        "no hoisted UploadRequestUploadId"
+    );
+    assert!(
+        api.contains("pub name: UploadRequestUploadId"),
+        "the field does not use it"
+    );
+    // Its bound came along: the hoisted newtype still checks `minLength: 1`.
+    assert!(api.contains("shorter than 1 characters"), "the bound was lost");
+    assert!(
+        api.contains("copy: ::std::option::Option<"),
+        "the path reference was not hoisted"
+    );
+}
+
+#[test]
 fn multipart_operation_id_that_is_a_keyword() {
     // `gen` is reserved since edition 2024, the client's edition.
     for id in ["match", "type", "gen"] {

@@ -571,10 +571,19 @@ fn take_value(f: &FormField, ident: &Ident) -> TokenStream {
     };
     let count = f.repeated.map(|repeat| {
         let min = match (repeat.min_items, f.required) {
-            (Some(min), _) => {
+            (Some(min), true) => {
                 let msg = format!("`{name}` needs at least {min} items, got {{}}");
                 Some(quote! {
                     if #ident.len() < #min {
+                        return Err(Error::InvalidRequest(format!(#msg, #ident.len())));
+                    }
+                })
+            }
+            // An optional array left empty is not sent at all; the bound applies to a sent one.
+            (Some(min), false) => {
+                let msg = format!("`{name}` needs at least {min} items, got {{}}");
+                Some(quote! {
+                    if !#ident.is_empty() && #ident.len() < #min {
                         return Err(Error::InvalidRequest(format!(#msg, #ident.len())));
                     }
                 })
