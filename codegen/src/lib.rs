@@ -137,7 +137,11 @@ fn generate_api(
         .iter()
         .flat_map(|op| op.field_components.iter().cloned())
         .collect();
-    let form_values = multipart::form_value_impls(spec, &field_components, names)?;
+    let formats: Vec<multipart::TextFormat> = multipart_ops
+        .iter()
+        .flat_map(|op| op.formats.iter().copied())
+        .collect();
+    let form_values = multipart::form_value_impls(spec, &field_components, &formats, names)?;
     let used: Vec<&str> = multipart_ops
         .iter()
         .flat_map(|op| op.components.iter().map(String::as_str))
@@ -148,13 +152,16 @@ fn generate_api(
     spec::check_all_references(spec)?;
     let mut for_progenitor = inject::without_multipart(spec)?;
     raw_success::rewrite(&mut for_progenitor);
-    let (progenitor, dependencies) = inject::run_progenitor(
+    let (progenitor, mut dependencies) = inject::run_progenitor(
         &for_progenitor,
         settings.inner_type.as_deref(),
         names,
         &used,
         &multipart_ops,
     )?;
+    // typify never sees the multipart forms: their typed strings add to what its types use.
+    dependencies.uuid |= formats.contains(&multipart::TextFormat::Uuid);
+    dependencies.chrono |= formats.contains(&multipart::TextFormat::DateTime);
     let mut file = inject::inject(progenitor, &multipart_ops, form_values)?;
     json_schema::derive_under_feature(&mut file)?;
 

@@ -448,8 +448,10 @@ async fn immich_upload_asset_sends_parameters_and_every_field() {
         ("deviceAssetId", "IMG_0003"),
         ("deviceId", "phone-2"),
         ("duration", "0:00:00.000000"),
-        ("fileCreatedAt", "2025-04-25T08:00:00.000Z"),
-        ("fileModifiedAt", "2025-04-25T08:00:01.000Z"),
+        // Inline `format: date-time` fields are typed: the text was parsed and is sent back in
+        // RFC 3339 (chrono drops a zero fraction).
+        ("fileCreatedAt", "2025-04-25T08:00:00Z"),
+        ("fileModifiedAt", "2025-04-25T08:00:01Z"),
         ("isArchived", "false"),
         ("isFavorite", "true"),
         ("isVisible", "true"),
@@ -459,7 +461,7 @@ async fn immich_upload_asset_sends_parameters_and_every_field() {
     }
 }
 
-/// The path parameter is percent-encoded into the template, with PUT.
+/// The uuid path parameter goes into the template, with PUT.
 #[tokio::test]
 async fn immich_replace_asset_puts_to_its_path() {
     let (base, server) = one_shot(200, r#"{"id": "asset-4", "status": "replaced"}"#).await;
@@ -469,20 +471,27 @@ async fn immich_replace_asset_puts_to_its_path() {
         device_asset_id: "IMG_0004".to_owned(),
         device_id: "phone-2".to_owned(),
         duration: None,
-        file_created_at: "2025-04-25T08:00:00.000Z".to_owned(),
-        file_modified_at: "2025-04-25T08:00:00.000Z".to_owned(),
+        file_created_at: "2025-04-25T08:00:00Z".parse().expect("a date-time"),
+        file_modified_at: "2025-04-25T08:00:00Z".parse().expect("a date-time"),
     };
-    tokio::time::timeout(BOUND, client.replace_asset().id("a/b c").body(form).send())
-        .await
-        .expect("bounded")
-        .expect("the request succeeds");
+    tokio::time::timeout(
+        BOUND,
+        client
+            .replace_asset()
+            .id("9c9de5e8-0a1e-484a-b099-e80766180a6d")
+            .body(form)
+            .send(),
+    )
+    .await
+    .expect("bounded")
+    .expect("the request succeeds");
     let request = tokio::time::timeout(BOUND, server)
         .await
         .expect("bounded")
         .expect("served");
     let head = head(&request);
     assert!(
-        head.starts_with("put /assets/a%2fb%20c/original http/1.1"),
+        head.starts_with("put /assets/9c9de5e8-0a1e-484a-b099-e80766180a6d/original http/1.1"),
         "{head}"
     );
     assert_eq!(part(&request, "assetData", 0), "JPEG");

@@ -184,7 +184,7 @@ fn head_line(request: &[u8], starts_with: &str) -> String {
 async fn parameters_go_into_the_path_query_and_headers() {
     let (base, server) = one_shot(204, "").await;
     let client = Client::new(&base);
-    let album = "9c9de5e8-0a1e-484a-b099-e80766180a6d";
+    let album = "summer 2026/best";
     let sent = tokio::time::timeout(
         BOUND,
         client
@@ -204,9 +204,10 @@ async fn parameters_go_into_the_path_query_and_headers() {
         .await
         .expect("bounded")
         .expect("served");
+    // The path value is percent-encoded: its `/` does not split the path.
     assert_eq!(
         head_line(&request, "post "),
-        format!("POST /albums/{album}/photos?position=3 HTTP/1.1")
+        "POST /albums/summer%202026%2Fbest/photos?position=3 HTTP/1.1"
     );
     assert_eq!(
         head_line(&request, "x-request-id:").to_ascii_lowercase(),
@@ -224,16 +225,13 @@ async fn parameters_are_checked_and_optional_ones_left_out() {
     let message = invalid_request(
         client
             .add_photo()
-            .album_id("not-a-uuid")
+            .album_id("")
             .x_request_id("r")
             .photo(vec![1u8])
             .send()
             .await,
     );
-    assert!(
-        message.starts_with("conversion to `BatchId` for album_id failed"),
-        "{message}"
-    );
+    assert_eq!(message, "`album_id` must be at least 1 characters, got 0");
     let message = invalid_request(client.add_photo().x_request_id("r").photo(vec![1u8]).send().await);
     assert_eq!(message, "`album_id` is required but was not set");
     let album = "9c9de5e8-0a1e-484a-b099-e80766180a6d";

@@ -9,7 +9,7 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::form::{FieldKind, FormField, IntType, Location};
+use super::form::{FieldKind, FormField, IntType, Location, TextFormat};
 use super::responses::Responses;
 use crate::error::CodegenError;
 use crate::names::TypeNames;
@@ -29,6 +29,9 @@ pub(crate) struct MultipartOperation {
     pub(crate) place: (String, String, String),
     /// Component schemas whose types the fields take (for [`form_value_impls`]).
     pub(crate) field_components: Vec<String>,
+    /// String formats the fields take as typed values (for [`form_value_impls`], and the
+    /// generated crate's dependencies).
+    pub(crate) formats: Vec<TextFormat>,
     /// Component schemas the operation names (to check against progenitor's type space).
     pub(crate) components: Vec<String>,
 }
@@ -317,9 +320,17 @@ pub(crate) fn generate(
             }
         }
     };
+    let formats = fields
+        .iter()
+        .filter_map(|f| match f.kind {
+            FieldKind::Formatted(format) => Some(format),
+            _ => None,
+        })
+        .collect();
     Ok(MultipartOperation {
         method,
         builder,
+        formats,
         form,
         form_name,
         place: (id.to_owned(), method_upper.clone(), path.to_owned()),
@@ -335,10 +346,35 @@ pub(crate) fn generate(
 pub(crate) fn form_value_impls(
     spec: &openapiv3::OpenAPI,
     components: &[String],
+    formats: &[TextFormat],
     names: &TypeNames,
 ) -> Result<TokenStream, CodegenError> {
     let mut seen = std::collections::BTreeSet::new();
     let mut impls = Vec::new();
+    let formats: std::collections::BTreeSet<TextFormat> = formats.iter().copied().collect();
+    for format in formats {
+        let ty = format_type(format);
+        impls.push(quote! {
+            impl IntoFormValue<#ty> for #ty {
+                fn into_form_value(self) -> Result<#ty, String> {
+                    Ok(self)
+                }
+            }
+        });
+        for from in [
+            quote! { &str },
+            quote! { ::std::string::String },
+            quote! { &::std::string::String },
+        ] {
+            impls.push(quote! {
+                impl IntoFormValue<#ty> for #from {
+                    fn into_form_value(self) -> Result<#ty, String> {
+                        ::serde_json::from_value(::serde_json::json!(self)).map_err(|e| e.to_string())
+                    }
+                }
+            });
+        }
+    }
     for component in components {
         if !seen.insert(component.as_str()) {
             continue;
@@ -396,6 +432,14 @@ pub(crate) fn form_value_impls(
     })
 }
 
+/// The Rust type of a string format.
+fn format_type(format: TextFormat) -> TokenStream {
+    match format {
+        TextFormat::Uuid => quote! { ::uuid::Uuid },
+        TextFormat::DateTime => quote! { ::chrono::DateTime<::chrono::offset::Utc> },
+    }
+}
+
 fn method_doc(op: &OperationRef<'_>, fields: &[FormField]) -> String {
     let mut doc = String::new();
     if let Some(summary) = &op.op.summary {
@@ -432,6 +476,7 @@ fn value_type(f: &FormField, names: &TypeNames) -> Result<TokenStream, CodegenEr
             quote! { super::#path }
         }
         FieldKind::Text { .. } => quote! { ::std::string::String },
+        FieldKind::Formatted(format) => format_type(*format),
         FieldKind::Number { .. } => quote! { f64 },
         FieldKind::Boolean => quote! { bool },
     })
@@ -502,7 +547,7 @@ fn setter(f: &FormField, ident: &Ident, ty: &TokenStream) -> TokenStream {
                 Some(quote! { |v: V| v.try_into().map_err(|e| format!(#message, e)) }),
             )
         }
-        FieldKind::Component { .. } => {
+        FieldKind::Component { .. } | FieldKind::Formatted(_) => {
             let type_name = ty.to_string();
             let type_name = type_name.rsplit("::").next().unwrap_or_default().trim();
             let message = format!("conversion to `{type_name}` for {name} failed: {{}}");
@@ -725,7 +770,7 @@ fn text_of(f: &FormField) -> (TokenStream, TokenStream) {
         FieldKind::Integer { .. } | FieldKind::Number { .. } | FieldKind::Boolean => {
             (quote! {}, quote! { v.to_string() })
         }
-        FieldKind::Component { .. } => {
+        FieldKind::Component { .. } | FieldKind::Formatted(_) => {
             let message = format!("`{name}` cannot be sent as text: {{}}");
             (
                 quote! {

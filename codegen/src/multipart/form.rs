@@ -79,6 +79,18 @@ pub(crate) enum FieldKind {
     },
     /// `true` or `false`.
     Boolean,
+    /// An inline string with a `format` that has a Rust type (`uuid`, `date-time`): the value
+    /// is that type, so text is parsed and checked before sending.
+    Formatted(TextFormat),
+}
+
+/// String formats sent as a typed value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum TextFormat {
+    /// `format: uuid`: `uuid::Uuid`.
+    Uuid,
+    /// `format: date-time`: `chrono::DateTime<Utc>`, sent in RFC 3339.
+    DateTime,
 }
 
 /// Names the generated builder uses itself: its `client` field and its `new`, `body` and `send`
@@ -465,6 +477,19 @@ fn field_kind(
                         "{what}: an inline pattern cannot be checked; move the schema to components/schemas and reference it"
                     ),
                 ));
+            }
+            let unconstrained = s.enumeration.is_empty() && s.min_length.is_none() && s.max_length.is_none();
+            let format = match &s.format {
+                VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::DateTime) => {
+                    Some(TextFormat::DateTime)
+                }
+                VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid" => Some(TextFormat::Uuid),
+                _ => None,
+            };
+            // The format's own type checks the value; with an enum or length bounds as well, the
+            // text is checked against those instead.
+            if let Some(format) = format.filter(|_| unconstrained) {
+                return Ok(FieldKind::Formatted(format));
             }
             let allowed = s.enumeration.iter().flatten().cloned().collect();
             Ok(FieldKind::Text {

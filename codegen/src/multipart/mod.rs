@@ -16,6 +16,7 @@ mod responses;
 use openapiv3::OpenAPI;
 
 pub(crate) use emit::{MultipartOperation, form_value_impls};
+pub(crate) use form::TextFormat;
 
 use crate::error::CodegenError;
 use crate::names::TypeNames;
