@@ -212,11 +212,8 @@ impl Uploader {
         if let Some(lock) = lock {
             lock.release();
         }
-        let outcome = result?;
-        upload.emit(ProgressEvent::Finished {
-            file_token: outcome.file_token.clone(),
-        });
-        Ok(outcome)
+        // `ProgressEvent::Finished` was emitted by the flow, before the journal was removed.
+        result
     }
 }
 
