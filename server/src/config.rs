@@ -395,6 +395,23 @@ pub enum FaultKind {
     Delay(Duration),
 }
 
+/// The kind as `--fault` spells it: `lose-response`, `html-502`, `delay-50`…
+impl std::fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FaultKind::LoseResponse => f.write_str("lose-response"),
+            FaultKind::DropRequest => f.write_str("drop-request"),
+            FaultKind::Html(status) => write!(f, "html-{status}"),
+            FaultKind::PlainText(status) => write!(f, "text-{status}"),
+            FaultKind::Empty429 => f.write_str("empty-429"),
+            FaultKind::Envelope200 => f.write_str("json-200"),
+            FaultKind::Accepted202 => f.write_str("json-202"),
+            FaultKind::RefuseCredentials => f.write_str("refuse-credentials"),
+            FaultKind::Delay(delay) => write!(f, "delay-{}", delay.as_millis()),
+        }
+    }
+}
+
 /// Which requests a [`FaultKind`] hits: the first [`FaultRule::first`] requests to its
 /// operations, then each with probability [`FaultRule::rate`].
 #[derive(Clone, Debug, PartialEq)]

@@ -35,6 +35,8 @@ pub(crate) struct Injector {
     rng: Mutex<StdRng>,
     /// The rules, each with how many of its `first` requests it still has to hit.
     rules: Mutex<Vec<(FaultRule, u64)>>,
+    /// How many requests each rule (same index as `rules`) has picked.
+    hits: Mutex<Vec<u64>>,
     /// Rate-limit windows per app and operation.
     windows: Mutex<HashMap<(String, Operation), Window>>,
     /// Calls per app and operation in the current quota day: `(day number, calls)`.
@@ -53,10 +55,12 @@ impl Injector {
     pub(crate) fn new(faults: Faults) -> Self {
         let rng = StdRng::seed_from_u64(faults.seed);
         let rules = faults.rules.iter().map(|r| (r.clone(), r.first)).collect();
+        let hits = vec![0; faults.rules.len()];
         Self {
             faults,
             rng: Mutex::new(rng),
             rules: Mutex::new(rules),
+            hits: Mutex::new(hits),
             windows: Mutex::new(HashMap::new()),
             quota_days: Mutex::new(HashMap::new()),
         }
@@ -70,7 +74,20 @@ impl Injector {
     /// Adds a rule after the others.
     pub(crate) fn add_rule(&self, rule: FaultRule) {
         let first = rule.first;
-        lock(&self.rules).push((rule, first));
+        let mut rules = lock(&self.rules);
+        rules.push((rule, first));
+        lock(&self.hits).resize(rules.len(), 0);
+    }
+
+    /// Every rule, in order, with the number of requests it has picked.
+    pub(crate) fn rule_hits(&self) -> Vec<(FaultRule, u64)> {
+        let rules = lock(&self.rules);
+        let hits = lock(&self.hits);
+        rules
+            .iter()
+            .zip(hits.iter())
+            .map(|((rule, _), &hits)| (rule.clone(), hits))
+            .collect()
     }
 
     /// The fault rule that hits this request to `op`, if any: the first rule (in order) that
@@ -78,15 +95,20 @@ impl Injector {
     /// draw nothing from the RNG, so count-only schedules are exact.
     pub(crate) fn pick(&self, op: Operation) -> Option<FaultKind> {
         let mut rules = lock(&self.rules);
-        for (rule, left) in rules.iter_mut() {
+        for (i, (rule, left)) in rules.iter_mut().enumerate() {
             if !rule.operations.contains(&op) {
                 continue;
             }
-            if *left > 0 {
+            let hit = if *left > 0 {
                 *left -= 1;
-                return Some(rule.kind);
-            }
-            if rule.rate > 0.0 && lock(&self.rng).random::<f64>() < rule.rate {
+                true
+            } else {
+                rule.rate > 0.0 && lock(&self.rng).random::<f64>() < rule.rate
+            };
+            if hit {
+                if let Some(count) = lock(&self.hits).get_mut(i) {
+                    *count += 1;
+                }
                 return Some(rule.kind);
             }
         }
@@ -305,6 +327,15 @@ mod tests {
         i.add_rule(FaultRule::new(FaultKind::Empty429, [Operation::Download]).first(1));
         assert_eq!(i.pick(Operation::Download), Some(FaultKind::Empty429));
         assert_eq!(i.pick(Operation::Download), None);
+        let hits: Vec<(FaultKind, u64)> = i.rule_hits().into_iter().map(|(r, n)| (r.kind, n)).collect();
+        assert_eq!(
+            hits,
+            [
+                (FaultKind::LoseResponse, 2),
+                (FaultKind::Html(502), 2),
+                (FaultKind::Empty429, 1)
+            ]
+        );
     }
 
     #[test]

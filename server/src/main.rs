@@ -284,3 +284,27 @@ async fn main() -> anyhow::Result<()> {
     server.shutdown().await.context("shutting down")?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `FaultKind`'s `Display` (what the soak prints) is the spelling `--fault` reads.
+    #[test]
+    fn every_fault_kind_prints_as_the_flag_spells_it() {
+        for kind in [
+            FaultKind::LoseResponse,
+            FaultKind::DropRequest,
+            FaultKind::Html(502),
+            FaultKind::PlainText(503),
+            FaultKind::Empty429,
+            FaultKind::Envelope200,
+            FaultKind::Accepted202,
+            FaultKind::RefuseCredentials,
+            FaultKind::Delay(Duration::from_millis(250)),
+        ] {
+            let rule = fault_rule(&format!("{kind}:upload-part:first=1")).expect("parses");
+            assert_eq!(rule.kind, kind, "{kind}");
+        }
+    }
+}

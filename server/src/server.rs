@@ -133,6 +133,12 @@ impl RunningServer {
         self.app.faults.add_rule(rule);
     }
 
+    /// Every fault rule, in order (the configuration's, then those added), with the number of
+    /// requests it has hit so far: per kind of fault, when each kind has one rule.
+    pub fn fault_hits(&self) -> Vec<(FaultRule, u64)> {
+        self.app.faults.rule_hits()
+    }
+
     /// What the server has done so far.
     pub fn stats(&self) -> Stats {
         self.app.counters.snapshot()

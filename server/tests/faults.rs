@@ -62,6 +62,17 @@ async fn a_lost_finish_answer_still_finished_the_upload() {
     let (_, _, again) = json_of(finish().await.expect("second finish")).await;
     assert_eq!(again["code"], json!(1061021), "{again}");
     assert_eq!(h.server.stats().files_finished, 1);
+    let hits: Vec<(FaultKind, u64)> = h
+        .server
+        .fault_hits()
+        .into_iter()
+        .map(|(rule, hits)| (rule.kind, hits))
+        .collect();
+    assert_eq!(
+        hits,
+        [(FaultKind::LoseResponse, 1)],
+        "the rule counts what it hit"
+    );
 }
 
 #[tokio::test]

@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use feishu_drive::auth::{AppCredentials, AuthError, TokenSource};
-use feishu_drive::upload::{ProgressEvent, RetryPolicy, UploadError, UploadRequest, Uploader};
+use feishu_drive::upload::{
+    ProgressEvent, RetryPolicy, UploadError, UploadRequest, Uploader, UploaderBuilder,
+};
 use feishu_drive::{ApiError, Client, ClientContext, ErrorCode, FeishuResult, types};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -241,6 +243,40 @@ async fn prepare(client: &Client) -> Result<types::UploadPrepareData, ApiError> 
         .into_data()
 }
 
+// ---- Shared set-up: a fixed-token uploader with quick retries, and small inputs ----
+
+/// Retries quick enough for a test, and few enough that a fault that never clears fails it.
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_retries: 4,
+        min_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+    }
+}
+
+/// An uploader for the scripted server at `base_url`: a fixed token (the scripted server accepts
+/// any), no client-side rate limit, [`fast_retries`]; `configure` adds what a test needs.
+fn fast_uploader(base_url: &str, configure: impl FnOnce(UploaderBuilder) -> UploaderBuilder) -> Uploader {
+    let builder = Uploader::builder(base_url)
+        .access_token("t-test")
+        .requests_per_second(None)
+        .retry_policy(fast_retries());
+    configure(builder).build().expect("an uploader")
+}
+
+/// Five bytes from a stream: small enough for `upload_all` whatever the uploader's threshold.
+fn hello() -> UploadRequest {
+    UploadRequest::reader(&b"hello"[..], 5, "a.txt", "docx_file", "doxcn1")
+}
+
+/// A 10-byte file of seeded random bytes in a fresh temporary directory (kept alive by the
+/// returned guard).
+fn ten_byte_file() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = upload_support::random_file(dir.path(), "f.bin", 10, 1);
+    (dir, file)
+}
+
 // ---- Failures that are not Feishu JSON keep their status and are retried ----
 
 #[tokio::test]
@@ -299,22 +335,8 @@ async fn the_uploader_retries_an_html_503_and_an_empty_429() {
     server
         .then(ALL, raw(503, Some("text/html"), "<html>maintenance</html>"))
         .then(ALL, raw(429, None, ""));
-    let uploader = Uploader::builder(&server.base_url)
-        .access_token("t-test")
-        .requests_per_second(None)
-        .retry_policy(fast_retries())
-        .build()
-        .expect("an uploader");
-    let outcome = uploader
-        .upload(UploadRequest::reader(
-            &b"hello"[..],
-            5,
-            "a.txt",
-            "docx_file",
-            "doxcn1",
-        ))
-        .await
-        .expect("retried into success");
+    let uploader = fast_uploader(&server.base_url, |b| b);
+    let outcome = uploader.upload(hello()).await.expect("retried into success");
     assert_eq!(outcome.retries, 2);
     assert_eq!(server.hits(ALL), 3);
 }
@@ -546,14 +568,6 @@ async fn a_slow_but_moving_upload_is_never_cut_off() {
 
 // ---- Tokens ----
 
-fn fast_retries() -> RetryPolicy {
-    RetryPolicy {
-        max_retries: 4,
-        min_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-    }
-}
-
 #[tokio::test]
 async fn transient_token_failures_are_retried_even_on_the_first_fetch() {
     let server = Scripted::start(feishu(4)).await;
@@ -582,15 +596,7 @@ async fn a_refusal_of_the_credentials_is_final_and_typed() {
         .requests_per_second(None)
         .build()
         .expect("an uploader");
-    let result = uploader
-        .upload(UploadRequest::reader(
-            &b"hello"[..],
-            5,
-            "a.txt",
-            "docx_file",
-            "doxcn1",
-        ))
-        .await;
+    let result = uploader.upload(hello()).await;
     match result {
         Err(UploadError::Auth(AuthError::Refused { code, .. })) => assert_eq!(code.code(), 10014),
         other => panic!("expected a typed refusal, got {other:?}"),
@@ -651,13 +657,7 @@ async fn a_token_failure_inside_a_request_is_typed_not_text() {
 // ---- Lost answers: exactly once, or a reported duplicate ----
 
 fn chunked_uploader(server: &Scripted, block: u64) -> Uploader {
-    Uploader::builder(&server.base_url)
-        .access_token("t-test")
-        .requests_per_second(None)
-        .upload_all_max(block)
-        .retry_policy(fast_retries())
-        .build()
-        .expect("an uploader")
+    fast_uploader(&server.base_url, |b| b.upload_all_max(block))
 }
 
 #[tokio::test]
@@ -667,8 +667,7 @@ async fn a_lost_finish_answer_then_1061021_is_reported_as_a_possible_duplicate()
         FINISH,
         json_reply(400, json!({"code": 1061021, "msg": "upload id expire."})),
     );
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = upload_support::random_file(dir.path(), "f.bin", 10, 1);
+    let (dir, file) = ten_byte_file();
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
     let outcome = chunked_uploader(&server, 4)
@@ -698,8 +697,7 @@ async fn refuse_duplicates_stops_instead_of_uploading_again() {
         FINISH,
         json_reply(400, json!({"code": 1061021, "msg": "upload id expire."})),
     );
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = upload_support::random_file(dir.path(), "f.bin", 10, 1);
+    let (_dir, file) = ten_byte_file();
     let result = chunked_uploader(&server, 4)
         .upload(UploadRequest::file(&file, "docx_file", "doxcn1").refuse_duplicates())
         .await;
@@ -717,8 +715,7 @@ async fn a_clean_1061021_at_finish_restarts_without_a_duplicate() {
         FINISH,
         json_reply(400, json!({"code": 1061021, "msg": "upload id expire."})),
     );
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = upload_support::random_file(dir.path(), "f.bin", 10, 1);
+    let (_dir, file) = ten_byte_file();
     let outcome = chunked_uploader(&server, 4)
         .upload(UploadRequest::file(&file, "docx_file", "doxcn1"))
         .await
@@ -734,22 +731,8 @@ async fn a_clean_1061021_at_finish_restarts_without_a_duplicate() {
 async fn a_lost_upload_all_answer_is_reported_when_the_retry_succeeds() {
     let server = Scripted::start(feishu(4)).await;
     server.then(ALL, Act::Drop);
-    let uploader = Uploader::builder(&server.base_url)
-        .access_token("t-test")
-        .requests_per_second(None)
-        .retry_policy(fast_retries())
-        .build()
-        .expect("an uploader");
-    let outcome = uploader
-        .upload(UploadRequest::reader(
-            &b"hello"[..],
-            5,
-            "a.txt",
-            "docx_file",
-            "doxcn1",
-        ))
-        .await
-        .expect("retried");
+    let uploader = fast_uploader(&server.base_url, |b| b);
+    let outcome = uploader.upload(hello()).await.expect("retried");
     assert!(outcome.possible_duplicate, "{outcome:?}");
     assert_eq!(server.hits(ALL), 2);
 }
@@ -773,14 +756,7 @@ async fn a_429_with_a_reset_pauses_every_worker() {
     let dir = tempfile::tempdir().expect("temp dir");
     // 64 blocks of 4 bytes, 4 workers.
     let file = upload_support::random_file(dir.path(), "f.bin", 256, 3);
-    let uploader = Uploader::builder(&server.base_url)
-        .access_token("t-test")
-        .requests_per_second(None)
-        .upload_all_max(4)
-        .concurrency(4)
-        .retry_policy(fast_retries())
-        .build()
-        .expect("an uploader");
+    let uploader = fast_uploader(&server.base_url, |b| b.upload_all_max(4).concurrency(4));
     let refused_at = Arc::new(Mutex::new(None));
     let after = Arc::new(AtomicUsize::new(0));
     let (r, a) = (refused_at.clone(), after.clone());
@@ -876,8 +852,7 @@ async fn a_confirmed_block_changed_with_its_mtime_restored_is_sent_again() {
 #[tokio::test]
 async fn a_second_run_on_a_locked_journal_gets_a_typed_error() {
     let server = Scripted::start(feishu(4)).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = upload_support::random_file(dir.path(), "f.bin", 10, 1);
+    let (dir, file) = ten_byte_file();
     let journal = dir.path().join("f.journal");
     let holder = std::fs::File::create(dir.path().join("f.journal.lock")).expect("lock file");
     holder.lock().expect("the test holds the lock");
@@ -899,8 +874,7 @@ async fn a_second_run_on_a_locked_journal_gets_a_typed_error() {
 #[tokio::test]
 async fn an_empty_or_corrupt_journal_gets_a_typed_error_naming_it() {
     let server = Scripted::start(feishu(4)).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = upload_support::random_file(dir.path(), "f.bin", 10, 1);
+    let (dir, file) = ten_byte_file();
     let journal = dir.path().join("f.journal");
     for content in ["", "{\"version\": 2, \"upload_id\":", "[1, 2, 3]"] {
         std::fs::write(&journal, content).expect("write");

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use feishu_drive::ErrorCode;
 use feishu_drive::upload::{ProgressEvent, UploadError, UploadRequest};
-use feishu_drive_server::{Config, Faults, Operation, RateLimitStyle};
+use feishu_drive_server::{Config, FaultKind, FaultRule, Faults, Operation, RateLimitStyle};
 use tokio_util::sync::CancellationToken;
 use upload_support::{BLOCK, assert_round_trip, random_file, server, uploader};
 
@@ -329,6 +329,84 @@ async fn a_journal_resumes_only_the_unconfirmed_blocks() {
     );
     assert!(!journal.exists(), "a finished upload removes its journal");
     assert_round_trip(&uploader, &outcome.file_token, &file).await;
+}
+
+/// A finished upload returns its token even when its journal cannot be removed: the media
+/// exists, and a caller needs its token more than a tidy directory. The removal is made to fail
+/// for both flows by putting a non-empty directory where the journal was, at the one moment
+/// between "finish sent" being recorded and the journal's removal: the first finish (or
+/// `upload_all`) meets a retryable fault, and its `Retrying` event comes after the journal
+/// recorded the finish. The warning must reach the outcome and the progress callback.
+#[tokio::test]
+async fn a_finished_upload_returns_its_token_when_its_journal_cannot_be_removed() {
+    let faults = Faults::default()
+        .rule(FaultRule::new(FaultKind::Envelope200, [Operation::UploadFinish]).first(1))
+        .rule(FaultRule::new(FaultKind::Envelope200, [Operation::UploadAll]).first(1));
+    let server = server(Config::default().faults(faults)).await;
+    let uploader = uploader(&server, |b| {
+        b.concurrency(2)
+            .upload_all_max(BLOCK)
+            .retry_policy(fast_retries())
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, size, operation) in [
+        ("chunked.bin", 6 * BLOCK + 3, "upload_finish"),
+        ("small.bin", BLOCK / 2, "upload_all"),
+    ] {
+        let file = random_file(dir.path(), name, size, 31);
+        let journal = dir.path().join(format!("{name}.journal"));
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let (seen, in_the_way) = (Arc::clone(&events), journal.clone());
+        let request = UploadRequest::file(&file, "docx_file", "doxcn1")
+            .journal(&journal)
+            .progress(move |event| {
+                if let ProgressEvent::Retrying { operation: op, .. } = event
+                    && *op == operation
+                    && in_the_way.is_file()
+                {
+                    let text = std::fs::read_to_string(&in_the_way).expect("the journal");
+                    assert!(
+                        !text.contains("\"finish_sent_at\":null"),
+                        "the finish is recorded before it is sent: {text}"
+                    );
+                    std::fs::remove_file(&in_the_way).expect("remove the journal");
+                    std::fs::create_dir(&in_the_way).expect("a directory in its place");
+                    std::fs::write(in_the_way.join("keep"), b"not the uploader's").expect("a file in it");
+                }
+                seen.lock().expect("events").push(event.clone());
+            });
+        let outcome = uploader
+            .upload(request)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: a finished upload returns its token: {e}"));
+        assert!(journal.is_dir(), "{name}: the fault was set up");
+        assert!(
+            journal.join("keep").exists(),
+            "{name}: what is in the way is left alone"
+        );
+        assert_eq!(outcome.warnings.len(), 1, "{name}: {outcome:?}");
+        let warning = &outcome.warnings[0];
+        assert!(
+            warning.contains("removing its journal failed") && warning.contains(&format!("{name}.journal")),
+            "{name}: the warning says what failed, and where: {warning}"
+        );
+        let events = events.lock().expect("events").clone();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, ProgressEvent::Warning { message } if message == warning)),
+            "{name}: the callback saw the warning: {events:?}"
+        );
+        // The token reaches the callback before the journal goes (and before the warning).
+        let finished = events.iter().position(
+            |e| matches!(e, ProgressEvent::Finished { file_token } if *file_token == outcome.file_token),
+        );
+        let warned = events
+            .iter()
+            .position(|e| matches!(e, ProgressEvent::Warning { .. }));
+        assert!(finished.is_some() && finished < warned, "{name}: {events:?}");
+        assert_round_trip(&uploader, &outcome.file_token, &file).await;
+    }
 }
 
 #[tokio::test]

@@ -8,17 +8,24 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use feishu_drive::auth::{AccessToken, AppCredentials, AuthError, StaticToken, TokenSource};
-use feishu_drive::upload::{RetryPolicy, UploadRequest, Uploader};
+use feishu_drive::upload::{JOURNAL_BATCH_BLOCKS, RetryPolicy, UploadRequest, Uploader};
 use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, Faults, Operation};
 use futures::future::BoxFuture;
 use rand::{Rng, SeedableRng};
 use upload_support::{BLOCK, assert_round_trip, random_file, server, sha256_file, uploader};
 
 /// Kill -9 a real process mid-upload, start it again with the same journal: the bytes arrive
-/// intact and at most `concurrency` blocks are sent twice.
+/// intact and few blocks are sent twice — those in flight at the kill (at most `concurrency`)
+/// and those confirmed since the journal's last batch was written (at most
+/// `JOURNAL_BATCH_BLOCKS - 1`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_upload_resumes_from_its_journal() {
     const CONCURRENCY: u64 = 3;
+    // The journal is written in batches, so a kill can lose up to `JOURNAL_BATCH_BLOCKS - 1`
+    // confirmations; the server also stored up to `CONCURRENCY` blocks whose answers the killed
+    // process never read. Both are re-sent, harmlessly (a part re-sent replaces the stored one);
+    // more than that would mean the journal lost what it promised to keep.
+    const RESENT_BOUND: u64 = CONCURRENCY + JOURNAL_BATCH_BLOCKS - 1;
     let faults = Faults::default().latency(Duration::from_millis(40));
     let server = server(Config::default().faults(faults)).await;
     let dir = tempfile::tempdir().expect("temp dir");
@@ -56,9 +63,13 @@ async fn a_killed_upload_resumes_from_its_journal() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
+    // The journal was just written; a little later (a few 40 ms blocks, less than a batch) some
+    // confirmations are pending in the child's memory, which is when a kill costs the most.
+    tokio::time::sleep(Duration::from_millis(60)).await;
     first.kill().expect("SIGKILL the child");
     first.wait().expect("reap the child");
     let stored_at_kill = server.stats().parts_stored;
+    let confirmed_before_kill = confirmed_in(&journal).max(confirmed_before_kill);
     assert!(confirmed_before_kill < 121, "killed mid-upload");
 
     let second = {
@@ -85,8 +96,8 @@ async fn a_killed_upload_resumes_from_its_journal() {
         "kill -9 after {confirmed_before_kill} confirmed blocks ({stored_at_kill} stored); the resumed run re-sent {resent} of 121"
     );
     assert!(
-        resent <= CONCURRENCY,
-        "{resent} blocks sent twice (stored {stored_at_kill} before the kill)"
+        resent <= RESENT_BOUND,
+        "{resent} blocks sent twice, more than {RESENT_BOUND} (stored {stored_at_kill} before the kill)"
     );
     assert!(!journal.exists(), "the finished upload removed its journal");
 

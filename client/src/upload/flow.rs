@@ -111,6 +111,16 @@ impl Upload<'_> {
         }
     }
 
+    /// The media exists: hands its token to the callback *before* the journal is removed. A
+    /// caller that records the token there can then never lose it to a crash unless the journal
+    /// still says the finish was sent (and the next run reports the possible duplicate); with
+    /// the event after the removal, a crash in between would leave a media nobody knows about.
+    fn finished(&self, file_token: &str) {
+        self.emit(ProgressEvent::Finished {
+            file_token: file_token.to_owned(),
+        });
+    }
+
     /// Removes a finished upload's journal; a failure is a warning, never a failed upload.
     fn cleanup(&self, result: Result<(), UploadError>) {
         if let Err(e) = result {
@@ -191,15 +201,16 @@ impl Upload<'_> {
                         ),
                     );
                 }
-                if let Some((journal, _)) = journaled {
-                    self.cleanup(journal.remove());
-                }
                 self.emit(ProgressEvent::BlockConfirmed {
                     seq: 0,
                     bytes: size,
                     confirmed_bytes: size,
                     confirmed_blocks: 1,
                 });
+                self.finished(&data.file_token);
+                if let Some((journal, _)) = journaled {
+                    self.cleanup(journal.remove());
+                }
                 let tally = Tally {
                     sent: 1,
                     ..Tally::default()
@@ -369,6 +380,7 @@ impl Upload<'_> {
             };
             match result {
                 Ok(file_token) => {
+                    self.finished(&file_token);
                     self.cleanup(current.close());
                     return Ok(self.outcome(file_token, size, true, &tally));
                 }
@@ -451,6 +463,7 @@ impl Upload<'_> {
         };
         match result {
             Ok((file_token, sent)) => {
+                self.finished(&file_token);
                 let tally = Tally {
                     sent,
                     ..Tally::default()

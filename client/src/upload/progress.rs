@@ -65,7 +65,9 @@ pub enum ProgressEvent {
         /// What.
         message: String,
     },
-    /// The upload finished.
+    /// The upload finished: the media exists. Emitted before the journal is removed (then
+    /// removal warnings, if any, follow), so a caller that records the token here never loses it
+    /// to a crash without the journal still saying the finish was sent.
     Finished {
         /// The media's token.
         file_token: String,

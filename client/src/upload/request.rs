@@ -102,6 +102,9 @@ impl UploadRequest {
 
     /// Keep a resume journal at `path`: a run that finds one continues its upload. It applies to
     /// the chunked flow from a file; an `upload_all` is one request, with nothing to resume.
+    /// Confirmed blocks are written to it in batches: a process killed mid-upload has lost at
+    /// most [`JOURNAL_BATCH_BLOCKS`](super::JOURNAL_BATCH_BLOCKS)` - 1` confirmations, whose
+    /// blocks the next run sends again.
     pub fn journal(mut self, path: impl Into<PathBuf>) -> Self {
         self.journal = Some(path.into());
         self
