@@ -519,6 +519,15 @@ async fn peertube_add_live_sends_arrays_images_and_enums() {
             .latency_mode(2)
             .privacy(1)
             .save_replay(true)
+            .permanent_live(false)
+            .category(15)
+            .licence(1)
+            .language("en")
+            .description("Every morning")
+            .support("Thanks")
+            .nsfw(false)
+            .comments_enabled(true)
+            .download_enabled(false)
             .send(),
     )
     .await
@@ -543,6 +552,15 @@ async fn peertube_add_live_sends_arrays_images_and_enums() {
         ("latencyMode", 0, "2"),
         ("privacy", 0, "1"),
         ("saveReplay", 0, "true"),
+        ("permanentLive", 0, "false"),
+        ("category", 0, "15"),
+        ("licence", 0, "1"),
+        ("language", 0, "en"),
+        ("description", 0, "Every morning"),
+        ("support", 0, "Thanks"),
+        ("nsfw", 0, "false"),
+        ("commentsEnabled", 0, "true"),
+        ("downloadEnabled", 0, "false"),
     ] {
         assert_eq!(part(&request, name, index), value, "part {name} #{index}");
     }
@@ -587,5 +605,138 @@ async fn peertube_add_live_sends_arrays_images_and_enums() {
     match result {
         Err(peertube_live::Error::ErrorResponse(response)) => assert_eq!(response.status(), 403),
         other => panic!("expected an ErrorResponse, got {other:?}"),
+    }
+}
+
+/// Every setter of replace_asset (the request-body type is checked above with upload's form).
+#[tokio::test]
+async fn immich_replace_asset_setters() {
+    let (base, server) = one_shot(200, r#"{"id": "asset-5", "status": "replaced"}"#).await;
+    let client = immich_assets::Client::new(&base);
+    tokio::time::timeout(
+        BOUND,
+        client
+            .replace_asset()
+            .id("9c9de5e8-0a1e-484a-b099-e80766180a6d")
+            .key("k")
+            .asset_data(b"PNG".to_vec())
+            .device_asset_id("IMG_0005")
+            .device_id("phone-3")
+            .duration("0:00:01.000000")
+            .file_created_at("2025-04-25T08:00:00Z")
+            .file_modified_at("2025-04-25T08:00:02Z")
+            .send(),
+    )
+    .await
+    .expect("bounded")
+    .expect("the request succeeds");
+    let request = tokio::time::timeout(BOUND, server)
+        .await
+        .expect("bounded")
+        .expect("served");
+    assert!(
+        head(&request)
+            .starts_with("put /assets/9c9de5e8-0a1e-484a-b099-e80766180a6d/original?key=k http/1.1"),
+        "{}",
+        head(&request)
+    );
+    for (name, value) in [
+        ("assetData", "PNG"),
+        ("deviceAssetId", "IMG_0005"),
+        ("deviceId", "phone-3"),
+        ("duration", "0:00:01.000000"),
+        ("fileCreatedAt", "2025-04-25T08:00:00Z"),
+        ("fileModifiedAt", "2025-04-25T08:00:02Z"),
+    ] {
+        assert_eq!(part(&request, name, 0), value, "part {name}");
+    }
+}
+
+/// The setters of the three OpenAI operations the other tests do not cover field by field.
+#[tokio::test]
+async fn openai_file_variation_and_translation_setters() {
+    let file = r#"{"id": "file-1", "object": "file", "bytes": 5, "created_at": 1, "filename": "a.jsonl",
+        "purpose": "batch", "status": "uploaded"}"#;
+    let (base, server) = one_shot(200, file).await;
+    let client = openai::Client::new(&base);
+    let sent = tokio::time::timeout(
+        BOUND,
+        client
+            .create_file()
+            .file(b"{}\n".to_vec())
+            .purpose("batch")
+            .send(),
+    )
+    .await
+    .expect("bounded")
+    .expect("the request succeeds");
+    assert_eq!(sent.id, "file-1");
+    let request = tokio::time::timeout(BOUND, server)
+        .await
+        .expect("bounded")
+        .expect("served");
+    assert_eq!(part(&request, "file", 0), "{}\n");
+    assert_eq!(part(&request, "purpose", 0), "batch");
+
+    let (base, server) = one_shot(200, r#"{"created": 2, "data": []}"#).await;
+    let client = openai::Client::new(&base);
+    tokio::time::timeout(
+        BOUND,
+        client
+            .create_image_variation()
+            .image(b"PNG".to_vec())
+            .model("dall-e-2")
+            .n(3)
+            .response_format("url")
+            .size("256x256")
+            .user("user-9")
+            .send(),
+    )
+    .await
+    .expect("bounded")
+    .expect("the request succeeds");
+    let request = tokio::time::timeout(BOUND, server)
+        .await
+        .expect("bounded")
+        .expect("served");
+    for (name, value) in [
+        ("image", "PNG"),
+        ("model", "dall-e-2"),
+        ("n", "3"),
+        ("response_format", "url"),
+        ("size", "256x256"),
+        ("user", "user-9"),
+    ] {
+        assert_eq!(part(&request, name, 0), value, "part {name}");
+    }
+
+    let (base, server) = one_shot(200, r#"{"text": "bonjour"}"#).await;
+    let client = openai::Client::new(&base);
+    tokio::time::timeout(
+        BOUND,
+        client
+            .create_translation()
+            .file(b"RIFF".to_vec())
+            .model("whisper-1")
+            .prompt("French")
+            .response_format(openai::types::AudioResponseFormat::Text)
+            .temperature(0.25)
+            .send(),
+    )
+    .await
+    .expect("bounded")
+    .expect("the request succeeds");
+    let request = tokio::time::timeout(BOUND, server)
+        .await
+        .expect("bounded")
+        .expect("served");
+    for (name, value) in [
+        ("file", "RIFF"),
+        ("model", "whisper-1"),
+        ("prompt", "French"),
+        ("response_format", "text"),
+        ("temperature", "0.25"),
+    ] {
+        assert_eq!(part(&request, name, 0), value, "part {name}");
     }
 }

@@ -135,22 +135,23 @@ fn request_field_optional_added_json() {
     assert_eq!(setter.severity, Severity::NonBreaking);
 }
 
-/// The same addition on a multipart body only adds a builder setter: non-breaking on both axes.
+/// The same addition on a multipart body adds a builder setter (compatible) and a pub field of
+/// the request-body type `types::UploadPartForm` (struct literals break), as for JSON bodies.
 #[test]
 fn request_field_optional_added_multipart() {
     let report = reviewed("request_field_optional_added_multipart");
     classified(
         &report,
-        "non-breaking",
+        "breaking",
         "request-field-added",
-        Severity::NonBreaking,
+        Severity::Breaking,
         Impact::Compatible,
-        Impact::Compatible,
+        Impact::Breaking,
     );
-    assert_eq!(
-        api_change(&report, "fn builder::UploadPart::checksum").change,
-        "added"
-    );
+    let setter = api_change(&report, "fn builder::UploadPart::checksum");
+    assert_eq!((setter.change, setter.severity), ("added", Severity::NonBreaking));
+    let field = api_change(&report, "field types::UploadPartForm::checksum");
+    assert_eq!((field.change, field.severity), ("added", Severity::Breaking));
 }
 
 #[test]

@@ -17,7 +17,8 @@ use super::fields::{BOUNDS, Direction, Field, FieldPath, Narrower};
 pub enum Shape {
     /// A JSON body or response: a typify struct with `pub` fields (and a builder).
     Json,
-    /// A `multipart/form-data` body: one builder setter per top-level field, no struct.
+    /// A `multipart/form-data` body: one builder setter per top-level field, and a `pub` field
+    /// of the operation's request-body type (`types::{Operation}Form`).
     Form,
     /// A path, query or header parameter: one builder setter.
     Parameter,
@@ -30,6 +31,8 @@ enum Repr {
     StructField,
     /// A setter on an operation's builder.
     Setter,
+    /// A multipart form field: a setter, and a `pub` field of the request-body type.
+    FormField,
 }
 
 /// What a comparison is about: the operation and direction, for reports and rules.
@@ -53,10 +56,16 @@ impl Scope<'_> {
     fn repr(&self, path: &FieldPath) -> Repr {
         match self.shape {
             Shape::Json => Repr::StructField,
-            Shape::Form if path.len() <= 1 => Repr::Setter,
+            Shape::Form if path.len() <= 1 => Repr::FormField,
             Shape::Parameter if path.is_empty() => Repr::Setter,
             Shape::Form | Shape::Parameter => Repr::StructField,
         }
+    }
+
+    /// The operation's multipart request-body type, as the code generator names it.
+    fn form_type(&self) -> String {
+        let id = self.operation.split(' ').next().unwrap_or_default();
+        format!("`types::{}Form`", id.to_upper_camel_case())
     }
 
     fn push(&mut self, change: Change) {
@@ -179,6 +188,20 @@ fn added(
                     Impact::Compatible,
                     format!("a new optional builder setter `.{name}(…)`"),
                 ),
+                (Repr::FormField, true) => Effect::new(
+                    Impact::Breaking,
+                    format!(
+                        "new required pub field on {}: struct literals stop compiling, and `send()` fails until `.{name}(…)` is set",
+                        scope.form_type()
+                    ),
+                ),
+                (Repr::FormField, false) => Effect::new(
+                    Impact::Breaking,
+                    format!(
+                        "a new optional builder setter `.{name}(…)`, and a new pub field on {}, which is not #[non_exhaustive]: struct literals stop compiling (setter users are unaffected)",
+                        scope.form_type()
+                    ),
+                ),
             };
             Change::new("request-field-added", &field.slot, summary, wire, rust)
         }
@@ -212,6 +235,13 @@ fn removed(path: &FieldPath, field: &Field, parent: Option<&Field>, scope: &mut 
             format!("pub field `{name}` removed from {owner}"),
         ),
         Repr::Setter => Effect::new(Impact::Breaking, format!("builder setter `.{name}(…)` removed")),
+        Repr::FormField => Effect::new(
+            Impact::Breaking,
+            format!(
+                "builder setter `.{name}(…)` and pub field `{name}` of {} removed",
+                scope.form_type()
+            ),
+        ),
     };
     let summary = format!("{} removed", subject(path, scope));
     let change = match scope.direction {
@@ -270,6 +300,13 @@ fn changed(path: &FieldPath, old: &Field, new: &Field, parent: Option<&Field>, s
                         Impact::Breaking,
                         format!("calls that never set `.{name}(…)` now fail in `send()`"),
                     ),
+                    Repr::FormField => Effect::new(
+                        Impact::Breaking,
+                        format!(
+                            "calls that never set `.{name}(…)` now fail in `send()`, and on {} the field's type loses its `Option`",
+                            scope.form_type()
+                        ),
+                    ),
                 },
             ),
             (Direction::Request, false) => (
@@ -285,6 +322,13 @@ fn changed(path: &FieldPath, old: &Field, new: &Field, parent: Option<&Field>, s
                     Repr::Setter => Effect::new(
                         Impact::Compatible,
                         "the setter stays; leaving it unset becomes allowed",
+                    ),
+                    Repr::FormField => Effect::new(
+                        Impact::Breaking,
+                        format!(
+                            "the setter stays, but on {} the field's type becomes `Option<…>`",
+                            scope.form_type()
+                        ),
                     ),
                 },
             ),
