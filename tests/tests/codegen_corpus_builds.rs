@@ -30,7 +30,7 @@ mod peertube_live;
 
 mod form_support;
 
-use form_support::{BOUND, one_shot, part, part_headers};
+use form_support::{BOUND, one_shot, part, part_headers, received};
 
 #[tokio::test]
 async fn openai_image_edit_sends_every_field() {
@@ -54,10 +54,7 @@ async fn openai_image_edit_sends_every_field() {
     .expect("bounded")
     .expect("the request succeeds");
     assert_eq!(sent.created, 1);
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     for (name, value) in [
         ("image", "PNG-image"),
         ("prompt", "a sea otter"),
@@ -94,10 +91,7 @@ async fn openai_image_edit_body_type_sends_what_the_setters_send() {
         .await
         .expect("bounded")
         .expect("the request succeeds");
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     for (name, value) in [
         ("image", "PNG-image"),
         ("prompt", "a sea otter"),
@@ -143,10 +137,7 @@ async fn openai_transcription_sends_enums_numbers_and_repeated_fields() {
         sent.into_inner(),
         openai::types::CreateTranscriptionResponse::Json(_)
     ));
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     assert_eq!(part(&request, "file", 0), "RIFF-audio");
     assert_eq!(
         part(&request, "response_format", 0),
@@ -234,10 +225,7 @@ async fn immich_upload_file_sends_every_field() {
     .expect("bounded")
     .expect("the request succeeds");
     assert_eq!(sent.id, "asset-1");
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     for (name, value) in [
         ("assetType", "VIDEO"),
         ("assetData", "MP4-video"),
@@ -277,10 +265,7 @@ async fn immich_upload_file_body_type_leaves_out_unset_parts() {
         .await
         .expect("bounded")
         .expect("the request succeeds");
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     let text = String::from_utf8_lossy(&request);
     assert_eq!(part(&request, "assetType", 0), "IMAGE");
     assert_eq!(part(&request, "assetData", 0), "JPEG");
@@ -297,10 +282,7 @@ async fn immich_upload_file_body_type_leaves_out_unset_parts() {
         .await
         .expect("bounded")
         .expect("the request succeeds");
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     assert_eq!(part(&request, "file", 0), "PNG");
 }
 
@@ -333,10 +315,7 @@ async fn peertube_create_playlist_sends_every_field_with_its_encoding() {
         playlist.uuid.map(|u| u.to_string()).as_deref(),
         Some("9c9de5e8-0a1e-484a-b099-e80766180a6d")
     );
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     for (name, value) in [
         ("displayName", "Holidays"),
         ("thumbnailfile", "JPEG-thumb"),
@@ -382,10 +361,7 @@ async fn builders_with_binary_parts_try_clone() {
         .await
         .expect("bounded")
         .expect("the copy is a whole request");
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     assert_eq!(part(&request, "image", 0), "PNG-image");
     assert_eq!(part(&request, "mask", 0), "PNG-mask");
     assert_eq!(part(&request, "prompt", 0), "a sea otter");
@@ -432,10 +408,7 @@ async fn immich_upload_asset_sends_parameters_and_every_field() {
     .expect("bounded")
     .expect("the request succeeds");
     assert_eq!(sent.id, "asset-3");
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     let head = head(&request);
     assert!(
         head.starts_with("post /assets?key=shared+link%2fkey http/1.1"),
@@ -485,10 +458,7 @@ async fn immich_replace_asset_puts_to_its_path() {
     .await
     .expect("bounded")
     .expect("the request succeeds");
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     let head = head(&request);
     assert!(
         head.starts_with("put /assets/9c9de5e8-0a1e-484a-b099-e80766180a6d/original http/1.1"),
@@ -538,10 +508,7 @@ async fn peertube_add_live_sends_arrays_images_and_enums() {
         video.uuid.map(|u| u.to_string()).as_deref(),
         Some("9c9de5e8-0a1e-484a-b099-e80766180a6d")
     );
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     for (name, index, value) in [
         ("channelId", 0, "3"),
         ("name", 0, "Morning stream"),
@@ -630,10 +597,7 @@ async fn immich_replace_asset_setters() {
     .await
     .expect("bounded")
     .expect("the request succeeds");
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     assert!(
         head(&request)
             .starts_with("put /assets/9c9de5e8-0a1e-484a-b099-e80766180a6d/original?key=k http/1.1"),
@@ -671,10 +635,7 @@ async fn openai_file_variation_and_translation_setters() {
     .expect("bounded")
     .expect("the request succeeds");
     assert_eq!(sent.id, "file-1");
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     assert_eq!(part(&request, "file", 0), "{}\n");
     assert_eq!(part(&request, "purpose", 0), "batch");
 
@@ -695,10 +656,7 @@ async fn openai_file_variation_and_translation_setters() {
     .await
     .expect("bounded")
     .expect("the request succeeds");
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     for (name, value) in [
         ("image", "PNG"),
         ("model", "dall-e-2"),
@@ -726,10 +684,7 @@ async fn openai_file_variation_and_translation_setters() {
     .await
     .expect("bounded")
     .expect("the request succeeds");
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     for (name, value) in [
         ("file", "RIFF"),
         ("model", "whisper-1"),

@@ -16,7 +16,7 @@ mod fixture;
 mod form_support;
 
 use fixture::{Client, Error};
-use form_support::{BOUND, one_shot, part};
+use form_support::{BOUND, one_shot, part, received};
 
 /// A client whose requests would go nowhere: every case below must fail before sending.
 fn client() -> Client {
@@ -200,10 +200,7 @@ async fn parameters_go_into_the_path_query_and_headers() {
     .expect("bounded")
     .expect("a 204 is a success");
     assert_eq!(sent.status(), 204);
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     // The path value is percent-encoded: its `/` does not split the path.
     assert_eq!(
         head_line(&request, "post "),
@@ -285,10 +282,7 @@ async fn parameters_are_checked_and_optional_ones_left_out() {
     .await
     .expect("bounded")
     .expect("a 204 is a success");
-    let request = tokio::time::timeout(BOUND, server)
-        .await
-        .expect("bounded")
-        .expect("served");
+    let request = received(server).await;
     assert_eq!(
         head_line(&request, "post "),
         format!("POST /albums/{album}/photos HTTP/1.1")
@@ -337,4 +331,51 @@ async fn error_responses_with_and_without_a_body() {
         Err(Error::UnexpectedResponse(response)) => assert_eq!(response.status(), 403),
         other => panic!("expected an UnexpectedResponse, got {other:?}"),
     }
+}
+
+/// Every setter of upload_file, on the wire: text in spec order, the thumbnail with its
+/// `encoding` content type, the component, uuid and date-time values in their text forms.
+#[tokio::test]
+async fn upload_file_sends_every_field() {
+    let (base, server) = one_shot(
+        200,
+        r#"{"code": 0, "msg": "success", "data": {"file_id": "f-1"}}"#,
+    )
+    .await;
+    let client = Client::new(&base);
+    let sent = tokio::time::timeout(
+        BOUND,
+        client
+            .upload_file()
+            .name("photo.png")
+            .priority(7)
+            .label("holiday")
+            .comment("the sea")
+            .retries(2)
+            .file(b"PNG-file".to_vec())
+            .thumbnail(b"PNG-thumb".to_vec())
+            .batch("9c9de5e8-0a1e-484a-b099-e80766180a6d")
+            .taken_at("2026-11-26T01:02:03Z")
+            .send(),
+    )
+    .await
+    .expect("bounded")
+    .expect("the request succeeds");
+    assert_eq!(sent.data.as_ref().map(|d| d.file_id.as_str()), Some("f-1"));
+    let request = received(server).await;
+    for (name, value) in [
+        ("name", "photo.png"),
+        ("priority", "7"),
+        ("label", "holiday"),
+        ("comment", "the sea"),
+        ("retries", "2"),
+        ("file", "PNG-file"),
+        ("thumbnail", "PNG-thumb"),
+        ("batch", "9c9de5e8-0a1e-484a-b099-e80766180a6d"),
+        ("taken_at", "2026-11-26T01:02:03Z"),
+    ] {
+        assert_eq!(part(&request, name, 0), value, "part {name}");
+    }
+    assert!(form_support::part_headers(&request, "thumbnail").contains("content-type: image/png"));
+    assert!(form_support::part_headers(&request, "file").contains("content-type: application/octet-stream"));
 }

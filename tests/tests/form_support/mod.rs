@@ -48,6 +48,14 @@ pub async fn one_shot(status: u16, body: &'static str) -> (String, tokio::task::
     (base, handle)
 }
 
+/// The raw request the listener of [`one_shot`] received, within [`BOUND`].
+pub async fn received(server: tokio::task::JoinHandle<Vec<u8>>) -> Vec<u8> {
+    tokio::time::timeout(BOUND, server)
+        .await
+        .expect("the request arrives within the bound")
+        .expect("the listener task ends")
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
