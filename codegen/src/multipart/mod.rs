@@ -6,17 +6,23 @@
 //! Text fields go on the wire in the order the spec lists them; binary fields are streamed from a
 //! `reqwest::Body` (a `Bytes` block is not copied) with their documented content type.
 //!
-//! [`form`] reads the form from the spec, [`responses`] maps the responses to types, [`emit`]
-//! writes the Rust.
+//! [`form`] reads the fields and parameters from the spec, [`responses`] maps the responses to
+//! types; [`emit`] writes the `Client` method, the builder and its `send`, from [`setters`] (what
+//! the builder offers), [`wire`] (what `send` checks and puts on the wire) and [`form_values`]
+//! (the conversions behind typed setters).
 
 mod emit;
 mod form;
+mod form_values;
 mod responses;
+mod setters;
+mod wire;
 
 use openapiv3::OpenAPI;
 
-pub(crate) use emit::{MultipartOperation, form_value_impls};
+pub(crate) use emit::MultipartOperation;
 pub(crate) use form::TextFormat;
+pub(crate) use form_values::form_value_impls;
 
 use crate::error::CodegenError;
 use crate::names::TypeNames;

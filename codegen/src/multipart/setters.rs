@@ -1,0 +1,121 @@
+//! What a multipart builder offers its user: a setter per field or parameter (taking what
+//! converts into the field's type, errors kept until `send`), and the request-body type its
+//! `body` takes.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::form::{FieldKind, FormField};
+
+pub(super) fn setter(f: &FormField, ident: &Ident, ty: &TokenStream) -> TokenStream {
+    let name = &f.name;
+    let optional = if f.required { "" } else { " (optional)" };
+    let mut doc = match &f.description {
+        Some(d) => format!("{}{optional}", d.trim()),
+        None => format!("Sets the `{name}` field{optional}."),
+    };
+    if f.repeated.is_some() {
+        doc.push_str("\n\nEach item is sent as its own part named `");
+        doc.push_str(name);
+        doc.push_str("`, in order; setting the field again replaces the items.");
+    }
+    // How one value becomes the stored type, as `Result<T, String>` for fallible conversions.
+    let (bound, convert) = match &f.kind {
+        FieldKind::Binary { content_type } => {
+            doc.push_str(&format!(
+                "\n\nSent as a file part with `Content-Type: {content_type}`. `Bytes` and `Vec<u8>` are moved, not copied, and sent with a `Content-Length`; a streaming body is sent as it is read."
+            ));
+            (quote! { ::std::convert::Into<::reqwest::Body> }, None)
+        }
+        FieldKind::Text { .. } => (quote! { ::std::convert::Into<::std::string::String> }, None),
+        FieldKind::Number { .. } | FieldKind::Boolean => (quote! { ::std::convert::Into<#ty> }, None),
+        FieldKind::Integer { .. } => {
+            let message = format!("conversion to `{ty}` for {name} failed: {{}}");
+            (
+                quote! { ::std::convert::TryInto<#ty, Error: ::std::fmt::Display> },
+                Some(quote! { |v: V| v.try_into().map_err(|e| format!(#message, e)) }),
+            )
+        }
+        FieldKind::Component { .. } | FieldKind::Formatted(_) => {
+            let type_name = ty.to_string();
+            let type_name = type_name.rsplit("::").next().unwrap_or_default().trim();
+            let message = format!("conversion to `{type_name}` for {name} failed: {{}}");
+            (
+                quote! { IntoFormValue<#ty> },
+                Some(quote! { |v: V| v.into_form_value().map_err(|e| format!(#message, e)) }),
+            )
+        }
+    };
+    let body = match (f.repeated.is_some(), convert, &f.kind) {
+        (false, None, FieldKind::Binary { .. }) => quote! { self.#ident = Some(value.into()); },
+        (true, None, FieldKind::Binary { .. }) => {
+            quote! { self.#ident = value.into_iter().map(::std::convert::Into::into).collect(); }
+        }
+        (false, None, _) => quote! { self.#ident = Ok(Some(value.into())); },
+        (true, None, _) => {
+            quote! { self.#ident = Ok(value.into_iter().map(::std::convert::Into::into).collect()); }
+        }
+        (false, Some(convert), _) => quote! { self.#ident = (#convert)(value).map(Some); },
+        (true, Some(convert), _) => quote! { self.#ident = value.into_iter().map(#convert).collect(); },
+    };
+    if f.repeated.is_some() {
+        quote! {
+            #[doc = #doc]
+            pub fn #ident<I, V>(mut self, value: I) -> Self
+            where
+                I: ::std::iter::IntoIterator<Item = V>,
+                V: #bound,
+            {
+                #body
+                self
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #doc]
+            pub fn #ident<V>(mut self, value: V) -> Self
+            where
+                V: #bound,
+            {
+                #body
+                self
+            }
+        }
+    }
+}
+
+/// A field of the request-body type: the value type (binary parts as `Bytes`), in an `Option`
+/// when optional, a `Vec` when repeated.
+pub(super) fn form_field(f: &FormField, ident: &Ident, ty: &TokenStream) -> TokenStream {
+    let ty = match f.kind {
+        FieldKind::Binary { .. } => quote! { ::bytes::Bytes },
+        _ => ty.clone(),
+    };
+    let ty = match (f.repeated.is_some(), f.required) {
+        (true, _) => quote! { ::std::vec::Vec<#ty> },
+        (false, true) => ty,
+        (false, false) => quote! { ::std::option::Option<#ty> },
+    };
+    let doc = f
+        .description
+        .as_deref()
+        .map_or_else(|| format!("The `{}` part.", f.name), |d| d.trim().to_owned());
+    quote! {
+        #[doc = #doc]
+        pub #ident: #ty
+    }
+}
+
+/// The builder field set from the request-body type's field of the same name.
+pub(super) fn set_from_form(f: &FormField, ident: &Ident) -> TokenStream {
+    let binary = matches!(f.kind, FieldKind::Binary { .. });
+    match (binary, f.repeated.is_some(), f.required) {
+        (true, true, _) => {
+            quote! { self.#ident = form.#ident.into_iter().map(::std::convert::Into::into).collect(); }
+        }
+        (true, false, true) => quote! { self.#ident = Some(form.#ident.into()); },
+        (true, false, false) => quote! { self.#ident = form.#ident.map(::std::convert::Into::into); },
+        (false, true, _) | (false, false, false) => quote! { self.#ident = Ok(form.#ident); },
+        (false, false, true) => quote! { self.#ident = Ok(Some(form.#ident)); },
+    }
+}
