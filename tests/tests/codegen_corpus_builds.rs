@@ -695,3 +695,39 @@ async fn openai_file_variation_and_translation_setters() {
         assert_eq!(part(&request, name, 0), value, "part {name}");
     }
 }
+
+/// A value that does not convert into the request-body type is reported by `send`, also for a
+/// form of binary parts only, which has no text field to carry the error.
+#[tokio::test]
+async fn a_failed_body_conversion_is_reported() {
+    struct NoImage;
+    impl TryFrom<NoImage> for immich::types::CreateProfileImageForm {
+        type Error = &'static str;
+        fn try_from(_: NoImage) -> Result<Self, Self::Error> {
+            Err("no image at hand")
+        }
+    }
+    let client = immich::Client::new("http://127.0.0.1:9");
+    let result = client.create_profile_image().body(NoImage).send().await;
+    match result {
+        Err(immich::Error::InvalidRequest(message)) => assert_eq!(
+            message,
+            "conversion to `CreateProfileImageForm` for body failed: no image at hand"
+        ),
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    }
+    // A later successful `body` replaces the failure.
+    let form = immich::types::CreateProfileImageForm {
+        file: bytes::Bytes::from_static(b"PNG"),
+    };
+    let (base, server) = one_shot(201, r#"{"userId": "u1", "profileImagePath": "p"}"#).await;
+    let client = immich::Client::new(&base);
+    tokio::time::timeout(
+        BOUND,
+        client.create_profile_image().body(NoImage).body(form).send(),
+    )
+    .await
+    .expect("bounded")
+    .expect("the request succeeds");
+    assert_eq!(part(&received(server).await, "file", 0), "PNG");
+}

@@ -3003,6 +3003,7 @@ pub mod builder {
     #[derive(Debug)]
     pub struct UploadAll<'a> {
         client: &'a super::Client,
+        body: Result<(), String>,
         file_name: Result<Option<super::types::FileName>, String>,
         parent_type: Result<Option<super::types::ParentType>, String>,
         parent_node: Result<Option<super::types::ParentNode>, String>,
@@ -3015,6 +3016,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client,
+                body: Ok(()),
                 file_name: Ok(None),
                 parent_type: Ok(None),
                 parent_node: Ok(None),
@@ -3033,6 +3035,7 @@ pub mod builder {
             }
             Some(Self {
                 client: self.client,
+                body: self.body.clone(),
                 file_name: self.file_name.clone(),
                 parent_type: self.parent_type.clone(),
                 parent_node: self.parent_node.clone(),
@@ -3055,6 +3058,7 @@ pub mod builder {
         {
             match value.try_into() {
                 Ok(form) => {
+                    self.body = Ok(());
                     self.file_name = Ok(Some(form.file_name));
                     self.parent_type = Ok(Some(form.parent_type));
                     self.parent_node = Ok(form.parent_node);
@@ -3064,15 +3068,11 @@ pub mod builder {
                     self.file = Some(form.file.into());
                 }
                 Err(e) => {
-                    let message = format!(
-                        "conversion to `{}` for body failed: {}", "UploadAllForm", e
+                    self.body = Err(
+                        format!(
+                            "conversion to `{}` for body failed: {}", "UploadAllForm", e
+                        ),
                     );
-                    self.file_name = Err(message.clone());
-                    self.parent_type = Err(message.clone());
-                    self.parent_node = Err(message.clone());
-                    self.size = Err(message.clone());
-                    self.checksum = Err(message.clone());
-                    self.extra = Err(message.clone());
                 }
             }
             self
@@ -3191,6 +3191,7 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
             use ::progenitor_client::Error;
             let Self {
                 client,
+                body: body_conversion,
                 file_name: field_file_name,
                 parent_type: field_parent_type,
                 parent_node: field_parent_node,
@@ -3199,6 +3200,7 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                 extra: field_extra,
                 file: field_file,
             } = self;
+            body_conversion.map_err(Error::InvalidRequest)?;
             let field_file_name = field_file_name
                 .map_err(Error::InvalidRequest)?
                 .ok_or_else(|| Error::InvalidRequest(
@@ -3498,6 +3500,7 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
     #[derive(Debug)]
     pub struct UploadPart<'a> {
         client: &'a super::Client,
+        body: Result<(), String>,
         upload_id: Result<Option<super::types::UploadId>, String>,
         seq: Result<Option<i64>, String>,
         size: Result<Option<i64>, String>,
@@ -3508,6 +3511,7 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client,
+                body: Ok(()),
                 upload_id: Ok(None),
                 seq: Ok(None),
                 size: Ok(None),
@@ -3524,6 +3528,7 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
             }
             Some(Self {
                 client: self.client,
+                body: self.body.clone(),
                 upload_id: self.upload_id.clone(),
                 seq: self.seq.clone(),
                 size: self.size.clone(),
@@ -3544,6 +3549,7 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
         {
             match value.try_into() {
                 Ok(form) => {
+                    self.body = Ok(());
                     self.upload_id = Ok(Some(form.upload_id));
                     self.seq = Ok(Some(form.seq));
                     self.size = Ok(Some(form.size));
@@ -3551,13 +3557,11 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
                     self.file = Some(form.file.into());
                 }
                 Err(e) => {
-                    let message = format!(
-                        "conversion to `{}` for body failed: {}", "UploadPartForm", e
+                    self.body = Err(
+                        format!(
+                            "conversion to `{}` for body failed: {}", "UploadPartForm", e
+                        ),
                     );
-                    self.upload_id = Err(message.clone());
-                    self.seq = Err(message.clone());
-                    self.size = Err(message.clone());
-                    self.checksum = Err(message.clone());
                 }
             }
             self
@@ -3640,12 +3644,14 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
             use ::progenitor_client::Error;
             let Self {
                 client,
+                body: body_conversion,
                 upload_id: field_upload_id,
                 seq: field_seq,
                 size: field_size,
                 checksum: field_checksum,
                 file: field_file,
             } = self;
+            body_conversion.map_err(Error::InvalidRequest)?;
             let field_upload_id = field_upload_id
                 .map_err(Error::InvalidRequest)?
                 .ok_or_else(|| Error::InvalidRequest(

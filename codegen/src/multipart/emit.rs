@@ -12,7 +12,7 @@ use quote::{format_ident, quote};
 use super::form::{FieldKind, FormField, IntType, Location, TextFormat};
 use super::form_values::format_type;
 use super::responses::Responses;
-use super::setters::{form_field, set_from_form, setter};
+use super::setters::{body_method, form_field, set_from_form, setter, try_clone_method};
 use super::wire::{append_part, send_parameter, take_value};
 use crate::error::CodegenError;
 use crate::names::TypeNames;
@@ -148,57 +148,12 @@ pub(crate) fn generate(
     } else {
         quote! { #[derive(Debug, Clone)] }
     };
-    let try_clone = has_binary.then(|| {
-        let copies = fields
-            .iter()
-            .zip(&idents)
-            .map(|(f, ident)| match (&f.kind, f.repeated.is_some()) {
-                (FieldKind::Binary { .. }, false) => quote! {
-                    #ident: match &self.#ident {
-                        Some(body) => Some(copy(body)?),
-                        None => None,
-                    }
-                },
-                (FieldKind::Binary { .. }, true) => quote! {
-                    #ident: self.#ident.iter().map(copy).collect::<Option<Vec<_>>>()?
-                },
-                _ => quote! { #ident: self.#ident.clone() },
-            });
-        quote! {
-            /// A copy of the builder, or `None` when a binary part is a stream (which can be
-            /// sent once), like `reqwest::RequestBuilder::try_clone`. In-memory parts are copied.
-            pub fn try_clone(&self) -> Option<Self> {
-                fn copy(body: &::reqwest::Body) -> Option<::reqwest::Body> {
-                    body.as_bytes().map(|b| ::reqwest::Body::from(::bytes::Bytes::copy_from_slice(b)))
-                }
-                Some(Self {
-                    client: self.client,
-                    #(#copies,)*
-                })
-            }
-        }
-    });
+    let try_clone = has_binary.then(|| try_clone_method(fields, &idents));
 
-    let body_doc = format!(
-        "Sets every field from a [`{form_name}`](super::types::{form_name}), replacing what earlier setters set; setters called afterwards change single fields."
-    );
     let form_doc = format!(
         "The `{MULTIPART}` body of [`Client::{method_name}`](super::Client::{method_name}), for its builder's `body`.\n\nIt holds every part in memory (binary parts as `Bytes`), so it is `Clone`: build it once and send it again. A streamed part goes through the builder's own setter instead."
     );
-    // A failed conversion is kept in every field that can hold an error, so that `send` reports it.
-    let fail_all: Vec<TokenStream> = fields
-        .iter()
-        .zip(&idents)
-        .filter(|(f, _)| f.location == Location::Form && !matches!(f.kind, FieldKind::Binary { .. }))
-        .map(|(_, ident)| quote! { self.#ident = Err(message.clone()); })
-        .collect();
-    let fail_all = if fail_all.is_empty() {
-        // A form of binary parts only: nothing can hold the error, and a conversion into it
-        // cannot fail in a way worth keeping (`Bytes` converts from anything it accepts).
-        vec![quote! { let _ = message; }]
-    } else {
-        fail_all
-    };
+    let body_method = body_method(&form_ident, &form_name, &from_form);
     // Only what the operation's parameters need: a path template, a query string, headers.
     let has = |location| fields.iter().any(|f| f.location == location);
     let path_decl = if has(Location::Path) {
@@ -228,6 +183,9 @@ pub(crate) fn generate(
         #derives
         pub struct #builder_ident<'a> {
             client: &'a super::Client,
+            // A failed conversion in `body`, reported by `send` (`body` is a reserved field
+            // name, so no form field can take this one).
+            body: Result<(), String>,
             #(#field_decls,)*
         }
 
@@ -235,29 +193,14 @@ pub(crate) fn generate(
             pub fn new(client: &'a super::Client) -> Self {
                 Self {
                     client,
+                    body: Ok(()),
                     #(#field_inits,)*
                 }
             }
 
             #try_clone
 
-            #[doc = #body_doc]
-            pub fn body<V>(mut self, value: V) -> Self
-            where
-                V: ::std::convert::TryInto<super::types::#form_ident>,
-                <V as ::std::convert::TryInto<super::types::#form_ident>>::Error: ::std::fmt::Display,
-            {
-                match value.try_into() {
-                    Ok(form) => {
-                        #(#from_form)*
-                    }
-                    Err(e) => {
-                        let message = format!("conversion to `{}` for body failed: {}", #form_name, e);
-                        #(#fail_all)*
-                    }
-                }
-                self
-            }
+            #body_method
 
             #(#setters)*
 
@@ -268,7 +211,8 @@ pub(crate) fn generate(
                 #[allow(unused_imports)]
                 use ::progenitor_client::{ClientHooks as _, ClientInfo as _};
                 use ::progenitor_client::Error;
-                let Self { client, #(#idents: #locals,)* } = self;
+                let Self { client, body: body_conversion, #(#idents: #locals,)* } = self;
+                body_conversion.map_err(Error::InvalidRequest)?;
                 #(#takes)*
                 #path_decl
                 #query_decl

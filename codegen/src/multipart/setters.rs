@@ -1,11 +1,10 @@
 //! What a multipart builder offers its user: a setter per field or parameter (taking what
-//! converts into the field's type, errors kept until `send`), and the request-body type its
-//! `body` takes.
-
-use proc_macro2::{Ident, TokenStream};
-use quote::quote;
+//! converts into the field's type, errors kept until `send`), `body` with the request-body type
+//! it takes, and `try_clone`.
 
 use super::form::{FieldKind, FormField};
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
 
 pub(super) fn setter(f: &FormField, ident: &Ident, ty: &TokenStream) -> TokenStream {
     let name = &f.name;
@@ -117,5 +116,65 @@ pub(super) fn set_from_form(f: &FormField, ident: &Ident) -> TokenStream {
         (true, false, false) => quote! { self.#ident = form.#ident.map(::std::convert::Into::into); },
         (false, true, _) | (false, false, false) => quote! { self.#ident = Ok(form.#ident); },
         (false, false, true) => quote! { self.#ident = Ok(Some(form.#ident)); },
+    }
+}
+
+/// `body`: sets every form field from the request-body type. A failed conversion is kept in the
+/// builder's `body` field for `send` to report.
+pub(super) fn body_method(form_ident: &Ident, form_name: &str, from_form: &[TokenStream]) -> TokenStream {
+    let doc = format!(
+        "Sets every field from a [`{form_name}`](super::types::{form_name}), replacing what earlier setters set; setters called afterwards change single fields."
+    );
+    quote! {
+        #[doc = #doc]
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: ::std::convert::TryInto<super::types::#form_ident>,
+            <V as ::std::convert::TryInto<super::types::#form_ident>>::Error: ::std::fmt::Display,
+        {
+            match value.try_into() {
+                Ok(form) => {
+                    self.body = Ok(());
+                    #(#from_form)*
+                }
+                Err(e) => {
+                    self.body = Err(format!("conversion to `{}` for body failed: {}", #form_name, e));
+                }
+            }
+            self
+        }
+    }
+}
+
+/// `try_clone` for a builder with binary parts: a copy, or `None` when a part is a stream.
+pub(super) fn try_clone_method(fields: &[FormField], idents: &[Ident]) -> TokenStream {
+    let copies = fields
+        .iter()
+        .zip(idents)
+        .map(|(f, ident)| match (&f.kind, f.repeated.is_some()) {
+            (FieldKind::Binary { .. }, false) => quote! {
+                #ident: match &self.#ident {
+                    Some(body) => Some(copy(body)?),
+                    None => None,
+                }
+            },
+            (FieldKind::Binary { .. }, true) => quote! {
+                #ident: self.#ident.iter().map(copy).collect::<Option<Vec<_>>>()?
+            },
+            _ => quote! { #ident: self.#ident.clone() },
+        });
+    quote! {
+        /// A copy of the builder, or `None` when a binary part is a stream (which can be
+        /// sent once), like `reqwest::RequestBuilder::try_clone`. In-memory parts are copied.
+        pub fn try_clone(&self) -> Option<Self> {
+            fn copy(body: &::reqwest::Body) -> Option<::reqwest::Body> {
+                body.as_bytes().map(|b| ::reqwest::Body::from(::bytes::Bytes::copy_from_slice(b)))
+            }
+            Some(Self {
+                client: self.client,
+                body: self.body.clone(),
+                #(#copies,)*
+            })
+        }
     }
 }
