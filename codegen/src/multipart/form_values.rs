@@ -22,68 +22,26 @@ pub(crate) fn form_value_impls(
     let mut impls = Vec::new();
     let formats: std::collections::BTreeSet<TextFormat> = formats.iter().copied().collect();
     for format in formats {
-        let ty = format_type(format);
-        impls.push(quote! {
-            impl IntoFormValue<#ty> for #ty {
-                fn into_form_value(self) -> Result<#ty, String> {
-                    Ok(self)
-                }
-            }
-        });
-        for from in [
-            quote! { &str },
-            quote! { ::std::string::String },
-            quote! { &::std::string::String },
-        ] {
-            impls.push(quote! {
-                impl IntoFormValue<#ty> for #from {
-                    fn into_form_value(self) -> Result<#ty, String> {
-                        ::serde_json::from_value(::serde_json::json!(self)).map_err(|e| e.to_string())
-                    }
-                }
-            });
-        }
+        impls.extend(conversions(&format_type(format), &text()));
     }
     for component in components {
         if !seen.insert(component.as_str()) {
             continue;
         }
         let ty = names.path(component)?;
-        let ty = quote! { super::#ty };
-        impls.push(quote! {
-            impl IntoFormValue<#ty> for #ty {
-                fn into_form_value(self) -> Result<#ty, String> {
-                    Ok(self)
-                }
-            }
-        });
         let schema = spec
             .components
             .as_ref()
             .and_then(|c| c.schemas.get(component))
             .and_then(|s| s.as_item());
         let plain: Vec<TokenStream> = match schema.map(|s| &s.schema_kind) {
-            Some(openapiv3::SchemaKind::Type(openapiv3::Type::String(_))) => {
-                vec![
-                    quote! { &str },
-                    quote! { ::std::string::String },
-                    quote! { &::std::string::String },
-                ]
-            }
+            Some(openapiv3::SchemaKind::Type(openapiv3::Type::String(_))) => text(),
             Some(openapiv3::SchemaKind::Type(openapiv3::Type::Integer(_))) => vec![quote! { i64 }],
             Some(openapiv3::SchemaKind::Type(openapiv3::Type::Number(_))) => vec![quote! { f64 }],
             Some(openapiv3::SchemaKind::Type(openapiv3::Type::Boolean(_))) => vec![quote! { bool }],
             _ => Vec::new(),
         };
-        for from in plain {
-            impls.push(quote! {
-                impl IntoFormValue<#ty> for #from {
-                    fn into_form_value(self) -> Result<#ty, String> {
-                        ::serde_json::from_value(::serde_json::json!(self)).map_err(|e| e.to_string())
-                    }
-                }
-            });
-        }
+        impls.extend(conversions(&quote! { super::#ty }, &plain));
     }
     if impls.is_empty() {
         return Ok(quote! {});
@@ -99,6 +57,36 @@ pub(crate) fn form_value_impls(
 
         #(#impls)*
     })
+}
+
+/// The text types a user has at hand.
+fn text() -> Vec<TokenStream> {
+    vec![
+        quote! { &str },
+        quote! { ::std::string::String },
+        quote! { &::std::string::String },
+    ]
+}
+
+/// `IntoFormValue<ty>` for `ty` itself, and for each plain type through `ty`'s deserialisation.
+fn conversions(ty: &TokenStream, plain: &[TokenStream]) -> Vec<TokenStream> {
+    let mut impls = vec![quote! {
+        impl IntoFormValue<#ty> for #ty {
+            fn into_form_value(self) -> Result<#ty, String> {
+                Ok(self)
+            }
+        }
+    }];
+    impls.extend(plain.iter().map(|from| {
+        quote! {
+            impl IntoFormValue<#ty> for #from {
+                fn into_form_value(self) -> Result<#ty, String> {
+                    ::serde_json::from_value(::serde_json::json!(self)).map_err(|e| e.to_string())
+                }
+            }
+        }
+    }));
+    impls
 }
 
 /// The Rust type of a string format.

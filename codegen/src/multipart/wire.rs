@@ -28,19 +28,12 @@ pub(super) fn take_value(f: &FormField, ident: &Ident) -> TokenStream {
     };
     let count = f.repeated.map(|repeat| {
         let min = match (repeat.min_items, f.required) {
-            (Some(min), true) => {
+            (Some(min), required) => {
                 let msg = format!("`{name}` needs at least {min} items, got {{}}");
+                // An optional array left empty is not sent at all; the bound applies to a sent one.
+                let sent = (!required).then(|| quote! { !#ident.is_empty() && });
                 Some(quote! {
-                    if #ident.len() < #min {
-                        return Err(Error::InvalidRequest(format!(#msg, #ident.len())));
-                    }
-                })
-            }
-            // An optional array left empty is not sent at all; the bound applies to a sent one.
-            (Some(min), false) => {
-                let msg = format!("`{name}` needs at least {min} items, got {{}}");
-                Some(quote! {
-                    if !#ident.is_empty() && #ident.len() < #min {
+                    if #sent #ident.len() < #min {
                         return Err(Error::InvalidRequest(format!(#msg, #ident.len())));
                     }
                 })
@@ -92,7 +85,7 @@ pub(super) fn take_value(f: &FormField, ident: &Ident) -> TokenStream {
     }
 }
 
-pub(super) fn bound_checks(f: &FormField) -> TokenStream {
+fn bound_checks(f: &FormField) -> TokenStream {
     let name = &f.name;
     match &f.kind {
         FieldKind::Integer {
@@ -176,7 +169,7 @@ pub(super) fn bound_checks(f: &FormField) -> TokenStream {
 
 /// A scalar value `v` as the text that goes on the wire: statements, then the `String`
 /// expression.
-pub(super) fn text_of(f: &FormField) -> (TokenStream, TokenStream) {
+fn text_of(f: &FormField) -> (TokenStream, TokenStream) {
     let name = &f.name;
     match &f.kind {
         FieldKind::Integer { .. } | FieldKind::Number { .. } | FieldKind::Boolean => {
