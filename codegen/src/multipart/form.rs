@@ -154,8 +154,7 @@ pub(crate) fn form_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<F
 /// The operation's path, query and header parameters, with the path item's shared ones (an
 /// operation's own parameter replaces a shared one of the same name and location).
 fn parameters(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, CodegenError> {
-    let mut list: Vec<&openapiv3::ParameterData> = Vec::new();
-    let mut locations = Vec::new();
+    let mut list: Vec<(&openapiv3::ParameterData, Location)> = Vec::new();
     for parameter in op.item_parameters.iter().chain(&op.op.parameters) {
         let parameter = spec::resolve_parameter(spec, parameter)
             .ok_or_else(|| op_error(op, "a parameter references one that does not exist"))?;
@@ -170,20 +169,17 @@ fn parameters(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, C
                 ));
             }
         };
-        if let Some(at) = list
-            .iter()
-            .zip(&locations)
-            .position(|(d, l)| d.name == data.name && *l == location)
+        match list
+            .iter_mut()
+            .find(|(d, l)| d.name == data.name && *l == location)
         {
-            list[at] = data;
-        } else {
-            list.push(data);
-            locations.push(location);
+            Some(slot) => slot.0 = data,
+            None => list.push((data, location)),
         }
     }
     let mut fields = Vec::new();
     let mut idents = std::collections::HashMap::new();
-    for (data, location) in list.into_iter().zip(locations) {
+    for (data, location) in list {
         let name = &data.name;
         let openapiv3::ParameterSchemaOrContent::Schema(schema) = &data.format else {
             return Err(op_error(
