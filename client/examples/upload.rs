@@ -20,7 +20,8 @@
 //! `--features redis`); the progress bar says when a request is waiting for the budget.
 //!
 //! Credentials come from `LARK_APP_ID` / `LARK_APP_SECRET`, or `LARK_ACCESS_TOKEN`. The last line
-//! on stdout is `file_token: <token>` (upload) or `path: <file>` (download).
+//! on stdout is `file_token: <token>` (upload) or `path: <file>` (download). Warnings, and
+//! `finished: file_token <token>` as soon as the media exists, go to stderr.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -83,6 +84,13 @@ fn show_on_bar(bar: &ProgressBar) {
     *BAR.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
 }
 
+/// Writes a line to stderr above the progress bar. `ProgressBar::println` would print nothing
+/// when stderr is not a terminal (a pipe, a log file, CI), and these lines are warnings a user
+/// must see there too.
+fn say(bar: &ProgressBar, line: impl std::fmt::Display) {
+    bar.suspend(|| eprintln!("{line}"));
+}
+
 /// Shows what the budget does on the progress bar.
 fn show_budget_event(event: &BudgetEvent) {
     let Some(bar) = BAR.lock().unwrap_or_else(PoisonError::into_inner).clone() else {
@@ -97,11 +105,12 @@ fn show_budget_event(event: &BudgetEvent) {
         }
         BudgetEvent::RateRestored { .. } => bar.set_message(""),
         BudgetEvent::StoreUnavailable { error, .. } => {
-            bar.println(format!(
-                "warning: shared budget unavailable ({error}); using a local limiter"
-            ));
+            say(
+                &bar,
+                format_args!("warning: shared budget unavailable ({error}); using a local limiter"),
+            );
         }
-        BudgetEvent::StoreRestored => bar.println("shared budget available again"),
+        BudgetEvent::StoreRestored => say(&bar, "shared budget available again"),
         _ => {}
     }
 }
@@ -319,14 +328,25 @@ async fn upload(uploader: &Uploader, args: &Args, parent_node: &str) -> Result<S
             ProgressEvent::ResumeVerified {
                 checked_blocks,
                 changed,
-            } => events.println(format!(
-                "resume: re-read {checked_blocks} confirmed blocks; {} changed and will be sent again",
-                changed.len()
-            )),
+            } => say(
+                &events,
+                format_args!(
+                    "resume: re-read {checked_blocks} confirmed blocks; {} changed and will be sent again",
+                    changed.len()
+                ),
+            ),
             ProgressEvent::PossibleDuplicate { reason } => {
-                events.println(format!("warning: possible duplicate media: {reason}"));
+                say(
+                    &events,
+                    format_args!("warning: possible duplicate media: {reason}"),
+                );
             }
-            ProgressEvent::Warning { message } => events.println(format!("warning: {message}")),
+            ProgressEvent::Warning { message } => say(&events, format_args!("warning: {message}")),
+            // Said the moment the media exists, before the journal is removed: a run killed
+            // after this line has its token on stderr even though it never reached stdout.
+            ProgressEvent::Finished { file_token } => {
+                say(&events, format_args!("finished: file_token {file_token}"))
+            }
             _ => {}
         });
     if let Some(journal) = &args.journal {

@@ -130,6 +130,19 @@ fn a_lost_finish_answer_is_reported_as_a_possible_duplicate_and_the_media_reads_
         "a lost finish answer must be reported: {stdout}{stderr}"
     );
     let token = stdout_value(&upload, "file_token:");
+    // The progress events' lines reach stderr although it is a pipe here, not a terminal (where
+    // the progress bar's own println would print nothing): the warning as it happens, and the
+    // token the moment the media exists, before the journal is removed.
+    assert!(
+        stderr.contains("warning: possible duplicate media: "),
+        "the PossibleDuplicate event's line is missing: {stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|line| line == format!("finished: file_token {token}")),
+        "the Finished event's line with this run's token is missing: {stderr}"
+    );
 
     let out_dir = dir.path().join("out");
     std::fs::create_dir(&out_dir).expect("out dir");
