@@ -13,7 +13,15 @@ use super::{
     WaitReason,
 };
 
-type Limiter = governor::DefaultDirectRateLimiter;
+/// On `std::time::Instant`, named here rather than `governor::DefaultClock`: a dependency that
+/// turned on governor's `quanta` feature would otherwise switch the clock (and its calibration
+/// spin when the first limiter is made) under us.
+type Limiter = governor::RateLimiter<
+    governor::state::NotKeyed,
+    governor::state::InMemoryState,
+    governor::clock::MonotonicClock,
+    governor::middleware::NoOpMiddleware<std::time::Instant>,
+>;
 
 /// What a fallback budget inherits from the shared one.
 #[derive(Debug, Clone, Default)]
@@ -74,7 +82,7 @@ fn limiter(period: Duration, empty: bool) -> Limiter {
     let quota = governor::Quota::with_period(period)
         .unwrap_or_else(|| governor::Quota::per_second(std::num::NonZeroU32::MIN))
         .allow_burst(std::num::NonZeroU32::MIN);
-    let limiter = governor::RateLimiter::direct(quota);
+    let limiter = governor::RateLimiter::direct_with_clock(quota, governor::clock::MonotonicClock);
     if empty {
         // Takes the one permit a new limiter holds.
         let _ = limiter.check();
