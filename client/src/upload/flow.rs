@@ -26,7 +26,6 @@ use super::verify::{changed_blocks, check_unchanged, identify};
 use super::workers::{Blocks, Transaction};
 use super::{ProgressEvent, ProgressFn, UploadError, UploadOutcome, Uploader};
 use crate::budget::Group;
-use crate::checksum::adler32_field;
 use crate::limits::UPLOAD_BLOCK_SIZE;
 use crate::{ApiError, ErrorCode, FeishuResult, types};
 
@@ -138,19 +137,20 @@ impl Upload<'_> {
     ) -> Result<UploadOutcome, UploadError> {
         let size = input.size();
         let mut journaled = None;
-        let bytes = match input {
+        let (bytes, adler) = match input {
             Input::File { path, opened } => {
-                let bytes = source::read_at(&path, &opened.file, 0, size).await?;
+                let (bytes, adler) = source::read_block(&path, &opened.file, 0, size, None).await?;
                 check_unchanged(&path, &opened, "during the upload")?;
                 if let Some(journal_path) = journal_path {
                     journaled = Some(self.journal_upload_all(journal_path, &path, &opened).await?);
                 }
-                bytes
+                (bytes, adler)
             }
             Input::Stream { mut reader, size } => {
                 let bytes = source::read_exact(&mut *reader, size, size).await?;
                 source::ensure_ended(&mut *reader, size).await?;
-                bytes
+                let adler = crate::checksum::adler32(&bytes);
+                (bytes, adler)
             }
         };
         self.emit(ProgressEvent::Started {
@@ -160,7 +160,7 @@ impl Upload<'_> {
             resumed_bytes: 0,
             resumed_blocks: 0,
         });
-        let checksum = adler32_field(&bytes);
+        let checksum = adler.to_string();
         let client = &self.uploader.client;
         let target = &self.target;
         let called = self

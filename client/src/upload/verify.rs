@@ -36,7 +36,7 @@ pub(super) async fn changed_blocks(
     let mut changed = Vec::new();
     let mut spare: Option<BytesMut> = None;
     for &(seq, expected) in confirmed {
-        let bytes = source::read_into(
+        let (bytes, adler) = source::read_block(
             path,
             &opened.file,
             layout.offset(seq),
@@ -44,7 +44,7 @@ pub(super) async fn changed_blocks(
             spare.take(),
         )
         .await?;
-        if crate::checksum::adler32(&bytes) != expected {
+        if adler != expected {
             changed.push(seq);
         }
         spare = bytes.try_into_mut().ok();

@@ -7,7 +7,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::flow::Upload;
 use super::journal::Journal;
-use super::source::{FileBlocks, Layout, StreamBlocks};
+use super::source::{Block, FileBlocks, Layout, StreamBlocks};
 use super::{ProgressEvent, UploadError};
 use crate::FeishuResult;
 
@@ -19,7 +19,7 @@ pub(super) enum Blocks<'a> {
 
 impl Blocks<'_> {
     /// The next block; a file source reads it into `spare` when it can.
-    async fn next(&self, spare: Option<BytesMut>) -> Result<Option<(u64, Bytes)>, UploadError> {
+    async fn next(&self, spare: Option<BytesMut>) -> Result<Option<Block>, UploadError> {
         match self {
             Blocks::File(blocks) => blocks.next_block(spare).await,
             Blocks::Stream(blocks) => blocks.next_block().await,
@@ -177,8 +177,12 @@ impl Upload<'_> {
         let mut sent = 0;
         let mut spare = None;
         let mut current = blocks.next(None).await?;
-        while let Some((seq, bytes)) = current {
-            let adler = crate::checksum::adler32(&bytes);
+        while let Some(Block {
+            seq,
+            bytes,
+            adler32: adler,
+        }) = current
+        {
             let (result, next) =
                 tokio::join!(self.send_part(tx, seq, &bytes, adler), blocks.next(spare.take()));
             result?;
