@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
+use simd_adler32::Adler32;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::UploadError;
@@ -96,19 +97,9 @@ impl FileBlocks {
 const READ_PIECE: usize = 256 * 1024;
 
 /// Reads `len` bytes at `offset` on the blocking pool (positional reads need no shared cursor,
-/// so workers read different blocks at once).
-pub(crate) async fn read_at(
-    path: &std::path::Path,
-    file: &Arc<std::fs::File>,
-    offset: u64,
-    len: u64,
-) -> Result<Bytes, UploadError> {
-    Ok(read_block(path, file, offset, len, None).await?.0)
-}
-
-/// [`read_at`] into a buffer a finished block left behind, with the Adler-32 of the bytes read.
-/// Reusing the buffer spares a fresh 4 MiB allocation per block, whose zero-filling and page
-/// faults cost more CPU than the checksum.
+/// so workers read different blocks at once) into a buffer a finished block left behind, and
+/// returns them with their Adler-32. Reusing the buffer spares a fresh 4 MiB allocation per
+/// block, whose zero-filling and page faults cost more CPU than the checksum.
 pub(crate) async fn read_block(
     path: &std::path::Path,
     file: &Arc<std::fs::File>,
@@ -116,6 +107,20 @@ pub(crate) async fn read_block(
     len: u64,
     spare: Option<BytesMut>,
 ) -> Result<(Bytes, u32), UploadError> {
+    let (bytes, adler) = read_summing(path, file, offset, len, spare, Adler32::new()).await?;
+    Ok((bytes, adler.finish()))
+}
+
+/// [`read_block`] that goes on with a running checksum, so bytes read in several reads (the
+/// journal's first and last MiB) are checksummed once, as one run.
+pub(crate) async fn read_summing(
+    path: &std::path::Path,
+    file: &Arc<std::fs::File>,
+    offset: u64,
+    len: u64,
+    spare: Option<BytesMut>,
+    mut adler: Adler32,
+) -> Result<(Bytes, Adler32), UploadError> {
     let file = Arc::clone(file);
     let len = usize::try_from(len).map_err(|_| UploadError::Protocol(format!("block of {len} bytes")))?;
     let read = tokio::task::spawn_blocking(move || {
@@ -127,7 +132,7 @@ pub(crate) async fn read_block(
             }
             _ => BytesMut::zeroed(len),
         };
-        read_and_sum(&file, &mut buf, offset).map(|adler| (buf.freeze(), adler))
+        read_and_sum(&file, &mut buf, offset, &mut adler).map(|()| (buf.freeze(), adler))
     })
     .await
     .map_err(|e| UploadError::Unreadable {
@@ -147,17 +152,21 @@ pub(crate) async fn read_block(
     })
 }
 
-/// Fills `buf` from `offset`, piece by piece, and returns the Adler-32 of what it read.
-fn read_and_sum(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<u32> {
+/// Fills `buf` from `offset`, piece by piece, feeding each piece to `adler`.
+fn read_and_sum(
+    file: &std::fs::File,
+    buf: &mut [u8],
+    offset: u64,
+    adler: &mut Adler32,
+) -> std::io::Result<()> {
     use std::os::unix::fs::FileExt;
-    let mut adler = simd_adler32::Adler32::new();
     let mut at = offset;
     for piece in buf.chunks_mut(READ_PIECE) {
         file.read_exact_at(piece, at)?;
         adler.write(piece);
         at += piece.len() as u64;
     }
-    Ok(adler.finish())
+    Ok(())
 }
 
 /// A stream of known size, read front to back; each block can be read once.

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use bytes::BytesMut;
+use simd_adler32::Adler32;
 
 use super::UploadError;
 use super::journal::FileIdentity;
@@ -12,12 +13,11 @@ use super::source::{self, Layout};
 /// The identity a journal records: size, mtime and the Adler-32 of the first and last MiB.
 pub(super) async fn identify(path: &Path, opened: &Opened) -> Result<FileIdentity, UploadError> {
     const EDGE: u64 = 1024 * 1024;
-    let head = source::read_at(path, &opened.file, 0, opened.size.min(EDGE)).await?;
-    let tail_start = opened.size.saturating_sub(EDGE).max(head.len() as u64);
-    let tail = source::read_at(path, &opened.file, tail_start, opened.size - tail_start).await?;
-    let mut adler = simd_adler32::Adler32::new();
-    adler.write(&head);
-    adler.write(&tail);
+    let head_len = opened.size.min(EDGE);
+    let (_, adler) = source::read_summing(path, &opened.file, 0, head_len, None, Adler32::new()).await?;
+    let tail_start = opened.size.saturating_sub(EDGE).max(head_len);
+    let len = opened.size - tail_start;
+    let (_, adler) = source::read_summing(path, &opened.file, tail_start, len, None, adler).await?;
     Ok(FileIdentity {
         size: opened.size,
         mtime_ns: opened.mtime_ns,
@@ -73,4 +73,38 @@ pub(super) fn check_unchanged(path: &Path, opened: &Opened, when: &'static str) 
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::identify;
+    use crate::upload::request::open_file;
+
+    const MIB: usize = 1024 * 1024;
+
+    /// The journal's edge checksum is the Adler-32 of the first MiB followed by the last MiB
+    /// (the whole file, once, when it is under 2 MiB), checked against the `adler32` crate over
+    /// those bytes: journals written before and after a change of the read path must agree.
+    #[tokio::test]
+    async fn the_edge_checksum_covers_the_first_and_last_mib_once() {
+        for size in [0, 1, MIB - 1, MIB + 17, 2 * MIB, 3 * MIB + 12_345] {
+            let contents: Vec<u8> = (0..size)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 9) as u8)
+                .collect();
+            let mut file = tempfile::NamedTempFile::new().expect("temp file");
+            file.write_all(&contents).expect("write");
+            let opened = open_file(file.path()).expect("open");
+            let identity = identify(file.path(), &opened).await.expect("identify");
+            let edges = if size <= 2 * MIB {
+                contents.clone()
+            } else {
+                [&contents[..MIB], &contents[size - MIB..]].concat()
+            };
+            let oracle = adler32::adler32(&edges[..]).expect("in-memory read");
+            assert_eq!(identity.edge_checksum, oracle, "size {size}");
+            assert_eq!(identity.size, size as u64);
+        }
+    }
 }

@@ -177,17 +177,14 @@ impl Upload<'_> {
         let mut sent = 0;
         let mut spare = None;
         let mut current = blocks.next(None).await?;
-        while let Some(Block {
-            seq,
-            bytes,
-            adler32: adler,
-        }) = current
-        {
-            let (result, next) =
-                tokio::join!(self.send_part(tx, seq, &bytes, adler), blocks.next(spare.take()));
+        while let Some(Block { seq, bytes, adler32 }) = current {
+            let (result, next) = tokio::join!(
+                self.send_part(tx, seq, &bytes, adler32),
+                blocks.next(spare.take())
+            );
             result?;
             sent += 1;
-            let (confirmed_bytes, confirmed_blocks) = tx.confirm(seq, adler)?;
+            let (confirmed_bytes, confirmed_blocks) = tx.confirm(seq, adler32)?;
             self.emit(ProgressEvent::BlockConfirmed {
                 seq,
                 bytes: bytes.len() as u64,
