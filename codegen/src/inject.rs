@@ -229,25 +229,28 @@ fn imports_super_types(import: &syn::ItemUse) -> bool {
     }
 }
 
-/// Adds the request-body types of the multipart operations to the `types` module.
-fn add_forms(file: &mut syn::File, operations: &[MultipartOperation]) -> Result<(), CodegenError> {
-    let types = file
-        .items
+/// The items of the `types` module of progenitor's output.
+pub(crate) fn types_module(file: &mut syn::File) -> Result<&mut Vec<syn::Item>, CodegenError> {
+    file.items
         .iter_mut()
         .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|(_, items)| items),
             _ => None,
         })
-        .ok_or_else(|| CodegenError::Internal("progenitor output has no `types` module".to_owned()))?;
+        .ok_or_else(|| CodegenError::Internal("progenitor output has no `types` module".to_owned()))
+}
+
+/// Adds the request-body types of the multipart operations to the `types` module.
+fn add_forms(file: &mut syn::File, operations: &[MultipartOperation]) -> Result<(), CodegenError> {
+    let types = types_module(file)?;
     let forms = operations.iter().map(|op| &op.form);
     let items: syn::File =
         syn::parse2(quote! { #(#forms)* }).map_err(|e| CodegenError::Internal(e.to_string()))?;
     // Before typify's `builder` and `error` submodules, after its types.
     let at = types
-        .1
         .iter()
         .position(|item| matches!(item, syn::Item::Mod(_)))
-        .unwrap_or(types.1.len());
-    types.1.splice(at..at, items.items);
+        .unwrap_or(types.len());
+    types.splice(at..at, items.items);
     Ok(())
 }

@@ -13,17 +13,10 @@ use crate::error::CodegenError;
 
 /// Adds the `cfg_attr` derive to each serde type of the `types` module of progenitor's output.
 pub(crate) fn derive_under_feature(file: &mut syn::File) -> Result<(), CodegenError> {
-    let types = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
-            _ => None,
-        })
-        .ok_or_else(|| CodegenError::Internal("progenitor output has no `types` module".to_owned()))?;
+    let types = crate::inject::types_module(file)?;
     let derive: syn::Attribute =
         syn::parse_quote!(#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]);
-    for item in &mut types.1 {
+    for item in types.iter_mut() {
         let attrs = match item {
             syn::Item::Struct(s) => &mut s.attrs,
             syn::Item::Enum(e) => &mut e.attrs,
