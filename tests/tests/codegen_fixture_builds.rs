@@ -291,22 +291,20 @@ async fn parameters_are_checked_and_optional_ones_left_out() {
 
 #[tokio::test]
 async fn error_responses_with_and_without_a_body() {
-    let album = "9c9de5e8-0a1e-484a-b099-e80766180a6d";
-    // The documented 400 has a JSON body: an ErrorResponse of the error type.
-    let (base, _server) = one_shot(400, r#"{"code": 1061002, "msg": "params error."}"#).await;
-    let client = Client::new(&base);
-    let result = tokio::time::timeout(
-        BOUND,
-        client
+    // The same request each time, to a server that answers once with `status` and `body`.
+    let add_photo = |status, body| async move {
+        let (base, _server) = one_shot(status, body).await;
+        let client = Client::new(&base);
+        let send = client
             .add_photo()
-            .album_id(album)
+            .album_id("9c9de5e8-0a1e-484a-b099-e80766180a6d")
             .x_request_id("r")
             .photo(vec![1u8])
-            .send(),
-    )
-    .await
-    .expect("bounded");
-    match result {
+            .send();
+        tokio::time::timeout(BOUND, send).await.expect("bounded")
+    };
+    // The documented 400 has a JSON body: an ErrorResponse of the error type.
+    match add_photo(400, r#"{"code": 1061002, "msg": "params error."}"#).await {
         Err(Error::ErrorResponse(error)) => {
             assert_eq!(error.status(), 400);
             assert_eq!(error.code, 1061002);
@@ -314,19 +312,7 @@ async fn error_responses_with_and_without_a_body() {
         other => panic!("expected an ErrorResponse, got {other:?}"),
     }
     // The documented 403 has no body: its status is kept, as an UnexpectedResponse.
-    let (base, _server) = one_shot(403, "").await;
-    let client = Client::new(&base);
-    let result = tokio::time::timeout(
-        BOUND,
-        client
-            .add_photo()
-            .album_id(album)
-            .x_request_id("r")
-            .photo(vec![1u8])
-            .send(),
-    )
-    .await
-    .expect("bounded");
+    let result = add_photo(403, "").await;
     match result {
         Err(Error::UnexpectedResponse(response)) => assert_eq!(response.status(), 403),
         other => panic!("expected an UnexpectedResponse, got {other:?}"),
