@@ -1,6 +1,8 @@
 //! The library behind `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
 //!
 //! - [`codegen`]: `cargo xtask codegen [--check]` regenerates (or checks) `client/src/generated/`.
+//! - [`public_api`]: `cargo xtask public-api` lists a crate's public API from rustdoc's JSON
+//!   (`scripts/public-api.sh`).
 //! - [`spec_diff`]: `cargo xtask spec-diff` reviews a change of `spec/` by its effect on the wire and
 //!   on the generated Rust client.
 //!
@@ -8,6 +10,7 @@
 //! run the spec review on fixture specs without a git repository.
 
 pub mod codegen;
+pub mod public_api;
 pub mod spec_diff;
 
 /// The workspace root: xtask lives one level below it.

@@ -1,0 +1,375 @@
+//! Architecture Invariant: every spec fact is generated. No hand-written file in `client/src` or
+//! `server/src` names an operation id, an API path, a documented limit or an error code as a
+//! literal; they use `feishu_drive::operations`, `feishu_drive::limits` and `ErrorCode`, which
+//! `cargo xtask codegen` writes from `spec/feishu-drive.yaml`. A new endpoint or a changed limit
+//! is then one edit of the spec.
+//!
+//! What counts, read from the spec itself (so a new operation or limit is covered with no edit
+//! here): a string literal equal to an `operationId`, or equal to (or a prefix of) a path
+//! template (`{param}` matching any `{…}`); an integer literal, or a product of literals
+//! (`20 * 1024 * 1024`), equal to a documented limit (every `maximum`, `maxLength`, `maxItems`,
+//! `x-feishu-limits` value and `calls_per_day`) or to a code of `x-feishu-error-codes`. Limits
+//! under 1000 (the 250-character file name) are so common as numbers that they count only on a
+//! line that speaks of a name or a length. Not counted: comments and doc comments, items under
+//! `#[cfg(test)]`, `generated/`, and `requests_per_second` (5 is everywhere).
+
+use serde_yaml_ng::Value;
+
+use super::lexer::{Tok, Token, lex, without_test_items};
+use super::source::{Allowed, Finding, assert_clean, is_generated, read, relative, root, rust_files};
+
+/// Known offenders, each named with who removes it. Delete an entry once its file is clean (the
+/// check fails on entries that match nothing, so the list can only shrink).
+const ALLOWED: &[Allowed] = &[
+    // client/src: the lead, on main (one request path: operations named by `OperationId`).
+    Allowed {
+        file: "client/src/upload/flow.rs",
+        what: "operation id \"upload_all\"",
+        note: "lead: one request path takes OperationId",
+    },
+    Allowed {
+        file: "client/src/upload/flow.rs",
+        what: "operation id \"upload_finish\"",
+        note: "lead: one request path takes OperationId",
+    },
+    Allowed {
+        file: "client/src/upload/flow.rs",
+        what: "operation id \"upload_prepare\"",
+        note: "lead: one request path takes OperationId",
+    },
+    Allowed {
+        file: "client/src/upload/workers.rs",
+        what: "operation id \"upload_part\"",
+        note: "lead: one request path takes OperationId",
+    },
+    Allowed {
+        file: "client/src/download.rs",
+        what: "operation id \"download\"",
+        note: "not the operation: the file name used when the server gives none; lead: rename to a named constant or keep",
+    },
+    Allowed {
+        file: "client/src/upload/mod.rs",
+        what: "limit 4194304 (BLOCK_SIZE)",
+        note: "lead: bench_support's block size is limits::BLOCK_SIZE",
+    },
+    Allowed {
+        file: "client/src/budget/mod.rs",
+        what: "limit 86400 (UPLOAD_ID_LIFETIME)",
+        note: "not the upload-id lifetime but a calendar day's seconds (the quota day); lead: a named SECS_PER_DAY with this allowlist entry kept, or derive it",
+    },
+    // server/src: helper i17 (the server on the generated operation table, limits and codes).
+    Allowed {
+        file: "server/src/routes.rs",
+        what: "API path \"/open-apis/auth/v3/tenant_access_token/internal\"",
+        note: "i17: routes from operations::OperationId::path",
+    },
+    Allowed {
+        file: "server/src/routes.rs",
+        what: "API path \"/open-apis/drive/v1/medias/upload_prepare\"",
+        note: "i17",
+    },
+    Allowed {
+        file: "server/src/routes.rs",
+        what: "API path \"/open-apis/drive/v1/medias/upload_part\"",
+        note: "i17",
+    },
+    Allowed {
+        file: "server/src/routes.rs",
+        what: "API path \"/open-apis/drive/v1/medias/upload_finish\"",
+        note: "i17",
+    },
+    Allowed {
+        file: "server/src/routes.rs",
+        what: "API path \"/open-apis/drive/v1/medias/upload_all\"",
+        note: "i17",
+    },
+    Allowed {
+        file: "server/src/routes.rs",
+        what: "API path \"/open-apis/drive/v1/medias/{file_token}/download\"",
+        note: "i17",
+    },
+    Allowed {
+        file: "server/src/routes.rs",
+        what: "API path \"/open-apis/drive/v1/medias/\"",
+        note: "i17: the hand-written path matcher goes",
+    },
+    Allowed {
+        file: "server/src/routes.rs",
+        what: "operation id \"upload_prepare\"",
+        note: "i17: the hand-written path matcher goes",
+    },
+    Allowed {
+        file: "server/src/routes.rs",
+        what: "operation id \"upload_part\"",
+        note: "i17",
+    },
+    Allowed {
+        file: "server/src/routes.rs",
+        what: "operation id \"upload_finish\"",
+        note: "i17",
+    },
+    Allowed {
+        file: "server/src/routes.rs",
+        what: "operation id \"upload_all\"",
+        note: "i17",
+    },
+    Allowed {
+        file: "server/src/routes.rs",
+        what: "limit 86400 (UPLOAD_ID_LIFETIME)",
+        note: "i17: a calendar day in the date formatting, or limits",
+    },
+    Allowed {
+        file: "server/src/config.rs",
+        what: "limit 4194304 (BLOCK_SIZE)",
+        note: "i17: limits::BLOCK_SIZE",
+    },
+    Allowed {
+        file: "server/src/config.rs",
+        what: "limit 20971520 (UPLOAD_ALL_REQUEST_SIZE_MAXIMUM)",
+        note: "i17: limits::UPLOAD_ALL_REQUEST_SIZE_MAXIMUM",
+    },
+    Allowed {
+        file: "server/src/config.rs",
+        what: "limit 86400 (UPLOAD_ID_LIFETIME)",
+        note: "i17: limits::UPLOAD_ID_LIFETIME",
+    },
+    Allowed {
+        file: "server/src/config.rs",
+        what: "error code 99991403 (ApiCallQuotaExceeded)",
+        note: "i17: ErrorCode",
+    },
+    Allowed {
+        file: "server/src/main.rs",
+        what: "limit 86400 (UPLOAD_ID_LIFETIME)",
+        note: "i17: limits::UPLOAD_ID_LIFETIME as the flag default",
+    },
+];
+
+/// The facts a hand-written file must not restate.
+struct Facts {
+    operation_ids: Vec<String>,
+    paths: Vec<String>,
+    /// Value and name (the generated constant's name where there is one).
+    limits: Vec<(u128, String)>,
+    codes: Vec<(u128, String)>,
+}
+
+fn facts() -> Facts {
+    let text = read(&root().join("spec/feishu-drive.yaml"));
+    let spec: Value = serde_yaml_ng::from_str(&text).expect("the spec is YAML");
+    let mut facts = Facts {
+        operation_ids: Vec::new(),
+        paths: Vec::new(),
+        limits: Vec::new(),
+        codes: Vec::new(),
+    };
+    if let Some(paths) = spec["paths"].as_mapping() {
+        for (path, item) in paths {
+            facts.paths.extend(path.as_str().map(str::to_owned));
+            for operation in item.as_mapping().into_iter().flat_map(|m| m.values()) {
+                facts
+                    .operation_ids
+                    .extend(operation["operationId"].as_str().map(str::to_owned));
+            }
+        }
+    }
+    for row in spec["x-feishu-error-codes"].as_sequence().into_iter().flatten() {
+        if let Some(code) = row["code"].as_u64() {
+            facts
+                .codes
+                .push((code.into(), row["name"].as_str().unwrap_or("?").to_owned()));
+        }
+    }
+    for (name, limit) in spec["x-feishu-limits"].as_mapping().into_iter().flatten() {
+        if let (Some(name), Some(value)) = (name.as_str(), limit["value"].as_u64()) {
+            facts.limits.push((value.into(), name.to_uppercase()));
+        }
+    }
+    schema_limits(&spec, "", &mut facts.limits);
+    facts.limits.sort();
+    facts.limits.dedup_by_key(|(value, _)| *value);
+    assert!(
+        facts.operation_ids.len() >= 6 && facts.codes.len() >= 40,
+        "the spec was read"
+    );
+    facts
+}
+
+/// Every `maximum`, `maxLength`, `maxItems` and `calls_per_day` in the spec, named after the
+/// schema holding it (as `limits.rs` names them).
+fn schema_limits(value: &Value, at: &str, out: &mut Vec<(u128, String)>) {
+    match value {
+        Value::Mapping(map) => {
+            for (key, child) in map {
+                let key = key.as_str().unwrap_or_default();
+                let named = ["maximum", "maxLength", "maxItems", "calls_per_day"].contains(&key);
+                match child.as_u64() {
+                    Some(v) if named => out.push((v.into(), format!("{at}.{key}"))),
+                    _ => schema_limits(child, key, out),
+                }
+            }
+        }
+        Value::Sequence(items) => items.iter().for_each(|item| schema_limits(item, at, out)),
+        _ => {}
+    }
+}
+
+/// Paths compared with every `{param}` as `{}`.
+fn normalise_path(path: &str) -> String {
+    let mut out = String::new();
+    let mut in_param = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_param = true;
+                out.push('{');
+            }
+            '}' => {
+                in_param = false;
+                out.push('}');
+            }
+            _ if in_param => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Generated constant names for a few limits, so a report says what to use.
+fn limit_name(value: u128, raw: &str) -> String {
+    let text = read(&root().join("client/src/generated/limits.rs"));
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let digits: String = line.chars().filter(char::is_ascii_digit).collect();
+        let mentions = digits == value.to_string()
+            || (i > 0
+                && lines[i - 1].contains("pub const")
+                && line.trim().trim_end_matches(',') == value.to_string());
+        if mentions
+            && let Some(name) = lines[..=i]
+                .iter()
+                .rev()
+                .find_map(|l| l.split("pub const ").nth(1))
+        {
+            return name.split(':').next().unwrap_or(raw).trim().to_owned();
+        }
+    }
+    raw.to_owned()
+}
+
+/// The findings in one file's tokens.
+fn scan(file: &str, src: &str, facts: &Facts) -> Vec<Finding> {
+    let tokens = without_test_items(&lex(src));
+    let lines: Vec<&str> = src.lines().collect();
+    let normalised: Vec<String> = facts.paths.iter().map(|p| normalise_path(p)).collect();
+    let mut out = Vec::new();
+    let mut push = |line: usize, what: String, fix: &str| {
+        out.push(Finding {
+            file: file.to_owned(),
+            line,
+            what,
+            fix: fix.to_owned(),
+        });
+    };
+    let mut i = 0;
+    while i < tokens.len() {
+        let Token { tok, line } = &tokens[i];
+        match tok {
+            Tok::Str(s) if facts.operation_ids.contains(s) => {
+                push(
+                    *line,
+                    format!("operation id {s:?}"),
+                    "use operations::OperationId",
+                );
+            }
+            Tok::Str(s) if s.starts_with('/') && s.len() >= 8 => {
+                let n = normalise_path(s);
+                if normalised.iter().any(|p| p.starts_with(&n)) {
+                    push(*line, format!("API path {s:?}"), "use OperationId::path");
+                }
+            }
+            Tok::Int(_) => {
+                let (value, end) = product(&tokens, i);
+                // The line without its trailing comment.
+                let code = lines.get(line - 1).copied().unwrap_or_default();
+                let context = code.split("//").next().unwrap_or_default().to_lowercase();
+                let speaks_of_length = ["name", "len", "char"].iter().any(|w| context.contains(w));
+                if let Some((v, raw)) = facts.limits.iter().find(|(v, _)| *v == value)
+                    && (*v >= 1000 || speaks_of_length)
+                {
+                    push(
+                        *line,
+                        format!("limit {v} ({})", limit_name(*v, raw)),
+                        "use feishu_drive::limits",
+                    );
+                } else if let Some((v, name)) = facts.codes.iter().find(|(v, _)| *v == value) {
+                    push(*line, format!("error code {v} ({name})"), "use ErrorCode");
+                }
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The value of the product `a * b * …` of integer literals starting at `i`, and the index
+/// after it.
+fn product(tokens: &[Token], i: usize) -> (u128, usize) {
+    let Tok::Int(mut value) = tokens[i].tok else {
+        return (0, i + 1);
+    };
+    let mut j = i + 1;
+    while let (Some(Tok::Punct('*')), Some(Tok::Int(next))) =
+        (tokens.get(j).map(|t| &t.tok), tokens.get(j + 1).map(|t| &t.tok))
+    {
+        value = value.saturating_mul(*next);
+        j += 2;
+    }
+    (value, j)
+}
+
+fn findings(facts: &Facts) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for dir in ["client/src", "server/src"] {
+        for path in rust_files(dir) {
+            let src = read(&path);
+            if !is_generated(&path, &src) {
+                out.extend(scan(&relative(&path), &src, facts));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn no_hand_written_file_restates_a_spec_fact() {
+    assert_clean("spec facts restated by hand", &findings(&facts()), ALLOWED);
+}
+
+/// The check can fail: each kind of fact, planted in a hand-written file, is reported with its
+/// line; the same in a comment or a test module is not.
+#[test]
+fn the_spec_fact_check_finds_planted_offenders() {
+    let facts = facts();
+    let src = "fn a() {\n    client.call(\"upload_part\");\n    let p = \"/open-apis/drive/v1/medias/{token}/download\";\n    const MAX: u64 = 20 * 1024 * 1024;\n    let day = Duration::from_secs(24 * 60 * 60);\n    if code == 99991400 {}\n    let name_len = 250;\n    let retries = 250; // not a length\n}\n// \"upload_all\" 4194304\n#[cfg(test)]\nmod tests { const C: i64 = 1061045; }\n";
+    let found: Vec<(usize, String)> = scan("planted.rs", src, &facts)
+        .into_iter()
+        .map(|f| (f.line, f.what))
+        .collect();
+    let expect = [
+        (2, "operation id \"upload_part\"".to_owned()),
+        (
+            3,
+            "API path \"/open-apis/drive/v1/medias/{token}/download\"".to_owned(),
+        ),
+        (4, "limit 20971520 (UPLOAD_ALL_REQUEST_SIZE_MAXIMUM)".to_owned()),
+        (5, "limit 86400 (UPLOAD_ID_LIFETIME)".to_owned()),
+        (6, "error code 99991400 (RateLimited)".to_owned()),
+        (7, "limit 250 (FILE_NAME_MAX_LENGTH)".to_owned()),
+    ];
+    assert_eq!(found, expect);
+}
