@@ -17,8 +17,37 @@ use super::source::{read, root};
 const ALLOWED_EDGES: &[(&str, &str)] = &[
     // (edge, note)
     (
+        "error.rs -> auth.rs",
+        "lead: auth <-> error (issue 15): ApiError::Auth holds an AuthError, AuthError::from_api reads an ApiError",
+    ),
+    (
+        "context.rs -> auth.rs",
+        "lead: auth <-> context and auth -> api -> context (issue 15): the context holds the TokenSource, \
+         AppCredentials holds a Client (and the context's http builder) for the token endpoint",
+    ),
+    (
+        "error.rs -> client.rs",
+        "lead: the root Error (BuildError, UploadError, DownloadError) lives in error.rs beside ApiError, \
+         which they all use; a module of its own for Error removes this edge and the next two",
+    ),
+    ("error.rs -> upload/error.rs", "lead: the root Error, as above"),
+    ("error.rs -> download.rs", "lead: the root Error, as above"),
+    (
+        "generated/api.rs -> context.rs",
+        "lead/codegen: api <-> context (issue 15): the generated Client holds ClientContext, which holds the \
+         Budget, whose classification reads ApiError, which reads the envelope types generated in api.rs",
+    ),
+    (
+        "budget/in_process.rs -> budget/mod.rs",
+        "lead: parent <-> child: mod.rs holds Group and BudgetConfig, which in_process.rs uses, and uses InProcess",
+    ),
+    (
+        "upload/flow.rs -> upload/mod.rs",
+        "lead: parent <-> child: flow.rs uses Uploader (upload/mod.rs), which runs flow::Upload",
+    ),
+    (
         "upload/workers.rs -> upload/flow.rs",
-        "lead: the transaction and its workers stop calling back into the flow (issue 15: flow <-> workers)",
+        "lead: flow <-> workers (issue 15): the workers are methods of flow::Upload and take its caller",
     ),
 ];
 
@@ -85,7 +114,8 @@ impl Crate {
         let depths = inline_depths(&tokens);
         for (at, use_path, bound, public) in declared.uses {
             let path = in_file(use_path, depths[at]);
-            if let Some(bound) = bound {
+            // A name imported inside an inline module is that module's, not the file's.
+            if let Some(bound) = bound.filter(|_| depths[at] == 0) {
                 self.modules[id].bindings.insert(bound, path.clone());
             }
             let facade = public && parent.is_none();
@@ -482,6 +512,11 @@ fn client_files() -> BTreeMap<String, String> {
 fn the_client_modules_import_each_other_without_a_circle() {
     let edges = edges_of(&client_files());
     assert!(edges.len() > 20, "the module graph was read: {edges:?}");
+    if std::env::var_os("TIDY_PRINT_EDGES").is_some() {
+        for ((a, b), (file, line)) in &edges {
+            println!("{a} -> {b} ({file}:{line})");
+        }
+    }
     let allowed: Vec<&str> = ALLOWED_EDGES.iter().map(|(edge, _)| *edge).collect();
     let mut report: Vec<String> = circles(&edges, &allowed)
         .into_iter()
@@ -523,7 +558,7 @@ fn the_circle_check_sees_a_circle_through_a_root_re_export() {
         ),
         (
             "a.rs",
-            "use crate::B;\npub fn f() {}\npub mod inner {\n    pub fn h() { super::f(); }\n}\n",
+            "use crate::B;\npub fn f() {}\npub mod inner {\n    use super::B;\n    pub fn h() { super::f(); }\n}\n",
         ),
         (
             "b.rs",

@@ -357,6 +357,6 @@ const Y: u32 = 7;
             _ => None,
         })
         .collect();
-    assert_eq!(ints, [(86_400, 6), (16, 6), (7, 12)]);
+    assert_eq!(ints, [(86_400, 6), (16, 6), (7, 11)]);
     assert!(tokens.iter().any(|t| t.tok == Tok::Ident("type".to_owned())));
 }
