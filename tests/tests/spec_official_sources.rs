@@ -1,5 +1,11 @@
 //! `spec_agrees_with_official_sources`: the facts the official sources state about the media
-//! endpoints, written here as data, checked against `spec/feishu-drive.yaml`.
+//! and files endpoints, written here as data, checked against `spec/feishu-drive.yaml`.
+//!
+//! The files family's facts come from its doc pages (drive-v1/file/upload_prepare,
+//! upload_finish, upload_all, download, create_folder and the folder listing, read from copies of
+//! the pages with their `source` URLs), the Node SDK (`code-gen/projects/drive.ts`: `parent_type`
+//! `explorer | wiki`, `file_token` on prepare and upload_all, `version` and `url` answered) and
+//! the official CLI (`shortcuts/drive/drive_upload.go`, `drive_create_folder.go`).
 //!
 //! The facts come from `../shared/reference/official-sources.md` and `endpoints.md` (the official
 //! SDKs lark-oapi 1.7.5 / oapi-sdk-go / node-sdk 1.73.0, the official CLI larksuite/cli, the doc
@@ -83,6 +89,26 @@ const REQUEST_FIELDS: &[(&str, &[&str], &[&str])] = &[
         &["parent_node", "checksum", "extra"],
     ),
     ("tenant_access_token_internal", &["app_id", "app_secret"], &[]),
+    // files/upload_prepare doc page (all four required); NODE adds `file_token?`.
+    (
+        "file_upload_prepare",
+        &["file_name", "parent_type", "parent_node", "size"],
+        &["file_token"],
+    ),
+    (
+        "file_upload_part",
+        &["upload_id", "seq", "size", "file"],
+        &["checksum"],
+    ),
+    ("file_upload_finish", &["upload_id", "block_num"], &[]),
+    // files/upload_all doc page; NODE adds `file_token?`.
+    (
+        "file_upload_all",
+        &["file_name", "parent_type", "parent_node", "size", "file"],
+        &["checksum", "file_token"],
+    ),
+    // create_folder doc page: both required, `folder_token` "" for the root.
+    ("create_folder", &["name", "folder_token"], &[]),
 ];
 
 /// Multipart field order (official-sources.md "Agrees").
@@ -100,6 +126,69 @@ const MULTIPART_ORDER: &[(&str, &[&str])] = &[
             "file",
         ],
     ),
+];
+
+/// NODE's `parent_type` list of the files family (`"explorer" | "wiki"`); the doc pages list
+/// `explorer` only.
+const FILE_PARENT_TYPES: [&str; 2] = ["explorer", "wiki"];
+
+/// The files family's scopes, per operation, from their doc pages (权限要求).
+const FILE_SCOPES: &[(&str, &[&str])] = &[
+    ("file_upload_prepare", &["drive:drive", "drive:file", "drive:file:upload"]),
+    ("file_upload_part", &["drive:drive", "drive:file", "drive:file:upload"]),
+    ("file_upload_finish", &["drive:drive", "drive:file", "drive:file:upload"]),
+    ("file_upload_all", &["drive:drive", "drive:file", "drive:file:upload"]),
+    (
+        "file_download",
+        &[
+            "drive:drive",
+            "drive:drive:readonly",
+            "drive:file",
+            "drive:file:download",
+            "drive:file:readonly",
+        ],
+    ),
+    ("create_folder", &["drive:drive", "space:folder:create"]),
+    (
+        "list_files",
+        &["drive:drive", "drive:drive:readonly", "space:document:retrieve"],
+    ),
+];
+
+/// The codes of the files family's doc tables (files/upload_prepare, upload_finish, upload_all)
+/// with the status each states; they agree with the media tables on every status.
+const FILE_UPLOAD_TABLES: &[(i64, u16)] = &[
+    (1061001, 200),
+    (1061002, 400),
+    (1061003, 404),
+    (1061004, 403),
+    (1061021, 400),
+    (1061022, 500),
+    (1061041, 400),
+    (1061042, 400),
+    (1061043, 400),
+    (1061044, 400),
+    (1061045, 200),
+    (1061109, 400),
+    (1061101, 400),
+    (1061500, 403),
+    (1062007, 400),
+    (1062008, 400),
+    (1062009, 400),
+    (1062010, 400),
+    (1062011, 400),
+    (1061061, 400),
+    (1061073, 403),
+    (1064230, 200),
+    (1062505, 400),
+    (1062506, 400),
+    (1062507, 400),
+];
+
+/// The codes of the create_folder and folder-listing doc tables (their 1061001 says HTTP 500:
+/// see [`DEVIATIONS`]).
+const FOLDER_TABLES: &[i64] = &[
+    1061001, 1061002, 1061003, 1061004, 1061005, 1061007, 1062507, 1064001,
 ];
 
 /// NODE's `parent_type` list, in its order (node-sdk 1.73.0 `code-gen/projects/drive.ts`).
@@ -219,6 +308,8 @@ const OTHER_CODES: &[(i64, Option<u16>)] = &[
     (1064511, None),
     (10014, Some(400)), // tenant_access_token page
     (10003, None),      // third-party evidence only
+    (1064001, Some(400)), // the folder-listing doc page
+    (99991403, None),     // third-party evidence only (the server's quota answer)
 ];
 
 /// The fields of the envelope's `error` object (PY `lark_oapi/core/model/error.py`).
@@ -231,13 +322,20 @@ const ERROR_OBJECT_FIELDS: &[&str] = &[
     "helps",
 ];
 
-/// The operations with the documented 5 QPS / 10,000 a day (the rate-limit doc page).
+/// The operations with the documented 5 QPS / 10,000 a day (the rate-limit doc page; for the
+/// files family and create_folder, their doc pages' 使用限制).
 const RATE_LIMITED: &[&str] = &[
     "upload_prepare",
     "upload_part",
     "upload_finish",
     "upload_all",
     "download",
+    "file_upload_prepare",
+    "file_upload_part",
+    "file_upload_finish",
+    "file_upload_all",
+    "file_download",
+    "create_folder",
 ];
 
 /// Where the spec deliberately differs from an official source, why, and a check that it still
@@ -275,6 +373,30 @@ const DEVIATIONS: &[Deviation] = &[
         },
     ),
     (
+        "The create_folder and folder-listing doc tables give 1061001 with HTTP 500, the upload \
+         tables (media and files) with 200; the row states 200.",
+        "A row has one status; 1061001 is retryable whatever it arrives with, and the upload \
+         tables are the majority and the seed.",
+        |spec| error_row(spec, 1061001).is_some_and(|r| r["http_status"] == 200 && r["retryable"] == true),
+    ),
+    (
+        "The create_folder doc says 1061045 means \"resource contention occurred, please retry.\"",
+        "The upload tables' message \"can retry.\" is kept; both say retry later, and the row is \
+         retryable.",
+        |spec| error_row(spec, 1061045).is_some_and(|r| r["message"] == "can retry." && r["retryable"] == true),
+    ),
+    (
+        "The files/upload_prepare doc page lists no `file_token`, nor the download page `version`.",
+        "The Node SDK sends both (a new version of a file, and reading one back); both are \
+         optional, so a caller that leaves them out sends what the pages describe.",
+        |spec| {
+            !strings(&request_schema(spec, "file_upload_prepare")["required"]).contains(&"file_token".to_owned())
+                && operation(spec, "file_download")["parameters"]
+                    .as_array()
+                    .is_some_and(|p| p.iter().any(|p| p["name"] == "version" && p["required"] != true))
+        },
+    ),
+    (
         "10003 on the token endpoint has only third-party evidence.",
         "Kept so that the client names it, marked `third-party` with its status and message unverified.",
         |spec| {
@@ -295,6 +417,104 @@ const DEVIATIONS: &[Deviation] = &[
         },
     ),
 ];
+
+/// What the files family's doc pages, NODE and the CLI say, beyond the fields and rate limits.
+fn check_files_family(spec: &Value, problems: &mut Vec<String>) {
+    let parent_type = &spec["components"]["schemas"]["FileParentType"];
+    if strings(&parent_type["x-extensible-enum"]) != FILE_PARENT_TYPES || parent_type.get("enum").is_some() {
+        problems.push(format!(
+            "FileParentType: {:?} (closed: {}), NODE lists {FILE_PARENT_TYPES:?}",
+            strings(&parent_type["x-extensible-enum"]),
+            parent_type.get("enum").is_some()
+        ));
+    }
+    for id in ["file_upload_prepare", "file_upload_all"] {
+        let schema = request_schema(spec, id);
+        if resolve(spec, &schema["properties"]["parent_type"]) != parent_type {
+            problems.push(format!("{id}: parent_type is not FileParentType"));
+        }
+        // The CLI sends `parent_node: ""` for the root folder.
+        if resolve(spec, &schema["properties"]["parent_node"])
+            .get("minLength")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+            > 0
+        {
+            problems.push(format!("{id}: parent_node may be \"\" (the root folder)"));
+        }
+    }
+    let size = &request_schema(spec, "file_upload_all")["properties"]["size"];
+    if size["maximum"] != 20_971_520 {
+        problems.push(format!("file_upload_all: size maximum {}, the doc says 20971520", size["maximum"]));
+    }
+    let name = resolve(spec, &request_schema(spec, "file_upload_prepare")["properties"]["file_name"]);
+    if name["maxLength"] != 250 {
+        problems.push("file_upload_prepare: file_name is at most 250 characters".to_owned());
+    }
+    let folder_name = resolve(spec, &request_schema(spec, "create_folder")["properties"]["name"]);
+    if folder_name["maxLength"] != 256 || folder_name["minLength"] != 1 {
+        problems.push("create_folder: name is 1 to 256 (bytes)".to_owned());
+    }
+    // NODE: upload_finish and upload_all answer file_token, version and url.
+    for id in ["file_upload_finish", "file_upload_all"] {
+        let ok = resolve(spec, &operation(spec, id)["responses"]["200"]);
+        let envelope = resolve(spec, &ok["content"]["application/json"]["schema"]);
+        let data = resolve(spec, &envelope["properties"]["data"]);
+        for field in ["file_token", "version", "url"] {
+            if data["properties"].get(field).is_none() {
+                problems.push(format!("{id}: the answer has no `{field}`"));
+            }
+        }
+    }
+    for (id, scopes) in FILE_SCOPES {
+        let declared = strings(&operation(spec, id)["x-feishu-scopes"]);
+        if declared != *scopes {
+            problems.push(format!("{id}: scopes {declared:?}, the docs say {scopes:?}"));
+        }
+        for scope in *scopes {
+            if spec["x-feishu-scopes"]["scopes"].get(*scope).is_none() {
+                problems.push(format!("scope {scope} is not described in x-feishu-scopes"));
+            }
+        }
+    }
+    for (code, status) in FILE_UPLOAD_TABLES {
+        match error_row(spec, *code) {
+            Some(row) if row["http_status"] != *status => problems.push(format!(
+                "code {code}: HTTP {}, the files upload tables say {status}",
+                row["http_status"]
+            )),
+            Some(_) => {}
+            None => problems.push(format!("code {code} (files upload tables) is missing")),
+        }
+    }
+    for code in FOLDER_TABLES {
+        if error_row(spec, *code).is_none() {
+            problems.push(format!("code {code} (create_folder / listing tables) is missing"));
+        }
+    }
+    // The download page: Range, 206, the file with any type; 403 and 404 documented.
+    let download = operation(spec, "file_download");
+    let responses = &download["responses"];
+    for status in ["200", "206", "403", "404", "500"] {
+        if responses.get(status).is_none() {
+            problems.push(format!("file_download: no {status} (the doc page's status table)"));
+        }
+    }
+    if !responses["206"]["content"]
+        .as_object()
+        .is_some_and(|c| c.contains_key("*/*"))
+    {
+        problems.push("file_download 206: the bytes come with any Content-Type".to_owned());
+    }
+    let range = download["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == "Range");
+    if !range.is_some_and(|p| p["in"] == "header" && p["required"] != true) {
+        problems.push("file_download: no optional Range header".to_owned());
+    }
+}
 
 fn error_row(spec: &Value, code: i64) -> Option<&Value> {
     spec["x-feishu-error-codes"]
@@ -468,6 +688,25 @@ fn spec_agrees_with_official_sources() {
             ));
         }
     }
+
+    // list_files: 20 QPS (its doc page), no documented daily quota; page_size at most 200.
+    let limit = &operation(&spec, "list_files")["x-feishu-rate-limit"];
+    if limit["requests_per_second"] != 20 || limit.get("calls_per_day").is_some() {
+        problems.push(format!("list_files: x-feishu-rate-limit {limit}, the docs say 20 QPS"));
+    }
+    let page_size = resolve(&spec, &spec["components"]["schemas"]["PageSize"]);
+    if page_size["maximum"] != 200 {
+        problems.push(format!("PageSize: maximum {}, the docs say 200", page_size["maximum"]));
+    }
+    let listed = strings(&spec["x-feishu-rate-limit"]["operations"]);
+    for id in RATE_LIMITED {
+        if !listed.contains(&(*id).to_owned()) {
+            problems.push(format!("{id} is not in x-feishu-rate-limit.operations"));
+        }
+    }
+
+    // The files family.
+    check_files_family(&spec, &mut problems);
 
     // Diagnostics: the error object and the log id header.
     let error = resolve(

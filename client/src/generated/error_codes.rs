@@ -35,7 +35,7 @@ HTTP 404; retrying the same request cannot succeed*/
     NotFound,
     /**`1061004` — forbidden.
 
-Check that the caller may upload to the parent node, e.g. that the user can edit the target document.
+Check that the caller may upload to the parent node or read the file, e.g. that the user can edit the target document or folder.
 
 HTTP 403; retrying the same request cannot succeed*/
     Forbidden,
@@ -375,6 +375,20 @@ Token endpoint: the app secret is wrong. Check it in the developer console.
 
 HTTP 400; retrying the same request cannot succeed; documented for a neighbouring endpoint (tenant_access_token doc page)*/
     AppSecretInvalid,
+    /**`1064001` — page size out of limit.
+
+list_files: page_size is over its maximum (200). Ask for fewer items per page.
+
+HTTP 400; retrying the same request cannot succeed; documented for a neighbouring endpoint (drive/v1/files list doc page (its error table, as mirrored at feishu.apifox.cn/api-58461012))*/
+    PageSizeOutOfLimit,
+    /**`99991403` — api call quota exceeded.
+
+The app's call quota is used up. Wait for the quota to reset (x-ogw-ratelimit-reset seconds, when sent) before calling again.
+
+HTTP 429; retrying the same request cannot succeed; known from third-party evidence only (third-party reports of Feishu's API call quota answered with 99991403 and HTTP 429; no official page documents the code).
+
+Unverified: no official source confirms the HTTP status or the message.*/
+    ApiCallQuotaExceeded,
     /**`10003` — invalid param.
 
 Token endpoint: a parameter is invalid, for example an app_id that does not exist.
@@ -456,6 +470,8 @@ impl ErrorCode {
         ErrorCode::CrossTenantUnit,
         ErrorCode::CrossBrand,
         ErrorCode::AppSecretInvalid,
+        ErrorCode::PageSizeOutOfLimit,
+        ErrorCode::ApiCallQuotaExceeded,
         ErrorCode::TokenParamsInvalid,
     ];
     /// The variant for `code`; codes the spec does not list become [`ErrorCode::Unknown`].
@@ -516,6 +532,8 @@ impl ErrorCode {
             1064510i64 => ErrorCode::CrossTenantUnit,
             1064511i64 => ErrorCode::CrossBrand,
             10014i64 => ErrorCode::AppSecretInvalid,
+            1064001i64 => ErrorCode::PageSizeOutOfLimit,
+            99991403i64 => ErrorCode::ApiCallQuotaExceeded,
             10003i64 => ErrorCode::TokenParamsInvalid,
             other => ErrorCode::Unknown(UnknownCode(other)),
         }
@@ -578,6 +596,8 @@ impl ErrorCode {
             ErrorCode::CrossTenantUnit => 1064510i64,
             ErrorCode::CrossBrand => 1064511i64,
             ErrorCode::AppSecretInvalid => 10014i64,
+            ErrorCode::PageSizeOutOfLimit => 1064001i64,
+            ErrorCode::ApiCallQuotaExceeded => 99991403i64,
             ErrorCode::TokenParamsInvalid => 10003i64,
             ErrorCode::Unknown(code) => code.0,
         }
@@ -640,6 +660,8 @@ impl ErrorCode {
             ErrorCode::CrossTenantUnit => Some(400u16),
             ErrorCode::CrossBrand => Some(400u16),
             ErrorCode::AppSecretInvalid => Some(400u16),
+            ErrorCode::PageSizeOutOfLimit => Some(400u16),
+            ErrorCode::ApiCallQuotaExceeded => Some(429u16),
             ErrorCode::TokenParamsInvalid => Some(400u16),
             ErrorCode::Unknown(_) => None,
         }
@@ -728,6 +750,8 @@ impl ErrorCode {
             ErrorCode::CrossTenantUnit => Some("cross tenant and unit not support."),
             ErrorCode::CrossBrand => Some("cross brand not support."),
             ErrorCode::AppSecretInvalid => Some("app secret invalid."),
+            ErrorCode::PageSizeOutOfLimit => Some("page size out of limit."),
+            ErrorCode::ApiCallQuotaExceeded => Some("api call quota exceeded."),
             ErrorCode::TokenParamsInvalid => Some("invalid param."),
             ErrorCode::Unknown(_) => None,
         }
@@ -746,7 +770,7 @@ impl ErrorCode {
             ErrorCode::NotFound => Some("Check that the resource exists."),
             ErrorCode::Forbidden => {
                 Some(
-                    "Check that the caller may upload to the parent node, e.g. that the user can edit the target document.",
+                    "Check that the caller may upload to the parent node or read the file, e.g. that the user can edit the target document or folder.",
                 )
             }
             ErrorCode::AuthFailed => {
@@ -948,6 +972,16 @@ impl ErrorCode {
                     "Token endpoint: the app secret is wrong. Check it in the developer console.",
                 )
             }
+            ErrorCode::PageSizeOutOfLimit => {
+                Some(
+                    "list_files: page_size is over its maximum (200). Ask for fewer items per page.",
+                )
+            }
+            ErrorCode::ApiCallQuotaExceeded => {
+                Some(
+                    "The app's call quota is used up. Wait for the quota to reset (x-ogw-ratelimit-reset seconds, when sent) before calling again.",
+                )
+            }
             ErrorCode::TokenParamsInvalid => {
                 Some(
                     "Token endpoint: a parameter is invalid, for example an app_id that does not exist.",
@@ -1015,6 +1049,8 @@ impl ErrorCode {
             ErrorCode::CrossTenantUnit => false,
             ErrorCode::CrossBrand => false,
             ErrorCode::AppSecretInvalid => false,
+            ErrorCode::PageSizeOutOfLimit => false,
+            ErrorCode::ApiCallQuotaExceeded => false,
             ErrorCode::TokenParamsInvalid => false,
             ErrorCode::Unknown(_) => false,
         }
