@@ -34,19 +34,23 @@
 
 mod auth;
 mod config;
+mod conn;
+mod drive;
 mod error;
 mod faults;
 mod form;
+mod operation_shim;
 mod routes;
 mod server;
 mod state;
+mod stats;
 mod storage;
 
 pub use config::{
     AppCredentials, Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_BLOCK_SIZE, DEFAULT_TOKEN_TTL,
-    DEFAULT_UPLOAD_TTL, FEISHU_REQUESTS_PER_SECOND, FaultKind, FaultRule, Faults, Limits, Operation,
-    QUOTA_EXCEEDED_CODE, Quota, RateLimit, RateLimitStyle, UPLOAD_ALL_LIMIT,
+    DEFAULT_UPLOAD_TTL, DriveLimits, FEISHU_REQUESTS_PER_SECOND, FaultKind, FaultRule, Faults, Limits,
+    Operation, Quota, RateLimit, RateLimitStyle, UPLOAD_ALL_LIMIT,
 };
 pub use error::ServerError;
 pub use server::{RunningServer, Server};
-pub use state::Stats;
+pub use stats::{ReceivedPart, Stats};
