@@ -134,10 +134,22 @@ const FILE_PARENT_TYPES: [&str; 2] = ["explorer", "wiki"];
 
 /// The files family's scopes, per operation, from their doc pages (权限要求).
 const FILE_SCOPES: &[(&str, &[&str])] = &[
-    ("file_upload_prepare", &["drive:drive", "drive:file", "drive:file:upload"]),
-    ("file_upload_part", &["drive:drive", "drive:file", "drive:file:upload"]),
-    ("file_upload_finish", &["drive:drive", "drive:file", "drive:file:upload"]),
-    ("file_upload_all", &["drive:drive", "drive:file", "drive:file:upload"]),
+    (
+        "file_upload_prepare",
+        &["drive:drive", "drive:file", "drive:file:upload"],
+    ),
+    (
+        "file_upload_part",
+        &["drive:drive", "drive:file", "drive:file:upload"],
+    ),
+    (
+        "file_upload_finish",
+        &["drive:drive", "drive:file", "drive:file:upload"],
+    ),
+    (
+        "file_upload_all",
+        &["drive:drive", "drive:file", "drive:file:upload"],
+    ),
     (
         "file_download",
         &[
@@ -306,8 +318,8 @@ const OTHER_CODES: &[(i64, Option<u16>)] = &[
     (99991673, None),
     (1064510, None),
     (1064511, None),
-    (10014, Some(400)), // tenant_access_token page
-    (10003, None),      // third-party evidence only
+    (10014, Some(400)),   // tenant_access_token page
+    (10003, None),        // third-party evidence only
     (1064001, Some(400)), // the folder-listing doc page
     (99991403, None),     // third-party evidence only (the server's quota answer)
 ];
@@ -383,14 +395,17 @@ const DEVIATIONS: &[Deviation] = &[
         "The create_folder doc says 1061045 means \"resource contention occurred, please retry.\"",
         "The upload tables' message \"can retry.\" is kept; both say retry later, and the row is \
          retryable.",
-        |spec| error_row(spec, 1061045).is_some_and(|r| r["message"] == "can retry." && r["retryable"] == true),
+        |spec| {
+            error_row(spec, 1061045).is_some_and(|r| r["message"] == "can retry." && r["retryable"] == true)
+        },
     ),
     (
         "The files/upload_prepare doc page lists no `file_token`, nor the download page `version`.",
         "The Node SDK sends both (a new version of a file, and reading one back); both are \
          optional, so a caller that leaves them out sends what the pages describe.",
         |spec| {
-            !strings(&request_schema(spec, "file_upload_prepare")["required"]).contains(&"file_token".to_owned())
+            !strings(&request_schema(spec, "file_upload_prepare")["required"])
+                .contains(&"file_token".to_owned())
                 && operation(spec, "file_download")["parameters"]
                     .as_array()
                     .is_some_and(|p| p.iter().any(|p| p["name"] == "version" && p["required"] != true))
@@ -445,9 +460,15 @@ fn check_files_family(spec: &Value, problems: &mut Vec<String>) {
     }
     let size = &request_schema(spec, "file_upload_all")["properties"]["size"];
     if size["maximum"] != 20_971_520 {
-        problems.push(format!("file_upload_all: size maximum {}, the doc says 20971520", size["maximum"]));
+        problems.push(format!(
+            "file_upload_all: size maximum {}, the doc says 20971520",
+            size["maximum"]
+        ));
     }
-    let name = resolve(spec, &request_schema(spec, "file_upload_prepare")["properties"]["file_name"]);
+    let name = resolve(
+        spec,
+        &request_schema(spec, "file_upload_prepare")["properties"]["file_name"],
+    );
     if name["maxLength"] != 250 {
         problems.push("file_upload_prepare: file_name is at most 250 characters".to_owned());
     }
@@ -497,7 +518,9 @@ fn check_files_family(spec: &Value, problems: &mut Vec<String>) {
     let responses = &download["responses"];
     for status in ["200", "206", "403", "404", "500"] {
         if responses.get(status).is_none() {
-            problems.push(format!("file_download: no {status} (the doc page's status table)"));
+            problems.push(format!(
+                "file_download: no {status} (the doc page's status table)"
+            ));
         }
     }
     if !responses["206"]["content"]
@@ -692,11 +715,16 @@ fn spec_agrees_with_official_sources() {
     // list_files: 20 QPS (its doc page), no documented daily quota; page_size at most 200.
     let limit = &operation(&spec, "list_files")["x-feishu-rate-limit"];
     if limit["requests_per_second"] != 20 || limit.get("calls_per_day").is_some() {
-        problems.push(format!("list_files: x-feishu-rate-limit {limit}, the docs say 20 QPS"));
+        problems.push(format!(
+            "list_files: x-feishu-rate-limit {limit}, the docs say 20 QPS"
+        ));
     }
     let page_size = resolve(&spec, &spec["components"]["schemas"]["PageSize"]);
     if page_size["maximum"] != 200 {
-        problems.push(format!("PageSize: maximum {}, the docs say 200", page_size["maximum"]));
+        problems.push(format!(
+            "PageSize: maximum {}, the docs say 200",
+            page_size["maximum"]
+        ));
     }
     let listed = strings(&spec["x-feishu-rate-limit"]["operations"]);
     for id in RATE_LIMITED {
