@@ -28,6 +28,9 @@ pub(crate) enum Place {
 #[derive(Debug)]
 struct DriveFile {
     versions: Vec<Arc<FileMeta>>,
+    /// Creation order among files and folders (for files kept from an earlier run, the order
+    /// they were finished in, after the kept folders).
+    seq: u64,
 }
 
 impl DriveFile {
@@ -354,9 +357,17 @@ impl Tree {
     fn insert_version(&mut self, meta: Arc<FileMeta>, place: Place) {
         let token = meta.file_token.clone();
         self.places.insert(token.clone(), place);
+        let next_seq = &mut self.next_seq;
         self.files
             .entry(token)
-            .or_insert_with(|| DriveFile { versions: Vec::new() })
+            .or_insert_with(|| {
+                let seq = *next_seq;
+                *next_seq += 1;
+                DriveFile {
+                    versions: Vec::new(),
+                    seq,
+                }
+            })
             .versions
             .push(meta);
     }
@@ -419,8 +430,7 @@ impl Tree {
                 owner: first.owner.clone(),
                 created_secs: first.created_secs,
                 modified_secs: newest.created_secs,
-                // Files sort after folders made in the same second, by token.
-                seq: u64::MAX,
+                seq: file.seq,
             })
         });
         let mut nodes: Vec<Node> = folders.chain(files).collect();
