@@ -6,20 +6,22 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use feishu_drive::limits;
+
 /// The app id of [`Config::default`].
 pub const DEFAULT_APP_ID: &str = "cli_local";
 /// The app secret of [`Config::default`].
 pub const DEFAULT_APP_SECRET: &str = "local-secret";
-/// The block size Feishu hands out in `upload_prepare` (4 MiB).
-pub const DEFAULT_BLOCK_SIZE: u64 = 4 * 1024 * 1024;
-/// The most `upload_all` takes: 20 MiB (20971520 bytes), as the spec documents.
-pub const UPLOAD_ALL_LIMIT: u64 = 20 * 1024 * 1024;
+/// The block size Feishu hands out in `upload_prepare` (4 MiB, the spec's `x-feishu-limits`).
+pub const DEFAULT_BLOCK_SIZE: u64 = limits::BLOCK_SIZE;
+/// The most `upload_all` takes: 20 MiB (20971520 bytes), the spec's `maximum` of its `size`.
+pub const UPLOAD_ALL_LIMIT: u64 = limits::UPLOAD_ALL_REQUEST_SIZE_MAXIMUM;
 /// How long an upload id stays valid: the docs promise 24 hours.
-pub const DEFAULT_UPLOAD_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+pub const DEFAULT_UPLOAD_TTL: Duration = limits::UPLOAD_ID_LIFETIME;
 /// How long a tenant token lives: Feishu's `expire` is 7200 seconds.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(7200);
 /// Feishu's documented per-app limit of the upload endpoints.
-pub const FEISHU_REQUESTS_PER_SECOND: u32 = 5;
+pub const FEISHU_REQUESTS_PER_SECOND: u32 = limits::REQUESTS_PER_SECOND;
 
 /// A server's configuration. [`Config::default`] is a server anyone can try: one app
 /// (`cli_local` / `local-secret`), 4 MiB blocks, 24 h upload ids, a temporary data directory that
@@ -82,11 +84,13 @@ pub struct DriveLimits {
 }
 
 impl Default for DriveLimits {
+    /// The documented limits (the spec's `x-feishu-limits`).
     fn default() -> Self {
+        let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
         Self {
-            max_children: 1500,
-            max_depth: 15,
-            max_nodes: 400_000,
+            max_children: count(limits::FOLDER_CHILDREN),
+            max_depth: u32::try_from(limits::FOLDER_DEPTH).unwrap_or(u32::MAX),
+            max_nodes: count(limits::DRIVE_NODES),
         }
     }
 }
@@ -259,8 +263,9 @@ impl AppCredentials {
     }
 }
 
-/// An operation of the API, to say which ones a fault applies to.
-pub use crate::operation_shim::Operation;
+/// An operation of the API, to say which ones a fault applies to: the generated operation
+/// table's id (one variant per `operationId` of the spec).
+pub use feishu_drive::operations::OperationId as Operation;
 
 /// Faults the server injects, to exercise a client's retries. Random choices come from an RNG
 /// seeded with [`Faults::seed`], so a run with the same requests in the same order is repeatable;

@@ -39,7 +39,6 @@ mod drive;
 mod error;
 mod faults;
 mod form;
-mod operation_shim;
 mod routes;
 mod server;
 mod state;

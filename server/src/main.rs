@@ -39,7 +39,7 @@ struct Args {
     #[arg(long, default_value_t = DEFAULT_BLOCK_SIZE, value_parser = clap::value_parser!(u64).range(1..))]
     block_size: u64,
     /// Seconds an upload id stays valid.
-    #[arg(long, default_value_t = 24 * 60 * 60)]
+    #[arg(long, default_value_t = feishu_drive_server::DEFAULT_UPLOAD_TTL.as_secs())]
     upload_ttl_secs: u64,
     /// Seconds a tenant token stays valid.
     #[arg(long, default_value_t = 7200)]

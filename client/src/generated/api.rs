@@ -4050,7 +4050,7 @@ let response = client.create_folder()
     }
     /**List the children of a folder
 
-Lists the files and folders directly in a folder (not recursively): name, type, token, parent, URL, times and owner. Pages of `page_size` items (default 100); while `has_more` is true, send `next_page_token` back as `page_token`. Without `folder_token` (or with `""`) it lists the caller's root folder, all of it in one page. 20 QPS.
+Lists the files and folders directly in a folder (not recursively): name, type, token, parent, URL, times and owner. Pages of `page_size` items (default 100); while `has_more` is true, send `next_page_token` back as `page_token`. Without `folder_token` (or with `""`) it lists the caller's root folder, all of it in one page. Its doc page gives 20 requests per second and no daily quota; it carries no `x-feishu-rate-limit` because that extension states both.
 
 Sends a `GET` request to `/open-apis/drive/v1/files`
 

@@ -249,6 +249,14 @@ Gateway rate limit. Arrives with HTTP 429, or 400 on some older APIs: recognise 
 
 HTTP 429; retrying later can succeed; returned by the API gateway (rate-limit doc page; CLI internal/output/lark_errors.go)*/
     RateLimited,
+    /**`99991403` — api call quota exceeded.
+
+The app's call quota for this API is used up (a daily quota). Wait for the quota day to end (x-ogw-ratelimit-reset says how many seconds), or ask for a higher quota.
+
+HTTP 429; retrying the same request cannot succeed; known from third-party evidence only (third-party reports of Feishu's API call quota; what the local server answers past its daily quota).
+
+Unverified: no official source confirms the HTTP status or the message.*/
+    ApiCallQuotaExceeded,
     /**`99991661` — Missing access token for authorization. Please make a request with token attached.
 
 Send an Authorization: Bearer header with a tenant_access_token or user_access_token.
@@ -381,14 +389,6 @@ list_files: page_size is over its maximum (200). Ask for fewer items per page.
 
 HTTP 400; retrying the same request cannot succeed; documented for a neighbouring endpoint (drive/v1/files list doc page (its error table, as mirrored at feishu.apifox.cn/api-58461012))*/
     PageSizeOutOfLimit,
-    /**`99991403` — api call quota exceeded.
-
-The app's call quota is used up. Wait for the quota to reset (x-ogw-ratelimit-reset seconds, when sent) before calling again.
-
-HTTP 429; retrying the same request cannot succeed; known from third-party evidence only (third-party reports of Feishu's API call quota answered with 99991403 and HTTP 429; no official page documents the code).
-
-Unverified: no official source confirms the HTTP status or the message.*/
-    ApiCallQuotaExceeded,
     /**`10003` — invalid param.
 
 Token endpoint: a parameter is invalid, for example an app_id that does not exist.
@@ -454,6 +454,7 @@ impl ErrorCode {
         ErrorCode::LockedForDataMigration,
         ErrorCode::MountNodePointKill,
         ErrorCode::RateLimited,
+        ErrorCode::ApiCallQuotaExceeded,
         ErrorCode::AccessTokenMissing,
         ErrorCode::AccessTokenInvalid,
         ErrorCode::UserAccessTokenInvalid,
@@ -471,7 +472,6 @@ impl ErrorCode {
         ErrorCode::CrossBrand,
         ErrorCode::AppSecretInvalid,
         ErrorCode::PageSizeOutOfLimit,
-        ErrorCode::ApiCallQuotaExceeded,
         ErrorCode::TokenParamsInvalid,
     ];
     /// The variant for `code`; codes the spec does not list become [`ErrorCode::Unknown`].
@@ -516,6 +516,7 @@ impl ErrorCode {
             1064230i64 => ErrorCode::LockedForDataMigration,
             1061500i64 => ErrorCode::MountNodePointKill,
             99991400i64 => ErrorCode::RateLimited,
+            99991403i64 => ErrorCode::ApiCallQuotaExceeded,
             99991661i64 => ErrorCode::AccessTokenMissing,
             99991663i64 => ErrorCode::AccessTokenInvalid,
             99991668i64 => ErrorCode::UserAccessTokenInvalid,
@@ -533,7 +534,6 @@ impl ErrorCode {
             1064511i64 => ErrorCode::CrossBrand,
             10014i64 => ErrorCode::AppSecretInvalid,
             1064001i64 => ErrorCode::PageSizeOutOfLimit,
-            99991403i64 => ErrorCode::ApiCallQuotaExceeded,
             10003i64 => ErrorCode::TokenParamsInvalid,
             other => ErrorCode::Unknown(UnknownCode(other)),
         }
@@ -580,6 +580,7 @@ impl ErrorCode {
             ErrorCode::LockedForDataMigration => 1064230i64,
             ErrorCode::MountNodePointKill => 1061500i64,
             ErrorCode::RateLimited => 99991400i64,
+            ErrorCode::ApiCallQuotaExceeded => 99991403i64,
             ErrorCode::AccessTokenMissing => 99991661i64,
             ErrorCode::AccessTokenInvalid => 99991663i64,
             ErrorCode::UserAccessTokenInvalid => 99991668i64,
@@ -597,7 +598,6 @@ impl ErrorCode {
             ErrorCode::CrossBrand => 1064511i64,
             ErrorCode::AppSecretInvalid => 10014i64,
             ErrorCode::PageSizeOutOfLimit => 1064001i64,
-            ErrorCode::ApiCallQuotaExceeded => 99991403i64,
             ErrorCode::TokenParamsInvalid => 10003i64,
             ErrorCode::Unknown(code) => code.0,
         }
@@ -644,6 +644,7 @@ impl ErrorCode {
             ErrorCode::LockedForDataMigration => Some(200u16),
             ErrorCode::MountNodePointKill => Some(403u16),
             ErrorCode::RateLimited => Some(429u16),
+            ErrorCode::ApiCallQuotaExceeded => Some(429u16),
             ErrorCode::AccessTokenMissing => Some(400u16),
             ErrorCode::AccessTokenInvalid => Some(400u16),
             ErrorCode::UserAccessTokenInvalid => Some(400u16),
@@ -661,7 +662,6 @@ impl ErrorCode {
             ErrorCode::CrossBrand => Some(400u16),
             ErrorCode::AppSecretInvalid => Some(400u16),
             ErrorCode::PageSizeOutOfLimit => Some(400u16),
-            ErrorCode::ApiCallQuotaExceeded => Some(429u16),
             ErrorCode::TokenParamsInvalid => Some(400u16),
             ErrorCode::Unknown(_) => None,
         }
@@ -716,6 +716,7 @@ impl ErrorCode {
             ErrorCode::LockedForDataMigration => Some("locked for data migration."),
             ErrorCode::MountNodePointKill => Some("mount node point kill."),
             ErrorCode::RateLimited => Some("request trigger frequency limit."),
+            ErrorCode::ApiCallQuotaExceeded => Some("api call quota exceeded."),
             ErrorCode::AccessTokenMissing => {
                 Some(
                     "Missing access token for authorization. Please make a request with token attached.",
@@ -751,7 +752,6 @@ impl ErrorCode {
             ErrorCode::CrossBrand => Some("cross brand not support."),
             ErrorCode::AppSecretInvalid => Some("app secret invalid."),
             ErrorCode::PageSizeOutOfLimit => Some("page size out of limit."),
-            ErrorCode::ApiCallQuotaExceeded => Some("api call quota exceeded."),
             ErrorCode::TokenParamsInvalid => Some("invalid param."),
             ErrorCode::Unknown(_) => None,
         }
@@ -906,6 +906,11 @@ impl ErrorCode {
                     "Gateway rate limit. Arrives with HTTP 429, or 400 on some older APIs: recognise it by the code. Wait the number of seconds in the x-ogw-ratelimit-reset header, then retry.",
                 )
             }
+            ErrorCode::ApiCallQuotaExceeded => {
+                Some(
+                    "The app's call quota for this API is used up (a daily quota). Wait for the quota day to end (x-ogw-ratelimit-reset says how many seconds), or ask for a higher quota.",
+                )
+            }
             ErrorCode::AccessTokenMissing => {
                 Some(
                     "Send an Authorization: Bearer header with a tenant_access_token or user_access_token.",
@@ -977,11 +982,6 @@ impl ErrorCode {
                     "list_files: page_size is over its maximum (200). Ask for fewer items per page.",
                 )
             }
-            ErrorCode::ApiCallQuotaExceeded => {
-                Some(
-                    "The app's call quota is used up. Wait for the quota to reset (x-ogw-ratelimit-reset seconds, when sent) before calling again.",
-                )
-            }
             ErrorCode::TokenParamsInvalid => {
                 Some(
                     "Token endpoint: a parameter is invalid, for example an app_id that does not exist.",
@@ -1033,6 +1033,7 @@ impl ErrorCode {
             ErrorCode::LockedForDataMigration => true,
             ErrorCode::MountNodePointKill => false,
             ErrorCode::RateLimited => true,
+            ErrorCode::ApiCallQuotaExceeded => false,
             ErrorCode::AccessTokenMissing => false,
             ErrorCode::AccessTokenInvalid => false,
             ErrorCode::UserAccessTokenInvalid => false,
@@ -1050,7 +1051,6 @@ impl ErrorCode {
             ErrorCode::CrossBrand => false,
             ErrorCode::AppSecretInvalid => false,
             ErrorCode::PageSizeOutOfLimit => false,
-            ErrorCode::ApiCallQuotaExceeded => false,
             ErrorCode::TokenParamsInvalid => false,
             ErrorCode::Unknown(_) => false,
         }
@@ -1058,6 +1058,24 @@ impl ErrorCode {
     /// Whether the spec lists this code.
     pub const fn is_known(self) -> bool {
         !matches!(self, ErrorCode::Unknown(_))
+    }
+    /// A rate-limit refusal (the table's `class: throttled`): every caller of the app
+    /// should slow down, whatever the HTTP status.
+    pub const fn is_throttled(self) -> bool {
+        matches!(self, ErrorCode::CanRetry | ErrorCode::RateLimited)
+    }
+    /// The app's daily call quota is used up (the table's `class: quota`).
+    pub const fn is_quota_exhausted(self) -> bool {
+        matches!(self, ErrorCode::ApiCallQuotaExceeded)
+    }
+    /// The access token was rejected (the table's `class: token`): a new token may
+    /// succeed where retrying the same one cannot.
+    pub const fn is_token_rejected(self) -> bool {
+        matches!(
+            self, ErrorCode::AuthFailed | ErrorCode::AccessTokenInvalid |
+            ErrorCode::UserAccessTokenInvalid | ErrorCode::AppAccessTokenInvalid |
+            ErrorCode::AccessTokenFormatError | ErrorCode::UserAccessTokenExpired
+        )
     }
 }
 impl ::std::convert::From<i64> for ErrorCode {

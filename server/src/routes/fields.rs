@@ -11,7 +11,7 @@ use crate::state::{App, Target, UploadSpec};
 use crate::storage::{Family, FileMeta};
 
 /// The longest file name the docs allow, in characters.
-const FILE_NAME_MAX_CHARS: usize = 250;
+const FILE_NAME_MAX_CHARS: usize = feishu_drive::limits::FILE_NAME_MAX_LENGTH;
 
 pub(super) fn required<'a>(value: Option<&'a str>, name: &str) -> Result<&'a str, Failure> {
     value

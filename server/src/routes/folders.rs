@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Query, Request};
 use axum::response::{IntoResponse, Response};
-use feishu_drive::{ErrorCode, types};
+use feishu_drive::{ErrorCode, limits, types};
 
 use super::fields::{required, success};
 use super::gate::{answer, drop_connection, gate, injected, json_request};
@@ -19,11 +19,11 @@ use crate::state::App;
 
 /// The longest folder name, in bytes (the docs count bytes; the spec's `maxLength` counts
 /// characters, so this server checks the bytes).
-const FOLDER_NAME_MAX_BYTES: usize = 256;
+const FOLDER_NAME_MAX_BYTES: usize = limits::FOLDER_NAME_MAX_LENGTH;
 /// The most items a page holds.
-const PAGE_SIZE_MAX: i64 = 200;
+const PAGE_SIZE_MAX: u64 = limits::PAGE_SIZE_MAXIMUM;
 /// Items per page when `page_size` is absent (the doc page's default).
-const PAGE_SIZE_DEFAULT: usize = 100;
+const PAGE_SIZE_DEFAULT: u64 = limits::LIST_PAGE_SIZE_DEFAULT;
 
 /// `create_folder`: a new empty folder in `folder_token` (`""`: the root).
 pub(super) async fn create_folder(app: Arc<App>, op: Operation, req: Request) -> Response {
@@ -72,12 +72,12 @@ struct Listing {
 fn listing(pairs: &[(String, String)]) -> Result<Listing, Failure> {
     let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let page_size = match get("page_size") {
-        None => PAGE_SIZE_DEFAULT,
+        None => usize::try_from(PAGE_SIZE_DEFAULT).unwrap_or(usize::MAX),
         Some(text) => {
             let size: i64 = text
                 .parse()
                 .map_err(|_| Failure::params("`page_size` is not an integer"))?;
-            if size > PAGE_SIZE_MAX {
+            if u64::try_from(size).is_ok_and(|s| s > PAGE_SIZE_MAX) {
                 return Err(Failure::new(
                     ErrorCode::PageSizeOutOfLimit,
                     format!("page_size {size} is over {PAGE_SIZE_MAX}"),
@@ -210,7 +210,7 @@ mod tests {
     fn listing_queries() {
         let root = query(&[]).expect("defaults");
         assert_eq!(root.folder, None);
-        assert_eq!((root.page_size, root.offset), (PAGE_SIZE_DEFAULT, 0));
+        assert_eq!((root.page_size as u64, root.offset), (PAGE_SIZE_DEFAULT, 0));
         assert!(root.order.by_created && !root.order.descending);
         let paged = query(&[
             ("folder_token", "fldX"),
