@@ -316,8 +316,8 @@ const OTHER_CODES: &[(i64, Option<u16>)] = &[
     (99991543, None),
     (99991662, None),
     (99991673, None),
-    (1064510, None),
-    (1064511, None),
+    (1064510, Some(403)), // drive-v1 create_shortcut table (the CLI names the code)
+    (1064511, Some(403)), // drive-v1 create_shortcut table
     (10014, Some(400)),   // tenant_access_token page
     (10003, None),        // third-party evidence only
     (1064001, Some(400)), // the folder-listing doc page

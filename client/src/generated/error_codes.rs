@@ -365,17 +365,13 @@ Unverified: no official source confirms the HTTP status.*/
 
 Operate within one tenant and one region (unit).
 
-HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (CLI internal/output/lark_errors.go (LarkErrDriveCrossTenantUnit)).
-
-Unverified: no official source confirms the HTTP status.*/
+HTTP 403; retrying the same request cannot succeed; documented for a neighbouring endpoint (drive-v1 create_shortcut doc page (its table); CLI internal/output/lark_errors.go (LarkErrDriveCrossTenantUnit))*/
     CrossTenantUnit,
     /**`1064511` — cross brand not support.
 
 Operate within one brand (Feishu or Lark).
 
-HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (CLI internal/output/lark_errors.go (LarkErrDriveCrossBrand)).
-
-Unverified: no official source confirms the HTTP status.*/
+HTTP 403; retrying the same request cannot succeed; documented for a neighbouring endpoint (drive-v1 create_shortcut doc page (its table); CLI internal/output/lark_errors.go (LarkErrDriveCrossBrand))*/
     CrossBrand,
     /**`10014` — app secret invalid.
 
@@ -658,8 +654,8 @@ impl ErrorCode {
             ErrorCode::AppNotInUse => Some(400u16),
             ErrorCode::AppUnavailable => Some(400u16),
             ErrorCode::FieldValidationFailed => Some(400u16),
-            ErrorCode::CrossTenantUnit => Some(400u16),
-            ErrorCode::CrossBrand => Some(400u16),
+            ErrorCode::CrossTenantUnit => Some(403u16),
+            ErrorCode::CrossBrand => Some(403u16),
             ErrorCode::AppSecretInvalid => Some(400u16),
             ErrorCode::PageSizeOutOfLimit => Some(400u16),
             ErrorCode::TokenParamsInvalid => Some(400u16),

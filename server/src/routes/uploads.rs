@@ -192,7 +192,7 @@ pub(super) async fn upload_all(app: Arc<App>, op: Operation, family: Family, req
         if size > limit {
             return Err(Failure::new(
                 ErrorCode::FileSizeBeyondLimit,
-                format!("upload_all takes at most {limit} bytes; use upload_prepare for {size}"),
+                format!("{op} takes at most {limit} bytes, not {size}: use the chunked upload"),
             ));
         }
         let spec = match family {
@@ -220,10 +220,7 @@ pub(super) async fn upload_all(app: Arc<App>, op: Operation, family: Family, req
         if file.len > limit {
             return Err(Failure::new(
                 ErrorCode::FileSizeBeyondLimit,
-                format!(
-                    "upload_all takes at most {limit} bytes, the file part has {}",
-                    file.len
-                ),
+                format!("{op} takes at most {limit} bytes, the file part has {}", file.len),
             ));
         }
         if file.len != size {
