@@ -1,4 +1,4 @@
-//! `feishu-drive-server`: a local Feishu-compatible drive media-upload server.
+//! `feishu-drive-server`: a local Feishu-compatible drive upload server (media and Drive files).
 //!
 //! ```sh
 //! cargo run -p feishu-drive-server -- --addr 127.0.0.1:8787 --app-id cli_local --app-secret local-secret
@@ -15,9 +15,10 @@ use feishu_drive_server::{
     Operation, Quota, RateLimitStyle, Server,
 };
 
-/// A local Feishu-compatible drive media-upload server: tenant tokens, upload_prepare /
-/// upload_part / upload_finish, upload_all and download, with the documented checks and error
-/// codes, and optional faults. Any bearer token `u-<name>` is accepted as the user `<name>`.
+/// A local Feishu-compatible drive upload server: tenant tokens, the chunked and one-shot
+/// uploads and the downloads of media and of Drive files, folders and their listing, with the
+/// documented checks and error codes, and optional faults. It prints its root folder's token.
+/// Any bearer token `u-<name>` is accepted as the user `<name>`.
 #[derive(Debug, Parser)]
 #[command(name = "feishu-drive-server", version)]
 struct Args {
