@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use e2e_support::*;
 use feishu_drive::ErrorCode;
-use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_BLOCK_SIZE, Operation, Server};
+use feishu_drive_server::{
+    Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_BLOCK_SIZE, Operation, Server,
+};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
@@ -93,7 +95,12 @@ async fn lark_oapi_python_sdk_uploads_and_reads_back() {
     assert_eq!(stats.files_finished, 6, "{stats:?}");
     let files = &report["files_family"];
     assert_eq!(
-        (&files["versions"], &files["chunked_blocks"], &files["listed"], &files["downloads_match_sha256"]),
+        (
+            &files["versions"],
+            &files["chunked_blocks"],
+            &files["listed"],
+            &files["downloads_match_sha256"]
+        ),
         (&2.into(), &2.into(), &2.into(), &3.into()),
         "{report}"
     );
@@ -106,7 +113,9 @@ async fn lark_oapi_python_sdk_uploads_and_reads_back() {
         .collect();
     assert_eq!(file_bodies.len(), 4, "{file_bodies:?}");
     assert!(
-        file_bodies.iter().all(|p| p.checksum.as_deref() == Some(p.adler32.to_string().as_str())),
+        file_bodies
+            .iter()
+            .all(|p| p.checksum.as_deref() == Some(p.adler32.to_string().as_str())),
         "{file_bodies:?}"
     );
     assert_eq!(report["upload_without_parent_node"], true, "{report}");
@@ -354,7 +363,10 @@ async fn schemathesis_against(config: Config) -> SchemathesisRun {
                 "ignored_auth,positive_data_acceptance",
             ])
             // A fixed seed and example count keep the run to seconds and its findings stable.
-            .args(["--max-examples", "30", "--seed", "1", "--workers", "2"]),
+            // One worker: with two, hypothesis' lambda-source cache (Python 3.11) raised
+            // "AST constructor recursion depth mismatch" in the coverage phase of two GET
+            // operations once the spec had 13 operations; one worker ran it in 19 s.
+            .args(["--max-examples", "30", "--seed", "1", "--workers", "1"]),
         "schemathesis",
     )
     .await;

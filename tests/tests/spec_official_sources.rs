@@ -401,7 +401,7 @@ const DEVIATIONS: &[Deviation] = &[
     ),
     (
         "The files/upload_prepare doc page lists no `file_token`, nor the download page `version`.",
-        "The Node SDK sends both (a new version of a file, and reading one back); both are \
+        "The Node and Python SDKs send both (a new version of a file, and reading one back); both are \
          optional, so a caller that leaves them out sends what the pages describe.",
         |spec| {
             !strings(&request_schema(spec, "file_upload_prepare")["required"])
