@@ -525,7 +525,14 @@ async fn what_goes_wrong_gets_the_documented_codes() {
         )
         .await;
     assert_eq!((status, body["code"].as_i64()), (200, Some(0)), "{body}");
+}
 
+#[tokio::test]
+async fn downloads_and_upload_ids_keep_to_their_owner_and_family() {
+    let h = start(Config::default()).await;
+    let alice = "u-alice";
+    let theirs = folder(&h, alice, "", "alice's").await;
+    let bytes = data(10, 5);
     // The download page: 403 without the permission, 404 for a token that does not exist.
     let (_, body) = h
         .file_upload_all(
