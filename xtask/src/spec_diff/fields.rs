@@ -164,36 +164,34 @@ impl Walker<'_> {
         let schema_at = component.clone().unwrap_or_else(|| slot.clone());
 
         let field = Field {
-            required,
-            kind: kind_of(schema),
-            format: str_of(schema, "format").map(str::to_owned),
-            nullable: flag(schema, "nullable"),
-            bounds: BOUNDS
-                .iter()
-                .filter_map(|(key, _)| schema.get(*key).map(|v| (*key, v.clone())))
-                .collect(),
-            pattern: str_of(schema, "pattern").map(str::to_owned),
-            closed_enum: schema
-                .get("enum")
-                .and_then(Value::as_array)
-                .map(|values| values.iter().map(enum_value).collect()),
-            open_enum: schema
-                .get("x-extensible-enum")
-                .and_then(Value::as_array)
-                .map(|values| values.iter().map(enum_value).collect()),
-            closed_object: schema.get("additionalProperties") == Some(&Value::Bool(false)),
             component: component.clone(),
             slot,
             schema_at: schema_at.clone(),
-            deprecated: flag(schema, "deprecated"),
             declared: site,
             written: written.clone(),
+            ..describe(schema, required)
         };
         self.out.insert(path.clone(), field);
 
         if let Some(name) = &component {
             self.stack.push(name.clone());
         }
+        self.children(resolved.value, schema, &path, &schema_at, &written);
+        if component.is_some() {
+            self.stack.pop();
+        }
+    }
+
+    /// Walks the fields under a schema: properties, items, map values, alternatives. `own` is
+    /// the schema as written (for where properties are declared), `schema` with `allOf` merged.
+    fn children(
+        &mut self,
+        own: &Value,
+        schema: &Value,
+        path: &FieldPath,
+        schema_at: &str,
+        written: &[String],
+    ) {
         let child = |segment: &str| {
             let mut p = path.clone();
             p.push(segment.to_owned());
@@ -213,7 +211,7 @@ impl Walker<'_> {
                 if resolve(self.root, property).is_some_and(|p| flag(p.value, hidden)) {
                     continue;
                 }
-                let declared = property_site(self.root, resolved.value, &written, name);
+                let declared = property_site(self.root, own, written, name);
                 self.walk(
                     property,
                     child(name),
@@ -223,7 +221,7 @@ impl Walker<'_> {
                 );
             }
         }
-        let under = |key: &str| doc::child(&written, &[key]);
+        let under = |key: &str| doc::child(written, &[key]);
         if let Some(items) = schema.get("items").filter(|i| i.is_object()) {
             self.walk(items, child("[]"), true, format!("{schema_at}[]"), under("items"));
         }
@@ -240,7 +238,7 @@ impl Walker<'_> {
                 .enumerate()
             {
                 let segment = format!("<{keyword} {i}>");
-                let site = doc::child(&written, &[keyword, &i.to_string()]);
+                let site = doc::child(written, &[keyword, &i.to_string()]);
                 self.walk(
                     alternative,
                     child(&segment),
@@ -249,9 +247,6 @@ impl Walker<'_> {
                     site,
                 );
             }
-        }
-        if component.is_some() {
-            self.stack.pop();
         }
     }
 }
@@ -273,6 +268,36 @@ fn property_site(root: &Value, schema: &Value, written: &[String], name: &str) -
         }
     }
     written.to_vec()
+}
+
+/// What a schema says about a field, apart from where it is.
+fn describe(schema: &Value, required: bool) -> Field {
+    Field {
+        required,
+        kind: kind_of(schema),
+        format: str_of(schema, "format").map(str::to_owned),
+        nullable: flag(schema, "nullable"),
+        bounds: BOUNDS
+            .iter()
+            .filter_map(|(key, _)| schema.get(*key).map(|v| (*key, v.clone())))
+            .collect(),
+        pattern: str_of(schema, "pattern").map(str::to_owned),
+        closed_enum: schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .map(|values| values.iter().map(enum_value).collect()),
+        open_enum: schema
+            .get("x-extensible-enum")
+            .and_then(Value::as_array)
+            .map(|values| values.iter().map(enum_value).collect()),
+        closed_object: schema.get("additionalProperties") == Some(&Value::Bool(false)),
+        component: None,
+        slot: String::new(),
+        schema_at: String::new(),
+        deprecated: flag(schema, "deprecated"),
+        declared: Vec::new(),
+        written: Vec::new(),
+    }
 }
 
 fn opaque(kind: &str, component: Option<String>, required: bool, slot: String, site: &[String]) -> Field {

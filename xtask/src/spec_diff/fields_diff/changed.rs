@@ -71,15 +71,8 @@ pub(super) fn changed(
 
 /// Required-ness.
 fn required(p: &Pair<'_>, scope: &mut Scope<'_>) {
-    let Pair {
-        old,
-        new,
-        parent,
-        repr,
-        direction,
-        ..
-    } = *p;
-    let (name, what) = (&p.name, &p.what);
+    let Pair { old, new, parent, .. } = *p;
+    let what = &p.what;
     if old.required != new.required {
         let owner = owner_type(parent);
         let (kind, summary) = if new.required {
@@ -87,72 +80,78 @@ fn required(p: &Pair<'_>, scope: &mut Scope<'_>) {
         } else {
             ("field-now-optional", format!("{what} becomes optional"))
         };
-        let (wire, rust) = match (direction, new.required) {
-            (Direction::Request, true) => (
-                Effect::new(Impact::Breaking, "old clients may omit it"),
-                match repr {
-                    Repr::StructField => Effect::new(
-                        Impact::Breaking,
-                        format!("on {owner} the field's type loses its `Option`"),
-                    ),
-                    Repr::Setter => Effect::new(
-                        Impact::Breaking,
-                        format!("calls that never set `.{name}(…)` now fail in `send()`"),
-                    ),
-                    Repr::FormField => Effect::new(
-                        Impact::Breaking,
-                        format!(
-                            "calls that never set `.{name}(…)` now fail in `send()`, and on {} the field's type loses its `Option`",
-                            scope.form_type()
-                        ),
-                    ),
-                },
-            ),
-            (Direction::Request, false) => (
-                Effect::new(
-                    Impact::Compatible,
-                    "old clients always send it, which stays valid",
-                ),
-                match repr {
-                    Repr::StructField => Effect::new(
-                        Impact::Breaking,
-                        format!("on {owner} the field's type becomes `Option<…>`"),
-                    ),
-                    Repr::Setter => Effect::new(
-                        Impact::Compatible,
-                        "the setter stays; leaving it unset becomes allowed",
-                    ),
-                    Repr::FormField => Effect::new(
-                        Impact::Breaking,
-                        format!(
-                            "the setter stays, but on {} the field's type becomes `Option<…>`",
-                            scope.form_type()
-                        ),
-                    ),
-                },
-            ),
-            (Direction::Response, false) => (
-                Effect::new(
-                    Impact::Breaking,
-                    "old clients require it: responses without it fail to deserialize",
-                ),
-                Effect::new(
-                    Impact::Breaking,
-                    format!("on {owner} the field's type becomes `Option<…>`: reads must handle `None`"),
-                ),
-            ),
-            (Direction::Response, true) => (
-                Effect::new(Impact::Compatible, "old clients accept it always being there"),
-                Effect::new(
-                    Impact::Breaking,
-                    format!(
-                        "on {owner} the field's type loses its `Option`: code matching `Some(…)` stops compiling"
-                    ),
-                ),
-            ),
-        };
+        let (wire, rust) = required_effects(p, &owner, scope);
         let change = Change::new(kind, &new.slot, summary, wire, rust);
         scope.push(change.about("required").at(Side::Head, new.declared.clone()));
+    }
+}
+
+/// The two effects of a field becoming required or optional.
+fn required_effects(p: &Pair<'_>, owner: &str, scope: &Scope<'_>) -> (Effect, Effect) {
+    let (name, repr) = (&p.name, p.repr);
+    match (p.direction, p.new.required) {
+        (Direction::Request, true) => (
+            Effect::new(Impact::Breaking, "old clients may omit it"),
+            match repr {
+                Repr::StructField => Effect::new(
+                    Impact::Breaking,
+                    format!("on {owner} the field's type loses its `Option`"),
+                ),
+                Repr::Setter => Effect::new(
+                    Impact::Breaking,
+                    format!("calls that never set `.{name}(…)` now fail in `send()`"),
+                ),
+                Repr::FormField => Effect::new(
+                    Impact::Breaking,
+                    format!(
+                        "calls that never set `.{name}(…)` now fail in `send()`, and on {} the field's type loses its `Option`",
+                        scope.form_type()
+                    ),
+                ),
+            },
+        ),
+        (Direction::Request, false) => (
+            Effect::new(
+                Impact::Compatible,
+                "old clients always send it, which stays valid",
+            ),
+            match repr {
+                Repr::StructField => Effect::new(
+                    Impact::Breaking,
+                    format!("on {owner} the field's type becomes `Option<…>`"),
+                ),
+                Repr::Setter => Effect::new(
+                    Impact::Compatible,
+                    "the setter stays; leaving it unset becomes allowed",
+                ),
+                Repr::FormField => Effect::new(
+                    Impact::Breaking,
+                    format!(
+                        "the setter stays, but on {} the field's type becomes `Option<…>`",
+                        scope.form_type()
+                    ),
+                ),
+            },
+        ),
+        (Direction::Response, false) => (
+            Effect::new(
+                Impact::Breaking,
+                "old clients require it: responses without it fail to deserialize",
+            ),
+            Effect::new(
+                Impact::Breaking,
+                format!("on {owner} the field's type becomes `Option<…>`: reads must handle `None`"),
+            ),
+        ),
+        (Direction::Response, true) => (
+            Effect::new(Impact::Compatible, "old clients accept it always being there"),
+            Effect::new(
+                Impact::Breaking,
+                format!(
+                    "on {owner} the field's type loses its `Option`: code matching `Some(…)` stops compiling"
+                ),
+            ),
+        ),
     }
 }
 

@@ -102,24 +102,28 @@ fn limits(whose: &str, a: Option<&Value>, b: Option<&Value>, site: &[String], ou
             continue;
         }
         let show = |n: Option<f64>| n.map(|n| n.to_string()).unwrap_or_else(|| "none".to_owned());
-        let (wire, rust) = match (x, y) {
+        let (wire_impact, wire, rust) = match (x, y) {
             (Some(x), Some(y)) if y < x => (
+                Impact::Behaviour,
                 format!("clients sending {x} {what} are now refused past {y} (99991400, HTTP 429)"),
                 format!(
                     "{budget} must drop to {y}: until it does, the client sends faster than allowed and each refusal pauses every participant until the gateway's reset"
                 ),
             ),
             (Some(x), Some(y)) => (
+                Impact::Compatible,
                 format!("the limit rises from {x} to {y} {what}; old clients stay within it"),
                 format!(
                     "{budget} may rise to {y}: until it does, the client keeps to {x} and leaves the difference unused"
                 ),
             ),
             (None, Some(y)) => (
+                Impact::Behaviour,
                 format!("now limited to {y} {what}"),
                 format!("{budget} must be set for it: until then it is not paced to {y}"),
             ),
             (Some(x), None) => (
+                Impact::Compatible,
                 format!("no longer documented as limited (was {x} {what})"),
                 format!("{budget} still keeps to {x}: drop it to stop pacing"),
             ),
@@ -135,7 +139,7 @@ fn limits(whose: &str, a: Option<&Value>, b: Option<&Value>, site: &[String], ou
                 "rate-limit-changed",
                 &location,
                 format!("`{key}` {} → {}", show(x), show(y)),
-                Effect::new(Impact::Behaviour, wire),
+                Effect::new(wire_impact, wire),
                 Effect::new(Impact::Behaviour, rust),
             )
             .about(key)

@@ -74,25 +74,25 @@ pub(super) fn operations(old: &Value, new: &Value, out: &mut Vec<Change>) {
             out.push(removed_operation(id, op));
         }
     }
-    for (id, op) in &new_ops {
-        if old_ops.contains_key(id) || renamed_to.contains(id.as_str()) {
-            continue;
-        }
-        out.push(
-            Change::new(
-                "operation-added",
-                format!("operation `{id}`"),
-                format!("{} {} added", op.method.to_uppercase(), op.path),
-                Effect::new(Impact::Compatible, "a new endpoint"),
-                Effect::new(
-                    Impact::Compatible,
-                    format!("new method `Client::{id}()` and its builder"),
-                ),
-            )
-            .in_operations([id.clone()])
-            .at(Side::Head, op.site.clone()),
-        );
-    }
+    let added = new_ops
+        .iter()
+        .filter(|(id, _)| !old_ops.contains_key(*id) && !renamed_to.contains(id.as_str()));
+    out.extend(added.map(|(id, op)| added_operation(id, op)));
+}
+
+fn added_operation(id: &str, op: &Operation<'_>) -> Change {
+    Change::new(
+        "operation-added",
+        format!("operation `{id}`"),
+        format!("{} {} added", op.method.to_uppercase(), op.path),
+        Effect::new(Impact::Compatible, "a new endpoint"),
+        Effect::new(
+            Impact::Compatible,
+            format!("new method `Client::{id}()` and its builder"),
+        ),
+    )
+    .in_operations([id.to_owned()])
+    .at(Side::Head, op.site.clone())
 }
 
 /// An operation that is gone. One that was deprecated had its removal announced: on the wire
