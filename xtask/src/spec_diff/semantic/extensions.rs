@@ -30,6 +30,10 @@ const LIMITS: [(&str, &str, &str); 2] = [
 
 /// The document-wide limits, and the operations they apply to.
 pub(super) fn rate_limits(old: &Value, new: &Value, out: &mut Vec<Change>) {
+    // A spec that did not exist had no limits to change: its operations are reported as added.
+    if old.as_object().is_some_and(|o| o.is_empty()) {
+        return;
+    }
     let (a, b) = (old.get(RATE_LIMIT), new.get(RATE_LIMIT));
     let site = path(&[RATE_LIMIT]);
     limits("document-wide", a, b, &site, out);
