@@ -275,11 +275,12 @@ impl ApiError {
         self.diagnostics().map_or(&[], |d| &d.field_violations)
     }
 
-    /// Whether the gateway's rate limit refused the request (HTTP 429, 99991400, or 1061045),
-    /// so every request of the same app should wait, not only this one.
+    /// Whether the rate limit refused the request (HTTP 429 of any body, or a code the spec's
+    /// table classes `throttled`: 99991400, 1061045), so every request of the same app should
+    /// wait, not only this one.
     pub fn is_rate_limited(&self) -> bool {
         self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
-            || matches!(self.code().map(ErrorCode::code), Some(99_991_400 | 1_061_045))
+            || self.code().is_some_and(ErrorCode::is_throttled)
     }
 
     /// Whether sending the same request again can succeed: retryable codes of the spec's error
@@ -302,20 +303,7 @@ impl ApiError {
 
     /// Whether the access token was rejected, so a fresh one may succeed.
     pub fn is_token_rejected(&self) -> bool {
-        if matches!(self, ApiError::Auth(_)) {
-            return false;
-        }
-        matches!(
-            self.code(),
-            Some(
-                ErrorCode::AccessTokenInvalid
-                    | ErrorCode::AppAccessTokenInvalid
-                    | ErrorCode::AccessTokenFormatError
-                    | ErrorCode::UserAccessTokenInvalid
-                    | ErrorCode::UserAccessTokenExpired
-                    | ErrorCode::AuthFailed
-            )
-        )
+        !matches!(self, ApiError::Auth(_)) && self.code().is_some_and(ErrorCode::is_token_rejected)
     }
 }
 

@@ -12,6 +12,12 @@ mod api;
 #[rustfmt::skip]
 #[path = "generated/error_codes.rs"]
 mod error_codes;
+#[rustfmt::skip]
+#[path = "generated/limits.rs"]
+pub mod limits;
+#[rustfmt::skip]
+#[path = "generated/operations.rs"]
+pub mod operations;
 
 pub mod auth;
 #[cfg(feature = "upload")]
@@ -22,7 +28,6 @@ mod context;
 pub mod download;
 mod error;
 mod hooks;
-pub mod limits;
 mod retry_policy;
 #[cfg(feature = "upload")]
 pub mod upload;

@@ -33,6 +33,7 @@ mod json_schema;
 mod multipart;
 mod names;
 mod normalize;
+mod operations;
 mod raw_success;
 mod spec;
 
@@ -54,6 +55,10 @@ pub struct Settings {
     pub spec_name: String,
     /// The command the `@generated` header tells readers to run.
     pub command: String,
+    /// Also generate `operations.rs` (the operation table) and `limits.rs` (every documented
+    /// limit), which the client crate's hand-written layer and the local server read instead of
+    /// restating the spec.
+    pub operation_table: bool,
 }
 
 impl Default for Settings {
@@ -62,6 +67,7 @@ impl Default for Settings {
             inner_type: None,
             spec_name: "spec/feishu-drive.yaml".to_owned(),
             command: "cargo xtask codegen".to_owned(),
+            operation_table: false,
         }
     }
 }
@@ -71,6 +77,7 @@ impl Settings {
     pub fn client() -> Self {
         Self {
             inner_type: Some("crate::ClientContext".to_owned()),
+            operation_table: true,
             ..Self::default()
         }
     }
@@ -109,7 +116,7 @@ pub fn generate_with_dependencies(
         spec = settings.spec_name
     );
     // A spec without the error table (a Feishu extension) gets an `ErrorCode` with only `Unknown`.
-    let files = vec![
+    let mut files = vec![
         GeneratedFile {
             name: "api.rs",
             contents: format::format_file(api, &header)?,
@@ -119,6 +126,16 @@ pub fn generate_with_dependencies(
             contents: format::format_file(error_codes::generate(&rows), &header)?,
         },
     ];
+    if settings.operation_table {
+        files.push(GeneratedFile {
+            name: "operations.rs",
+            contents: format::format_file(operations::generate_operations(&spec)?, &header)?,
+        });
+        files.push(GeneratedFile {
+            name: "limits.rs",
+            contents: format::format_file(operations::generate_limits(&spec)?, &header)?,
+        });
+    }
     Ok((files, dependencies))
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::{RetryPolicy, Uploader};
 use crate::auth::{AppCredentials, TokenSource};
 use crate::budget::Budget;
-use crate::limits::UPLOAD_ALL_MAX_BYTES;
+use crate::limits::UPLOAD_ALL_REQUEST_SIZE_MAXIMUM;
 use crate::{Client, ClientContext};
 
 /// Configures an [`Uploader`].
@@ -84,10 +84,10 @@ impl UploaderBuilder {
     }
 
     /// Files up to this size go through `upload_all`, larger ones through the chunked flow.
-    /// Default and ceiling: the documented [`UPLOAD_ALL_MAX_BYTES`]; lower it to exercise the
+    /// Default and ceiling: the documented [`UPLOAD_ALL_REQUEST_SIZE_MAXIMUM`]; lower it to exercise the
     /// chunked flow with small files, or to get per-block progress on medium ones.
     pub fn upload_all_max(mut self, bytes: u64) -> Self {
-        self.upload_all_max = bytes.min(UPLOAD_ALL_MAX_BYTES);
+        self.upload_all_max = bytes.min(UPLOAD_ALL_REQUEST_SIZE_MAXIMUM);
         self
     }
 

@@ -1,6 +1,6 @@
 //! The one-call uploader: a file of any size into a Feishu doc, sheet or base.
 //!
-//! Files up to [`UPLOAD_ALL_MAX_BYTES`] go through `upload_all` in one request; larger ones through
+//! Files up to [`UPLOAD_ALL_REQUEST_SIZE_MAXIMUM`] go through `upload_all` in one request; larger ones through
 //! `upload_prepare`, concurrent `upload_part`s and `upload_finish`. Every request is paced on the
 //! client side and retried on retryable failures; an expired upload id restarts the upload;
 //! blocks the server reports missing at finish are sent again. With a journal, an upload killed
@@ -26,7 +26,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! [`UPLOAD_ALL_MAX_BYTES`]: crate::limits::UPLOAD_ALL_MAX_BYTES
+//! [`UPLOAD_ALL_REQUEST_SIZE_MAXIMUM`]: crate::limits::UPLOAD_ALL_REQUEST_SIZE_MAXIMUM
 
 mod builder;
 mod error;
@@ -55,7 +55,7 @@ pub use progress::{ProgressEvent, ProgressFn};
 pub use request::UploadRequest;
 pub use retry::RetryPolicy;
 
-use crate::limits::{REQUESTS_PER_SECOND, UPLOAD_ALL_MAX_BYTES};
+use crate::limits::{REQUESTS_PER_SECOND, UPLOAD_ALL_REQUEST_SIZE_MAXIMUM};
 use crate::{Client, ClientContext};
 use flow::Upload;
 use journal::{JournalLock, Target};
@@ -86,7 +86,7 @@ impl Uploader {
             base_url: base_url.into(),
             context: ClientContext::anonymous(),
             concurrency: DEFAULT_CONCURRENCY,
-            upload_all_max: UPLOAD_ALL_MAX_BYTES,
+            upload_all_max: UPLOAD_ALL_REQUEST_SIZE_MAXIMUM,
             requests_per_second: NonZeroU32::new(REQUESTS_PER_SECOND),
             budget: None,
             policy: RetryPolicy::default(),
@@ -169,10 +169,12 @@ impl Uploader {
         };
         let file_name = file_name.unwrap_or(default_name);
         check_file_name(&file_name)?;
-        if parent_type == SLIDE_FILE && input.size() > self.upload_all_max.min(UPLOAD_ALL_MAX_BYTES) {
+        if parent_type == SLIDE_FILE
+            && input.size() > self.upload_all_max.min(UPLOAD_ALL_REQUEST_SIZE_MAXIMUM)
+        {
             return Err(UploadError::SlideFileTooLarge {
                 size: input.size(),
-                max: self.upload_all_max.min(UPLOAD_ALL_MAX_BYTES),
+                max: self.upload_all_max.min(UPLOAD_ALL_REQUEST_SIZE_MAXIMUM),
             });
         }
         // Journals apply to files; the lock is held until this upload ends, however it ends.
