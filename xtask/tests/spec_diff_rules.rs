@@ -60,23 +60,42 @@ fn multipart_default_content_type_made_explicit() {
     assert_eq!(report.verdict, "unchanged", "{:#?}", report.changes);
 }
 
-/// `x-feishu-rate-limit` is what the client's budget is written from.
+/// `x-feishu-rate-limit` is what the client's budget is generated from.
 #[test]
 fn rate_limit_lowered() {
     let report = reviewed("rate_limit_lowered");
-    classified(
-        &report,
-        "behaviour",
-        "rate-limit-changed",
-        Severity::Behaviour,
-        Impact::Behaviour,
-        Impact::Behaviour,
+    assert_eq!(report.verdict, "behaviour");
+    let at = |location: &str| {
+        let found: Vec<_> = report.changes.iter().filter(|c| c.location == location).collect();
+        assert_eq!(found.len(), 1, "{location}: {:#?}", report.changes);
+        found[0]
+    };
+    let document = at("x-feishu-rate-limit (document-wide)");
+    let operation = at("x-feishu-rate-limit (operation `upload_part`)");
+    for c in [document, operation] {
+        assert_eq!((c.kind, c.severity), ("rate-limit-changed", Severity::Behaviour));
+        assert_eq!(
+            (c.wire.impact, c.rust.impact),
+            (Impact::Behaviour, Impact::Behaviour)
+        );
+        assert_eq!(c.summary, "`requests_per_second` 5 → 3");
+    }
+    assert!(
+        document
+            .rust
+            .why
+            .contains("`limits::REQUESTS_PER_SECOND` is generated from it")
+            && document
+                .rust
+                .why
+                .contains("at 3 requests per second instead of 5"),
+        "{document:#?}"
     );
-    let c = change(&report, "rate-limit-changed");
-    assert_eq!(c.summary, "`requests_per_second` 5 → 3");
-    assert!(c.rust.why.contains("`limits::REQUESTS_PER_SECOND`"), "{c:#?}");
-    assert!(c.rust.why.contains("must drop to 3"), "{c:#?}");
-    assert_eq!(c.operations, ["upload_part"]);
+    assert!(
+        operation.rust.why.contains("returns 3 instead of 5"),
+        "{operation:#?}"
+    );
+    assert_eq!(operation.operations, ["upload_part"]);
     assert_eq!(report.semver, Bump::Minor);
 }
 

@@ -84,6 +84,9 @@ pub(super) fn error_codes(old: &Value, new: &Value, out: &mut Vec<Change>) {
         if a.http_status != b.http_status {
             out.push(status(a, b).at(Side::Head, node.clone()));
         }
+        if a.class != b.class {
+            out.push(class(a, b).at(Side::Head, node.clone()));
+        }
         texts(a, b, &node, out);
     }
     for (code, gone) in &before {
@@ -188,6 +191,32 @@ fn status(a: &ErrorRow, b: &ErrorRow) -> Change {
             format!(
                 "`ErrorCode::{name}.http_status()` returns Some({})",
                 b.http_status
+            ),
+        ),
+    )
+}
+
+/// The `class` column: what the code tells the client about its budget or token.
+fn class(a: &ErrorRow, b: &ErrorRow) -> Change {
+    let name = &b.name;
+    let show = |class: &Option<String>| class.clone().unwrap_or_else(|| "none".to_owned());
+    let meaning = |class: &Option<String>| match class.as_deref() {
+        Some("throttled") => "`is_throttled()`: the budget slows every caller of the app",
+        Some("quota") => "`is_quota_exhausted()`: the budget stops the group for the day",
+        Some("token") => "`is_token_rejected()`: the client fetches a new token and sends once more",
+        _ => "none of `is_throttled()`, `is_quota_exhausted()`, `is_token_rejected()`",
+    };
+    Change::new(
+        "error-code-class-changed",
+        at(b.code),
+        format!("`{name}`: class {} → {}", show(&a.class), show(&b.class)),
+        Effect::new(Impact::None, "the same code on the wire"),
+        Effect::new(
+            Impact::Behaviour,
+            format!(
+                "`ErrorCode::{name}` was {}; now {}",
+                meaning(&a.class),
+                meaning(&b.class)
             ),
         ),
     )

@@ -1,10 +1,11 @@
 //! Vendor extensions with a meaning for the client: `x-feishu-rate-limit`.
 //!
-//! The client's budget is written by hand from these numbers (`feishu_drive::limits`, the
-//! defaults of `BudgetConfig`, `Uploader` and `Downloader`), so a change here is a change of what
-//! the client *should* do, and of what it *will* do once the constants follow. Either way it is a
-//! behaviour change, with the direction spelled out. (`x-feishu-error-codes` is the error
-//! table: see [`super::error_codes`].)
+//! The code generator turns these numbers into the client's budget: the document-wide limit into
+//! `limits::REQUESTS_PER_SECOND` and `limits::CALLS_PER_DAY` (the rate and quota every
+//! `BudgetConfig`, `Uploader` and `Downloader` starts from), each operation's own limit into
+//! `OperationId::rate_limit()` and a `RateGroup` (a group the budget counts apart). So a change
+//! here changes what the regenerated client does, and the reasons say which way.
+//! (`x-feishu-error-codes` is the error table: see [`super::error_codes`].)
 
 use serde_json::Value;
 
@@ -14,19 +15,23 @@ use crate::spec_diff::doc::{Operation, child};
 /// The extension's name.
 pub const RATE_LIMIT: &str = "x-feishu-rate-limit";
 
-/// The numbers of a rate-limit object, with what each means to the client.
+/// The numbers of a rate-limit object: key, words, and the generated constant of the
+/// document-wide one.
 const LIMITS: [(&str, &str, &str); 2] = [
     (
         "requests_per_second",
         "requests per second",
-        "the budget's rate (`limits::REQUESTS_PER_SECOND`, the default of `BudgetConfig::new`, `Uploader` and `Downloader`)",
+        "limits::REQUESTS_PER_SECOND",
     ),
-    (
-        "calls_per_day",
-        "calls per day",
-        "the budget's daily quota (`limits::CALLS_PER_DAY`, which `Budget::check_fits` counts against)",
-    ),
+    ("calls_per_day", "calls per day", "limits::CALLS_PER_DAY"),
 ];
+
+/// Whose limit: the document's, or one operation's.
+#[derive(Clone, Copy)]
+enum Whose<'a> {
+    Document,
+    Operation(&'a str),
+}
 
 /// The document-wide limits, and the operations they apply to.
 pub(super) fn rate_limits(old: &Value, new: &Value, out: &mut Vec<Change>) {
@@ -36,7 +41,7 @@ pub(super) fn rate_limits(old: &Value, new: &Value, out: &mut Vec<Change>) {
     }
     let (a, b) = (old.get(RATE_LIMIT), new.get(RATE_LIMIT));
     let site = path(&[RATE_LIMIT]);
-    limits("document-wide", a, b, &site, out);
+    limits(Whose::Document, a, b, &site, out);
     let operations = |v: Option<&Value>| -> Vec<String> {
         v.and_then(|v| v.get("operations"))
             .and_then(Value::as_array)
@@ -62,13 +67,13 @@ pub(super) fn rate_limits(old: &Value, new: &Value, out: &mut Vec<Change>) {
             (
                 format!("`{op}` now has the documented limits"),
                 "clients that call it faster than the limit are refused (99991400, HTTP 429)",
-                "the budget paces it only if its group (`budget::Group`) is added: until then it is sent unpaced",
+                "nothing is generated from this list: the budget paces an operation by its own `x-feishu-rate-limit` (its `RateGroup`)",
             )
         } else {
             (
                 format!("`{op}` no longer has the documented limits"),
                 "it is no longer documented as limited",
-                "the budget still paces it while its group exists: remove the group to stop pacing it",
+                "nothing is generated from this list: the budget paces an operation by its own `x-feishu-rate-limit` (its `RateGroup`)",
             )
         };
         let side = if added { Side::Head } else { Side::Base };
@@ -78,7 +83,7 @@ pub(super) fn rate_limits(old: &Value, new: &Value, out: &mut Vec<Change>) {
                 format!("{RATE_LIMIT}.operations"),
                 summary,
                 Effect::new(Impact::Behaviour, wire),
-                Effect::new(Impact::Behaviour, rust),
+                Effect::new(Impact::None, rust),
             )
             .about(op)
             .in_operations([op.clone()])
@@ -92,47 +97,39 @@ pub(super) fn operation_rate_limit(old: &Operation<'_>, new: &Operation<'_>, out
     let (a, b) = (old.op.get(RATE_LIMIT), new.op.get(RATE_LIMIT));
     let site = child(&new.site, &[RATE_LIMIT]);
     let mut changes = Vec::new();
-    limits(&format!("operation `{}`", new.id), a, b, &site, &mut changes);
+    limits(Whose::Operation(&new.id), a, b, &site, &mut changes);
     out.extend(changes.into_iter().map(|c| c.in_operations([new.id.clone()])));
 }
 
-/// The numbers of one rate-limit object (`whose`: `document-wide`, or the operation).
-fn limits(whose: &str, a: Option<&Value>, b: Option<&Value>, site: &[String], out: &mut Vec<Change>) {
-    let location = format!("{RATE_LIMIT} ({whose})");
-    for (key, what, budget) in LIMITS {
+/// The numbers of one rate-limit object.
+fn limits(whose: Whose<'_>, a: Option<&Value>, b: Option<&Value>, site: &[String], out: &mut Vec<Change>) {
+    let location = match whose {
+        Whose::Document => format!("{RATE_LIMIT} (document-wide)"),
+        Whose::Operation(id) => format!("{RATE_LIMIT} (operation `{id}`)"),
+    };
+    for (key, what, constant) in LIMITS {
         let number = |v: Option<&Value>| v.and_then(|v| v.get(key)).and_then(Value::as_f64);
         let (x, y) = (number(a), number(b));
         if x == y {
             continue;
         }
         let show = |n: Option<f64>| n.map(|n| n.to_string()).unwrap_or_else(|| "none".to_owned());
-        let (wire_impact, wire, rust) = match (x, y) {
-            (Some(x), Some(y)) if y < x => (
+        let wire = match (x, y) {
+            (Some(x), Some(y)) if y < x => Effect::new(
                 Impact::Behaviour,
                 format!("clients sending {x} {what} are now refused past {y} (99991400, HTTP 429)"),
-                format!(
-                    "{budget} must drop to {y}: until it does, the client sends faster than allowed and each refusal pauses every participant until the gateway's reset"
-                ),
             ),
-            (Some(x), Some(y)) => (
+            (Some(x), Some(y)) => Effect::new(
                 Impact::Compatible,
                 format!("the limit rises from {x} to {y} {what}; old clients stay within it"),
-                format!(
-                    "{budget} may rise to {y}: until it does, the client keeps to {x} and leaves the difference unused"
-                ),
             ),
-            (None, Some(y)) => (
-                Impact::Behaviour,
-                format!("now limited to {y} {what}"),
-                format!("{budget} must be set for it: until then it is not paced to {y}"),
-            ),
-            (Some(x), None) => (
+            (None, _) => Effect::new(Impact::Behaviour, format!("now limited to {} {what}", show(y))),
+            (Some(x), None) => Effect::new(
                 Impact::Compatible,
                 format!("no longer documented as limited (was {x} {what})"),
-                format!("{budget} still keeps to {x}: drop it to stop pacing"),
             ),
-            (None, None) => continue,
         };
+        let rust = Effect::new(Impact::Behaviour, client_effect(whose, constant, (x, y)));
         let node = if y.is_some() {
             (Side::Head, child(site, &[key]))
         } else {
@@ -143,11 +140,28 @@ fn limits(whose: &str, a: Option<&Value>, b: Option<&Value>, site: &[String], ou
                 "rate-limit-changed",
                 &location,
                 format!("`{key}` {} → {}", show(x), show(y)),
-                Effect::new(wire_impact, wire),
-                Effect::new(Impact::Behaviour, rust),
+                wire,
+                rust,
             )
             .about(key)
             .at(node.0, node.1),
         );
+    }
+}
+
+/// What the regenerated client does differently.
+fn client_effect(whose: Whose<'_>, constant: &str, (x, y): (Option<f64>, Option<f64>)) -> String {
+    let show = |n: Option<f64>| n.map(|n| n.to_string()).unwrap_or_else(|| "none".to_owned());
+    let (x, y) = (show(x), show(y));
+    match whose {
+        Whose::Document if constant.ends_with("PER_SECOND") => format!(
+            "`{constant}` is generated from it: every budget (`BudgetConfig::new`, `Uploader`, `Downloader`) paces each group at {y} requests per second instead of {x}"
+        ),
+        Whose::Document => format!(
+            "`{constant}` is generated from it: `Budget::check_fits` and the daily count allow {y} calls per group instead of {x}"
+        ),
+        Whose::Operation(id) => format!(
+            "`OperationId::rate_limit()` of `{id}` returns {y} instead of {x}; the budget paces groups at the document-wide `{constant}`, so it follows only if that changes too (and the operation's `RateGroup` comes or goes with its own limit)"
+        ),
     }
 }
