@@ -281,9 +281,17 @@ fn default_base() {
     let repo = Repo::new();
     repo.write_spec(&fixture("request_max_length_narrowed", "old"));
     repo.commit("base");
-    let run = repo.spec_diff(&["--fail-on-breaking"]);
-    assert_eq!(run.code, Some(0), "{run:#?}");
-    assert!(run.stdout.contains("nothing to compare"), "{run:#?}");
+    // One commit: nothing to compare, implied or as CI asks (`--base HEAD~1`); a named base
+    // that does not exist is an error all the same.
+    for args in [
+        &["--fail-on-breaking"][..],
+        &["--base", "HEAD~1", "--fail-on-breaking"],
+    ] {
+        let run = repo.spec_diff(args);
+        assert_eq!(run.code, Some(0), "{run:#?}");
+        assert!(run.stdout.contains("nothing to compare"), "{run:#?}");
+    }
+    assert_eq!(repo.spec_diff(&["--base", "main~1"]).code, Some(2));
 
     repo.write_spec(&fixture("request_max_length_narrowed", "new"));
     repo.commit("narrow maxLength");
