@@ -359,3 +359,35 @@ fn fingerprints_survive_unrelated_edits() {
         after.changes
     );
 }
+
+/// The ignore file at the library level: an entry applies through its `until` day and not after,
+/// and two entries naming one change are both known (neither reported as unknown).
+#[test]
+fn ignore_entries_apply_through_their_day() {
+    let report = review_pair("multipart_part_content_type_changed");
+    let fingerprint = change(&report, "encoding-content-type-changed")
+        .fingerprint
+        .clone();
+    let text = format!(
+        "ignore:\n  - fingerprint: {fingerprint}\n    reason: accepted\n    until: 2030-06-30\n  - rule: encoding-content-type-changed\n    location: upload_part request body part `file`\n    reason: the same change, by rule\n    until: 2030-06-30\n"
+    );
+    let file = xtask::spec_diff::IgnoreFile::parse(&text, "ignore.yaml").expect("valid");
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2030, 6, d).expect("date");
+    let on_the_day = report.clone().ignoring(&file, day(30));
+    let outcome = on_the_day.ignore.as_ref().expect("outcome");
+    assert_eq!(on_the_day.verdict, "unchanged");
+    assert_eq!(
+        (outcome.ignored.len(), outcome.unknown.len()),
+        (1, 0),
+        "{outcome:#?}"
+    );
+    assert_eq!(outcome.ignored[0].rule, "encoding-content-type-changed");
+    let after = report.ignoring(&file, day(30).succ_opt().expect("date"));
+    let outcome = after.ignore.as_ref().expect("outcome");
+    assert_eq!(after.verdict, "breaking");
+    assert_eq!(
+        (outcome.ignored.len(), outcome.expired.len()),
+        (0, 2),
+        "{outcome:#?}"
+    );
+}

@@ -82,6 +82,10 @@ pub struct IgnoreOutcome {
 pub struct Ignored {
     /// The change's fingerprint.
     pub fingerprint: String,
+    /// Its rule (`generated-api` for an entry of the generated-API diff).
+    pub rule: String,
+    /// Its location (the item, for the generated API).
+    pub location: String,
     /// Its class, had it not been ignored.
     pub severity: Severity,
     /// The change in words (`location: summary`, or the generated item).
@@ -193,11 +197,17 @@ impl Report {
             let named = |(rule, location, fingerprint): &(String, String, String)| {
                 entry.matches(rule, location, fingerprint)
             };
+            // A change an earlier entry already suppressed still counts as known.
+            let already = outcome
+                .ignored
+                .iter()
+                .map(|i| (i.rule.clone(), i.location.clone(), i.fingerprint.clone()));
             let matches: Vec<String> = self
                 .changes
                 .iter()
                 .map(semantic)
                 .chain(self.generated_api.changes.iter().map(api))
+                .chain(already)
                 .filter(named)
                 .map(|(_, _, fingerprint)| fingerprint)
                 .collect();
@@ -213,25 +223,25 @@ impl Report {
                 outcome.unknown.push(note);
                 continue;
             }
-            let ignored = |severity, fingerprint: String, change| Ignored {
-                fingerprint,
-                severity,
-                change,
-                reason: entry.reason.clone(),
-                until: entry.until,
-                line: entry.line,
-            };
+            let ignored =
+                |severity, (rule, location, fingerprint): (String, String, String), change| Ignored {
+                    fingerprint,
+                    rule,
+                    location,
+                    severity,
+                    change,
+                    reason: entry.reason.clone(),
+                    until: entry.until,
+                    line: entry.line,
+                };
             let (kept, gone): (Vec<_>, Vec<_>) = std::mem::take(&mut self.changes)
                 .into_iter()
                 .partition(|c| !named(&semantic(c)));
             self.changes = kept;
-            outcome.ignored.extend(gone.into_iter().map(|c| {
-                ignored(
-                    c.severity,
-                    c.fingerprint,
-                    format!("{}: {}", c.location, c.summary),
-                )
-            }));
+            outcome.ignored.extend(
+                gone.into_iter()
+                    .map(|c| ignored(c.severity, semantic(&c), format!("{}: {}", c.location, c.summary))),
+            );
             let (kept, gone): (Vec<_>, Vec<_>) = std::mem::take(&mut self.generated_api.changes)
                 .into_iter()
                 .partition(|c| !named(&api(c)));
@@ -239,7 +249,7 @@ impl Report {
             outcome.ignored.extend(gone.into_iter().map(|c| {
                 ignored(
                     c.severity,
-                    c.fingerprint,
+                    api(&c),
                     format!("generated API: {} {}", c.change, c.item),
                 )
             }));
