@@ -98,8 +98,10 @@ impl Positions {
                     };
                     stack.push(Frame { open, pushed });
                 }
-                Event::MappingEnd | Event::SequenceEnd if stack.pop().is_some_and(|frame| frame.pushed) => {
-                    path.pop();
+                Event::MappingEnd | Event::SequenceEnd => {
+                    // Leaving a collection pops the segment entering it pushed.
+                    let pushed = stack.pop().is_some_and(|frame| frame.pushed);
+                    path.truncate(path.len() - usize::from(pushed));
                 }
                 Event::DocumentEnd => break,
                 _ => {}
