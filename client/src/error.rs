@@ -464,11 +464,10 @@ pub(crate) fn snippet(body: &[u8]) -> String {
 /// [`ApiError`], and where `data` is unwrapped.
 ///
 /// ```no_run
-/// use feishu_drive::{Client, ClientContext, FeishuResult, types};
+/// use feishu_drive::{Client, FeishuResult, types};
 ///
-/// # async fn run() -> Result<(), feishu_drive::ApiError> {
-/// let client = Client::with_stall_timeout("https://open.feishu.cn", ClientContext::with_token("t-…"))
-///     .map_err(feishu_drive::ApiError::Transport)?;
+/// # async fn run() -> Result<(), feishu_drive::Error> {
+/// let client = Client::builder("https://open.feishu.cn").access_token("t-…").build()?;
 /// let prepared = client
 ///     .upload_prepare()
 ///     .body(types::UploadPrepareRequest::builder()
@@ -517,5 +516,51 @@ impl<T: Envelope> FeishuResult<T> for Result<ResponseValue<T>, progenitor_client
             .into_inner()
             .into_data()
             .ok_or(ApiError::MissingData)
+    }
+}
+
+/// Any failure of this crate, for callers that handle them alike (`?` into one type): building
+/// a [`Client`](crate::Client), a raw operation, an upload or a download. Each variant keeps the
+/// specific error; [`Error::api_error`] finds the Feishu failure inside any of them.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client could not be built.
+    #[error(transparent)]
+    Build(#[from] crate::BuildError),
+    /// An operation failed.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// An upload failed.
+    #[cfg(feature = "upload")]
+    #[error(transparent)]
+    Upload(#[from] crate::upload::UploadError),
+    /// A download failed.
+    #[cfg(feature = "upload")]
+    #[error(transparent)]
+    Download(#[from] crate::download::DownloadError),
+}
+
+impl Error {
+    /// The failed request's error, when one request's answer is the reason.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Error::Build(_) => None,
+            Error::Api(e) => Some(e),
+            #[cfg(feature = "upload")]
+            Error::Upload(e) => e.api_error(),
+            #[cfg(feature = "upload")]
+            Error::Download(e) => e.api_error(),
+        }
+    }
+
+    /// The Feishu error code, if a server sent one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        self.api_error().and_then(ApiError::code)
+    }
+
+    /// The request's log id (what Feishu support asks for), if the server sent one.
+    pub fn log_id(&self) -> Option<&str> {
+        self.api_error().and_then(ApiError::log_id)
     }
 }

@@ -87,7 +87,7 @@ impl ClientHooks<ClientContext> for Client {
             method = %request.method(),
             path = request.url().path(),
         );
-        let stall = self.inner.stall_timeout_value();
+        let stall = self.inner.stall_timeout();
         let operation = info.operation_id;
         async move {
             let progress = Arc::new(Progress::new());

@@ -24,6 +24,7 @@
 //!
 //! [progenitor]: https://github.com/oxidecomputer/progenitor
 
+mod constructor;
 mod envelope;
 mod error;
 pub mod error_codes;
@@ -59,6 +60,9 @@ pub struct Settings {
     /// limit), which the client crate's hand-written layer and the local server read instead of
     /// restating the spec.
     pub operation_table: bool,
+    /// Leave out progenitor's `Client::new` (and its 15-second whole-request timeout): the
+    /// crate writes its own constructor on top of `Client::new_with_client`.
+    pub own_constructor: bool,
 }
 
 impl Default for Settings {
@@ -68,6 +72,7 @@ impl Default for Settings {
             spec_name: "spec/feishu-drive.yaml".to_owned(),
             command: "cargo xtask codegen".to_owned(),
             operation_table: false,
+            own_constructor: false,
         }
     }
 }
@@ -78,6 +83,7 @@ impl Settings {
         Self {
             inner_type: Some("crate::ClientContext".to_owned()),
             operation_table: true,
+            own_constructor: true,
             ..Self::default()
         }
     }
@@ -181,6 +187,9 @@ fn generate_api(
     dependencies.chrono |= formats.contains(&multipart::TextFormat::DateTime);
     let mut file = inject::inject(progenitor, &multipart_ops, form_values)?;
     json_schema::derive_under_feature(&mut file)?;
+    if settings.own_constructor {
+        constructor::remove_client_new(&mut file)?;
+    }
 
     let envelope = envelope::generate(spec, names)?;
     let known = extensible_enums(spec, names)?;

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use feishu_drive::auth::{AccessToken, StaticToken};
-use feishu_drive::{Client, ClientContext, ErrorCode};
+use feishu_drive::{Client, ErrorCode};
 use serde_json::Value;
 
 /// The rows of the error table, as the spec writes them.
@@ -178,7 +178,11 @@ fn display_shows_the_code_and_message() {
 #[test]
 fn debug_output_never_shows_the_token() {
     let secret = "t-secret";
-    let context = ClientContext::with_token(secret);
+    let client = Client::builder("http://127.0.0.1:9")
+        .access_token(secret)
+        .build()
+        .expect("a client");
+    let context = client.context();
     let token = AccessToken::new(secret);
     let outputs = [
         format!("{context:?}"),
@@ -186,7 +190,7 @@ fn debug_output_never_shows_the_token() {
         format!("{token:?}"),
         format!("{token:#?}"),
         format!("{:?}", StaticToken::new(secret)),
-        format!("{:?}", Client::new("http://127.0.0.1:9", context.clone())),
+        format!("{client:?}"),
     ];
     for output in &outputs {
         assert!(!output.contains("secret"), "the token leaks: {output}");

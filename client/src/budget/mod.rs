@@ -37,11 +37,11 @@
 //!
 //! ```no_run
 //! use feishu_drive::budget::{Budget, BudgetConfig, Group};
-//! use feishu_drive::{Client, ClientContext, FeishuResult};
+//! use feishu_drive::{Client, FeishuResult};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let budget = Budget::in_process(BudgetConfig::new("cli_a1b2c3"));
-//! let client = Client::new("https://open.feishu.cn", ClientContext::with_token("t-…"));
+//! let client = Client::builder("https://open.feishu.cn").access_token("t-…").build()?;
 //! let block = bytes::Bytes::from_static(b"hello");
 //! let response = budget
 //!     .call(Group::UploadPart, || {

@@ -126,7 +126,7 @@ impl UploadRequest {
     }
 
     /// Stop promptly, with [`UploadError::Cancelled`], when `token` is cancelled.
-    pub fn cancel_token(mut self, token: CancellationToken) -> Self {
+    pub fn cancel_on(mut self, token: CancellationToken) -> Self {
         self.cancel = Some(token);
         self
     }
