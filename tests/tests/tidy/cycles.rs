@@ -38,6 +38,18 @@ const ALLOWED_EDGES: &[(&str, &str)] = &[
          Budget, whose classification reads ApiError, which reads the envelope types generated in api.rs",
     ),
     (
+        "error.rs -> budget/mod.rs",
+        "lead: ApiError::QuotaExceeded holds budget::QuotaExceeded, and the budget classifies ApiErrors",
+    ),
+    (
+        "verdict.rs -> hooks.rs",
+        "lead: the verdict reads hooks::PHASE_SENDING while the hooks take a budget permit, which reports verdicts",
+    ),
+    (
+        "retry.rs -> auth.rs",
+        "lead: the retry loop refreshes the TokenSource while AppCredentials keeps a RetryPolicy (retry.rs)",
+    ),
+    (
         "budget/in_process.rs -> budget/mod.rs",
         "lead: parent <-> child: mod.rs holds Group and BudgetConfig, which in_process.rs uses, and uses InProcess",
     ),
