@@ -150,7 +150,7 @@ impl<'a> Walk<'a> {
                 self.lines
                     .insert(format!("pub {kind} {full}{}", generics(&body["generics"])));
                 self.fields(body, &full);
-                self.impls(body, &full);
+                self.impls(item, body, &full);
             }
             "enum" => {
                 self.lines
@@ -164,7 +164,7 @@ impl<'a> Walk<'a> {
                         ));
                     }
                 }
-                self.impls(body, &full);
+                self.impls(item, body, &full);
             }
             "trait" => {
                 self.lines
@@ -261,13 +261,17 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// Inherent methods and constants, and the (non-synthetic, non-blanket) trait impls.
-    fn impls(&mut self, body: &'a Value, full: &str) {
+    /// Inherent methods and constants, and the (non-synthetic, non-blanket) trait impls of the
+    /// type `owner` (rustdoc also lists impls that only name it in a trait's arguments).
+    fn impls(&mut self, owner: &Value, body: &'a Value, full: &str) {
         for id in body["impls"].as_array().into_iter().flatten() {
             let Some(imp) = self.item(id).map(|i| &i["inner"]["impl"]) else {
                 continue;
             };
             if imp["is_synthetic"].as_bool().unwrap_or(false) || !imp["blanket_impl"].is_null() {
+                continue;
+            }
+            if imp["for"]["resolved_path"]["id"] != owner["id"] {
                 continue;
             }
             if imp["trait"].is_null() {
