@@ -19,7 +19,8 @@ case "${1:-}" in
 esac
 
 target_dir="${CARGO_TARGET_DIR:-target}"
-RUSTDOC="$PWD/scripts/rustdoc-unstable.sh" RUSTDOC_REAL="${RUSTDOC:-rustdoc}" \
+real_rustdoc="${RUSTDOC:-rustdoc}"
+RUSTDOC="$PWD/scripts/rustdoc-unstable.sh" RUSTDOC_REAL="$real_rustdoc" \
   cargo rustdoc --locked -q -p feishu-drive --lib --features redis,schemars \
   -- -Z unstable-options --output-format json
 cargo run --locked -q -p xtask -- public-api "$target_dir/doc/feishu_drive.json" \

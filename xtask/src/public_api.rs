@@ -118,10 +118,10 @@ impl<'a> Walk<'a> {
             .into_iter()
             .flatten()
         {
-            if let Some(item) = self.item(id) {
-                if item["visibility"] == "public" {
-                    self.item_at(item, path, None);
-                }
+            if let Some(item) = self.item(id)
+                && item["visibility"] == "public"
+            {
+                self.item_at(item, path, None);
             }
         }
     }

@@ -153,11 +153,10 @@ impl Lexer {
 
     fn quote_or_lifetime(&mut self, line: usize) {
         self.bump();
-        let is_char = match (self.peek(0), self.peek(1)) {
-            (Some('\\'), _) => true,
-            (Some(_), Some('\'')) => true,
-            _ => false,
-        };
+        let is_char = matches!(
+            (self.peek(0), self.peek(1)),
+            (Some('\\'), _) | (Some(_), Some('\''))
+        );
         if is_char {
             while let Some(c) = self.bump() {
                 match c {
