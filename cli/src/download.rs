@@ -1,0 +1,131 @@
+//! `feishu-drive download`: media by file token, one after another over one downloader, each
+//! ranged and resumed from the partial file an interrupted run left.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::args::{Cli, DownloadArgs};
+use crate::config;
+use crate::connect::{self, Connection};
+use crate::exit::{CliError, Exit};
+use crate::output::{Event, Reporter, Summary};
+use crate::signals::Interrupt;
+
+/// Runs `download`.
+pub async fn run(
+    cli: &Cli,
+    args: &DownloadArgs,
+    reporter: Arc<Reporter>,
+    interrupt: &Interrupt,
+) -> Result<Exit, CliError> {
+    let settings = config::resolve(
+        cli.base_url.as_deref(),
+        cli.config.as_deref(),
+        cli.redis.as_deref(),
+        cli.rps,
+    )?;
+    if let Some(note) = &settings.note {
+        reporter.say(note);
+    }
+    let connection = Connection::open(settings, reporter.clone())?;
+    let downloader = connection.downloader()?;
+    let output = &args.output;
+    let names_dir = output.is_dir() || args.tokens.len() > 1 || output.as_os_str().to_string_lossy().ends_with('/');
+    if names_dir {
+        std::fs::create_dir_all(output).map_err(|source| CliError::Io {
+            path: output.clone(),
+            source,
+        })?;
+    }
+    let started = Instant::now();
+    let mut summary = Summary {
+        command: "download".to_owned(),
+        total: args.tokens.len() as u64,
+        ..Summary::default()
+    };
+    let mut refused = false;
+    for (index, token) in args.tokens.iter().enumerate() {
+        if interrupt.token().is_cancelled() || refused {
+            summary.not_started = (args.tokens.len() - index) as u64;
+            break;
+        }
+        let request = connect::download_request(
+            token,
+            output,
+            names_dir,
+            interrupt.token().child_token(),
+            reporter.clone(),
+        );
+        match downloader.download(request).await {
+            Ok(outcome) => {
+                let path = outcome.path.display().to_string();
+                reporter.result(&path);
+                reporter.emit(&Event::Finished {
+                    file: path,
+                    file_token: token.clone(),
+                    size: outcome.size,
+                    blocks_sent: None,
+                    retries: outcome.retries,
+                });
+                summary.finished += 1;
+                summary.bytes += outcome.size;
+                summary.retries += outcome.retries;
+            }
+            Err(error) if connect::is_download_cancelled(&error) => {
+                summary.not_started = (args.tokens.len() - index) as u64;
+                break;
+            }
+            Err(error) => {
+                let failure = connect::download_failure(&error);
+                refused |= failure.credentials_refused;
+                reporter.emit(&Event::Failed {
+                    file: output.display().to_string(),
+                    file_token: Some(token.clone()),
+                    code: failure.code,
+                    log_id: failure.log_id,
+                    error: failure.message,
+                });
+                summary.failed += 1;
+            }
+        }
+    }
+    reporter.clear();
+    let exit = match interrupt.received() {
+        Some(_) => Exit::Interrupted,
+        None if refused => Exit::CredentialsRefused,
+        None if summary.failed > 0 => Exit::TransfersFailed,
+        None => Exit::Done,
+    };
+    summary.interrupted = interrupt.received().is_some();
+    summary.exit_code = exit.code();
+    summary.elapsed_secs = started.elapsed().as_secs_f64();
+    if let Some(signal) = interrupt.received() {
+        let kept = format!(
+            "{} of {} media downloaded; a partial file stays beside its destination (.NAME.TOKEN.part) and is resumed",
+            summary.finished, summary.total
+        );
+        let resume = crate::resume_command();
+        reporter.say(format_args!("interrupted by {signal}: {kept}"));
+        reporter.say(format_args!("resume with: {resume}"));
+        reporter.emit(&Event::Interrupted {
+            signal: signal.to_owned(),
+            kept,
+            resume,
+        });
+    }
+    if reporter.is_json() {
+        reporter.emit(&Event::Summary(summary));
+    } else {
+        reporter.say(format_args!(
+            "{} of {} media downloaded, {} failed, {} not started; {} bytes, {} retries in {:.1} s",
+            summary.finished,
+            summary.total,
+            summary.failed,
+            summary.not_started,
+            summary.bytes,
+            summary.retries,
+            summary.elapsed_secs
+        ));
+    }
+    Ok(exit)
+}
