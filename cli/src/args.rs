@@ -23,7 +23,7 @@ pub struct Cli {
     pub json: bool,
     /// The API: `feishu` (https://open.feishu.cn, the default), `lark`
     /// (https://open.larksuite.com), or a URL such as a local server's http://127.0.0.1:8787.
-    #[arg(long, global = true, value_name = "URL", env = "FEISHU_BASE_URL", value_parser = base_url)]
+    #[arg(long, global = true, value_name = "URL", env = "FEISHU_BASE_URL", value_parser = parse_base_url)]
     pub base_url: Option<String>,
     /// The config file (app_id, app_secret or access_token, base_url, redis). Default:
     /// $XDG_CONFIG_HOME/feishu-drive/config.toml; it must not be readable by group or others.
@@ -167,8 +167,9 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// `feishu`, `lark`, or an http(s) URL.
-fn base_url(text: &str) -> Result<String, String> {
+/// `feishu`, `lark`, or an http(s) URL (a trailing `/` dropped), as the flag and the config
+/// file take it.
+pub fn parse_base_url(text: &str) -> Result<String, String> {
     match text {
         "feishu" => Ok(FEISHU.to_owned()),
         "lark" => Ok(LARK.to_owned()),
@@ -192,8 +193,11 @@ mod tests {
 
     #[test]
     fn base_url_names_and_urls() {
-        assert_eq!(base_url("lark").as_deref(), Ok(LARK));
-        assert_eq!(base_url("http://127.0.0.1:8787/").as_deref(), Ok("http://127.0.0.1:8787"));
-        assert!(base_url("open.feishu.cn").is_err());
+        assert_eq!(parse_base_url("lark").as_deref(), Ok(LARK));
+        assert_eq!(
+            parse_base_url("http://127.0.0.1:8787/").as_deref(),
+            Ok("http://127.0.0.1:8787")
+        );
+        assert!(parse_base_url("open.feishu.cn").is_err());
     }
 }

@@ -96,7 +96,11 @@ pub fn resolve(
         None => FileConfig::default(),
     };
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let env_credentials = match (var("LARK_APP_ID"), var("LARK_APP_SECRET"), var("LARK_ACCESS_TOKEN")) {
+    let env_credentials = match (
+        var("LARK_APP_ID"),
+        var("LARK_APP_SECRET"),
+        var("LARK_ACCESS_TOKEN"),
+    ) {
         (Some(id), Some(secret), _) => Some(Credentials::App { id, secret }),
         (_, _, Some(token)) => Some(Credentials::Token(token)),
         _ => None,
@@ -163,22 +167,12 @@ fn read_config(path: &Path, explicit: bool) -> Result<FileConfig, CliError> {
     check_mode(path, &metadata)?;
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
     let config: FileConfig = toml::from_str(&text).map_err(|e| bad(e.message().to_owned()))?;
-    if let Some(base) = &config.base_url {
-        let known = base == "feishu" || base == "lark";
-        if !known && !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(bad(format!(
-                "base_url {base:?}: give `feishu`, `lark` or an http(s) URL"
-            )));
-        }
-    }
-    Ok(FileConfig {
-        base_url: config.base_url.map(|b| match b.as_str() {
-            "feishu" => FEISHU.to_owned(),
-            "lark" => crate::args::LARK.to_owned(),
-            _ => b.trim_end_matches('/').to_owned(),
-        }),
-        ..config
-    })
+    let base_url = config
+        .base_url
+        .as_deref()
+        .map(|base| crate::args::parse_base_url(base).map_err(|e| bad(format!("base_url: {e}"))))
+        .transpose()?;
+    Ok(FileConfig { base_url, ..config })
 }
 
 #[cfg(unix)]

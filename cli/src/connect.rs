@@ -287,11 +287,7 @@ pub fn download_request(
 /// Shows what the budget does.
 fn show_budget_event(reporter: &Reporter, event: &BudgetEvent) {
     let event = match event {
-        BudgetEvent::Waiting {
-            group,
-            delay,
-            reason,
-        } => Event::Waiting {
+        BudgetEvent::Waiting { group, delay, reason } => Event::Waiting {
             operation: group.to_string(),
             delay_ms: millis(*delay),
             reason: match reason {

@@ -30,7 +30,8 @@ pub async fn run(
     let connection = Connection::open(settings, reporter.clone())?;
     let downloader = connection.downloader()?;
     let output = &args.output;
-    let names_dir = output.is_dir() || args.tokens.len() > 1 || output.as_os_str().to_string_lossy().ends_with('/');
+    let names_dir =
+        output.is_dir() || args.tokens.len() > 1 || output.as_os_str().to_string_lossy().ends_with('/');
     if names_dir {
         std::fs::create_dir_all(output).map_err(|source| CliError::Io {
             path: output.clone(),

@@ -69,8 +69,8 @@ fn run_async(cli: &Cli, reporter: Arc<Reporter>) -> Result<Exit, CliError> {
         .enable_all()
         .build()
         .map_err(CliError::Signals)?;
+    let interrupt = Interrupt::install()?;
     runtime.block_on(async {
-        let interrupt = Interrupt::install()?;
         match &cli.command {
             Command::Upload(args) => upload::run(cli, args, reporter, &interrupt).await,
             Command::Download(args) => download::run(cli, args, reporter, &interrupt).await,

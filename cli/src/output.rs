@@ -219,7 +219,10 @@ impl Reporter {
 
     /// The last file that started or had a block confirmed: label, blocks confirmed, blocks.
     pub fn last_progress(&self) -> Option<(String, u64, u64)> {
-        self.progress.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.progress
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn track(&self, event: &Event) {

@@ -116,7 +116,10 @@ pub fn run(cli: &Cli, args: &PlanArgs, reporter: &Reporter) -> Result<Exit, CliE
         "{} files, {} bytes; files over {} bytes go in blocks of {} bytes",
         plan.files, plan.bytes, plan.chunked_over, plan.block_size
     );
-    println!("{:<16} {:>10} {:>14} {:>12}", "operation", "requests", "s at rate", "of quota");
+    println!(
+        "{:<16} {:>10} {:>14} {:>12}",
+        "operation", "requests", "s at rate", "of quota"
+    );
     for op in &plan.operations {
         println!(
             "{:<16} {:>10} {:>14.1} {:>11.2}%",
@@ -134,7 +137,10 @@ pub fn run(cli: &Cli, args: &PlanArgs, reporter: &Reporter) -> Result<Exit, CliE
         "at least {:.1} s at {rate} (bandwidth not counted); {}",
         plan.seconds_at_rate,
         if plan.fits {
-            format!("fits in a day's quota of {} calls per operation", plan.daily_quota)
+            format!(
+                "fits in a day's quota of {} calls per operation",
+                plan.daily_quota
+            )
         } else {
             format!(
                 "does NOT fit in a day's quota of {} calls per operation",
@@ -166,7 +172,11 @@ mod tests {
         assert_eq!(by_name("upload_finish"), Some(1));
         assert_eq!(by_name("upload_all"), Some(1));
         // 13 parts at 5 per second, each 1.025 s / 5 apart.
-        assert!((plan.seconds_at_rate - 13.0 * 0.205).abs() < 1e-9, "{}", plan.seconds_at_rate);
+        assert!(
+            (plan.seconds_at_rate - 13.0 * 0.205).abs() < 1e-9,
+            "{}",
+            plan.seconds_at_rate
+        );
         assert!(plan.fits);
     }
 

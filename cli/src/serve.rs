@@ -26,7 +26,9 @@ pub async fn run(args: &ServeArgs, interrupt: &Interrupt) -> Result<Exit, CliErr
         args.app_secret,
         server.data_dir().display()
     );
-    println!("  try: feishu-drive --base-url {base} upload FILE --parent-type docx_file --parent-node doxcnLocal");
+    println!(
+        "  try: feishu-drive --base-url {base} upload FILE --parent-type docx_file --parent-node doxcnLocal"
+    );
     interrupt.token().cancelled().await;
     server.shutdown().await?;
     Ok(Exit::Done)

@@ -9,7 +9,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 use crate::exit::{CliError, INTERRUPTED};
@@ -25,41 +25,55 @@ pub struct Interrupt {
 }
 
 impl Interrupt {
-    /// Installs the handlers (SIGINT and SIGTERM) on the current Tokio runtime.
+    /// Installs the handlers (SIGINT and SIGTERM). They run on a thread and runtime of their
+    /// own, so a run whose workers are all blocked (in a write to a full pipe) still gets its
+    /// second signal.
     pub fn install() -> Result<Self, CliError> {
-        let mut int = signal(SignalKind::interrupt()).map_err(CliError::Signals)?;
-        let mut term = signal(SignalKind::terminate()).map_err(CliError::Signals)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(CliError::Signals)?;
+        // Registered before this returns, so a signal right after is not missed.
+        let (int, term) = runtime
+            .block_on(async {
+                Ok::<_, std::io::Error>((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?))
+            })
+            .map_err(CliError::Signals)?;
         let interrupt = Self {
             token: CancellationToken::new(),
             signal: Arc::new(OnceLock::new()),
         };
         let state = interrupt.clone();
-        tokio::spawn(async move {
-            let name = tokio::select! {
-                _ = int.recv() => "SIGINT",
-                _ = term.recv() => "SIGTERM",
-            };
-            let _ = state.signal.set(name);
-            eprintln!(
-                "{name}: stopping; writing the journal (press Ctrl-C again to exit at once)"
-            );
-            state.token.cancel();
-            let second = tokio::select! {
-                _ = int.recv() => Some("SIGINT"),
-                _ = term.recv() => Some("SIGTERM"),
-                () = tokio::time::sleep(CLEAN_STOP_BOUND) => None,
-            };
-            // Only stderr here: stdout may be what is blocked.
-            match second {
-                Some(again) => eprintln!("{again} again: exiting at once"),
-                None => eprintln!(
-                    "the clean stop took over {} s: exiting",
-                    CLEAN_STOP_BOUND.as_secs()
-                ),
-            }
-            std::process::exit(i32::from(INTERRUPTED));
-        });
+        std::thread::Builder::new()
+            .name("signals".to_owned())
+            .spawn(move || runtime.block_on(state.watch(int, term)))
+            .map_err(CliError::Signals)?;
         Ok(interrupt)
+    }
+
+    /// The first signal stops the run; the second (or the bound) ends the process.
+    async fn watch(self, mut int: Signal, mut term: Signal) {
+        let name = tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        };
+        let _ = self.signal.set(name);
+        eprintln!("{name}: stopping; writing the journal (press Ctrl-C again to exit at once)");
+        self.token.cancel();
+        let second = tokio::select! {
+            _ = int.recv() => Some("SIGINT"),
+            _ = term.recv() => Some("SIGTERM"),
+            () = tokio::time::sleep(CLEAN_STOP_BOUND) => None,
+        };
+        // Only stderr here: stdout may be what is blocked.
+        match second {
+            Some(again) => eprintln!("{again} again: exiting at once"),
+            None => eprintln!(
+                "the clean stop took over {} s: exiting",
+                CLEAN_STOP_BOUND.as_secs()
+            ),
+        }
+        std::process::exit(i32::from(INTERRUPTED));
     }
 
     /// The token that stops the run's transfers.

@@ -20,9 +20,7 @@ pub fn default_journal_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_STATE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local").join("state"))
-        })?;
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local").join("state")))?;
     Some(base.join("feishu-drive").join("journals"))
 }
 
@@ -76,10 +74,7 @@ impl BatchState {
 
     /// The token an earlier run of this batch got for `file`, if it finished it.
     pub fn done(&self, file: &Path) -> Option<&str> {
-        self.record
-            .done
-            .get(&*file.to_string_lossy())
-            .map(String::as_str)
+        self.record.done.get(&*file.to_string_lossy()).map(String::as_str)
     }
 
     /// Files an earlier run finished.
@@ -96,7 +91,9 @@ impl BatchState {
             path: self.record_path.clone(),
             source,
         };
-        let bytes = serde_json::to_vec_pretty(&self.record).map_err(std::io::Error::other).map_err(io)?;
+        let bytes = serde_json::to_vec_pretty(&self.record)
+            .map_err(std::io::Error::other)
+            .map_err(io)?;
         let temp = self.record_path.with_extension("json.tmp");
         std::fs::write(&temp, bytes).map_err(io)?;
         std::fs::rename(&temp, &self.record_path).map_err(io)
@@ -125,7 +122,13 @@ impl BatchState {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
             .chars()
-            .map(|c| if c.is_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .take(64)
             .collect();
         self.dir

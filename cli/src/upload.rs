@@ -164,7 +164,8 @@ impl Batch<'_> {
                     if let Some(state) = &mut state {
                         state.record_done(&file.canonical, &outcome.file_token)?;
                     }
-                    self.reporter.result(format_args!("{}\t{label}", outcome.file_token));
+                    self.reporter
+                        .result(format_args!("{}\t{label}", outcome.file_token));
                     self.reporter.emit(&Event::Finished {
                         file: label,
                         file_token: outcome.file_token.clone(),
@@ -288,9 +289,6 @@ fn kept_text(
             "{done} of {files} files done; the file in progress is journaled in {}",
             journal.display()
         ),
-        (None, _) => format!(
-            "{done} of {files} files done, recorded in {}",
-            dir.display()
-        ),
+        (None, _) => format!("{done} of {files} files done, recorded in {}", dir.display()),
     }
 }

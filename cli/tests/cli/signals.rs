@@ -1,0 +1,205 @@
+//! Real signals to a real process mid-upload, then the printed command resumes the batch: no
+//! file twice, at most `concurrency` + 8 confirmed blocks sent again.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use feishu_drive_server::{Config, FaultKind, FaultRule, Faults, Operation};
+
+use crate::support::{Home, LocalServer, RUN_BOUND, Running, bin, named, parse_events, pattern, run};
+
+const KIB: usize = 1024;
+const CONCURRENCY: u64 = 2;
+/// What `--journal`'s batching may lose on a kill (`JOURNAL_BATCH_BLOCKS`); a signal loses none,
+/// and the bound allows it anyway.
+const JOURNAL_SLACK: u64 = 8;
+
+fn batch_args(url: &str) -> Vec<String> {
+    [
+        "--json",
+        "--base-url",
+        url,
+        "--rps",
+        "0",
+        "upload",
+        "batch",
+        "--parent-type",
+        "docx_file",
+        "--parent-node",
+        "doxcnSignals",
+        "--chunked-over",
+        "16384",
+        "--concurrency",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .chain([CONCURRENCY.to_string()])
+    .collect()
+}
+
+fn interrupted_mid_upload_then_resumed(signal: &str) {
+    // 16 KiB blocks, each part held 80 ms: 128 blocks take seconds, not milliseconds.
+    let delay = FaultRule::new(
+        FaultKind::Delay(Duration::from_millis(80)),
+        [Operation::UploadPart],
+    )
+    .rate(1.0);
+    let server = LocalServer::start(
+        Config::default()
+            .block_size(16 * KIB as u64)
+            .faults(Faults::default().rule(delay)),
+    );
+    let home = Home::new();
+    home.file("batch/a-small.txt", 1000, 7);
+    home.file("batch/b-big.bin", 2048 * KIB, 8);
+    let args = batch_args(&server.url());
+    let first = Running::spawn(home.command().args(&args), true);
+    first.wait_for_event(Duration::from_secs(60), |e| {
+        e["event"] == "block" && e["file"] == "batch/b-big.bin" && e["confirmed_blocks"].as_u64() >= Some(12)
+    });
+    first.signal(signal);
+    let first = first.wait(Duration::from_secs(30));
+    assert_eq!(first.code(), Some(130), "{}", first.stderr);
+    let events = first.events();
+    let confirmed = named(&events, "block")
+        .iter()
+        .filter(|e| e["file"] == "batch/b-big.bin")
+        .filter_map(|e| e["confirmed_blocks"].as_u64())
+        .max()
+        .expect("blocks were confirmed");
+    assert!(confirmed < 128, "the upload ended before the signal");
+    let small_token = named(&events, "finished")[0]["file_token"].clone();
+    let interrupted = named(&events, "interrupted");
+    assert_eq!(interrupted.len(), 1, "{}", first.stdout);
+    assert_eq!(interrupted[0]["signal"], format!("SIG{signal}"));
+    let resume = interrupted[0]["resume"]
+        .as_str()
+        .expect("a resume command")
+        .to_owned();
+    assert!(
+        first.stderr.contains(&format!("resume with: {resume}")),
+        "{}",
+        first.stderr
+    );
+    assert!(resume.starts_with(bin()), "{resume}");
+    let summary = events.last().expect("a summary");
+    assert_eq!(
+        (summary["event"].as_str(), summary["interrupted"].as_bool()),
+        (Some("summary"), Some(true))
+    );
+
+    // The printed command, through a shell, exactly as printed.
+    let shell = home.command();
+    let mut resumed = Command::new("sh");
+    resumed.arg("-c").arg(&resume).current_dir(home.path());
+    for (key, value) in shell.get_envs() {
+        match value {
+            Some(value) => resumed.env(key, value),
+            None => resumed.env_remove(key),
+        };
+    }
+    let resumed = run(resumed);
+    assert_eq!(resumed.code(), Some(0), "{}", resumed.stderr);
+    let events = parse_events(&resumed.stdout);
+    let skipped = named(&events, "skipped");
+    assert_eq!(skipped.len(), 1, "the finished file is not uploaded again");
+    assert_eq!(skipped[0]["file_token"], small_token);
+    let started = named(&events, "started");
+    assert_eq!(started.len(), 1);
+    assert!(
+        started[0]["resumed_blocks"].as_u64() >= Some(confirmed),
+        "every block confirmed before the signal is kept: {} < {confirmed}",
+        started[0]
+    );
+
+    let stats = server.stats();
+    assert_eq!(stats.files_finished, 2, "each file made one media, no duplicate");
+    let resent = stats.parts_stored - 128;
+    assert!(
+        resent <= CONCURRENCY + JOURNAL_SLACK,
+        "{resent} blocks stored twice; at most {} allowed",
+        CONCURRENCY + JOURNAL_SLACK
+    );
+
+    let big_token = named(&events, "finished")[0]["file_token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    let copy = home.path().join("copy.bin");
+    let mut download = home.command();
+    download
+        .args([
+            "--base-url",
+            &server.url(),
+            "--rps",
+            "0",
+            "download",
+            &big_token,
+            "-o",
+        ])
+        .arg(&copy);
+    let downloaded = run(download);
+    assert_eq!(downloaded.code(), Some(0), "{}", downloaded.stderr);
+    assert_eq!(std::fs::read(&copy).expect("downloaded"), pattern(2048 * KIB, 8));
+}
+
+#[test]
+fn sigint_mid_upload_keeps_the_journal_and_the_printed_command_resumes() {
+    interrupted_mid_upload_then_resumed("INT");
+}
+
+#[test]
+fn sigterm_mid_upload_keeps_the_journal_and_the_printed_command_resumes() {
+    interrupted_mid_upload_then_resumed("TERM");
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once_when_the_clean_stop_is_stuck() {
+    let server = LocalServer::start(Config::default().block_size(4 * KIB as u64));
+    let home = Home::new();
+    let file = home.file("chatty.bin", 8192 * KIB, 9);
+    // 2048 blocks of JSON events into a stdout nobody reads: the pipe fills and the run blocks
+    // in a write, where a clean stop cannot finish.
+    let mut command = home.command();
+    command
+        .args(["--json", "--base-url", &server.url(), "--rps", "0", "upload"])
+        .arg(&file)
+        .args(["--parent-type", "docx_file", "--parent-node", "doxcnStuck"])
+        .args(["--chunked-over", "4096"]);
+    let running = Running::spawn(&mut command, false);
+    wait_until_blocked(&running, &server);
+    assert!(
+        server.stats().files_finished == 0,
+        "the upload ended; the pipe never filled"
+    );
+    running.signal("INT");
+    running.wait_for_stderr(Duration::from_secs(30), "SIGINT: stopping");
+    running.signal("INT");
+    let finished = running.wait(Duration::from_secs(30));
+    assert_eq!(finished.code(), Some(130), "{}", finished.stderr);
+    assert!(
+        finished.stderr.contains("SIGINT again: exiting at once"),
+        "{}",
+        finished.stderr
+    );
+}
+
+/// Waits (bounded) until the run is blocked writing to its stdout pipe: Linux says so in the
+/// thread's wait channel; where it does not, the server's part count standing still for 3 s.
+fn wait_until_blocked(running: &Running, server: &LocalServer) {
+    let deadline = Instant::now() + RUN_BOUND;
+    let mut last = (server.stats().parts_stored, Instant::now());
+    loop {
+        assert!(Instant::now() < deadline, "the run never blocked on its stdout");
+        if running.blocked_on_pipe() {
+            return;
+        }
+        let parts = server.stats().parts_stored;
+        if parts != last.0 {
+            last = (parts, Instant::now());
+        } else if parts > 0 && last.1.elapsed() > Duration::from_secs(3) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
