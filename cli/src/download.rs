@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use feishu_drive::download::Downloader;
+
 use crate::args::{Cli, DownloadArgs};
 use crate::config;
 use crate::connect::{self, Connection};
@@ -39,6 +41,19 @@ pub async fn run(
         })?;
     }
     let started = Instant::now();
+    let (summary, refused) = download_each(&downloader, args, names_dir, &reporter, interrupt).await;
+    Ok(report_end(summary, refused, started, &reporter, interrupt))
+}
+
+/// Downloads the media one after another; stops at a signal or a refusal of the credentials.
+async fn download_each(
+    downloader: &Downloader,
+    args: &DownloadArgs,
+    names_dir: bool,
+    reporter: &Arc<Reporter>,
+    interrupt: &Interrupt,
+) -> (Summary, bool) {
+    let output = &args.output;
     let mut summary = Summary {
         command: "download".to_owned(),
         total: args.tokens.len() as u64,
@@ -90,6 +105,17 @@ pub async fn run(
             }
         }
     }
+    (summary, refused)
+}
+
+/// Reports the end of the run and picks its exit code.
+fn report_end(
+    mut summary: Summary,
+    refused: bool,
+    started: Instant,
+    reporter: &Reporter,
+    interrupt: &Interrupt,
+) -> Exit {
     reporter.clear();
     let exit = match interrupt.received() {
         Some(_) => Exit::Interrupted,
@@ -128,5 +154,5 @@ pub async fn run(
             summary.elapsed_secs
         ));
     }
-    Ok(exit)
+    exit
 }

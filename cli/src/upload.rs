@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use feishu_drive::upload::Uploader;
+use feishu_drive::upload::{UploadError, UploadOutcome, Uploader};
 
 use crate::args::{Cli, UploadArgs};
 use crate::config;
@@ -164,21 +164,7 @@ impl Batch<'_> {
                     if let Some(state) = &mut state {
                         state.record_done(&file.canonical, &outcome.file_token)?;
                     }
-                    self.reporter
-                        .result(format_args!("{}\t{label}", outcome.file_token));
-                    self.reporter.emit(&Event::Finished {
-                        file: label,
-                        file_token: outcome.file_token.clone(),
-                        size: outcome.size,
-                        blocks_sent: Some(outcome.blocks_sent),
-                        retries: outcome.retries,
-                    });
-                    summary.finished += 1;
-                    summary.bytes += outcome.size;
-                    summary.blocks_sent += outcome.blocks_sent;
-                    summary.blocks_resumed += outcome.blocks_resumed;
-                    summary.retries += outcome.retries;
-                    summary.possible_duplicates += u64::from(outcome.possible_duplicates);
+                    self.finished(label, &outcome, summary);
                 }
                 Err(error) if connect::is_cancelled(&error) => {
                     summary.not_started = (files.len() - index) as u64;
@@ -186,15 +172,7 @@ impl Batch<'_> {
                     break;
                 }
                 Err(error) => {
-                    let failure = connect::upload_failure(&error);
-                    ran.credentials_refused |= failure.credentials_refused;
-                    self.reporter.emit(&Event::Failed {
-                        file: label,
-                        file_token: None,
-                        code: failure.code,
-                        log_id: failure.log_id,
-                        error: failure.message,
-                    });
+                    ran.credentials_refused |= self.failed(label, &error);
                     summary.failed += 1;
                 }
             }
@@ -213,6 +191,40 @@ struct End<'a> {
     started: Instant,
     journals: Option<&'a Path>,
     signal: Option<&'static str>,
+}
+
+impl Batch<'_> {
+    /// Reports a finished file.
+    fn finished(&self, label: String, outcome: &UploadOutcome, summary: &mut Summary) {
+        self.reporter
+            .result(format_args!("{}\t{label}", outcome.file_token));
+        self.reporter.emit(&Event::Finished {
+            file: label,
+            file_token: outcome.file_token.clone(),
+            size: outcome.size,
+            blocks_sent: Some(outcome.blocks_sent),
+            retries: outcome.retries,
+        });
+        summary.finished += 1;
+        summary.bytes += outcome.size;
+        summary.blocks_sent += outcome.blocks_sent;
+        summary.blocks_resumed += outcome.blocks_resumed;
+        summary.retries += outcome.retries;
+        summary.possible_duplicates += u64::from(outcome.possible_duplicates);
+    }
+
+    /// Reports a failed file; returns whether the credentials were refused.
+    fn failed(&self, label: String, error: &UploadError) -> bool {
+        let failure = connect::upload_failure(error);
+        self.reporter.emit(&Event::Failed {
+            file: label,
+            file_token: None,
+            code: failure.code,
+            log_id: failure.log_id,
+            error: failure.message,
+        });
+        failure.credentials_refused
+    }
 }
 
 /// Reports the end of the run and picks its exit code.
