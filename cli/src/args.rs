@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use feishu_drive::limits::{REQUESTS_PER_SECOND, UPLOAD_ALL_MAX_BYTES};
+use feishu_drive::limits::{REQUESTS_PER_SECOND, UPLOAD_ALL_REQUEST_SIZE_MAXIMUM};
 use feishu_drive::upload::DEFAULT_CONCURRENCY;
 
 use crate::exit::EXIT_CODES_HELP;
@@ -21,8 +21,8 @@ pub struct Cli {
     /// Print one JSON object per event on stdout (NDJSON), then a summary object.
     #[arg(long, global = true)]
     pub json: bool,
-    /// The API: `feishu` (https://open.feishu.cn, the default), `lark`
-    /// (https://open.larksuite.com), or a URL such as a local server's http://127.0.0.1:8787.
+    /// The API: `feishu` (`https://open.feishu.cn`, the default), `lark`
+    /// (`https://open.larksuite.com`), or a URL such as a local server's `http://127.0.0.1:8787`.
     #[arg(long, global = true, value_name = "URL", env = "FEISHU_BASE_URL", value_parser = parse_base_url)]
     pub base_url: Option<String>,
     /// The config file (app_id, app_secret or access_token, base_url, redis). Default:
@@ -30,7 +30,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH", env = "FEISHU_DRIVE_CONFIG")]
     pub config: Option<PathBuf>,
     /// Share the rate limit and daily quota with every run for the same app through this Redis
-    /// server, e.g. redis://127.0.0.1:6379.
+    /// server, e.g. `redis://127.0.0.1:6379`.
     #[arg(long, global = true, value_name = "URL", env = "FEISHU_REDIS_URL")]
     pub redis: Option<String>,
     /// Requests per second per operation (Feishu allows 5); 0 for no client-side limit (a local
@@ -91,7 +91,7 @@ pub struct UploadArgs {
     pub if_exists: Option<IfExists>,
     /// Files larger than this go through the chunked flow (resumable, block by block); smaller
     /// ones in one upload_all request. At most the documented 20 MiB.
-    #[arg(long, value_name = "BYTES", default_value_t = UPLOAD_ALL_MAX_BYTES, value_parser = clap::value_parser!(u64).range(1..=UPLOAD_ALL_MAX_BYTES))]
+    #[arg(long, value_name = "BYTES", default_value_t = UPLOAD_ALL_REQUEST_SIZE_MAXIMUM, value_parser = clap::value_parser!(u64).range(1..=UPLOAD_ALL_REQUEST_SIZE_MAXIMUM))]
     pub chunked_over: u64,
     /// Never risk a second media: when a finish may have succeeded without its answer, fail
     /// instead of uploading again.
@@ -131,7 +131,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "BYTES")]
     pub size: Vec<u64>,
     /// As `upload --chunked-over`.
-    #[arg(long, value_name = "BYTES", default_value_t = UPLOAD_ALL_MAX_BYTES, value_parser = clap::value_parser!(u64).range(1..=UPLOAD_ALL_MAX_BYTES))]
+    #[arg(long, value_name = "BYTES", default_value_t = UPLOAD_ALL_REQUEST_SIZE_MAXIMUM, value_parser = clap::value_parser!(u64).range(1..=UPLOAD_ALL_REQUEST_SIZE_MAXIMUM))]
     pub chunked_over: u64,
 }
 

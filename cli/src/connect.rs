@@ -1,28 +1,47 @@
-//! Every library object the CLI makes is made here: the budget, the uploader, the downloader,
-//! their requests, and the reading of their errors. Moving to the library's one `Client` (and
-//! to its batch scheduler) changes this module, not the commands.
+//! Every library object the CLI makes is made here: the budget, the one [`Client`], its upload
+//! and download requests, and the reading of their errors. Moving to the library's batch
+//! scheduler changes this module and `Batch::upload_each`, not the commands.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use feishu_drive::auth::{AppCredentials, AuthError};
+use feishu_drive::auth::AuthError;
 use feishu_drive::budget::{Budget, BudgetConfig, BudgetEvent, WaitReason};
-use feishu_drive::download::{DownloadError, DownloadEvent, DownloadRequest, Downloader};
-use feishu_drive::upload::{ProgressEvent, UploadError, UploadRequest, Uploader};
-use feishu_drive::{ApiError, ErrorCode};
+use feishu_drive::download::{DownloadError, DownloadEvent, DownloadRequest};
+use feishu_drive::upload::{ProgressEvent, UploadError, UploadRequest};
+use feishu_drive::{ApiError, Client, ErrorCode};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Credentials, Settings};
 use crate::exit::CliError;
 use crate::output::{Event, Reporter};
 
-/// One run's link to the API: its settings and its one budget (one rate limit and daily quota
-/// for every request of the run, shared through Redis with other runs when asked).
+/// One run's link to the API: one [`Client`], so one token cache, one HTTP connection pool and
+/// one budget (one rate limit and daily quota for every request of the run, shared through Redis
+/// with other runs when asked).
 #[derive(Debug)]
 pub struct Connection {
-    settings: Settings,
-    budget: Option<Budget>,
+    client: Client,
+    base_url: String,
+}
+
+/// How uploads are sent.
+#[derive(Debug, Clone, Copy)]
+pub struct Transfer {
+    /// Blocks in flight at once.
+    pub concurrency: usize,
+    /// Files larger than this go block by block.
+    pub chunked_over: u64,
+}
+
+impl Default for Transfer {
+    fn default() -> Self {
+        Self {
+            concurrency: feishu_drive::upload::DEFAULT_CONCURRENCY,
+            chunked_over: feishu_drive::limits::UPLOAD_ALL_REQUEST_SIZE_MAXIMUM,
+        }
+    }
 }
 
 /// What a failed transfer reports.
@@ -39,76 +58,53 @@ pub struct Failure {
 }
 
 impl Connection {
-    /// The budget of the run: `--rps` requests per second per operation with the daily quota,
-    /// kept in Redis with `--redis`, in this process otherwise; none with `--rps 0`.
-    pub fn open(settings: Settings, reporter: Arc<Reporter>) -> Result<Self, CliError> {
-        if settings.rps == 0 {
-            if settings.redis.is_some() {
+    /// The client of the run. Its budget: `--rps` requests per second per operation with the
+    /// daily quota, kept in Redis with `--redis`, in this process otherwise; none with `--rps 0`.
+    pub fn open(settings: Settings, transfer: Transfer, reporter: Arc<Reporter>) -> Result<Self, CliError> {
+        let budget = match (settings.rps, &settings.redis) {
+            (0, Some(_)) => {
                 return Err(CliError::Usage(
                     "--redis shares a rate limit; it cannot be used with --rps 0".to_owned(),
                 ));
             }
-            return Ok(Self {
-                settings,
-                budget: None,
-            });
-        }
-        let config = BudgetConfig::new(settings.credentials.budget_key())
-            .requests_per_second(settings.rps)
-            .on_event(move |event| show_budget_event(&reporter, event));
-        let budget = match &settings.redis {
-            Some(url) => Budget::redis(url, config)?,
-            None => Budget::in_process(config),
+            (0, None) => None,
+            (rps, redis) => {
+                let config = BudgetConfig::new(settings.credentials.budget_key())
+                    .requests_per_second(rps)
+                    .on_event(move |event| show_budget_event(&reporter, event));
+                Some(match redis {
+                    Some(url) => Budget::redis(url, config)?,
+                    None => Budget::in_process(config),
+                })
+            }
         };
+        let builder = Client::builder(&settings.base_url);
+        let builder = match settings.credentials {
+            Credentials::App { id, secret } => builder.app_credentials(id, secret),
+            Credentials::Token(token) => builder.access_token(token),
+        };
+        let builder = builder
+            .concurrency(transfer.concurrency)
+            .upload_all_max(transfer.chunked_over);
+        let builder = match budget {
+            Some(budget) => builder.budget(budget),
+            None => builder.requests_per_second(None),
+        };
+        let client = builder.build().map_err(|e| CliError::Build(e.to_string()))?;
         Ok(Self {
-            settings,
-            budget: Some(budget),
+            client,
+            base_url: settings.base_url,
         })
     }
 
     /// The API base URL.
     pub fn base_url(&self) -> &str {
-        &self.settings.base_url
+        &self.base_url
     }
 
-    /// The uploader of the run: files larger than `chunked_over` go block by block,
-    /// `concurrency` blocks at once.
-    pub fn uploader(&self, concurrency: usize, chunked_over: u64) -> Result<Uploader, CliError> {
-        let base = self.base_url();
-        let builder = Uploader::builder(base);
-        let builder = match &self.settings.credentials {
-            Credentials::App { id, secret } => {
-                builder.credentials(AppCredentials::new(base, id.clone(), secret.clone()))
-            }
-            Credentials::Token(token) => builder.access_token(token.clone()),
-        };
-        let builder = builder
-            .concurrency(concurrency)
-            .upload_all_max(chunked_over)
-            .requests_per_second(None);
-        let builder = match &self.budget {
-            Some(budget) => builder.budget(budget.clone()),
-            None => builder,
-        };
-        builder.build().map_err(|e| CliError::Build(e.to_string()))
-    }
-
-    /// The downloader of the run, on the same budget.
-    pub fn downloader(&self) -> Result<Downloader, CliError> {
-        let base = self.base_url();
-        let builder = Downloader::builder(base);
-        let builder = match &self.settings.credentials {
-            Credentials::App { id, secret } => {
-                builder.credentials(AppCredentials::new(base, id.clone(), secret.clone()))
-            }
-            Credentials::Token(token) => builder.access_token(token.clone()),
-        };
-        let builder = builder.requests_per_second(None);
-        let builder = match &self.budget {
-            Some(budget) => builder.budget(budget.clone()),
-            None => builder,
-        };
-        builder.build().map_err(|e| CliError::Build(e.to_string()))
+    /// The client: `upload`, `download_media`.
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 }
 
@@ -144,7 +140,7 @@ pub fn upload_request(
     // Block confirmations do not repeat the number of blocks; `Started` gives it.
     let blocks = AtomicU64::new(0);
     let mut request = UploadRequest::file(path, &target.parent_type, &target.parent_node)
-        .cancel_token(options.cancel)
+        .cancel_on(options.cancel)
         .progress(move |event| {
             if let ProgressEvent::Started { total_blocks, .. } = event {
                 blocks.store(*total_blocks, Ordering::Relaxed);

@@ -1,14 +1,14 @@
-//! `feishu-drive download`: media by file token, one after another over one downloader, each
+//! `feishu-drive download`: media by file token, one after another over one client, each
 //! ranged and resumed from the partial file an interrupted run left.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use feishu_drive::download::Downloader;
+use feishu_drive::Client;
 
 use crate::args::{Cli, DownloadArgs};
 use crate::config;
-use crate::connect::{self, Connection};
+use crate::connect::{self, Connection, Transfer};
 use crate::exit::{CliError, Exit};
 use crate::output::{Event, Reporter, Summary};
 use crate::signals::Interrupt;
@@ -29,8 +29,7 @@ pub async fn run(
     if let Some(note) = &settings.note {
         reporter.say(note);
     }
-    let connection = Connection::open(settings, reporter.clone())?;
-    let downloader = connection.downloader()?;
+    let connection = Connection::open(settings, Transfer::default(), reporter.clone())?;
     let output = &args.output;
     let names_dir =
         output.is_dir() || args.tokens.len() > 1 || output.as_os_str().to_string_lossy().ends_with('/');
@@ -41,13 +40,13 @@ pub async fn run(
         })?;
     }
     let started = Instant::now();
-    let (summary, refused) = download_each(&downloader, args, names_dir, &reporter, interrupt).await;
+    let (summary, refused) = download_each(connection.client(), args, names_dir, &reporter, interrupt).await;
     Ok(report_end(summary, refused, started, &reporter, interrupt))
 }
 
 /// Downloads the media one after another; stops at a signal or a refusal of the credentials.
 async fn download_each(
-    downloader: &Downloader,
+    client: &Client,
     args: &DownloadArgs,
     names_dir: bool,
     reporter: &Arc<Reporter>,
@@ -72,7 +71,7 @@ async fn download_each(
             interrupt.token().child_token(),
             reporter.clone(),
         );
-        match downloader.download(request).await {
+        match client.download_media(request).await {
             Ok(outcome) => {
                 let path = outcome.path.display().to_string();
                 reporter.result(&path);

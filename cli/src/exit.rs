@@ -100,7 +100,7 @@ pub enum CliError {
     /// The Redis budget could not be set up.
     #[error("--redis: {0}")]
     Redis(#[from] feishu_drive::budget::StoreError),
-    /// An uploader or downloader could not be built.
+    /// The client could not be built.
     #[error("{0}")]
     Build(String),
     /// The local server failed.

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use feishu_drive::budget::{Group, SPACING_MARGIN};
-use feishu_drive::limits::{CALLS_PER_DAY, UPLOAD_BLOCK_SIZE};
+use feishu_drive::limits::{BLOCK_SIZE, CALLS_PER_DAY};
 use serde::Serialize;
 
 use crate::args::{Cli, PlanArgs};
@@ -28,7 +28,7 @@ pub struct Plan {
     /// The client-side rate per operation (0: none).
     pub requests_per_second: u32,
     /// Each operation's calls per app per day.
-    pub daily_quota: u32,
+    pub daily_quota: u64,
     /// Per operation.
     pub operations: Vec<OperationPlan>,
     /// The least time the rate allows (each operation is limited separately, so the busiest
@@ -64,7 +64,7 @@ pub fn plan(sizes: &[u64], chunked_over: u64, rps: u32) -> Plan {
             count(Group::UploadAll, 1);
         } else {
             count(Group::UploadPrepare, 1);
-            count(Group::UploadPart, size.div_ceil(UPLOAD_BLOCK_SIZE));
+            count(Group::UploadPart, size.div_ceil(BLOCK_SIZE));
             count(Group::UploadFinish, 1);
         }
     }
@@ -81,7 +81,7 @@ pub fn plan(sizes: &[u64], chunked_over: u64, rps: u32) -> Plan {
             operation: group.as_str(),
             requests: n,
             seconds_at_rate: interval.as_secs_f64() * n as f64,
-            quota_share: n as f64 / f64::from(CALLS_PER_DAY),
+            quota_share: n as f64 / CALLS_PER_DAY as f64,
         })
         .collect();
     Plan {
@@ -89,11 +89,11 @@ pub fn plan(sizes: &[u64], chunked_over: u64, rps: u32) -> Plan {
         files: sizes.len() as u64,
         bytes: sizes.iter().sum(),
         chunked_over,
-        block_size: UPLOAD_BLOCK_SIZE,
+        block_size: BLOCK_SIZE,
         requests_per_second: rps,
         daily_quota: CALLS_PER_DAY,
         seconds_at_rate: operations.iter().map(|o| o.seconds_at_rate).fold(0.0, f64::max),
-        fits: operations.iter().all(|o| o.requests <= u64::from(CALLS_PER_DAY)),
+        fits: operations.iter().all(|o| o.requests <= CALLS_PER_DAY),
         operations,
     }
 }

@@ -1,4 +1,4 @@
-//! `feishu-drive upload`: files and directory trees, one after another over one uploader (one
+//! `feishu-drive upload`: files and directory trees, one after another over one client (one
 //! token cache, one budget), each resumable through its journal, the batch resumable through
 //! its record.
 
@@ -6,11 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use feishu_drive::upload::{UploadError, UploadOutcome, Uploader};
+use feishu_drive::Client;
+use feishu_drive::upload::{UploadError, UploadOutcome};
 
 use crate::args::{Cli, UploadArgs};
 use crate::config;
-use crate::connect::{self, Connection, MediaTarget, UploadOptions};
+use crate::connect::{self, Connection, MediaTarget, Transfer, UploadOptions};
 use crate::exit::{CliError, Exit};
 use crate::output::{Event, Reporter, Summary};
 use crate::signals::Interrupt;
@@ -35,8 +36,11 @@ pub async fn run(
     if let Some(note) = &settings.note {
         reporter.say(note);
     }
-    let connection = Connection::open(settings, reporter.clone())?;
-    let uploader = connection.uploader(usize::try_from(args.concurrency).unwrap_or(1), args.chunked_over)?;
+    let transfer = Transfer {
+        concurrency: usize::try_from(args.concurrency).unwrap_or(1),
+        chunked_over: args.chunked_over,
+    };
+    let connection = Connection::open(settings, transfer, reporter.clone())?;
     let scope = format!(
         "{}|{}|{}",
         connection.base_url(),
@@ -60,7 +64,7 @@ pub async fn run(
         ));
     }
     let batch = Batch {
-        uploader: &uploader,
+        client: connection.client(),
         target: &target,
         refuse_duplicates: args.refuse_duplicates,
         reporter: &reporter,
@@ -102,7 +106,7 @@ fn media_target(args: &UploadArgs) -> Result<MediaTarget, CliError> {
 
 /// What one batch shares.
 struct Batch<'a> {
-    uploader: &'a Uploader,
+    client: &'a Client,
     target: &'a MediaTarget,
     refuse_duplicates: bool,
     reporter: &'a Arc<Reporter>,
@@ -159,7 +163,7 @@ impl Batch<'_> {
                 },
                 self.reporter.clone(),
             );
-            match self.uploader.upload(request).await {
+            match self.client.upload(request).await {
                 Ok(outcome) => {
                     if let Some(state) = &mut state {
                         state.record_done(&file.canonical, &outcome.file_token)?;
