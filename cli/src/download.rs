@@ -74,14 +74,14 @@ async fn download_each(
         match client.download_media(request).await {
             Ok(outcome) => {
                 let path = outcome.path.display().to_string();
-                reporter.result(&path);
                 reporter.emit(&Event::Finished {
-                    file: path,
+                    file: path.clone(),
                     file_token: token.clone(),
                     size: outcome.size,
                     blocks_sent: None,
                     retries: outcome.retries,
                 });
+                reporter.result(&path);
                 summary.finished += 1;
                 summary.bytes += outcome.size;
                 summary.retries += outcome.retries;

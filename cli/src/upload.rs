@@ -142,12 +142,12 @@ impl Batch<'_> {
             }
             let label = file.path.display().to_string();
             if let Some(token) = state.as_ref().and_then(|s| s.done(&file.canonical)) {
-                self.reporter.result(format_args!("{token}\t{label}"));
                 self.reporter.emit(&Event::Skipped {
-                    file: label,
+                    file: label.clone(),
                     file_token: token.to_owned(),
                     reason: "an earlier run of this batch uploaded it".to_owned(),
                 });
+                self.reporter.result(format_args!("{token}\t{label}"));
                 summary.skipped += 1;
                 continue;
             }
@@ -200,15 +200,16 @@ struct End<'a> {
 impl Batch<'_> {
     /// Reports a finished file.
     fn finished(&self, label: String, outcome: &UploadOutcome, summary: &mut Summary) {
-        self.reporter
-            .result(format_args!("{}\t{label}", outcome.file_token));
+        // The event first: on a terminal it clears the bar the result line would break.
         self.reporter.emit(&Event::Finished {
-            file: label,
+            file: label.clone(),
             file_token: outcome.file_token.clone(),
             size: outcome.size,
             blocks_sent: Some(outcome.blocks_sent),
             retries: outcome.retries,
         });
+        self.reporter
+            .result(format_args!("{}\t{label}", outcome.file_token));
         summary.finished += 1;
         summary.bytes += outcome.size;
         summary.blocks_sent += outcome.blocks_sent;
