@@ -205,3 +205,44 @@ fn completions_and_the_man_page_come_from_the_command_definition() {
         "the man page names the subcommands"
     );
 }
+
+#[test]
+fn json_reports_retries_waits_for_the_budget_and_possible_duplicates() {
+    use feishu_drive_server::{FaultKind, FaultRule, Faults, Operation};
+    // A proxy's 502 on the first part (retried), the first finish's answer lost (the media may
+    // exist twice), and 1 request per second (the second part waits over a second).
+    let faults = Faults::default()
+        .rule(FaultRule::new(FaultKind::Html(502), [Operation::UploadPart]).first(1))
+        .rule(FaultRule::new(FaultKind::LoseResponse, [Operation::UploadFinish]).first(1));
+    let server = LocalServer::start(Config::default().block_size(16 * KIB as u64).faults(faults));
+    let home = Home::new();
+    let file = home.file("faulty.bin", 40 * KIB, 11);
+    let mut upload = home.command();
+    upload
+        .args(["--json", "--base-url", &server.url(), "--rps", "1", "upload"])
+        .arg(&file)
+        .args(["--parent-type", "docx_file", "--parent-node", "doxcnFaults"])
+        .args(["--chunked-over", "16384", "--concurrency", "1"]);
+    let finished = run(upload);
+    assert_eq!(finished.code(), Some(0), "{}", finished.stderr);
+    let events = finished.events();
+    let retrying = named(&events, "retrying");
+    assert!(
+        retrying.iter().any(|e| e["operation"] == "upload_part"),
+        "no retry of the 502: {}",
+        finished.stdout
+    );
+    assert!(
+        !named(&events, "waiting").is_empty(),
+        "no budget wait at 1 rps: {}",
+        finished.stdout
+    );
+    assert_eq!(
+        named(&events, "possible_duplicate").len(),
+        1,
+        "{}",
+        finished.stdout
+    );
+    let summary = events.last().expect("summary");
+    assert_eq!(summary["possible_duplicates"], 1, "{summary}");
+}
