@@ -54,6 +54,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Run the local Feishu-compatible server, to try everything without an account.
     Serve(ServeArgs),
+    /// Upload files to a local server started in this process, read them back and compare:
+    /// the whole round trip, with no account.
+    Demo(DemoArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the man page (roff).
@@ -130,6 +133,17 @@ pub struct PlanArgs {
     /// A file of this many bytes, instead of (or besides) paths; repeatable.
     #[arg(long, value_name = "BYTES")]
     pub size: Vec<u64>,
+    /// As `upload --chunked-over`.
+    #[arg(long, value_name = "BYTES", default_value_t = UPLOAD_ALL_REQUEST_SIZE_MAXIMUM, value_parser = clap::value_parser!(u64).range(1..=UPLOAD_ALL_REQUEST_SIZE_MAXIMUM))]
+    pub chunked_over: u64,
+}
+
+/// `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Files or directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
     /// As `upload --chunked-over`.
     #[arg(long, value_name = "BYTES", default_value_t = UPLOAD_ALL_REQUEST_SIZE_MAXIMUM, value_parser = clap::value_parser!(u64).range(1..=UPLOAD_ALL_REQUEST_SIZE_MAXIMUM))]
     pub chunked_over: u64,

@@ -6,6 +6,7 @@
 mod args;
 mod config;
 mod connect;
+mod demo;
 mod docs;
 mod download;
 mod exit;
@@ -75,6 +76,7 @@ fn run_async(cli: &Cli, reporter: Arc<Reporter>) -> Result<Exit, CliError> {
             Command::Upload(args) => upload::run(cli, args, reporter, &interrupt).await,
             Command::Download(args) => download::run(cli, args, reporter, &interrupt).await,
             Command::Serve(args) => serve::run(args, &interrupt).await,
+            Command::Demo(args) => demo::run(args, reporter, &interrupt).await,
             Command::Plan(_) | Command::Completions(_) | Command::Man => Ok(Exit::Done),
         }
     })

@@ -2,7 +2,7 @@
 //! token cache, one budget), each resumable through its journal, the batch resumable through
 //! its record.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -10,7 +10,7 @@ use feishu_drive::Client;
 use feishu_drive::upload::{UploadError, UploadOutcome};
 
 use crate::args::{Cli, UploadArgs};
-use crate::config;
+use crate::config::{self, Settings};
 use crate::connect::{self, Connection, MediaTarget, Transfer, UploadOptions};
 use crate::exit::{CliError, Exit};
 use crate::output::{Event, Reporter, Summary};
@@ -25,8 +25,6 @@ pub async fn run(
     reporter: Arc<Reporter>,
     interrupt: &Interrupt,
 ) -> Result<Exit, CliError> {
-    let target = media_target(args)?;
-    let files = walk::collect(&args.paths)?;
     let settings = config::resolve(
         cli.base_url.as_deref(),
         cli.config.as_deref(),
@@ -36,6 +34,19 @@ pub async fn run(
     if let Some(note) = &settings.note {
         reporter.say(note);
     }
+    Ok(upload_with(settings, args, reporter, interrupt).await?.0)
+}
+
+/// Uploads with resolved settings; returns the exit code and the files uploaded in this run
+/// (path, file token).
+pub async fn upload_with(
+    settings: Settings,
+    args: &UploadArgs,
+    reporter: Arc<Reporter>,
+    interrupt: &Interrupt,
+) -> Result<(Exit, Vec<(PathBuf, String)>), CliError> {
+    let target = media_target(args)?;
+    let files = walk::collect(&args.paths)?;
     let transfer = Transfer {
         concurrency: usize::try_from(args.concurrency).unwrap_or(1),
         chunked_over: args.chunked_over,
@@ -71,14 +82,15 @@ pub async fn run(
         interrupt,
     };
     let started = Instant::now();
-    let ran = batch.upload_each(&files, state).await?;
+    let mut ran = batch.upload_each(&files, state).await?;
     let end = End {
         files: files.len(),
         started,
         journals: journal_dir.as_deref(),
         signal: interrupt.received(),
     };
-    Ok(finish(ran, &end, &reporter))
+    let uploaded = std::mem::take(&mut ran.uploaded);
+    Ok((finish(ran, &end, &reporter), uploaded))
 }
 
 /// The media target of the flags, or why there is none today.
@@ -118,7 +130,9 @@ struct Ran {
     summary: Summary,
     credentials_refused: bool,
     /// The journal of the file a signal stopped, if it had one.
-    interrupted_journal: Option<std::path::PathBuf>,
+    interrupted_journal: Option<PathBuf>,
+    /// The files uploaded in this run, with their tokens.
+    uploaded: Vec<(PathBuf, String)>,
 }
 
 impl Batch<'_> {
@@ -133,6 +147,7 @@ impl Batch<'_> {
             },
             credentials_refused: false,
             interrupted_journal: None,
+            uploaded: Vec::new(),
         };
         let summary = &mut ran.summary;
         for (index, file) in files.iter().enumerate() {
@@ -169,6 +184,7 @@ impl Batch<'_> {
                         state.record_done(&file.canonical, &outcome.file_token)?;
                     }
                     self.finished(label, &outcome, summary);
+                    ran.uploaded.push((file.canonical.clone(), outcome.file_token));
                 }
                 Err(error) if connect::is_cancelled(&error) => {
                     summary.not_started = (files.len() - index) as u64;

@@ -246,3 +246,26 @@ fn json_reports_retries_waits_for_the_budget_and_possible_duplicates() {
     let summary = events.last().expect("summary");
     assert_eq!(summary["possible_duplicates"], 1, "{summary}");
 }
+
+#[test]
+fn demo_uploads_to_an_embedded_server_and_verifies_what_it_reads_back() {
+    let home = Home::new();
+    home.file("try/one.bin", 50 * KIB, 12);
+    home.file("try/two.txt", 7, 13);
+    let mut demo = home.command();
+    demo.args(["demo", "try", "--chunked-over", "16384"]);
+    let finished = run(demo);
+    assert_eq!(finished.code(), Some(0), "{}", finished.stderr);
+    assert_eq!(
+        finished.stderr.matches("verified: ").count(),
+        2,
+        "each file read back and compared: {}",
+        finished.stderr
+    );
+    assert_eq!(
+        finished.stdout.lines().count(),
+        2,
+        "one token line per file: {}",
+        finished.stdout
+    );
+}
