@@ -208,3 +208,91 @@ fn wait_until_blocked(running: &Running, server: &LocalServer) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn an_interrupted_download_resumes_from_its_partial_file() {
+    let data = tempfile::tempdir().expect("a data directory");
+    let home = Home::new();
+    let file = home.file("media.bin", 1024 * KIB, 14);
+    let token = {
+        let fast = LocalServer::start(Config::default().data_dir(data.path()));
+        let mut upload = home.command();
+        upload
+            .args(["--base-url", &fast.url(), "--rps", "0", "upload"])
+            .arg(&file)
+            .args(["--parent-type", "docx_file", "--parent-node", "doxcnDl"]);
+        let uploaded = run(upload);
+        assert_eq!(uploaded.code(), Some(0), "{}", uploaded.stderr);
+        uploaded.stdout.split('\t').next().expect("a token").to_owned()
+    };
+    let out = home.path().join("out");
+    std::fs::create_dir(&out).expect("out");
+    let download = |url: &str| {
+        let mut command = home.command();
+        command
+            .args([
+                "--json",
+                "--base-url",
+                url,
+                "--rps",
+                "0",
+                "download",
+                &token,
+                "-o",
+            ])
+            .arg(&out);
+        command
+    };
+    // The same files served over a 64 KiB/s link: 16 s for the media.
+    let slow = LocalServer::start(
+        Config::default()
+            .data_dir(data.path())
+            .faults(Faults::default().slow_link(64 * KIB as u64)),
+    );
+    let running = Running::spawn(&mut download(&slow.url()), true);
+    let partial = wait_for_partial(&out, 128 * KIB as u64);
+    running.signal("INT");
+    let stopped = running.wait(Duration::from_secs(30));
+    assert_eq!(stopped.code(), Some(130), "{}", stopped.stderr);
+    assert!(stopped.stderr.contains("resume with: "), "{}", stopped.stderr);
+    drop(slow);
+
+    let fast = LocalServer::start(Config::default().data_dir(data.path()));
+    let resumed = run(download(&fast.url()));
+    assert_eq!(resumed.code(), Some(0), "{}", resumed.stderr);
+    let events = resumed.events();
+    let started = named(&events, "started");
+    assert!(
+        started[0]["resumed_bytes"].as_u64() >= Some(partial),
+        "the partial file of {partial} bytes was not resumed: {}",
+        started[0]
+    );
+    assert_eq!(
+        std::fs::read(out.join("media.bin")).expect("downloaded"),
+        pattern(1024 * KIB, 14)
+    );
+}
+
+/// Waits (bounded) until a partial download in `dir` holds at least `bytes`; returns its size.
+fn wait_for_partial(dir: &std::path::Path, bytes: u64) -> u64 {
+    let deadline = Instant::now() + RUN_BOUND;
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "no partial file of {bytes} bytes in {}",
+            dir.display()
+        );
+        let size = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.len())
+            .max();
+        if let Some(size) = size.filter(|s| *s >= bytes) {
+            return size;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
