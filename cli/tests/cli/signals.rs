@@ -52,6 +52,67 @@ fn interrupted_mid_upload_then_resumed(signal: &str) {
     let home = Home::new();
     home.file("batch/a-small.txt", 1000, 7);
     home.file("batch/b-big.bin", 2048 * KIB, 8);
+    let (confirmed, small_token, resume) = interrupted_run(&server, &home, signal);
+
+    // The printed command, through a shell, exactly as printed.
+    let shell = home.command();
+    let mut resumed = Command::new("sh");
+    resumed.arg("-c").arg(&resume).current_dir(home.path());
+    for (key, value) in shell.get_envs() {
+        match value {
+            Some(value) => resumed.env(key, value),
+            None => resumed.env_remove(key),
+        };
+    }
+    let resumed = run(resumed);
+    assert_eq!(resumed.code(), Some(0), "{}", resumed.stderr);
+    let events = parse_events(&resumed.stdout);
+    let skipped = named(&events, "skipped");
+    assert_eq!(skipped.len(), 1, "the finished file is not uploaded again");
+    assert_eq!(skipped[0]["file_token"], small_token);
+    let started = named(&events, "started");
+    assert_eq!(started.len(), 1);
+    assert!(
+        started[0]["resumed_blocks"].as_u64() >= Some(confirmed),
+        "every block confirmed before the signal is kept: {} < {confirmed}",
+        started[0]
+    );
+
+    let stats = server.stats();
+    assert_eq!(stats.files_finished, 2, "each file made one media, no duplicate");
+    let resent = stats.parts_stored - 128;
+    eprintln!("SIG{signal}: {resent} blocks stored twice");
+    assert!(
+        resent <= CONCURRENCY + JOURNAL_SLACK,
+        "{resent} blocks stored twice; at most {} allowed",
+        CONCURRENCY + JOURNAL_SLACK
+    );
+
+    let big_token = named(&events, "finished")[0]["file_token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    let copy = home.path().join("copy.bin");
+    let mut download = home.command();
+    download
+        .args([
+            "--base-url",
+            &server.url(),
+            "--rps",
+            "0",
+            "download",
+            &big_token,
+            "-o",
+        ])
+        .arg(&copy);
+    let downloaded = run(download);
+    assert_eq!(downloaded.code(), Some(0), "{}", downloaded.stderr);
+    assert_eq!(std::fs::read(&copy).expect("downloaded"), pattern(2048 * KIB, 8));
+}
+
+/// The first run, stopped by `signal` once 12 blocks of the big file are confirmed: returns the
+/// blocks it saw confirmed, the small file's token and the printed resume command.
+fn interrupted_run(server: &LocalServer, home: &Home, signal: &str) -> (u64, serde_json::Value, String) {
     let args = batch_args(&server.url());
     let first = Running::spawn(home.command().args(&args), true);
     first.wait_for_event(Duration::from_secs(60), |e| {
@@ -90,62 +151,8 @@ fn interrupted_mid_upload_then_resumed(signal: &str) {
         (Some("summary"), Some(true))
     );
 
-    // The printed command, through a shell, exactly as printed.
-    let shell = home.command();
-    let mut resumed = Command::new("sh");
-    resumed.arg("-c").arg(&resume).current_dir(home.path());
-    for (key, value) in shell.get_envs() {
-        match value {
-            Some(value) => resumed.env(key, value),
-            None => resumed.env_remove(key),
-        };
-    }
-    let resumed = run(resumed);
-    assert_eq!(resumed.code(), Some(0), "{}", resumed.stderr);
-    let events = parse_events(&resumed.stdout);
-    let skipped = named(&events, "skipped");
-    assert_eq!(skipped.len(), 1, "the finished file is not uploaded again");
-    assert_eq!(skipped[0]["file_token"], small_token);
-    let started = named(&events, "started");
-    assert_eq!(started.len(), 1);
-    assert!(
-        started[0]["resumed_blocks"].as_u64() >= Some(confirmed),
-        "every block confirmed before the signal is kept: {} < {confirmed}",
-        started[0]
-    );
-
-    let stats = server.stats();
-    assert_eq!(stats.files_finished, 2, "each file made one media, no duplicate");
-    let resent = stats.parts_stored - 128;
-    eprintln!(
-        "SIG{signal}: exited {stop:?} after the signal; {confirmed} of 128 blocks confirmed before it; {resent} stored twice"
-    );
-    assert!(
-        resent <= CONCURRENCY + JOURNAL_SLACK,
-        "{resent} blocks stored twice; at most {} allowed",
-        CONCURRENCY + JOURNAL_SLACK
-    );
-
-    let big_token = named(&events, "finished")[0]["file_token"]
-        .as_str()
-        .expect("a token")
-        .to_owned();
-    let copy = home.path().join("copy.bin");
-    let mut download = home.command();
-    download
-        .args([
-            "--base-url",
-            &server.url(),
-            "--rps",
-            "0",
-            "download",
-            &big_token,
-            "-o",
-        ])
-        .arg(&copy);
-    let downloaded = run(download);
-    assert_eq!(downloaded.code(), Some(0), "{}", downloaded.stderr);
-    assert_eq!(std::fs::read(&copy).expect("downloaded"), pattern(2048 * KIB, 8));
+    eprintln!("SIG{signal}: exited {stop:?} after the signal; {confirmed} of 128 blocks confirmed before it");
+    (confirmed, small_token, resume)
 }
 
 #[test]
