@@ -10,8 +10,8 @@ use crate::support::{Home, LocalServer, RUN_BOUND, Running, bin, named, parse_ev
 
 const KIB: usize = 1024;
 const CONCURRENCY: u64 = 2;
-/// What `--journal`'s batching may lose on a kill (`JOURNAL_BATCH_BLOCKS`); a signal loses none,
-/// and the bound allows it anyway.
+/// What the journal's batching may lose to SIGKILL (`JOURNAL_BATCH_BLOCKS`); SIGINT and SIGTERM
+/// lose none (the journal is written as the upload is dropped), and the bound allows it anyway.
 const JOURNAL_SLACK: u64 = 8;
 
 fn batch_args(url: &str) -> Vec<String> {
@@ -302,4 +302,51 @@ fn wait_for_partial(dir: &std::path::Path, bytes: u64) -> u64 {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn after_sigkill_the_same_command_resends_at_most_concurrency_plus_8_blocks() {
+    let delay = FaultRule::new(
+        FaultKind::Delay(Duration::from_millis(80)),
+        [Operation::UploadPart],
+    )
+    .rate(1.0);
+    let server = LocalServer::start(
+        Config::default()
+            .block_size(16 * KIB as u64)
+            .faults(Faults::default().rule(delay)),
+    );
+    let home = Home::new();
+    home.file("batch/a-small.txt", 1000, 7);
+    home.file("batch/b-big.bin", 2048 * KIB, 8);
+    let args = batch_args(&server.url());
+    let first = Running::spawn(home.command().args(&args), true);
+    first.wait_for_event(Duration::from_secs(60), |e| {
+        e["event"] == "block" && e["file"] == "batch/b-big.bin" && e["confirmed_blocks"].as_u64() >= Some(20)
+    });
+    // No chance to write anything: the journal has what its batching had written.
+    first.signal("KILL");
+    let killed = first.wait(Duration::from_secs(30));
+    assert_eq!(killed.code(), None, "killed by a signal");
+    let resumed = run({
+        let mut command = home.command();
+        command.args(&args);
+        command
+    });
+    assert_eq!(resumed.code(), Some(0), "{}", resumed.stderr);
+    let events = resumed.events();
+    assert_eq!(
+        named(&events, "skipped").len(),
+        1,
+        "the finished file is not uploaded again"
+    );
+    let stats = server.stats();
+    assert_eq!(stats.files_finished, 2, "each file made one media, no duplicate");
+    let resent = stats.parts_stored - 128;
+    eprintln!("SIGKILL: {resent} blocks stored twice");
+    assert!(
+        resent <= CONCURRENCY + JOURNAL_SLACK,
+        "{resent} blocks stored twice; at most {} allowed",
+        CONCURRENCY + JOURNAL_SLACK
+    );
 }
