@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::exit::{CliError, INTERRUPTED};
 
 /// The longest a clean stop may take before the process exits anyway.
-pub const CLEAN_STOP_BOUND: Duration = Duration::from_secs(10);
+pub const CLEAN_STOP_BOUND: Duration = Duration::from_secs(5);
 
 /// The run's interruption state, cheap to clone.
 #[derive(Debug, Clone)]

@@ -165,13 +165,10 @@ fn sigterm_mid_upload_keeps_the_journal_and_the_printed_command_resumes() {
     interrupted_mid_upload_then_resumed("TERM");
 }
 
-#[test]
-fn a_second_ctrl_c_exits_at_once_when_the_clean_stop_is_stuck() {
-    let server = LocalServer::start(Config::default().block_size(4 * KIB as u64));
-    let home = Home::new();
+/// A run stuck in a write to a stdout nobody reads: 2048 blocks of JSON events fill the pipe,
+/// and a clean stop cannot finish.
+fn stuck_upload(server: &LocalServer, home: &Home) -> Running {
     let file = home.file("chatty.bin", 8192 * KIB, 9);
-    // 2048 blocks of JSON events into a stdout nobody reads: the pipe fills and the run blocks
-    // in a write, where a clean stop cannot finish.
     let mut command = home.command();
     command
         .args(["--json", "--base-url", &server.url(), "--rps", "0", "upload"])
@@ -179,11 +176,19 @@ fn a_second_ctrl_c_exits_at_once_when_the_clean_stop_is_stuck() {
         .args(["--parent-type", "docx_file", "--parent-node", "doxcnStuck"])
         .args(["--chunked-over", "4096"]);
     let running = Running::spawn(&mut command, false);
-    wait_until_blocked(&running, &server);
+    wait_until_blocked(&running, server);
     assert!(
         server.stats().files_finished == 0,
         "the upload ended; the pipe never filled"
     );
+    running
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once_when_the_clean_stop_is_stuck() {
+    let server = LocalServer::start(Config::default().block_size(4 * KIB as u64));
+    let home = Home::new();
+    let running = stuck_upload(&server, &home);
     running.signal("INT");
     running.wait_for_stderr(Duration::from_secs(30), "SIGINT: stopping");
     running.signal("INT");
@@ -191,6 +196,21 @@ fn a_second_ctrl_c_exits_at_once_when_the_clean_stop_is_stuck() {
     assert_eq!(finished.code(), Some(130), "{}", finished.stderr);
     assert!(
         finished.stderr.contains("SIGINT again: exiting at once"),
+        "{}",
+        finished.stderr
+    );
+}
+
+#[test]
+fn a_stuck_clean_stop_ends_by_itself_after_its_bound() {
+    let server = LocalServer::start(Config::default().block_size(4 * KIB as u64));
+    let home = Home::new();
+    let running = stuck_upload(&server, &home);
+    running.signal("TERM");
+    let finished = running.wait(Duration::from_secs(60));
+    assert_eq!(finished.code(), Some(130), "{}", finished.stderr);
+    assert!(
+        finished.stderr.contains("the clean stop took over 5 s: exiting"),
         "{}",
         finished.stderr
     );
