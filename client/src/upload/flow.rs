@@ -27,6 +27,7 @@ use super::workers::{Blocks, Transaction};
 use super::{ProgressEvent, ProgressFn, UploadError, UploadOutcome, Uploader};
 use crate::budget::Group;
 use crate::limits::BLOCK_SIZE;
+use crate::operations::OperationId;
 use crate::{ApiError, ErrorCode, FeishuResult, types};
 
 /// How many times an upload starts over after its upload id expired, or re-sends blocks the
@@ -57,7 +58,6 @@ struct Tally {
 impl Upload<'_> {
     pub(super) fn caller(&self) -> Caller<'_> {
         Caller {
-            budget: self.uploader.budget.as_ref(),
             policy: self.uploader.policy,
             tokens: self.uploader.client.inner.token_source(),
             progress: self.progress.as_ref(),
@@ -165,7 +165,7 @@ impl Upload<'_> {
         let target = &self.target;
         let called = self
             .caller()
-            .call_tracked("upload_all", !self.refuse_duplicates, || {
+            .call_tracked(OperationId::UploadAll, !self.refuse_duplicates, || {
                 let mut builder = client
                     .upload_all()
                     .file_name(target.file_name.as_str())
@@ -227,10 +227,10 @@ impl Upload<'_> {
                 }
                 if called.ambiguous > 0
                     && self.refuse_duplicates
-                    && e.api_error().is_some_and(super::retry::is_ambiguous)
+                    && e.api_error().is_some_and(ApiError::is_ambiguous)
                 {
                     return Err(UploadError::AmbiguousFinish {
-                        operation: "upload_all",
+                        operation: OperationId::UploadAll,
                         upload_id: String::new(),
                     });
                 }
@@ -399,7 +399,7 @@ impl Upload<'_> {
                             let upload_id = current.upload_id.clone();
                             current.close()?;
                             return Err(UploadError::AmbiguousFinish {
-                                operation: "upload_finish",
+                                operation: OperationId::UploadFinish,
                                 upload_id,
                             });
                         }
@@ -428,7 +428,7 @@ impl Upload<'_> {
                             let upload_id = current.upload_id.clone();
                             current.close()?;
                             return Err(UploadError::AmbiguousFinish {
-                                operation: "upload_finish",
+                                operation: OperationId::UploadFinish,
                                 upload_id,
                             });
                         }
@@ -473,7 +473,7 @@ impl Upload<'_> {
             Err(e) => Err(match error_code(&e) {
                 Some(ErrorCode::UploadIdExpired) if tx.finish_maybe_delivered.load(Ordering::Relaxed) => {
                     UploadError::AmbiguousFinish {
-                        operation: "upload_finish",
+                        operation: OperationId::UploadFinish,
                         upload_id: tx.upload_id.clone(),
                     }
                 }
@@ -506,7 +506,7 @@ impl Upload<'_> {
         let target = &self.target;
         let data = self
             .caller()
-            .call("upload_prepare", || {
+            .call(OperationId::UploadPrepare, || {
                 let body = types::UploadPrepareRequest::builder()
                     .file_name(target.file_name.as_str())
                     .parent_type(target.parent_type.as_str())
@@ -533,7 +533,7 @@ impl Upload<'_> {
         let client = &self.uploader.client;
         let called = self
             .caller()
-            .call_tracked("upload_finish", true, || {
+            .call_tracked(OperationId::UploadFinish, true, || {
                 let body = types::UploadFinishRequest::builder()
                     .upload_id(tx.upload_id.as_str())
                     .block_num(tx.layout.block_num);

@@ -10,6 +10,7 @@ use super::journal::Journal;
 use super::source::{Block, FileBlocks, Layout, StreamBlocks};
 use super::{ProgressEvent, UploadError};
 use crate::FeishuResult;
+use crate::operations::OperationId;
 
 /// Where the next block comes from.
 pub(super) enum Blocks<'a> {
@@ -209,7 +210,7 @@ impl Upload<'_> {
         let len = bytes.len() as u64;
         let checksum = adler.to_string();
         self.caller()
-            .call("upload_part", || {
+            .call(OperationId::UploadPart, || {
                 let request = client
                     .upload_part()
                     .upload_id(tx.upload_id.as_str())
