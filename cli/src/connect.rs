@@ -194,7 +194,7 @@ fn upload_event(file: &str, event: &ProgressEvent, blocks: u64) -> Option<Event>
             delay,
         } => Event::Retrying {
             file,
-            operation: (*operation).to_owned(),
+            operation: operation.to_string(),
             error: error.clone(),
             delay_ms: millis(*delay),
         },
