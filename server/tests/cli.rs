@@ -25,8 +25,15 @@ async fn binary_serves_and_stops_on_ctrl_c() {
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut first = String::new();
     let mut second = String::new();
+    let mut third = String::new();
     stdout.read_line(&mut first).expect("the listening line");
     stdout.read_line(&mut second).expect("the credentials line");
+    stdout.read_line(&mut third).expect("the root folder line");
+    let root_folder = third
+        .trim()
+        .strip_prefix("root folder: ")
+        .unwrap_or_else(|| panic!("unexpected third line: {third:?}"))
+        .to_owned();
     let base_url = first
         .trim()
         .strip_prefix("feishu-drive-server listening on ")
@@ -61,6 +68,35 @@ async fn binary_serves_and_stops_on_ctrl_c() {
         .expect("JSON");
     assert_eq!(prepared["data"]["block_size"], 1024, "{prepared}");
     assert_eq!(prepared["data"]["block_num"], 3, "{prepared}");
+    // A script can upload into the printed root folder with no set-up.
+    let form = reqwest::multipart::Form::new()
+        .text("file_name", "into-root.txt")
+        .text("parent_type", "explorer")
+        .text("parent_node", root_folder.clone())
+        .text("size", "5")
+        .part("file", reqwest::multipart::Part::bytes(b"hello".to_vec()));
+    let uploaded: serde_json::Value = http
+        .post(format!("{base_url}/open-apis/drive/v1/files/upload_all"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload_all")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(uploaded["code"], 0, "{uploaded}");
+    let listed: serde_json::Value = http
+        .get(format!("{base_url}/open-apis/drive/v1/files"))
+        .query(&[("folder_token", root_folder.as_str())])
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("list_files")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(listed["data"]["files"][0]["name"], "into-root.txt", "{listed}");
 
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
