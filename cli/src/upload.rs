@@ -98,7 +98,7 @@ fn media_target(args: &UploadArgs) -> Result<MediaTarget, CliError> {
     if args.folder.is_some() {
         return Err(CliError::Usage(
             "--folder: uploading into a Drive folder needs the files family \
-             (drive/v1/files/upload_*), which this version of the library does not have yet; \
+             (drive/v1/files/upload_*) in the library's uploader, which it does not have yet; \
              attach the files as media with --parent-type and --parent-node"
                 .to_owned(),
         ));
