@@ -6,6 +6,7 @@
 
 mod architecture;
 mod cycles;
+mod cycles_allowlist;
 mod lexer;
 mod long_files;
 mod source;
