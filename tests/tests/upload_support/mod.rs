@@ -34,6 +34,27 @@ pub fn uploader(
     configure(builder).build().expect("the uploader builds")
 }
 
+/// An uploader for whatever listens at `base_url` (a proxy in front of a local server) as the
+/// server's default app, with no client-side rate limit and every non-empty file chunked.
+pub fn uploader_via(base_url: &str, configure: impl FnOnce(UploaderBuilder) -> UploaderBuilder) -> Uploader {
+    let builder = Uploader::builder(base_url)
+        .credentials(AppCredentials::new(base_url, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
+        .requests_per_second(None)
+        .upload_all_max(0);
+    configure(builder).build().expect("the uploader builds")
+}
+
+/// An uploader for `base_url` with a fixed token and every other setting at its default (rate
+/// limit, timeouts, retries, `upload_all` threshold): for the tests of those defaults.
+pub fn default_uploader(
+    base_url: &str,
+    configure: impl FnOnce(UploaderBuilder) -> UploaderBuilder,
+) -> Uploader {
+    configure(Uploader::builder(base_url).access_token("t-test"))
+        .build()
+        .expect("the uploader builds")
+}
+
 /// A file of `len` random bytes (seeded, so failures reproduce).
 pub fn random_file(dir: &Path, name: &str, len: u64, seed: u64) -> PathBuf {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
