@@ -4,6 +4,7 @@
 #![allow(dead_code)] // Each e2e test binary uses part of it.
 
 use bytes::Bytes;
+use feishu_drive::download::{Downloader, DownloaderBuilder};
 use feishu_drive::types::{self, ErrorEnvelope};
 use feishu_drive::{ApiError, Client, ClientContext, Error, ErrorCode, FeishuResult, ResponseValue};
 use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, RunningServer, Server};
@@ -70,6 +71,18 @@ pub async fn tenant_token(base_url: &str, app_id: &str, app_secret: &str) -> Res
         response.expire
     );
     response.tenant_access_token.ok_or(ApiError::MissingData)
+}
+
+/// A downloader for whatever listens at `base_url`, with a fixed token and every other setting
+/// at its default (5 requests per second, retries, ranges); `configure` changes what a test
+/// needs. Downloaders are built here only, so a change of the builder touches this kit alone.
+pub fn downloader(
+    base_url: &str,
+    configure: impl FnOnce(DownloaderBuilder) -> DownloaderBuilder,
+) -> Downloader {
+    configure(Downloader::builder(base_url).access_token("t-test"))
+        .build()
+        .expect("the downloader builds")
 }
 
 /// Deterministic pseudo-random bytes (xorshift), different for each seed.
