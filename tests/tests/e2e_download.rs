@@ -4,6 +4,7 @@
 //! the media under the client — the faults the downloader must survive or refuse.
 
 mod e2e_support;
+mod upload_support;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use feishu_drive::ErrorCode;
 use feishu_drive::auth::AppCredentials;
 use feishu_drive::download::{DownloadError, DownloadEvent, DownloadRequest, Downloader};
-use feishu_drive::upload::{RetryPolicy, UploadRequest, Uploader};
+use feishu_drive::upload::{RetryPolicy, UploadRequest};
 use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, Faults, Operation, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -57,13 +58,7 @@ async fn upload_to_server(
     let server = Server::start(Config::default().block_size(64 * 1024))
         .await
         .expect("server starts");
-    let base = server.base_url();
-    let uploader = Uploader::builder(&base)
-        .credentials(AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
-        .requests_per_second(None)
-        .upload_all_max(0)
-        .build()
-        .expect("uploader");
+    let uploader = upload_support::uploader_via(&server.base_url(), |b| b);
     let dir = tempfile::tempdir().expect("tempdir");
     let source = dir.path().join("source.bin");
     std::fs::write(&source, bytes).expect("write");
@@ -172,11 +167,9 @@ async fn dropped_connections_at_the_server_are_retried() {
     .await
     .expect("server");
     let base = server.base_url();
-    let uploader = Uploader::builder(&base)
-        .credentials(AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
-        .requests_per_second(None)
-        .build()
-        .expect("uploader");
+    let uploader = upload_support::uploader_via(&base, |b| {
+        b.upload_all_max(feishu_drive::limits::UPLOAD_ALL_MAX_BYTES)
+    });
     let dir = tempfile::tempdir().expect("tempdir");
     let source = dir.path().join("a.bin");
     std::fs::write(&source, &bytes).expect("write");

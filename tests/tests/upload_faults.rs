@@ -273,11 +273,7 @@ fn fast_retries() -> RetryPolicy {
 /// An uploader for the scripted server at `base_url`: a fixed token (the scripted server accepts
 /// any), no client-side rate limit, [`fast_retries`]; `configure` adds what a test needs.
 fn fast_uploader(base_url: &str, configure: impl FnOnce(UploaderBuilder) -> UploaderBuilder) -> Uploader {
-    let builder = Uploader::builder(base_url)
-        .access_token("t-test")
-        .requests_per_second(None)
-        .retry_policy(fast_retries());
-    configure(builder).build().expect("an uploader")
+    upload_support::scripted_uploader(base_url, fast_retries(), configure)
 }
 
 /// Five bytes from a stream: small enough for `upload_all` whatever the uploader's threshold.
@@ -608,11 +604,9 @@ async fn a_refusal_of_the_credentials_is_final_and_typed() {
         TOKEN,
         json_reply(400, json!({"code": 10014, "msg": "app secret invalid"})),
     );
-    let uploader = Uploader::builder(&server.base_url)
-        .credentials(AppCredentials::new(&server.base_url, "cli_app", "wrong").retry_policy(fast_retries()))
-        .requests_per_second(None)
-        .build()
-        .expect("an uploader");
+    let uploader = fast_uploader(&server.base_url, |b| {
+        b.credentials(AppCredentials::new(&server.base_url, "cli_app", "wrong").retry_policy(fast_retries()))
+    });
     let result = uploader.upload(hello()).await;
     match result {
         Err(UploadError::Auth(AuthError::Refused { code, .. })) => assert_eq!(code.code(), 10014),

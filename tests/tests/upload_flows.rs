@@ -568,14 +568,13 @@ async fn wrong_app_credentials_are_a_typed_auth_error() {
     use feishu_drive::auth::{AppCredentials, AuthError};
     let server = server(Config::default()).await;
     let base = server.base_url();
-    let uploader = feishu_drive::upload::Uploader::builder(&base)
-        .credentials(AppCredentials::new(
+    let uploader = upload_support::default_uploader(&base, |b| {
+        b.credentials(AppCredentials::new(
             &base,
             feishu_drive_server::DEFAULT_APP_ID,
             "wrong-secret",
         ))
-        .build()
-        .expect("uploader");
+    });
     let dir = tempfile::tempdir().expect("temp dir");
     let file = random_file(dir.path(), "f.bin", 10, 1);
     let result = uploader.upload_file(&file, "docx_file", "doxcn1").await;

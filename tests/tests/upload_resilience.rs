@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use feishu_drive::auth::{AccessToken, AppCredentials, AuthError, StaticToken, TokenSource};
-use feishu_drive::upload::{RetryPolicy, UploadRequest, Uploader};
+use feishu_drive::upload::{RetryPolicy, UploadRequest};
 use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, Faults, Operation};
 use futures::future::BoxFuture;
 use rand::{Rng, SeedableRng};
@@ -124,11 +124,10 @@ async fn a_rejected_token_is_refreshed_once() {
         fresh: AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET),
         invalidated: AtomicU32::new(0),
     });
-    let uploader = Uploader::builder(&base)
-        .token_source(SharedSource(Arc::clone(&source)))
-        .requests_per_second(None)
-        .build()
-        .expect("uploader");
+    let uploader = upload_support::default_uploader(&base, |b| {
+        b.token_source(SharedSource(Arc::clone(&source)))
+            .requests_per_second(None)
+    });
     let dir = tempfile::tempdir().expect("temp dir");
     let file = random_file(dir.path(), "f.bin", 1000, 1);
     let token = uploader

@@ -37,10 +37,37 @@ pub fn uploader(
 /// An uploader for whatever listens at `base_url` (a proxy in front of a local server) as the
 /// server's default app, with no client-side rate limit and every non-empty file chunked.
 pub fn uploader_via(base_url: &str, configure: impl FnOnce(UploaderBuilder) -> UploaderBuilder) -> Uploader {
+    uploader_at(base_url, base_url, configure)
+}
+
+/// [`uploader_via`], with tokens fetched from `token_base` (the server itself, not the proxy).
+pub fn uploader_at(
+    base_url: &str,
+    token_base: &str,
+    configure: impl FnOnce(UploaderBuilder) -> UploaderBuilder,
+) -> Uploader {
     let builder = Uploader::builder(base_url)
-        .credentials(AppCredentials::new(base_url, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
+        .credentials(AppCredentials::new(
+            token_base,
+            DEFAULT_APP_ID,
+            DEFAULT_APP_SECRET,
+        ))
         .requests_per_second(None)
         .upload_all_max(0);
+    configure(builder).build().expect("the uploader builds")
+}
+
+/// An uploader for a scripted server at `base_url`: a fixed token (a scripted server accepts
+/// any), no client-side rate limit, `policy`; `configure` adds what a test needs.
+pub fn scripted_uploader(
+    base_url: &str,
+    policy: feishu_drive::upload::RetryPolicy,
+    configure: impl FnOnce(UploaderBuilder) -> UploaderBuilder,
+) -> Uploader {
+    let builder = Uploader::builder(base_url)
+        .access_token("t-test")
+        .requests_per_second(None)
+        .retry_policy(policy);
     configure(builder).build().expect("the uploader builds")
 }
 
