@@ -149,6 +149,46 @@ async fn a_kill_just_before_a_batch_write_costs_at_most_concurrency_plus_7_block
     assert_round_trip(&uploader(&server, |b| b), token, &file).await;
 }
 
+/// On a slow link (each part answered at least 1.1 s after it was sent) every confirmation comes
+/// more than `JOURNAL_BATCH_INTERVAL` after the journal's last write, so each is written at once:
+/// at every confirmation the journal on disk already holds it. The delay is a lower bound, so a
+/// loaded machine only makes the gaps longer.
+#[tokio::test]
+async fn on_a_slow_link_every_confirmation_is_journaled_at_once() {
+    let slow = FaultRule::new(
+        FaultKind::Delay(Duration::from_millis(1100)),
+        [Operation::UploadPart],
+    )
+    .rate(1.0);
+    let server = server(Config::default().faults(Faults::default().rule(slow))).await;
+    let uploader = uploader(&server, |b| b.concurrency(1));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = random_file(dir.path(), "f.bin", 3 * BLOCK, 44);
+    let journal = dir.path().join("f.journal");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (record, path) = (seen.clone(), journal.clone());
+    uploader
+        .upload(
+            UploadRequest::file(&file, "docx_file", "doxcn1")
+                .journal(&journal)
+                .progress(move |event| {
+                    if let ProgressEvent::BlockConfirmed { confirmed_blocks, .. } = event {
+                        let on_disk = journal_json(&path)["confirmed"]
+                            .as_object()
+                            .map_or(0, serde_json::Map::len) as u64;
+                        record.lock().expect("seen").push((*confirmed_blocks, on_disk));
+                    }
+                }),
+        )
+        .await
+        .expect("upload");
+    assert_eq!(
+        *seen.lock().expect("seen"),
+        vec![(1, 1), (2, 2), (3, 3)],
+        "(confirmed, journaled) at each confirmation"
+    );
+}
+
 /// Cancels an upload of `file` after its first confirmed block, leaving its journal.
 async fn leave_a_journal(uploader: &feishu_drive::upload::Uploader, file: &Path, journal: &Path) -> String {
     let cancel = CancellationToken::new();
