@@ -24,6 +24,7 @@
 //!
 //! [progenitor]: https://github.com/oxidecomputer/progenitor
 
+mod constructor;
 mod envelope;
 mod error;
 pub mod error_codes;
@@ -33,6 +34,7 @@ mod json_schema;
 mod multipart;
 mod names;
 mod normalize;
+mod operations;
 mod raw_success;
 mod spec;
 
@@ -54,6 +56,13 @@ pub struct Settings {
     pub spec_name: String,
     /// The command the `@generated` header tells readers to run.
     pub command: String,
+    /// Also generate `operations.rs` (the operation table) and `limits.rs` (every documented
+    /// limit), which the client crate's hand-written layer and the local server read instead of
+    /// restating the spec.
+    pub operation_table: bool,
+    /// Leave out progenitor's `Client::new` (and its 15-second whole-request timeout): the
+    /// crate writes its own constructor on top of `Client::new_with_client`.
+    pub own_constructor: bool,
 }
 
 impl Default for Settings {
@@ -62,6 +71,8 @@ impl Default for Settings {
             inner_type: None,
             spec_name: "spec/feishu-drive.yaml".to_owned(),
             command: "cargo xtask codegen".to_owned(),
+            operation_table: false,
+            own_constructor: false,
         }
     }
 }
@@ -71,6 +82,8 @@ impl Settings {
     pub fn client() -> Self {
         Self {
             inner_type: Some("crate::ClientContext".to_owned()),
+            operation_table: true,
+            own_constructor: true,
             ..Self::default()
         }
     }
@@ -109,7 +122,7 @@ pub fn generate_with_dependencies(
         spec = settings.spec_name
     );
     // A spec without the error table (a Feishu extension) gets an `ErrorCode` with only `Unknown`.
-    let files = vec![
+    let mut files = vec![
         GeneratedFile {
             name: "api.rs",
             contents: format::format_file(api, &header)?,
@@ -119,6 +132,16 @@ pub fn generate_with_dependencies(
             contents: format::format_file(error_codes::generate(&rows), &header)?,
         },
     ];
+    if settings.operation_table {
+        files.push(GeneratedFile {
+            name: "operations.rs",
+            contents: format::format_file(operations::generate_operations(&spec)?, &header)?,
+        });
+        files.push(GeneratedFile {
+            name: "limits.rs",
+            contents: format::format_file(operations::generate_limits(&spec)?, &header)?,
+        });
+    }
     Ok((files, dependencies))
 }
 
@@ -164,6 +187,9 @@ fn generate_api(
     dependencies.chrono |= formats.contains(&multipart::TextFormat::DateTime);
     let mut file = inject::inject(progenitor, &multipart_ops, form_values)?;
     json_schema::derive_under_feature(&mut file)?;
+    if settings.own_constructor {
+        constructor::remove_client_new(&mut file)?;
+    }
 
     let envelope = envelope::generate(spec, names)?;
     let known = extensible_enums(spec, names)?;

@@ -106,7 +106,7 @@ fn hello() -> UploadRequest {
 /// How long the upload took on tokio's clock, and its error.
 async fn failing_upload(
     base_url: &str,
-    configure: impl FnOnce(feishu_drive::upload::UploaderBuilder) -> feishu_drive::upload::UploaderBuilder,
+    configure: impl FnOnce(feishu_drive::ClientBuilder) -> feishu_drive::ClientBuilder,
 ) -> (Duration, ApiError) {
     let uploader = default_uploader(base_url, |b| configure(b.retry_policy(no_retries())));
     let started = Instant::now();

@@ -10,9 +10,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use feishu_drive::Client;
 use feishu_drive::ErrorCode;
 use feishu_drive::auth::AppCredentials;
-use feishu_drive::download::{DownloadError, DownloadEvent, DownloadRequest, Downloader};
+use feishu_drive::download::{DownloadError, DownloadEvent, DownloadRequest};
 use feishu_drive::upload::{RetryPolicy, UploadRequest};
 use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, Faults, Operation, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -69,9 +70,9 @@ async fn upload_to_server(
     (server, outcome.file_token, dir)
 }
 
-fn downloader_for(base: &str, range_size: Option<u64>) -> Downloader {
+fn downloader_for(base: &str, range_size: Option<u64>) -> Client {
     e2e_support::downloader(base, |b| {
-        b.credentials(AppCredentials::new(base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
+        b.token_source(AppCredentials::new(base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
             .requests_per_second(None)
             .retry_policy(fast_policy())
             .range_size(range_size)
@@ -88,7 +89,7 @@ async fn a_media_comes_back_byte_exact_under_its_decoded_name() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
     let outcome = downloader_for(&server.base_url(), Some(100 * 1024))
-        .download(
+        .download_media(
             DownloadRequest::into_dir(&token, out.path())
                 .progress(move |e| seen.lock().expect("lock").push(e.clone())),
         )
@@ -124,7 +125,7 @@ async fn a_partial_file_resumes_against_the_server() {
     let target = out.path().join("r.bin");
     std::fs::write(out.path().join(format!(".r.bin.{token}.part")), &bytes[..150_000]).expect("partial");
     let outcome = downloader_for(&server.base_url(), None)
-        .download(DownloadRequest::to_file(&token, &target))
+        .download_media(DownloadRequest::to_file(&token, &target))
         .await
         .expect("download");
     assert_eq!(
@@ -142,7 +143,7 @@ async fn a_missing_media_is_a_typed_error_and_leaves_no_file() {
     let out = tempfile::tempdir().expect("tempdir");
     let target = out.path().join("never.bin");
     let error = downloader_for(&server.base_url(), None)
-        .download(DownloadRequest::to_file("boxcnNoSuchMedia", &target))
+        .download_media(DownloadRequest::to_file("boxcnNoSuchMedia", &target))
         .await
         .expect_err("no such media");
     match &error {
@@ -168,7 +169,7 @@ async fn dropped_connections_at_the_server_are_retried() {
     .expect("server");
     let base = server.base_url();
     let uploader = upload_support::uploader_via(&base, |b| {
-        b.upload_all_max(feishu_drive::limits::UPLOAD_ALL_MAX_BYTES)
+        b.upload_all_max(feishu_drive::limits::UPLOAD_ALL_REQUEST_SIZE_MAXIMUM)
     });
     let dir = tempfile::tempdir().expect("tempdir");
     let source = dir.path().join("a.bin");
@@ -180,7 +181,7 @@ async fn dropped_connections_at_the_server_are_retried() {
         .file_token;
     let target = dir.path().join("back.bin");
     let outcome = downloader_for(&base, Some(64 * 1024))
-        .download(DownloadRequest::to_file(&token, &target))
+        .download_media(DownloadRequest::to_file(&token, &target))
         .await
         .expect("download despite dropped connections");
     assert_eq!(std::fs::read(&target).expect("read"), bytes);
@@ -348,7 +349,7 @@ fn respond(media: &[u8], media_type: &str, disposition: &str, range: &str, fault
     out
 }
 
-fn plain_downloader(base: &str, range_size: Option<u64>) -> Downloader {
+fn plain_downloader(base: &str, range_size: Option<u64>) -> Client {
     e2e_support::downloader(base, |b| {
         b.requests_per_second(None)
             .retry_policy(fast_policy())
@@ -370,7 +371,7 @@ async fn a_connection_dropped_mid_body_resumes_where_the_file_ends() {
     .await;
     let out = tempfile::tempdir().expect("tempdir");
     let outcome = plain_downloader(&server.base, None)
-        .download(DownloadRequest::into_dir("boxcnFaulty", out.path()))
+        .download_media(DownloadRequest::into_dir("boxcnFaulty", out.path()))
         .await
         .expect("download resumes");
     assert_eq!(std::fs::read(&outcome.path).expect("read"), media);
@@ -395,7 +396,7 @@ async fn ranged_requests_cover_the_media_in_order() {
     let out = tempfile::tempdir().expect("tempdir");
     let target = out.path().join("doc.pdf");
     let outcome = plain_downloader(&server.base, Some(4_096))
-        .download(DownloadRequest::to_file("boxcnRanges", &target).expect_media_type("application/pdf"))
+        .download_media(DownloadRequest::to_file("boxcnRanges", &target).expect_media_type("application/pdf"))
         .await
         .expect("download");
     assert_eq!(std::fs::read(&target).expect("read"), media);
@@ -416,7 +417,7 @@ async fn a_partial_file_of_an_earlier_run_is_resumed() {
     let partial = out.path().join(".pic.png.boxcnResume.part");
     std::fs::write(&partial, &media[..6_000]).expect("partial");
     let outcome = plain_downloader(&server.base, None)
-        .download(DownloadRequest::to_file("boxcnResume", &target))
+        .download_media(DownloadRequest::to_file("boxcnResume", &target))
         .await
         .expect("download");
     assert_eq!(outcome.resumed_bytes, 6_000);
@@ -440,7 +441,7 @@ async fn a_server_that_ignores_range_restarts_the_file() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
     plain_downloader(&server.base, None)
-        .download(
+        .download_media(
             DownloadRequest::to_file("boxcnIgnore", &target)
                 .progress(move |e| seen.lock().expect("lock").push(e.clone())),
         )
@@ -479,7 +480,7 @@ async fn envelopes_with_200_and_202_are_failures_never_file_bytes() {
     let out = tempfile::tempdir().expect("tempdir");
     let target = out.path().join("pic.png");
     let outcome = plain_downloader(&server.base, None)
-        .download(DownloadRequest::to_file("boxcnEnvelope", &target))
+        .download_media(DownloadRequest::to_file("boxcnEnvelope", &target))
         .await
         .expect("download after retries");
     assert_eq!(outcome.retries, 3);
@@ -495,7 +496,7 @@ async fn envelopes_with_200_and_202_are_failures_never_file_bytes() {
     .await;
     let target = out.path().join("never.png");
     let error = plain_downloader(&server.base, None)
-        .download(DownloadRequest::to_file("boxcnEnvelope", &target))
+        .download_media(DownloadRequest::to_file("boxcnEnvelope", &target))
         .await
         .expect_err("1062005 is permanent");
     match &error {
@@ -521,7 +522,7 @@ async fn a_json_media_is_a_file_not_an_error() {
     .await;
     let out = tempfile::tempdir().expect("tempdir");
     let outcome = plain_downloader(&server.base, None)
-        .download(DownloadRequest::into_dir("boxcnJson", out.path()))
+        .download_media(DownloadRequest::into_dir("boxcnJson", out.path()))
         .await
         .expect("a JSON media downloads");
     assert_eq!(std::fs::read(&outcome.path).expect("read"), media);
@@ -539,7 +540,7 @@ async fn a_media_that_changes_between_ranges_is_refused() {
         let server = faulty_server(data(9_000, 8), "image/png", DISPOSITION, vec![Fault::None, fault]).await;
         let target = out.path().join(format!("{what}.png"));
         let error = plain_downloader(&server.base, Some(4_000))
-            .download(DownloadRequest::to_file("boxcnChanged", &target))
+            .download_media(DownloadRequest::to_file("boxcnChanged", &target))
             .await
             .expect_err(what);
         let ok = match what {
@@ -564,7 +565,7 @@ async fn an_unexpected_media_type_is_refused() {
     let server = faulty_server(data(100, 9), "text/html", DISPOSITION, vec![]).await;
     let out = tempfile::tempdir().expect("tempdir");
     let error = plain_downloader(&server.base, None)
-        .download(
+        .download_media(
             DownloadRequest::to_file("boxcnType", out.path().join("x.png")).expect_media_type("image/png"),
         )
         .await
@@ -585,7 +586,7 @@ async fn giving_up_keeps_the_partial_file_for_the_next_run() {
     let out = tempfile::tempdir().expect("tempdir");
     let target = out.path().join("slow.png");
     let outcome = plain_downloader(&server.base, None)
-        .download(DownloadRequest::to_file("boxcnSlow", &target))
+        .download_media(DownloadRequest::to_file("boxcnSlow", &target))
         .await
         .expect("progress resets the retry budget");
     assert_eq!(outcome.requests, 12);
@@ -600,7 +601,7 @@ async fn giving_up_keeps_the_partial_file_for_the_next_run() {
     let server = faulty_server(media.clone(), "image/png", DISPOSITION, faults).await;
     let target = out.path().join("stuck.png");
     let error = plain_downloader(&server.base, None)
-        .download(DownloadRequest::to_file("boxcnStuck", &target))
+        .download_media(DownloadRequest::to_file("boxcnStuck", &target))
         .await
         .expect_err("no progress: gives up");
     assert!(
@@ -619,7 +620,7 @@ async fn giving_up_keeps_the_partial_file_for_the_next_run() {
     // The next run resumes it.
     let server = faulty_server(media.clone(), "image/png", DISPOSITION, vec![]).await;
     let outcome = plain_downloader(&server.base, None)
-        .download(DownloadRequest::to_file("boxcnStuck", &target))
+        .download_media(DownloadRequest::to_file("boxcnStuck", &target))
         .await
         .expect("resumed");
     assert_eq!(outcome.resumed_bytes, 1_000);
@@ -642,7 +643,7 @@ async fn the_gateway_reset_header_is_waited_out_before_the_retry() {
     .await;
     let dir = tempfile::tempdir().expect("tempdir");
     let outcome = plain_downloader(&server.base, None)
-        .download(DownloadRequest::to_file("boxcnToken", dir.path().join("out.png")))
+        .download_media(DownloadRequest::to_file("boxcnToken", dir.path().join("out.png")))
         .await
         .expect("downloaded after the reset");
     assert_eq!(std::fs::read(&outcome.path).expect("the file"), media);
@@ -695,7 +696,7 @@ async fn a_rejected_token_is_refreshed_once() {
             .retry_policy(fast_policy())
     });
     downloader
-        .download(DownloadRequest::to_file("boxcnToken", dir.path().join("a.png")))
+        .download_media(DownloadRequest::to_file("boxcnToken", dir.path().join("a.png")))
         .await
         .expect("downloaded with the refreshed token");
     assert_eq!(source.invalidated.load(Ordering::SeqCst), 1);
@@ -710,7 +711,7 @@ async fn a_rejected_token_is_refreshed_once() {
             .retry_policy(fast_policy())
     });
     let result = downloader
-        .download(DownloadRequest::to_file("boxcnToken", dir.path().join("b.png")))
+        .download_media(DownloadRequest::to_file("boxcnToken", dir.path().join("b.png")))
         .await;
     match result {
         Err(DownloadError::Api { source: error, .. }) => {
@@ -732,7 +733,7 @@ async fn five_requests_per_second_by_default() {
     let downloader = e2e_support::downloader(&server.base, |b| b.range_size(Some(1000)));
     let started = std::time::Instant::now();
     let outcome = downloader
-        .download(DownloadRequest::to_file("boxcnToken", dir.path().join("c.png")))
+        .download_media(DownloadRequest::to_file("boxcnToken", dir.path().join("c.png")))
         .await
         .expect("downloaded");
     let elapsed = started.elapsed();

@@ -190,12 +190,12 @@ async fn on_a_slow_link_every_confirmation_is_journaled_at_once() {
 }
 
 /// Cancels an upload of `file` after its first confirmed block, leaving its journal.
-async fn leave_a_journal(uploader: &feishu_drive::upload::Uploader, file: &Path, journal: &Path) -> String {
+async fn leave_a_journal(uploader: &feishu_drive::Client, file: &Path, journal: &Path) -> String {
     let cancel = CancellationToken::new();
     let trigger = cancel.clone();
     let request = UploadRequest::file(file, "docx_file", "doxcn1")
         .journal(journal)
-        .cancel_token(cancel)
+        .cancel_on(cancel)
         .progress(move |event| {
             if let ProgressEvent::BlockConfirmed { .. } = event {
                 trigger.cancel();
@@ -223,7 +223,7 @@ fn age_journal(journal: &Path) {
 /// Runs an upload with the journal; returns the outcome, the `Restarted` reasons and the upload
 /// ids it started.
 async fn run_with_journal(
-    uploader: &feishu_drive::upload::Uploader,
+    uploader: &feishu_drive::Client,
     file: &Path,
     journal: &Path,
 ) -> (feishu_drive::upload::UploadOutcome, Vec<String>, Vec<String>) {

@@ -131,8 +131,9 @@ async fn a_rejected_token_is_refreshed_once() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = random_file(dir.path(), "f.bin", 1000, 1);
     let token = uploader
-        .upload_file(&file, "docx_file", "doxcn1")
+        .upload(UploadRequest::file(&file, "docx_file", "doxcn1"))
         .await
+        .map(|outcome| outcome.file_token)
         .expect("upload after one refresh");
     assert_eq!(source.invalidated.load(Ordering::SeqCst), 1);
     assert_eq!(
@@ -193,8 +194,9 @@ fn tokens_never_appear_in_debug_errors_or_logs() {
         };
         let with_token = uploader(&server, |b| b.access_token(SECRET).retry_policy(policy));
         let error = with_token
-            .upload_file(&file, "docx_file", "n")
+            .upload(UploadRequest::file(&file, "docx_file", "n"))
             .await
+            .map(|outcome| outcome.file_token)
             .expect_err("the server rejects the token");
         let bad_app = AppCredentials::new(&server.base_url(), DEFAULT_APP_ID, APP_SECRET);
         let debug = format!("{bad_app:?} {:?} {:?}", StaticToken::new(SECRET), with_token);

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use feishu_drive::budget::{Budget, BudgetConfig, Group};
-use feishu_drive::limits::UPLOAD_ALL_MAX_BYTES;
+use feishu_drive::limits::UPLOAD_ALL_REQUEST_SIZE_MAXIMUM;
 use feishu_drive::upload::{RetryPolicy, UploadError, UploadRequest};
 use feishu_drive_server::{Config, DEFAULT_APP_ID, FaultKind, FaultRule, Faults, Operation};
 use upload_support::{BLOCK, assert_round_trip, random_file, server, uploader_via};
@@ -66,7 +66,9 @@ async fn every_part_and_upload_all_carry_the_adler32_of_their_bytes() {
     assert_eq!(seqs, (0..6).collect::<Vec<_>>());
 
     // upload_all: the whole file, with its Adler-32.
-    let whole = uploader_via(&proxy.base_url, |b| b.upload_all_max(UPLOAD_ALL_MAX_BYTES));
+    let whole = uploader_via(&proxy.base_url, |b| {
+        b.upload_all_max(UPLOAD_ALL_REQUEST_SIZE_MAXIMUM)
+    });
     let small = random_file(dir.path(), "small.bin", 3 * BLOCK + 5, 32);
     let small_bytes = std::fs::read(&small).expect("the file");
     whole
@@ -101,7 +103,9 @@ async fn an_empty_parent_node_is_left_out_of_prepare_and_upload_all() {
         "an empty parent_node is left out, not sent empty: {body}"
     );
 
-    let whole = uploader_via(&proxy.base_url, |b| b.upload_all_max(UPLOAD_ALL_MAX_BYTES));
+    let whole = uploader_via(&proxy.base_url, |b| {
+        b.upload_all_max(UPLOAD_ALL_REQUEST_SIZE_MAXIMUM)
+    });
     whole
         .upload(UploadRequest::file(&file, "ccm_import_open", ""))
         .await
@@ -195,7 +199,9 @@ async fn an_undocumented_parent_type_is_sent_as_given_with_a_warning() {
     let _guard = tracing::subscriber::set_default(subscriber);
     let server = server(Config::default()).await;
     let proxy = Proxy::start(&server.base_url()).await;
-    let uploader = uploader_via(&proxy.base_url, |b| b.upload_all_max(UPLOAD_ALL_MAX_BYTES));
+    let uploader = uploader_via(&proxy.base_url, |b| {
+        b.upload_all_max(UPLOAD_ALL_REQUEST_SIZE_MAXIMUM)
+    });
     let dir = tempfile::tempdir().expect("temp dir");
     let file = random_file(dir.path(), "f.bin", 100, 35);
 
@@ -233,19 +239,27 @@ async fn an_undocumented_parent_type_is_sent_as_given_with_a_warning() {
 async fn a_slide_file_over_20_mib_is_refused_before_any_request() {
     let server = server(Config::default()).await;
     let proxy = Proxy::start(&server.base_url()).await;
-    let uploader = uploader_via(&proxy.base_url, |b| b.upload_all_max(UPLOAD_ALL_MAX_BYTES));
+    let uploader = uploader_via(&proxy.base_url, |b| {
+        b.upload_all_max(UPLOAD_ALL_REQUEST_SIZE_MAXIMUM)
+    });
     let dir = tempfile::tempdir().expect("temp dir");
     let too_large = dir.path().join("deck-media.bin");
     // Sparse: 20 MiB + 1 byte of zeros without writing them.
     std::fs::File::create(&too_large)
-        .and_then(|f| f.set_len(UPLOAD_ALL_MAX_BYTES + 1))
+        .and_then(|f| f.set_len(UPLOAD_ALL_REQUEST_SIZE_MAXIMUM + 1))
         .expect("a sparse file");
     match uploader
         .upload(UploadRequest::file(&too_large, "slide_file", "sldcn1"))
         .await
     {
         Err(UploadError::SlideFileTooLarge { size, max }) => {
-            assert_eq!((size, max), (UPLOAD_ALL_MAX_BYTES + 1, UPLOAD_ALL_MAX_BYTES));
+            assert_eq!(
+                (size, max),
+                (
+                    UPLOAD_ALL_REQUEST_SIZE_MAXIMUM + 1,
+                    UPLOAD_ALL_REQUEST_SIZE_MAXIMUM
+                )
+            );
         }
         other => panic!("expected SlideFileTooLarge, got {other:?}"),
     }
@@ -258,7 +272,7 @@ async fn a_slide_file_over_20_mib_is_refused_before_any_request() {
     std::fs::File::options()
         .write(true)
         .open(&too_large)
-        .and_then(|f| f.set_len(UPLOAD_ALL_MAX_BYTES))
+        .and_then(|f| f.set_len(UPLOAD_ALL_REQUEST_SIZE_MAXIMUM))
         .expect("truncate");
     let outcome = uploader
         .upload(UploadRequest::file(&too_large, "slide_file", "sldcn1"))

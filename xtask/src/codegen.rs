@@ -150,6 +150,8 @@ pub fn generate_crate(spec: &Path, out: &Path, name: Option<&str>) -> anyhow::Re
             .unwrap_or("the spec")
             .to_owned(),
         command: "cargo xtask generate".to_owned(),
+        operation_table: false,
+        own_constructor: false,
     };
     let (files, dependencies) = feishu_drive_codegen::generate_with_dependencies(&text, &settings)
         .with_context(|| format!("generating from {}", spec.display()))?;

@@ -4,9 +4,11 @@
 #![allow(dead_code)] // Each e2e test binary uses part of it.
 
 use bytes::Bytes;
-use feishu_drive::download::{Downloader, DownloaderBuilder};
+use feishu_drive::ClientBuilder;
 use feishu_drive::types::{self, ErrorEnvelope};
-use feishu_drive::{ApiError, Client, ClientContext, Error, ErrorCode, FeishuResult, ResponseValue};
+use feishu_drive::{ApiError, Client, ErrorCode, FeishuResult};
+
+use feishu_drive::raw::{Error, ResponseValue};
 use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, RunningServer, Server};
 use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
@@ -48,12 +50,15 @@ pub fn client(server: &RunningServer, token: &str) -> Client {
 
 /// A client of whatever listens at `base_url` (the server, or a proxy in front of it).
 pub fn client_at(base_url: &str, token: &str) -> Client {
-    Client::new(base_url, ClientContext::with_token(token))
+    Client::builder(base_url)
+        .access_token(token)
+        .build()
+        .expect("a client")
 }
 
 /// A tenant token from the token endpoint at `base_url`, through the generated client.
 pub async fn tenant_token(base_url: &str, app_id: &str, app_secret: &str) -> Result<String, ApiError> {
-    let anonymous = Client::new(base_url, ClientContext::anonymous());
+    let anonymous = Client::builder(base_url).build().expect("a client");
     let response = anonymous
         .tenant_access_token_internal()
         .body(
@@ -76,11 +81,8 @@ pub async fn tenant_token(base_url: &str, app_id: &str, app_secret: &str) -> Res
 /// A downloader for whatever listens at `base_url`, with a fixed token and every other setting
 /// at its default (5 requests per second, retries, ranges); `configure` changes what a test
 /// needs. Downloaders are built here only, so a change of the builder touches this kit alone.
-pub fn downloader(
-    base_url: &str,
-    configure: impl FnOnce(DownloaderBuilder) -> DownloaderBuilder,
-) -> Downloader {
-    configure(Downloader::builder(base_url).access_token("t-test"))
+pub fn downloader(base_url: &str, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
+    configure(Client::builder(base_url).access_token("t-test"))
         .build()
         .expect("the downloader builds")
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use feishu_drive::auth::AppCredentials;
-use feishu_drive::upload::{Uploader, UploaderBuilder};
+use feishu_drive::{Client, ClientBuilder};
 use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, RunningServer, Server};
 use futures::TryStreamExt;
 use rand::{Rng, SeedableRng};
@@ -22,13 +22,10 @@ pub async fn server(config: Config) -> RunningServer {
 }
 
 /// An uploader for `server` with no client-side rate limit and every non-empty file chunked.
-pub fn uploader(
-    server: &RunningServer,
-    configure: impl FnOnce(UploaderBuilder) -> UploaderBuilder,
-) -> Uploader {
+pub fn uploader(server: &RunningServer, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
     let base = server.base_url();
-    let builder = Uploader::builder(&base)
-        .credentials(AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
+    let builder = Client::builder(&base)
+        .token_source(AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
         .requests_per_second(None)
         .upload_all_max(0);
     configure(builder).build().expect("the uploader builds")
@@ -36,7 +33,7 @@ pub fn uploader(
 
 /// An uploader for whatever listens at `base_url` (a proxy in front of a local server) as the
 /// server's default app, with no client-side rate limit and every non-empty file chunked.
-pub fn uploader_via(base_url: &str, configure: impl FnOnce(UploaderBuilder) -> UploaderBuilder) -> Uploader {
+pub fn uploader_via(base_url: &str, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
     uploader_at(base_url, base_url, configure)
 }
 
@@ -44,10 +41,10 @@ pub fn uploader_via(base_url: &str, configure: impl FnOnce(UploaderBuilder) -> U
 pub fn uploader_at(
     base_url: &str,
     token_base: &str,
-    configure: impl FnOnce(UploaderBuilder) -> UploaderBuilder,
-) -> Uploader {
-    let builder = Uploader::builder(base_url)
-        .credentials(AppCredentials::new(
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Client {
+    let builder = Client::builder(base_url)
+        .token_source(AppCredentials::new(
             token_base,
             DEFAULT_APP_ID,
             DEFAULT_APP_SECRET,
@@ -62,9 +59,9 @@ pub fn uploader_at(
 pub fn scripted_uploader(
     base_url: &str,
     policy: feishu_drive::upload::RetryPolicy,
-    configure: impl FnOnce(UploaderBuilder) -> UploaderBuilder,
-) -> Uploader {
-    let builder = Uploader::builder(base_url)
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Client {
+    let builder = Client::builder(base_url)
         .access_token("t-test")
         .requests_per_second(None)
         .retry_policy(policy);
@@ -73,11 +70,8 @@ pub fn scripted_uploader(
 
 /// An uploader for `base_url` with a fixed token and every other setting at its default (rate
 /// limit, timeouts, retries, `upload_all` threshold): for the tests of those defaults.
-pub fn default_uploader(
-    base_url: &str,
-    configure: impl FnOnce(UploaderBuilder) -> UploaderBuilder,
-) -> Uploader {
-    configure(Uploader::builder(base_url).access_token("t-test"))
+pub fn default_uploader(base_url: &str, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
+    configure(Client::builder(base_url).access_token("t-test"))
         .build()
         .expect("the uploader builds")
 }
@@ -97,9 +91,8 @@ pub fn sha256_file(path: &Path) -> String {
 }
 
 /// Downloads the media and returns its length and SHA-256.
-pub async fn download(uploader: &Uploader, token: &str) -> (u64, String) {
+pub async fn download(uploader: &Client, token: &str) -> (u64, String) {
     let response = uploader
-        .client()
         .download()
         .file_token(token)
         .send()
@@ -115,7 +108,7 @@ pub async fn download(uploader: &Uploader, token: &str) -> (u64, String) {
 }
 
 /// Asserts the media behind `token` is byte for byte the file at `path`.
-pub async fn assert_round_trip(uploader: &Uploader, token: &str, path: &Path) {
+pub async fn assert_round_trip(uploader: &Client, token: &str, path: &Path) {
     let (len, digest) = download(uploader, token).await;
     let expected_len = std::fs::metadata(path).expect("the file exists").len();
     assert_eq!(len, expected_len, "downloaded length of {}", path.display());
