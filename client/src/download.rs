@@ -86,6 +86,8 @@ impl Client {
 pub struct DownloadRequest {
     file_token: String,
     destination: Destination,
+    family: crate::upload::Family,
+    version: Option<String>,
     extra: Option<String>,
     expect_media_type: Option<String>,
     resume: bool,
@@ -127,12 +129,29 @@ impl DownloadRequest {
         Self {
             file_token,
             destination,
+            family: crate::upload::Family::Media,
+            version: None,
             extra: None,
             expect_media_type: None,
             resume: true,
             progress: None,
             cancel: None,
         }
+    }
+
+    /// Which family the token belongs to: [`Family::Media`](crate::upload::Family::Media) (the
+    /// default: `drive/v1/medias/{token}/download`) or
+    /// [`Family::Files`](crate::upload::Family::Files) (a Drive file:
+    /// `drive/v1/files/{token}/download`).
+    pub fn family(mut self, family: crate::upload::Family) -> Self {
+        self.family = family;
+        self
+    }
+
+    /// A Drive file's version to read (files family; the newest by default).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
     }
 
     /// The `extra` query parameter (JSON text), needed for media in some documents.
@@ -666,6 +685,34 @@ impl Run<'_> {
         }
     }
 
+    /// Asks the request's family for `range` of the file.
+    async fn send(
+        &self,
+        range: String,
+    ) -> Result<
+        progenitor_client::ResponseValue<progenitor_client::ByteStream>,
+        progenitor_client::Error<types::ErrorEnvelope>,
+    > {
+        let client = &self.downloader.client;
+        let token = self.request.file_token.as_str();
+        match self.request.family {
+            crate::upload::Family::Media => {
+                let mut builder = client.download().file_token(token).range(range);
+                if let Some(extra) = &self.request.extra {
+                    builder = builder.extra(extra.clone());
+                }
+                builder.send().await
+            }
+            crate::upload::Family::Files => {
+                let mut builder = client.file_download().file_token(token).range(range);
+                if let Some(version) = &self.request.version {
+                    builder = builder.version(version.clone());
+                }
+                builder.send().await
+            }
+        }
+    }
+
     /// Sends one request for the next range and writes what it brings.
     async fn attempt(&mut self) -> Result<Step, Failure> {
         let offset = self.state.written;
@@ -677,16 +724,7 @@ impl Run<'_> {
             None => format!("bytes={offset}-"),
         };
         self.requests += 1;
-        let mut builder = self
-            .downloader
-            .client
-            .download()
-            .file_token(self.request.file_token.as_str())
-            .range(range);
-        if let Some(extra) = &self.request.extra {
-            builder = builder.extra(extra.clone());
-        }
-        let response = builder.send().await.map_err(|e| Failure::Api {
+        let response = self.send(range).await.map_err(|e| Failure::Api {
             error: ApiError::from(e),
             wrote: false,
         })?;
