@@ -79,7 +79,7 @@ async fn a_failed_refresh_keeps_the_cached_token_and_is_tried_again_15_s_later()
     let fetches = || proxy.to(TOKEN).len();
     let first = credentials.token().await.expect("a token");
 
-    server.add_fault(FaultRule::new(FaultKind::Html(503), [Operation::TenantAccessToken]).first(1));
+    server.add_fault(FaultRule::new(FaultKind::Html(503), [Operation::TenantAccessTokenInternal]).first(1));
     skip(LIFETIME - REFRESH_BEFORE_EXPIRY + SECOND).await;
     let kept = credentials
         .token()

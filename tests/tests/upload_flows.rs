@@ -369,7 +369,7 @@ async fn a_finished_upload_returns_its_token_when_its_journal_cannot_be_removed(
             .journal(&journal)
             .progress(move |event| {
                 if let ProgressEvent::Retrying { operation: op, .. } = event
-                    && *op == operation
+                    && op.as_str() == operation
                     && in_the_way.is_file()
                 {
                     let text = std::fs::read_to_string(&in_the_way).expect("the journal");

@@ -48,10 +48,12 @@ pub fn client(server: &RunningServer, token: &str) -> Client {
     client_at(&server.base_url(), token)
 }
 
-/// A client of whatever listens at `base_url` (the server, or a proxy in front of it).
+/// A client of whatever listens at `base_url` (the server, or a proxy in front of it), with no
+/// client-side rate limit: these tests probe what the server itself allows and answers.
 pub fn client_at(base_url: &str, token: &str) -> Client {
     Client::builder(base_url)
         .access_token(token)
+        .requests_per_second(None)
         .build()
         .expect("a client")
 }
