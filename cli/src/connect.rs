@@ -115,6 +115,8 @@ pub struct MediaTarget {
     pub parent_type: String,
     /// The parent node (empty for none).
     pub parent_node: String,
+    /// Media of a doc, sheet or base, or files of a Drive folder.
+    pub family: feishu_drive::upload::Family,
 }
 
 /// How one file is uploaded.
@@ -140,6 +142,7 @@ pub fn upload_request(
     // Block confirmations do not repeat the number of blocks; `Started` gives it.
     let blocks = AtomicU64::new(0);
     let mut request = UploadRequest::file(path, &target.parent_type, &target.parent_node)
+        .family(target.family)
         .cancel_on(options.cancel)
         .progress(move |event| {
             if let ProgressEvent::Started { total_blocks, .. } = event {

@@ -17,6 +17,7 @@ use crate::output::{Event, Reporter, Summary};
 use crate::signals::Interrupt;
 use crate::state::{BatchState, default_journal_dir};
 use crate::walk::{self, FileItem};
+use feishu_drive::upload::Family;
 
 /// Runs `upload`.
 pub async fn run(
@@ -93,28 +94,33 @@ pub async fn upload_with(
     Ok((finish(ran, &end, &reporter), uploaded))
 }
 
-/// The media target of the flags, or why there is none today.
+/// The upload target of the flags: a Drive folder (`--folder`, the files family) or a doc,
+/// sheet or base (`--parent-type`, `--parent-node`, the media family).
 fn media_target(args: &UploadArgs) -> Result<MediaTarget, CliError> {
-    if args.folder.is_some() {
+    if args.if_exists.is_some() {
         return Err(CliError::Usage(
-            "--folder: uploading into a Drive folder needs the files family \
-             (drive/v1/files/upload_*) in the library's uploader, which it does not have yet; \
-             attach the files as media with --parent-type and --parent-node"
+            "--if-exists is not supported yet: it needs the folder listing compared by name and \
+             size, which this version does not do; a re-run of the same command skips the files \
+             its batch journal records as done"
                 .to_owned(),
         ));
     }
-    if args.if_exists.is_some() {
-        return Err(CliError::Usage(
-            "--if-exists applies to --folder uploads (names in a Drive folder); \
-             each media upload makes a new media, so nothing can exist already"
-                .to_owned(),
-        ));
+    if let Some(folder) = &args.folder {
+        return Ok(MediaTarget {
+            parent_type: DRIVE_FOLDER_PARENT_TYPE.to_owned(),
+            parent_node: folder.clone(),
+            family: Family::Files,
+        });
     }
     Ok(MediaTarget {
         parent_type: args.parent_type.clone().unwrap_or_default(),
         parent_node: args.parent_node.clone().unwrap_or_default(),
+        family: Family::Media,
     })
 }
+
+/// The files family's `parent_type` for a Drive folder (the first value the spec documents).
+const DRIVE_FOLDER_PARENT_TYPE: &str = "explorer";
 
 /// What one batch shares.
 struct Batch<'a> {

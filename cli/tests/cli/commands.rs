@@ -269,3 +269,38 @@ fn demo_uploads_to_an_embedded_server_and_verifies_what_it_reads_back() {
         finished.stdout
     );
 }
+
+#[test]
+fn a_tree_uploads_into_a_drive_folder_through_the_files_family() {
+    let server = LocalServer::start(Config::default().block_size(32 * KIB as u64));
+    let root = server.root_folder();
+    let home = Home::new();
+    home.file("tree/a.bin", 100 * KIB, 5); // 4 blocks
+    home.file("tree/b.txt", 10, 6); // upload_all
+    let mut upload = home.command();
+    upload
+        .args([
+            "--json",
+            "--base-url",
+            &server.url(),
+            "--rps",
+            "0",
+            "upload",
+            "tree",
+        ])
+        .args(["--folder", &root])
+        .args(["--chunked-over", "32768"]);
+    let finished = run(upload);
+    assert_eq!(finished.code(), Some(0), "{}", finished.stderr);
+    assert_eq!(named(&finished.events(), "finished").len(), 2);
+    let parts = server.received_parts();
+    let to = |op: feishu_drive::operations::OperationId| parts.iter().filter(|p| p.operation == op).count();
+    use feishu_drive::operations::OperationId;
+    assert_eq!(to(OperationId::FileUploadPart), 4, "{parts:?}");
+    assert_eq!(to(OperationId::FileUploadAll), 1, "{parts:?}");
+    assert_eq!(
+        to(OperationId::UploadPart) + to(OperationId::UploadAll),
+        0,
+        "no media was made"
+    );
+}

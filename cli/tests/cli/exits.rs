@@ -30,15 +30,16 @@ fn usage_errors_exit_2_and_say_what_to_do() {
         finished.stderr
     );
 
-    // A Drive folder needs the files family, which the library does not have yet.
-    let mut folder = home.command();
-    folder
+    // --if-exists needs the folder listing compared by name and size, not built yet: refused,
+    // saying so, rather than ignored.
+    let mut if_exists = home.command();
+    if_exists
         .args(["--base-url", "http://127.0.0.1:9", "upload"])
         .arg(&file)
-        .args(["--folder", "fldcn1"]);
-    let finished = run(folder);
+        .args(["--folder", "fldcn1", "--if-exists", "skip"]);
+    let finished = run(if_exists);
     assert_eq!(finished.code(), Some(2), "{}", finished.stderr);
-    assert!(finished.stderr.contains("files family"), "{}", finished.stderr);
+    assert!(finished.stderr.contains("--if-exists"), "{}", finished.stderr);
 
     let mut missing = home.command();
     missing.args([

@@ -51,6 +51,16 @@ impl LocalServer {
         self.server().base_url()
     }
 
+    /// Its root folder's token.
+    pub fn root_folder(&self) -> String {
+        self.server().root_folder().to_owned()
+    }
+
+    /// The upload bodies it received, oldest first.
+    pub fn received_parts(&self) -> Vec<feishu_drive_server::ReceivedPart> {
+        self.server().received_parts()
+    }
+
     /// What it has done so far.
     pub fn stats(&self) -> Stats {
         self.server().stats()

@@ -456,7 +456,7 @@ mod tests {
             edge_checksum: 2,
         };
         let target = Target {
-            family: super::Family::Media,
+            family: crate::upload::Family::Media,
             version_of: None,
             file_name: "f.bin".to_owned(),
             parent_type: "docx_file".to_owned(),

@@ -291,13 +291,20 @@ mod tests {
 
     #[test]
     fn parent_types_may_be_undocumented_but_not_malformed() {
-        assert!(check_parent("docx_image").is_ok());
-        assert!(check_parent("future_type_2027").is_ok());
+        use crate::upload::Family;
+        assert!(check_parent("docx_image", Family::Media).is_ok());
+        assert!(check_parent("future_type_2027", Family::Media).is_ok());
+        assert!(check_parent("explorer", Family::Files).is_ok());
         for bad in ["", "Docx", "docx image", "docx-image", "1docx"] {
-            assert!(
-                matches!(check_parent(bad), Err(UploadError::InvalidParentType { .. })),
-                "{bad:?}"
-            );
+            for family in [Family::Media, Family::Files] {
+                assert!(
+                    matches!(
+                        check_parent(bad, family),
+                        Err(UploadError::InvalidParentType { .. })
+                    ),
+                    "{bad:?}"
+                );
+            }
         }
     }
 }
