@@ -23,12 +23,15 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+// tokio's `Instant` (the system clock unless a test pauses tokio's), like the timers it is
+// compared with: the 30 s default stall timeout is then tested on a paused clock.
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::error::{Carried, Diagnostics, FAILURE_STATUS, LOG_ID_HEADER, header_text, retry_after, snippet};
@@ -220,7 +223,7 @@ async fn watch<F: Future>(future: F, progress: &Progress, stall: Duration) -> Re
         let deadline = progress.last() + stall;
         tokio::select! {
             output = &mut future => return Ok(output),
-            () = tokio::time::sleep_until(deadline.into()) => {
+            () = tokio::time::sleep_until(deadline) => {
                 if progress.last() + stall <= Instant::now() {
                     return Err(());
                 }

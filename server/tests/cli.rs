@@ -6,6 +6,29 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Runs `f` (a wait on the child `pid`) on a thread: if it has not returned within `bound`, the
+/// child is killed by its id and the test fails, so no wait on a child is unbounded.
+fn within<T: Send + 'static>(
+    bound: Duration,
+    pid: u32,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(f());
+    });
+    match wait.recv_timeout(bound) {
+        Ok(value) => value,
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("{what} took over {bound:?}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn binary_serves_and_stops_on_ctrl_c() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_feishu-drive-server"))
@@ -22,13 +45,21 @@ async fn binary_serves_and_stops_on_ctrl_c() {
         .stderr(Stdio::null())
         .spawn()
         .expect("the binary starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = String::new();
-    let mut second = String::new();
-    let mut third = String::new();
-    stdout.read_line(&mut first).expect("the listening line");
-    stdout.read_line(&mut second).expect("the credentials line");
-    stdout.read_line(&mut third).expect("the root folder line");
+    let stdout = child.stdout.take().expect("stdout");
+    // The reader is kept (returned) so that the server's stdout stays open.
+    let (first, second, third, _stdout) = within(
+        Duration::from_secs(30),
+        child.id(),
+        "the first three lines",
+        move || {
+            let mut stdout = BufReader::new(stdout);
+            let (mut first, mut second, mut third) = (String::new(), String::new(), String::new());
+            stdout.read_line(&mut first).expect("the listening line");
+            stdout.read_line(&mut second).expect("the credentials line");
+            stdout.read_line(&mut third).expect("the root folder line");
+            (first, second, third, stdout)
+        },
+    );
     let root_folder = third
         .trim()
         .strip_prefix("root folder: ")

@@ -48,7 +48,7 @@ BLOCK_MISSING = 1062010
 BLOCK_NUM_OUT_OF_BOUNDS = 1062011
 FIELD_VALIDATION_FAILED = 99992402
 
-UPLOAD_ALL_MAX_BYTES = 20 * 1024 * 1024
+UPLOAD_ALL_REQUEST_SIZE_MAXIMUM = 20 * 1024 * 1024
 # The local server takes any lower-case identifier as a parent_type (the enum is open) and
 # answers anything else with 99992402; `slide_file` goes through upload_all only.
 PARENT_TYPE = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")
@@ -216,7 +216,7 @@ def _all_reasons(body: dict) -> dict[int, str]:
     reasons = _form_reasons(ALL, body) | _target_reasons(body, one_shot=True)
     data = _bytes(body.get("file"))
     size = _int(body.get("size"))
-    if size is not None and size > UPLOAD_ALL_MAX_BYTES:
+    if size is not None and size > UPLOAD_ALL_REQUEST_SIZE_MAXIMUM:
         reasons[FILE_SIZE_BEYOND_LIMIT] = "size over 20 MiB"
     if size != len(data):
         reasons[SIZE_MISMATCH] = f"size {size} but {len(data)} bytes"
