@@ -7,7 +7,7 @@
 //!
 //! - [`Budget::in_process`] (the default): a `governor` GCRA limiter per endpoint group, shared by
 //!   everything in this process that holds a clone of the `Budget`.
-//! - [`Budget::redis`] (cargo feature `redis`): the same limits kept in Redis by an atomic Lua
+//! - `Budget::redis` (cargo feature `redis`): the same limits kept in Redis by an atomic Lua
 //!   script (GCRA on the Redis server's clock, so clock skew between hosts does not matter), shared
 //!   by any number of processes on any number of hosts that use the same app id.
 //!

@@ -63,7 +63,8 @@ use request::{Data, Input, check_file_name, check_parent, open_file};
 const SLIDE_FILE: &str = "slide_file";
 
 /// Blocks in flight at once by default: enough to keep 5 requests a second busy on a link where
-/// a 4 MiB block takes most of a second, while holding at most 16 MiB of blocks in memory.
+/// a 4 MiB block takes most of a second, while holding at most 32 MiB of blocks in memory (two
+/// per worker: one being sent, the next being read).
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
 /// One upload's view of its [`Client`]: the client's budget, retry policy, concurrency and
