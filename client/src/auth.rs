@@ -87,7 +87,7 @@ impl AuthError {
     /// the retry policy would retry (5xx, 429, transport, stall, retryable codes) is transient.
     fn from_api(error: &crate::ApiError) -> Self {
         let code = error.code();
-        let refusal_code = code.is_some_and(|c| REFUSAL_CODES.contains(&c.code()));
+        let refusal_code = code.is_some_and(crate::ErrorCode::is_credentials_refused);
         let client_error = error
             .status()
             .is_some_and(|s| s.is_client_error() && s.as_u16() != 429);
@@ -108,11 +108,6 @@ impl AuthError {
         }
     }
 }
-
-/// Codes by which the token endpoint refuses an app's credentials: 10003 (invalid app id or
-/// secret, third-party evidence), 10014 (app secret invalid), 99991543 (app_id/app_secret
-/// wrong), 99991662 / 99991673 (app disabled / not installed).
-pub const REFUSAL_CODES: [i64; 5] = [10_003, 10_014, 99_991_543, 99_991_662, 99_991_673];
 
 /// [`AuthError`] as the hooks carry it through progenitor's `Error::Custom`.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -45,7 +45,8 @@ pub struct ErrorRow {
     /// What the code tells a client about its budget or its token, if anything: `throttled`
     /// (a rate-limit refusal: every caller of the app slows down), `quota` (the app's daily call
     /// quota is used up: nothing more today) or `token` (the access token was rejected: fetch a
-    /// new one and send again, once).
+    /// new one and send again, once) or `credentials` (the token endpoint refused the app's
+    /// id or secret: asking again cannot help).
     #[serde(default)]
     pub class: Option<String>,
 }
@@ -54,7 +55,7 @@ pub struct ErrorRow {
 pub const PROVENANCES: [&str; 5] = ["table", "related", "gateway", "sdk", "third-party"];
 
 /// The values the `class` column takes.
-pub const CLASSES: [&str; 3] = ["throttled", "quota", "token"];
+pub const CLASSES: [&str; 4] = ["throttled", "quota", "token", "credentials"];
 
 /// The fields a row's `unverified` list may name.
 pub const VERIFIABLE_FIELDS: [&str; 2] = ["http_status", "message"];
@@ -223,6 +224,7 @@ pub(crate) fn generate(rows: &[ErrorRow]) -> TokenStream {
     let throttled = of_class("throttled");
     let quota = of_class("quota");
     let token = of_class("token");
+    let credentials = of_class("credentials");
     let docs = rows.iter().map(|r| {
         format!(
             "`{}` — {}\n\n{}\n\nHTTP {}; {}{}",
@@ -349,6 +351,12 @@ pub(crate) fn generate(rows: &[ErrorRow]) -> TokenStream {
             /// succeed where retrying the same one cannot.
             pub const fn is_token_rejected(self) -> bool {
                 #token
+            }
+
+            /// The token endpoint refused the app's credentials (the table's `class:
+            /// credentials`): asking again with the same id and secret cannot help.
+            pub const fn is_credentials_refused(self) -> bool {
+                #credentials
             }
         }
 

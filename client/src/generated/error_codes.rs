@@ -1073,6 +1073,15 @@ impl ErrorCode {
             ErrorCode::AccessTokenFormatError | ErrorCode::UserAccessTokenExpired
         )
     }
+    /// The token endpoint refused the app's credentials (the table's `class:
+    /// credentials`): asking again with the same id and secret cannot help.
+    pub const fn is_credentials_refused(self) -> bool {
+        matches!(
+            self, ErrorCode::AppCredentialsInvalid | ErrorCode::AppNotInUse |
+            ErrorCode::AppUnavailable | ErrorCode::AppSecretInvalid |
+            ErrorCode::TokenParamsInvalid
+        )
+    }
 }
 impl ::std::convert::From<i64> for ErrorCode {
     fn from(code: i64) -> Self {

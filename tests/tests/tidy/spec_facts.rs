@@ -37,31 +37,6 @@ const ALLOWED: &[Allowed] = &[
         what: "limit 86400 (UPLOAD_ID_LIFETIME)",
         note: "lead: not the upload-id lifetime but a day's seconds (the quota day); keep this entry, or a SECS_PER_DAY from std/chrono",
     },
-    Allowed {
-        file: "client/src/auth.rs",
-        what: "error code 10003 (TokenParamsInvalid)",
-        note: "lead: REFUSAL_CODES as ErrorCode variants (or the table's class column)",
-    },
-    Allowed {
-        file: "client/src/auth.rs",
-        what: "error code 10014 (AppSecretInvalid)",
-        note: "lead: REFUSAL_CODES",
-    },
-    Allowed {
-        file: "client/src/auth.rs",
-        what: "error code 99991543 (AppCredentialsInvalid)",
-        note: "lead: REFUSAL_CODES",
-    },
-    Allowed {
-        file: "client/src/auth.rs",
-        what: "error code 99991662 (AppNotInUse)",
-        note: "lead: REFUSAL_CODES",
-    },
-    Allowed {
-        file: "client/src/auth.rs",
-        what: "error code 99991673 (AppUnavailable)",
-        note: "lead: REFUSAL_CODES",
-    },
     // server/src: what i17 (the server on the generated operation table) left: days, not the lifetime.
     Allowed {
         file: "server/src/routes/front.rs",
