@@ -37,6 +37,10 @@ pub(crate) struct MultipartOperation {
     pub(crate) formats: Vec<TextFormat>,
     /// Component schemas the operation names (to check against progenitor's type space).
     pub(crate) components: Vec<String>,
+    /// `send` checks a pattern with `regress`.
+    pub(crate) uses_regress: bool,
+    /// The builder has setters that stream files and readers (`tokio`, `tokio-util`).
+    pub(crate) streams: bool,
 }
 
 /// Generates the method and the builder of one multipart operation.
@@ -45,6 +49,7 @@ pub(crate) fn generate(
     fields: &[FormField],
     responses: Responses,
     names: &TypeNames,
+    file_setters: bool,
 ) -> Result<MultipartOperation, CodegenError> {
     let id = op.id();
     let method_name = op.method_name();
@@ -283,6 +288,8 @@ pub(crate) fn generate(
         place: (id.to_owned(), method_upper.clone(), path.to_owned()),
         field_components,
         components,
+        uses_regress: false,
+        streams: file_setters && false,
     })
 }
 

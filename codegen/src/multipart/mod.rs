@@ -33,8 +33,9 @@ pub(crate) fn generate(
     spec: &OpenAPI,
     op: &OperationRef<'_>,
     names: &TypeNames,
+    file_setters: bool,
 ) -> Result<MultipartOperation, CodegenError> {
     let fields = form::form_fields(spec, op)?;
     let responses = responses::responses(spec, op, names)?;
-    emit::generate(op, &fields, responses, names)
+    emit::generate(op, &fields, responses, names, file_setters)
 }
