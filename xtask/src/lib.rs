@@ -1,6 +1,7 @@
 //! The library behind `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
 //!
 //! - [`codegen`]: `cargo xtask codegen [--check]` regenerates (or checks) `client/src/generated/`.
+//! - [`corpus`]: `cargo xtask corpus-report` tabulates what `generate` makes of a corpus of specs.
 //! - [`spec_diff`]: `cargo xtask spec-diff` reviews a change of `spec/` by its effect on the wire and
 //!   on the generated Rust client.
 //!
@@ -8,6 +9,7 @@
 //! run the spec review on fixture specs without a git repository.
 
 pub mod codegen;
+pub mod corpus;
 pub mod spec_diff;
 
 /// The workspace root: xtask lives one level below it.

@@ -16,6 +16,7 @@ mod form;
 mod form_values;
 mod responses;
 mod setters;
+mod streaming;
 mod wire;
 
 use openapiv3::OpenAPI;

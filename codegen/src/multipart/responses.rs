@@ -19,6 +19,9 @@ pub(crate) struct Responses {
     pub(crate) error_type: TokenStream,
     /// The component schemas named (to check against progenitor's type space).
     pub(crate) components: Vec<String>,
+    /// A `default` response (any status not listed): whether it has a JSON body, which is
+    /// then of the error type.
+    pub(crate) default: Option<bool>,
 }
 
 pub(crate) fn responses(
@@ -26,12 +29,6 @@ pub(crate) fn responses(
     op: &OperationRef<'_>,
     names: &TypeNames,
 ) -> Result<Responses, CodegenError> {
-    if op.op.responses.default.is_some() {
-        return Err(op_error(
-            op,
-            "a `default` response is not supported on multipart operations; document each status",
-        ));
-    }
     let mut success = Vec::new();
     let mut errors = Vec::new();
     // The 2xx type (`None` inside: no body), and the error type of those errors that have one.
@@ -95,6 +92,27 @@ pub(crate) fn responses(
             ));
         }
     }
+    // `default` stands for every status not listed, errors above all: its body, if any, is the
+    // error type.
+    let default = match &op.op.responses.default {
+        None => None,
+        Some(response) => {
+            let component = response_component(spec, op, "default", response)?;
+            match (&component, &error_type) {
+                (Some(component), Some(existing)) if component != existing => {
+                    return Err(op_error(
+                        op,
+                        format!(
+                            "error responses must share one schema: `default` uses `{component}`, another uses `{existing}`"
+                        ),
+                    ));
+                }
+                (Some(component), _) => error_type = Some(component.clone()),
+                (None, _) => {}
+            }
+            Some(component.is_some())
+        }
+    };
     let success_component = success_type.ok_or_else(|| op_error(op, "no 2xx response is documented"))?;
     let mut components = Vec::new();
     let success_type = match success_component {
@@ -119,6 +137,7 @@ pub(crate) fn responses(
         success_type,
         error_type,
         components,
+        default,
     })
 }
 
