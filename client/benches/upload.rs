@@ -28,8 +28,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use feishu_drive::Client;
 use feishu_drive::auth::AppCredentials;
-use feishu_drive::upload::{ProgressEvent, UploadRequest, Uploader};
+use feishu_drive::upload::{ProgressEvent, UploadRequest};
 use feishu_drive_server::{Config, Faults, RateLimitStyle, Server};
 use serde_json::{Value, json};
 
@@ -175,8 +176,8 @@ async fn uploader_once(
     concurrency: usize,
     rps: Option<Option<u32>>,
 ) -> Result<(f64, u64), BoxError> {
-    let mut builder = Uploader::builder(base_url)
-        .credentials(AppCredentials::new(base_url, &opts.app_id, &opts.app_secret))
+    let mut builder = Client::builder(base_url)
+        .token_source(AppCredentials::new(base_url, &opts.app_id, &opts.app_secret))
         .concurrency(concurrency)
         // Always the chunked flow, whatever the size.
         .upload_all_max(0);

@@ -29,10 +29,11 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use clap::Parser;
+use feishu_drive::Client;
 use feishu_drive::auth::AppCredentials;
 use feishu_drive::budget::{Budget, BudgetConfig, BudgetEvent};
-use feishu_drive::download::{DownloadEvent, DownloadRequest, Downloader};
-use feishu_drive::upload::{ProgressEvent, UploadRequest, Uploader};
+use feishu_drive::download::{DownloadEvent, DownloadRequest};
+use feishu_drive::upload::{ProgressEvent, UploadRequest};
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
@@ -199,10 +200,10 @@ async fn run(args: Args) -> Result<(), BoxError> {
         },
     )?;
     if let Some(file_token) = &args.download {
-        let builder = Downloader::builder(&base_url);
+        let builder = Client::builder(&base_url);
         let builder = match creds {
             Credentials::App { id, secret } => {
-                builder.credentials(AppCredentials::new(&base_url, id, secret))
+                builder.token_source(AppCredentials::new(&base_url, id, secret))
             }
             Credentials::Token(token) => builder.access_token(token),
             Credentials::None => {
@@ -222,9 +223,9 @@ async fn run(args: Args) -> Result<(), BoxError> {
         println!("path: {}", path.display());
         return Ok(());
     }
-    let builder = Uploader::builder(&base_url);
+    let builder = Client::builder(&base_url);
     let builder = match creds {
-        Credentials::App { id, secret } => builder.credentials(AppCredentials::new(&base_url, id, secret)),
+        Credentials::App { id, secret } => builder.token_source(AppCredentials::new(&base_url, id, secret)),
         Credentials::Token(token) => builder.access_token(token),
         Credentials::None => {
             return Err(
@@ -256,7 +257,7 @@ async fn run_local(args: Args) -> Result<(), BoxError> {
     );
     let budget = budget(&args, feishu_drive_server::DEFAULT_APP_ID)?;
     let uploader = configure(
-        Uploader::builder(&base_url).credentials(credentials),
+        Client::builder(&base_url).token_source(credentials),
         &args,
         budget.clone(),
     )
@@ -266,8 +267,8 @@ async fn run_local(args: Args) -> Result<(), BoxError> {
         .clone()
         .unwrap_or_else(|| "doxcnLocalDemo".to_owned());
     let token = upload(&uploader, &args, &parent_node).await?;
-    let downloader = Downloader::builder(&base_url)
-        .credentials(AppCredentials::new(
+    let downloader = Client::builder(&base_url)
+        .token_source(AppCredentials::new(
             &base_url,
             feishu_drive_server::DEFAULT_APP_ID,
             feishu_drive_server::DEFAULT_APP_SECRET,
@@ -288,10 +289,10 @@ async fn run_local(args: Args) -> Result<(), BoxError> {
 }
 
 fn configure(
-    builder: feishu_drive::upload::UploaderBuilder,
+    builder: feishu_drive::ClientBuilder,
     args: &Args,
     budget: Option<Budget>,
-) -> feishu_drive::upload::UploaderBuilder {
+) -> feishu_drive::ClientBuilder {
     let builder = builder.concurrency(args.concurrency).requests_per_second(None);
     match budget {
         Some(budget) => builder.budget(budget),
@@ -299,7 +300,7 @@ fn configure(
     }
 }
 
-async fn upload(uploader: &Uploader, args: &Args, parent_node: &str) -> Result<String, BoxError> {
+async fn upload(uploader: &Client, args: &Args, parent_node: &str) -> Result<String, BoxError> {
     let bar = ProgressBar::new(0);
     bar.set_style(ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {msg}",
@@ -379,11 +380,7 @@ async fn upload(uploader: &Uploader, args: &Args, parent_node: &str) -> Result<S
 }
 
 /// Downloads a media with a progress bar; returns where it is.
-async fn download(
-    downloader: &Downloader,
-    file_token: &str,
-    destination: &Path,
-) -> Result<PathBuf, BoxError> {
+async fn download(downloader: &Client, file_token: &str, destination: &Path) -> Result<PathBuf, BoxError> {
     let bar = ProgressBar::new(0);
     bar.set_style(ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {msg}",
@@ -412,7 +409,7 @@ async fn download(
         _ => {}
     });
     let started = Instant::now();
-    let outcome = downloader.download(request).await;
+    let outcome = downloader.download_media(request).await;
     bar.finish_and_clear();
     let outcome = outcome?;
     let secs = started.elapsed().as_secs_f64();

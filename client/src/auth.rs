@@ -222,10 +222,13 @@ impl TokenSource for StaticToken {
 /// ~4 KB exist), no `t-` prefix assumed.
 ///
 /// ```no_run
-/// use feishu_drive::{Client, ClientContext, auth::AppCredentials};
+/// use feishu_drive::{Client, auth::AppCredentials};
 ///
-/// let tokens = AppCredentials::new("https://open.feishu.cn", "cli_a1b2c3", "app-secret");
-/// let client = Client::new("https://open.feishu.cn", ClientContext::with_source(tokens));
+/// // `Client::builder(..).app_credentials(id, secret)` makes one of these; make it yourself to
+/// // change its retry policy.
+/// let tokens = AppCredentials::new("https://open.feishu.cn", "cli_a1b2c3", "app-secret")
+///     .retry_policy(feishu_drive::RetryPolicy::default());
+/// let client = Client::builder("https://open.feishu.cn").token_source(tokens).build();
 /// ```
 pub struct AppCredentials {
     app_id: String,
@@ -257,9 +260,13 @@ impl AppCredentials {
     /// Credentials for the token endpoint at `base_url` (the API host, e.g.
     /// `https://open.feishu.cn`).
     pub fn new(base_url: &str, app_id: impl Into<String>, app_secret: impl Into<String>) -> Self {
-        let context = crate::ClientContext::anonymous();
-        let client = crate::Client::with_stall_timeout(base_url, context.clone())
-            .unwrap_or_else(|_| crate::Client::new(base_url, context));
+        // Building an HTTP client fails only without a TLS backend; reqwest's default client
+        // then reports the same failure on its first request.
+        let http = crate::context::http_client_builder(crate::CONNECT_TIMEOUT)
+            .build()
+            .unwrap_or_default();
+        let client =
+            crate::Client::anonymous(base_url.trim_end_matches('/'), http, crate::DEFAULT_STALL_TIMEOUT);
         Self::with_client(client, app_id, app_secret)
     }
 

@@ -1,10 +1,13 @@
-//! What every request of a [`Client`](crate::Client) shares: how it authenticates, and how long
-//! a transfer may stall.
+//! What every request of a [`Client`](crate::Client) shares: how it authenticates, how long a
+//! transfer may stall, the budget it draws from and how it retries. Built only by
+//! [`ClientBuilder`](crate::ClientBuilder), so every `Client` has one token cache, one budget
+//! and no whole-request deadline.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::{StaticToken, TokenSource};
+use crate::RetryPolicy;
+use crate::auth::TokenSource;
 
 /// No bytes moving for this long fails a request with [`ApiError::Stalled`](crate::ApiError::Stalled)
 /// (a retryable error), whatever its size: a slow link that keeps moving is never cut off.
@@ -13,54 +16,48 @@ pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long establishing a connection may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The state a [`Client`](crate::Client) hands to its hooks: the source of its access tokens and
-/// the stall timeout.
-///
-/// ```
-/// use feishu_drive::{Client, ClientContext};
-///
-/// let client = Client::with_stall_timeout("https://open.feishu.cn", ClientContext::with_token("t-example"))
-///     .expect("an HTTP client");
-/// ```
+/// The state a [`Client`](crate::Client) hands to its hooks and its high-level operations.
+/// Read it through [`Client::context`](crate::Client::context); make it with
+/// [`Client::builder`](crate::Client::builder).
 #[derive(Clone, Debug)]
 pub struct ClientContext {
-    tokens: Option<Arc<dyn TokenSource>>,
-    stall_timeout: Duration,
+    pub(crate) tokens: Option<Arc<dyn TokenSource>>,
+    pub(crate) stall_timeout: Duration,
+    pub(crate) policy: RetryPolicy,
+    #[cfg(feature = "upload")]
+    pub(crate) budget: crate::budget::Budget,
+    #[cfg(feature = "upload")]
+    pub(crate) transfer: Transfer,
 }
 
-impl Default for ClientContext {
-    fn default() -> Self {
-        Self {
-            tokens: None,
-            stall_timeout: DEFAULT_STALL_TIMEOUT,
-        }
-    }
+/// How the high-level operations (upload, download) cut their work.
+#[cfg(feature = "upload")]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Transfer {
+    /// Blocks read and sent at once.
+    pub(crate) concurrency: usize,
+    /// Files up to this size go through `upload_all`.
+    pub(crate) upload_all_max: u64,
+    /// Bytes asked for per download request (`None`: all at once).
+    pub(crate) range_size: Option<u64>,
 }
 
 impl ClientContext {
-    /// No `Authorization` header: for the token endpoint itself, or a server that needs none.
-    pub fn anonymous() -> Self {
-        Self::default()
-    }
-
-    /// Every request carries this access token (`tenant_access_token` or `user_access_token`).
-    pub fn with_token(token: impl Into<String>) -> Self {
-        Self::with_source(StaticToken::new(token))
-    }
-
-    /// Every request asks `source` for its token, so the source can cache and refresh it.
-    pub fn with_source(source: impl TokenSource + 'static) -> Self {
+    /// A context without a token (for the token endpoint itself), with the given stall timeout.
+    pub(crate) fn anonymous(stall_timeout: Duration) -> Self {
         Self {
-            tokens: Some(Arc::new(source)),
-            ..Self::default()
+            tokens: None,
+            stall_timeout,
+            policy: RetryPolicy::default(),
+            #[cfg(feature = "upload")]
+            budget: crate::budget::Budget::own("anonymous", None),
+            #[cfg(feature = "upload")]
+            transfer: Transfer {
+                concurrency: 1,
+                upload_all_max: 0,
+                range_size: None,
+            },
         }
-    }
-
-    /// Fail a request when no byte has moved (sent or received) for `timeout`
-    /// ([`DEFAULT_STALL_TIMEOUT`] by default). Waiting for the server's answer counts as stalled.
-    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
-        self.stall_timeout = timeout.max(Duration::from_millis(10));
-        self
     }
 
     /// The token source, if requests are authenticated.
@@ -68,27 +65,27 @@ impl ClientContext {
         self.tokens.as_ref()
     }
 
-    /// The stall timeout.
-    pub fn stall_timeout_value(&self) -> Duration {
+    /// The stall timeout: a request fails when no byte moved for this long.
+    pub fn stall_timeout(&self) -> Duration {
         self.stall_timeout
     }
-}
 
-/// The `reqwest` settings of [`Client::with_stall_timeout`](crate::Client::with_stall_timeout):
-/// a connect timeout and no whole-request deadline (the hooks enforce the stall timeout).
-pub fn http_client_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .tcp_keepalive(Duration::from_secs(30))
-}
-
-impl crate::Client {
-    /// A client whose requests have a connect timeout ([`CONNECT_TIMEOUT`]) and a stall timeout
-    /// (the context's), and no whole-request deadline: a 20 MiB `upload_all` on a slow link
-    /// that keeps moving completes. Prefer it to the generated `Client::new`, which keeps
-    /// progenitor's 15-second cap on every request (the stall timeout applies there too).
-    pub fn with_stall_timeout(base_url: &str, context: ClientContext) -> Result<Self, reqwest::Error> {
-        let http = http_client_builder().build()?;
-        Ok(Self::new_with_client(base_url, http, context))
+    /// How failed requests are retried.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.policy
     }
+
+    /// The budget every request of this client draws from.
+    #[cfg(feature = "upload")]
+    pub fn budget(&self) -> &crate::budget::Budget {
+        &self.budget
+    }
+}
+
+/// The `reqwest` settings every `Client` starts from: a connect timeout and keep-alive, and no
+/// whole-request deadline (the hooks enforce the stall timeout instead).
+pub(crate) fn http_client_builder(connect_timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .tcp_keepalive(Duration::from_secs(30))
 }

@@ -1,18 +1,18 @@
-//! Reading media back: the [`Downloader`] writes a media to a file with ranged requests, resumes
-//! a partial file, checks what it got, and never leaves a partial file under the final name.
+//! Reading media back: [`Client::download_media`] writes a media to a file with ranged requests,
+//! resumes a partial file, checks what it got, and never leaves a partial file under the final
+//! name.
 //!
 //! ```no_run
-//! use feishu_drive::auth::AppCredentials;
-//! use feishu_drive::download::{DownloadRequest, Downloader};
+//! use feishu_drive::Client;
+//! use feishu_drive::download::DownloadRequest;
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let base = "https://open.feishu.cn";
-//! let downloader = Downloader::builder(base)
-//!     .credentials(AppCredentials::new(base, "cli_a1b2c3", "app-secret"))
+//! # async fn run() -> Result<(), feishu_drive::Error> {
+//! let client = Client::builder("https://open.feishu.cn")
+//!     .app_credentials("cli_a1b2c3", "app-secret")
 //!     .build()?;
 //! // Into a directory, under the name the server gives (Content-Disposition, `filename*` decoded).
-//! let outcome = downloader
-//!     .download(DownloadRequest::into_dir("boxcnrHpsg1QDqXAAAyachabcef", "downloads"))
+//! let outcome = client
+//!     .download_media(DownloadRequest::into_dir("boxcnrHpsg1QDqXAAAyachabcef", "downloads"))
 //!     .await?;
 //! println!("{} bytes of {:?} in {}", outcome.size, outcome.media_type, outcome.path.display());
 //! # Ok(()) }
@@ -40,7 +40,6 @@
 
 mod disposition;
 
-use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,11 +53,9 @@ use tokio_util::sync::CancellationToken;
 
 pub use disposition::{file_name_from_content_disposition, safe_file_name};
 
-use crate::auth::{AppCredentials, TokenSource};
 use crate::budget::{Budget, CallError, Group, QuotaExceeded};
-use crate::limits::REQUESTS_PER_SECOND;
 use crate::upload::RetryPolicy;
-use crate::{ApiError, Client, ClientContext, types};
+use crate::{ApiError, Client, types};
 
 /// The bytes asked for per request by default: 32 MiB, a few seconds on a slow link.
 pub const DEFAULT_RANGE_SIZE: u64 = 32 * 1024 * 1024;
@@ -67,126 +64,22 @@ pub const DEFAULT_RANGE_SIZE: u64 = 32 * 1024 * 1024;
 /// a larger one is a JSON media.
 const ENVELOPE_MAX_BYTES: usize = 64 * 1024;
 
-/// Downloads media to files; cheap to share (`&Downloader` from many tasks), and every download
-/// made through one `Downloader` shares its rate limit.
+/// Downloads media to files, for [`Client::download_media`]: the client's budget, retry policy
+/// and range size.
 #[derive(Debug)]
-pub struct Downloader {
+pub(crate) struct Downloader {
     client: Client,
-    /// Always set (the downloader's own budget unless one was given).
     budget: Option<Budget>,
     policy: RetryPolicy,
     range_size: Option<u64>,
 }
 
-/// The downloader's own budget (see [`DownloaderBuilder::requests_per_second`]).
-fn own_budget(rate: Option<NonZeroU32>) -> Budget {
-    Budget::own("downloader", rate)
-}
-
-/// Configures a [`Downloader`].
-#[derive(Debug)]
-pub struct DownloaderBuilder {
-    base_url: String,
-    context: ClientContext,
-    requests_per_second: Option<NonZeroU32>,
-    budget: Option<Budget>,
-    policy: RetryPolicy,
-    range_size: Option<u64>,
-    read_timeout: Duration,
-}
-
-/// Why a [`Downloader`] could not be built.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DownloaderBuildError {
-    /// The HTTP client could not be created.
-    #[error("creating the HTTP client failed: {0}")]
-    Http(#[from] reqwest::Error),
-    /// The base URL is not an absolute http(s) URL.
-    #[error("base URL {0:?} must start with http:// or https://")]
-    BaseUrl(String),
-    /// A range size of 0 bytes.
-    #[error("the range size must be at least 1 byte")]
-    ZeroRangeSize,
-}
-
-impl DownloaderBuilder {
-    /// Authenticate with a fixed access token.
-    pub fn access_token(mut self, token: impl Into<String>) -> Self {
-        self.context = ClientContext::with_token(token);
-        self
-    }
-
-    /// Authenticate as a custom app: tenant tokens are fetched, cached and refreshed.
-    pub fn credentials(mut self, credentials: AppCredentials) -> Self {
-        self.context = ClientContext::with_source(credentials);
-        self
-    }
-
-    /// Authenticate with any token source.
-    pub fn token_source(mut self, source: impl TokenSource + 'static) -> Self {
-        self.context = ClientContext::with_source(source);
-        self
-    }
-
-    /// Requests per second for all downloads of this downloader; the documented 5 by default,
-    /// with the documented daily quota, in a budget of its own. `None` removes the limit and the
-    /// quota (for a local server). Ignored when a [`budget`](Self::budget) is set.
-    pub fn requests_per_second(mut self, limit: Option<u32>) -> Self {
-        self.requests_per_second = limit.and_then(NonZeroU32::new);
-        self
-    }
-
-    /// Sends every request through `budget`'s `download` group (shared with its clones, and
-    /// with a Redis budget with other processes): each request waits for a permit, rate answers
-    /// pause or slow every participant, and a quota answer ends the download with
-    /// [`DownloadError::QuotaExceeded`].
-    pub fn budget(mut self, budget: Budget) -> Self {
-        self.budget = Some(budget);
-        self
-    }
-
-    /// Bytes asked for per request ([`DEFAULT_RANGE_SIZE`] by default); `None` asks for
-    /// everything from the current offset on in one request.
-    pub fn range_size(mut self, bytes: Option<u64>) -> Self {
-        self.range_size = bytes;
-        self
-    }
-
-    /// Retries and backoff.
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// The longest wait for the next bytes of a response (60 s by default). There is no limit
-    /// on a whole response: a large range on a slow link takes what it takes.
-    pub fn read_timeout(mut self, timeout: Duration) -> Self {
-        self.read_timeout = timeout;
-        self
-    }
-
-    /// Builds the downloader.
-    pub fn build(self) -> Result<Downloader, DownloaderBuildError> {
-        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
-            return Err(DownloaderBuildError::BaseUrl(self.base_url));
-        }
-        if self.range_size == Some(0) {
-            return Err(DownloaderBuildError::ZeroRangeSize);
-        }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .read_timeout(self.read_timeout)
-            .build()?;
-        Ok(Downloader {
-            client: Client::new_with_client(self.base_url.trim_end_matches('/'), http, self.context),
-            budget: Some(
-                self.budget
-                    .unwrap_or_else(|| own_budget(self.requests_per_second)),
-            ),
-            policy: self.policy,
-            range_size: self.range_size,
-        })
+impl Client {
+    /// Downloads one media (`drive/v1/medias/{file_token}/download`) to a file: in ranges of the
+    /// client's range size, each request through the client's budget and retry policy, resumable
+    /// from a partial file, verified against the size the server declared.
+    pub async fn download_media(&self, request: DownloadRequest) -> Result<DownloadOutcome, DownloadError> {
+        Downloader::of(self).download(request).await
     }
 }
 
@@ -423,34 +316,25 @@ pub enum DownloadError {
     Cancelled,
 }
 
+impl DownloadError {
+    /// The failed request's error, when one request's answer is the reason.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            DownloadError::Api { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
 impl Downloader {
-    /// Starts configuring a downloader for the API at `base_url` (`https://open.feishu.cn`).
-    pub fn builder(base_url: impl Into<String>) -> DownloaderBuilder {
-        DownloaderBuilder {
-            base_url: base_url.into(),
-            context: ClientContext::anonymous(),
-            requests_per_second: NonZeroU32::new(REQUESTS_PER_SECOND),
-            budget: None,
-            policy: RetryPolicy::default(),
-            range_size: Some(DEFAULT_RANGE_SIZE),
-            read_timeout: Duration::from_secs(60),
-        }
-    }
-
-    /// A downloader that sends its requests through `client` (its base URL and credentials),
-    /// with the default rate limit, retry policy and range size.
-    pub fn with_client(client: Client) -> Self {
+    fn of(client: &Client) -> Self {
+        let context = &client.inner;
         Downloader {
-            client,
-            budget: Some(own_budget(NonZeroU32::new(REQUESTS_PER_SECOND))),
-            policy: RetryPolicy::default(),
-            range_size: Some(DEFAULT_RANGE_SIZE),
+            client: client.clone(),
+            budget: Some(context.budget.clone()),
+            policy: context.policy,
+            range_size: context.transfer.range_size,
         }
-    }
-
-    /// The generated client the downloader sends its requests with.
-    pub fn client(&self) -> &Client {
-        &self.client
     }
 
     /// Downloads one media to a file.

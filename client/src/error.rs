@@ -275,11 +275,12 @@ impl ApiError {
         self.diagnostics().map_or(&[], |d| &d.field_violations)
     }
 
-    /// Whether the gateway's rate limit refused the request (HTTP 429, 99991400, or 1061045),
-    /// so every request of the same app should wait, not only this one.
+    /// Whether the rate limit refused the request (HTTP 429 of any body, or a code the spec's
+    /// table classes `throttled`: 99991400, 1061045), so every request of the same app should
+    /// wait, not only this one.
     pub fn is_rate_limited(&self) -> bool {
         self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
-            || matches!(self.code().map(ErrorCode::code), Some(99_991_400 | 1_061_045))
+            || self.code().is_some_and(ErrorCode::is_throttled)
     }
 
     /// Whether sending the same request again can succeed: retryable codes of the spec's error
@@ -302,20 +303,7 @@ impl ApiError {
 
     /// Whether the access token was rejected, so a fresh one may succeed.
     pub fn is_token_rejected(&self) -> bool {
-        if matches!(self, ApiError::Auth(_)) {
-            return false;
-        }
-        matches!(
-            self.code(),
-            Some(
-                ErrorCode::AccessTokenInvalid
-                    | ErrorCode::AppAccessTokenInvalid
-                    | ErrorCode::AccessTokenFormatError
-                    | ErrorCode::UserAccessTokenInvalid
-                    | ErrorCode::UserAccessTokenExpired
-                    | ErrorCode::AuthFailed
-            )
-        )
+        !matches!(self, ApiError::Auth(_)) && self.code().is_some_and(ErrorCode::is_token_rejected)
     }
 }
 
@@ -476,11 +464,10 @@ pub(crate) fn snippet(body: &[u8]) -> String {
 /// [`ApiError`], and where `data` is unwrapped.
 ///
 /// ```no_run
-/// use feishu_drive::{Client, ClientContext, FeishuResult, types};
+/// use feishu_drive::{Client, FeishuResult, types};
 ///
-/// # async fn run() -> Result<(), feishu_drive::ApiError> {
-/// let client = Client::with_stall_timeout("https://open.feishu.cn", ClientContext::with_token("t-…"))
-///     .map_err(feishu_drive::ApiError::Transport)?;
+/// # async fn run() -> Result<(), feishu_drive::Error> {
+/// let client = Client::builder("https://open.feishu.cn").access_token("t-…").build()?;
 /// let prepared = client
 ///     .upload_prepare()
 ///     .body(types::UploadPrepareRequest::builder()
@@ -529,5 +516,51 @@ impl<T: Envelope> FeishuResult<T> for Result<ResponseValue<T>, progenitor_client
             .into_inner()
             .into_data()
             .ok_or(ApiError::MissingData)
+    }
+}
+
+/// Any failure of this crate, for callers that handle them alike (`?` into one type): building
+/// a [`Client`](crate::Client), a raw operation, an upload or a download. Each variant keeps the
+/// specific error; [`Error::api_error`] finds the Feishu failure inside any of them.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client could not be built.
+    #[error(transparent)]
+    Build(#[from] crate::BuildError),
+    /// An operation failed.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// An upload failed.
+    #[cfg(feature = "upload")]
+    #[error(transparent)]
+    Upload(#[from] crate::upload::UploadError),
+    /// A download failed.
+    #[cfg(feature = "upload")]
+    #[error(transparent)]
+    Download(#[from] crate::download::DownloadError),
+}
+
+impl Error {
+    /// The failed request's error, when one request's answer is the reason.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Error::Build(_) => None,
+            Error::Api(e) => Some(e),
+            #[cfg(feature = "upload")]
+            Error::Upload(e) => e.api_error(),
+            #[cfg(feature = "upload")]
+            Error::Download(e) => e.api_error(),
+        }
+    }
+
+    /// The Feishu error code, if a server sent one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        self.api_error().and_then(ApiError::code)
+    }
+
+    /// The request's log id (what Feishu support asks for), if the server sent one.
+    pub fn log_id(&self) -> Option<&str> {
+        self.api_error().and_then(ApiError::log_id)
     }
 }

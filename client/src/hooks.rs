@@ -31,6 +31,7 @@ use tracing::Instrument;
 use crate::error::{
     Carried, CarriedKind, Diagnostics, ERROR_DETAIL_HEADER, LOG_ID_HEADER, header_text, retry_after, snippet,
 };
+use crate::operations::OperationId;
 use crate::{Client, ClientContext};
 
 /// Bodies of JSON answers are read whole by the hooks; past this size the rest is not read.
@@ -86,7 +87,7 @@ impl ClientHooks<ClientContext> for Client {
             method = %request.method(),
             path = request.url().path(),
         );
-        let stall = self.inner.stall_timeout_value();
+        let stall = self.inner.stall_timeout();
         let operation = info.operation_id;
         async move {
             let progress = Arc::new(Progress::new());
@@ -273,7 +274,9 @@ async fn inspect(
     stall: Duration,
 ) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
-    let streamed = operation == "download" && status.is_success() && !is_json(response.headers());
+    let streamed = OperationId::from_name(operation).is_some_and(OperationId::has_media_success)
+        && status.is_success()
+        && !is_json(response.headers());
     if streamed {
         return Ok(with_stall_on_read(response, stall, operation));
     }
@@ -328,13 +331,10 @@ async fn inspect(
     Ok(reqwest::Response::from(rebuilt))
 }
 
-/// The statuses for which the spec documents the error envelope (progenitor's `ErrorResponse`).
+/// The failure statuses the spec documents for the operation, with the error envelope (progenitor
+/// parses those as `ErrorResponse`; any other reaches `ApiError` through the hooks).
 fn documented_error_status(operation: &str, status: StatusCode) -> bool {
-    match status.as_u16() {
-        400 | 401 | 429 | 500 => true,
-        403 | 404 => operation != "tenant_access_token_internal",
-        _ => false,
-    }
+    OperationId::from_name(operation).is_some_and(|op| op.error_statuses().contains(&status.as_u16()))
 }
 
 fn millis(duration: Option<Duration>) -> Option<u64> {

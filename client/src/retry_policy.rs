@@ -1,4 +1,4 @@
-//! The retry policy shared by the token cache, the uploader and the Downloader.
+//! The retry policy shared by the token cache, uploads and downloads.
 
 use std::time::Duration;
 

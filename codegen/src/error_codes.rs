@@ -42,10 +42,19 @@ pub struct ErrorRow {
     /// The fields of the row no official source confirms: `http_status`, `message`.
     #[serde(default)]
     pub unverified: Vec<String>,
+    /// What the code tells a client about its budget or its token, if anything: `throttled`
+    /// (a rate-limit refusal: every caller of the app slows down), `quota` (the app's daily call
+    /// quota is used up: nothing more today) or `token` (the access token was rejected: fetch a
+    /// new one and send again, once).
+    #[serde(default)]
+    pub class: Option<String>,
 }
 
 /// The values the `provenance` column takes.
 pub const PROVENANCES: [&str; 5] = ["table", "related", "gateway", "sdk", "third-party"];
+
+/// The values the `class` column takes.
+pub const CLASSES: [&str; 3] = ["throttled", "quota", "token"];
 
 /// The fields a row's `unverified` list may name.
 pub const VERIFIABLE_FIELDS: [&str; 2] = ["http_status", "message"];
@@ -111,6 +120,15 @@ fn check_row(index: usize, row: &ErrorRow, earlier: &[ErrorRow]) -> Result<(), C
             "provenance `{}` must be one of {}",
             row.provenance,
             PROVENANCES.join(", ")
+        )));
+    }
+    if let Some(class) = &row.class
+        && !CLASSES.contains(&class.as_str())
+    {
+        return Err(fail(format!(
+            "code {}: class `{class}` must be one of {}",
+            row.code,
+            CLASSES.join(", ")
         )));
     }
     for (i, field) in row.unverified.iter().enumerate() {
@@ -189,6 +207,22 @@ pub(crate) fn generate(rows: &[ErrorRow]) -> TokenStream {
     let messages: Vec<_> = rows.iter().map(|r| r.message.as_str()).collect();
     let hints: Vec<_> = rows.iter().map(|r| r.hint.as_str()).collect();
     let retryable: Vec<_> = rows.iter().map(|r| r.retryable).collect();
+    // `matches!` needs at least one pattern: a class no row has is simply `false`.
+    let of_class = |class: &str| -> TokenStream {
+        let names: Vec<_> = rows
+            .iter()
+            .filter(|r| r.class.as_deref() == Some(class))
+            .map(|r| format_ident!("{}", r.name))
+            .collect();
+        if names.is_empty() {
+            quote! { false }
+        } else {
+            quote! { matches!(self, #(ErrorCode::#names)|*) }
+        }
+    };
+    let throttled = of_class("throttled");
+    let quota = of_class("quota");
+    let token = of_class("token");
     let docs = rows.iter().map(|r| {
         format!(
             "`{}` — {}\n\n{}\n\nHTTP {}; {}{}",
@@ -298,6 +332,23 @@ pub(crate) fn generate(rows: &[ErrorRow]) -> TokenStream {
             /// Whether the spec lists this code.
             pub const fn is_known(self) -> bool {
                 !matches!(self, ErrorCode::Unknown(_))
+            }
+
+            /// A rate-limit refusal (the table's `class: throttled`): every caller of the app
+            /// should slow down, whatever the HTTP status.
+            pub const fn is_throttled(self) -> bool {
+                #throttled
+            }
+
+            /// The app's daily call quota is used up (the table's `class: quota`).
+            pub const fn is_quota_exhausted(self) -> bool {
+                #quota
+            }
+
+            /// The access token was rejected (the table's `class: token`): a new token may
+            /// succeed where retrying the same one cannot.
+            pub const fn is_token_rejected(self) -> bool {
+                #token
             }
         }
 

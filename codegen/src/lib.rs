@@ -24,6 +24,7 @@
 //!
 //! [progenitor]: https://github.com/oxidecomputer/progenitor
 
+mod constructor;
 mod envelope;
 mod error;
 pub mod error_codes;
@@ -33,6 +34,7 @@ mod json_schema;
 mod multipart;
 mod names;
 mod normalize;
+mod operations;
 mod probe;
 mod quiet;
 mod raw_success;
@@ -66,6 +68,13 @@ pub struct Settings {
     /// length (`{field}_file`, `{field}_reader`); the generated code then needs `tokio` and
     /// `tokio-util` ([`Dependencies::streaming`]).
     pub file_setters: bool,
+    /// Also generate `operations.rs` (the operation table) and `limits.rs` (every documented
+    /// limit), which the client crate's hand-written layer and the local server read instead of
+    /// restating the spec.
+    pub operation_table: bool,
+    /// Leave out progenitor's `Client::new` (and its 15-second whole-request timeout): the
+    /// crate writes its own constructor on top of `Client::new_with_client`.
+    pub own_constructor: bool,
 }
 
 impl Default for Settings {
@@ -76,6 +85,8 @@ impl Default for Settings {
             command: "cargo xtask codegen".to_owned(),
             strict: true,
             file_setters: false,
+            operation_table: false,
+            own_constructor: false,
         }
     }
 }
@@ -85,6 +96,8 @@ impl Settings {
     pub fn client() -> Self {
         Self {
             inner_type: Some("crate::ClientContext".to_owned()),
+            operation_table: true,
+            own_constructor: true,
             ..Self::default()
         }
     }
@@ -157,7 +170,7 @@ pub fn generate_output(spec_text: &str, settings: &Settings) -> Result<Output, C
         spec = settings.spec_name
     );
     // A spec without the error table (a Feishu extension) gets an `ErrorCode` with only `Unknown`.
-    let files = vec![
+    let mut files = vec![
         GeneratedFile {
             name: "api.rs",
             contents: format::format_file(api, &header)?,
@@ -167,6 +180,16 @@ pub fn generate_output(spec_text: &str, settings: &Settings) -> Result<Output, C
             contents: format::format_file(error_codes::generate(&rows), &header)?,
         },
     ];
+    if settings.operation_table {
+        files.push(GeneratedFile {
+            name: "operations.rs",
+            contents: format::format_file(operations::generate_operations(&spec)?, &header)?,
+        });
+        files.push(GeneratedFile {
+            name: "limits.rs",
+            contents: format::format_file(operations::generate_limits(&spec)?, &header)?,
+        });
+    }
     let counts = Counts {
         operations,
         generated: select::operations(&doc).len(),
@@ -355,6 +378,9 @@ fn attempt(spec: &OpenAPI, settings: &Settings) -> Result<Attempt, CodegenError>
     dependencies.streaming |= multipart_ops.iter().any(|op| op.streams);
     let mut file = inject::inject(progenitor, &multipart_ops, form_values)?;
     json_schema::derive_under_feature(&mut file)?;
+    if settings.own_constructor {
+        constructor::remove_client_new(&mut file)?;
+    }
 
     let envelope = envelope::generate(spec, &names)?;
     let known = extensible_enums(spec, &names)?;

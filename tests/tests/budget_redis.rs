@@ -320,7 +320,7 @@ async fn unreachable_redis_never_hangs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quota_answer_from_the_server_ends_the_day_for_everyone() {
     use feishu_drive::budget::CallError;
-    use feishu_drive::{Client, ClientContext, types};
+    use feishu_drive::{Client, types};
     use feishu_drive_server::{Config, Faults, Server};
 
     let redis = RedisServer::start();
@@ -328,14 +328,14 @@ async fn a_quota_answer_from_the_server_ends_the_day_for_everyone() {
         .await
         .expect("server");
     let base = server.base_url();
-    let client = Client::new(
-        &base,
-        ClientContext::with_source(feishu_drive::auth::AppCredentials::new(
+    let client = Client::builder(&base)
+        .token_source(feishu_drive::auth::AppCredentials::new(
             &base,
             feishu_drive_server::DEFAULT_APP_ID,
             feishu_drive_server::DEFAULT_APP_SECRET,
-        )),
-    );
+        ))
+        .build()
+        .expect("a client");
     // The budgets allow more than the server does: only the server's answer can stop them.
     let pair = budgets(&redis, 2, || config("cli_local", 1000).daily_quota(Some(100)));
     let prepare = || {

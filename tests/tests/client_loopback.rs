@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use feishu_drive::{ApiError, Client, ClientContext, ErrorCode, FeishuResult, types};
+use feishu_drive::{ApiError, Client, ErrorCode, FeishuResult, types};
 use futures::TryStreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -126,7 +126,10 @@ impl Loopback {
     }
 
     fn client(&self) -> Client {
-        Client::new(&self.base_url, ClientContext::with_token(TOKEN))
+        Client::builder(&self.base_url)
+            .access_token(TOKEN)
+            .build()
+            .expect("a client")
     }
 
     /// The only request received; fails if there were more or none.

@@ -7,10 +7,11 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use feishu_drive::Client;
 use feishu_drive::ErrorCode;
 use feishu_drive::auth::AppCredentials;
-use feishu_drive::download::{DownloadError, DownloadEvent, DownloadRequest, Downloader};
-use feishu_drive::upload::{RetryPolicy, UploadRequest, Uploader};
+use feishu_drive::download::{DownloadError, DownloadEvent, DownloadRequest};
+use feishu_drive::upload::{RetryPolicy, UploadRequest};
 use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, Faults, Operation, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -56,8 +57,8 @@ async fn upload_to_server(
         .await
         .expect("server starts");
     let base = server.base_url();
-    let uploader = Uploader::builder(&base)
-        .credentials(AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
+    let uploader = Client::builder(&base)
+        .token_source(AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
         .requests_per_second(None)
         .upload_all_max(0)
         .build()
@@ -72,9 +73,9 @@ async fn upload_to_server(
     (server, outcome.file_token, dir)
 }
 
-fn downloader_for(base: &str, range_size: Option<u64>) -> Downloader {
-    Downloader::builder(base)
-        .credentials(AppCredentials::new(base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
+fn downloader_for(base: &str, range_size: Option<u64>) -> Client {
+    Client::builder(base)
+        .token_source(AppCredentials::new(base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
         .requests_per_second(None)
         .retry_policy(fast_policy())
         .range_size(range_size)
@@ -92,7 +93,7 @@ async fn a_media_comes_back_byte_exact_under_its_decoded_name() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
     let outcome = downloader_for(&server.base_url(), Some(100 * 1024))
-        .download(
+        .download_media(
             DownloadRequest::into_dir(&token, out.path())
                 .progress(move |e| seen.lock().expect("lock").push(e.clone())),
         )
@@ -128,7 +129,7 @@ async fn a_partial_file_resumes_against_the_server() {
     let target = out.path().join("r.bin");
     std::fs::write(out.path().join(format!(".r.bin.{token}.part")), &bytes[..150_000]).expect("partial");
     let outcome = downloader_for(&server.base_url(), None)
-        .download(DownloadRequest::to_file(&token, &target))
+        .download_media(DownloadRequest::to_file(&token, &target))
         .await
         .expect("download");
     assert_eq!(
@@ -146,7 +147,7 @@ async fn a_missing_media_is_a_typed_error_and_leaves_no_file() {
     let out = tempfile::tempdir().expect("tempdir");
     let target = out.path().join("never.bin");
     let error = downloader_for(&server.base_url(), None)
-        .download(DownloadRequest::to_file("boxcnNoSuchMedia", &target))
+        .download_media(DownloadRequest::to_file("boxcnNoSuchMedia", &target))
         .await
         .expect_err("no such media");
     match &error {
@@ -171,8 +172,8 @@ async fn dropped_connections_at_the_server_are_retried() {
     .await
     .expect("server");
     let base = server.base_url();
-    let uploader = Uploader::builder(&base)
-        .credentials(AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
+    let uploader = Client::builder(&base)
+        .token_source(AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
         .requests_per_second(None)
         .build()
         .expect("uploader");
@@ -186,7 +187,7 @@ async fn dropped_connections_at_the_server_are_retried() {
         .file_token;
     let target = dir.path().join("back.bin");
     let outcome = downloader_for(&base, Some(64 * 1024))
-        .download(DownloadRequest::to_file(&token, &target))
+        .download_media(DownloadRequest::to_file(&token, &target))
         .await
         .expect("download despite dropped connections");
     assert_eq!(std::fs::read(&target).expect("read"), bytes);
@@ -339,8 +340,8 @@ fn respond(media: &[u8], media_type: &str, disposition: &str, range: &str, fault
     out
 }
 
-fn plain_downloader(base: &str, range_size: Option<u64>) -> Downloader {
-    Downloader::builder(base)
+fn plain_downloader(base: &str, range_size: Option<u64>) -> Client {
+    Client::builder(base)
         .access_token("t-test")
         .requests_per_second(None)
         .retry_policy(fast_policy())
@@ -363,7 +364,7 @@ async fn a_connection_dropped_mid_body_resumes_where_the_file_ends() {
     .await;
     let out = tempfile::tempdir().expect("tempdir");
     let outcome = plain_downloader(&server.base, None)
-        .download(DownloadRequest::into_dir("boxcnFaulty", out.path()))
+        .download_media(DownloadRequest::into_dir("boxcnFaulty", out.path()))
         .await
         .expect("download resumes");
     assert_eq!(std::fs::read(&outcome.path).expect("read"), media);
@@ -388,7 +389,7 @@ async fn ranged_requests_cover_the_media_in_order() {
     let out = tempfile::tempdir().expect("tempdir");
     let target = out.path().join("doc.pdf");
     let outcome = plain_downloader(&server.base, Some(4_096))
-        .download(DownloadRequest::to_file("boxcnRanges", &target).expect_media_type("application/pdf"))
+        .download_media(DownloadRequest::to_file("boxcnRanges", &target).expect_media_type("application/pdf"))
         .await
         .expect("download");
     assert_eq!(std::fs::read(&target).expect("read"), media);
@@ -409,7 +410,7 @@ async fn a_partial_file_of_an_earlier_run_is_resumed() {
     let partial = out.path().join(".pic.png.boxcnResume.part");
     std::fs::write(&partial, &media[..6_000]).expect("partial");
     let outcome = plain_downloader(&server.base, None)
-        .download(DownloadRequest::to_file("boxcnResume", &target))
+        .download_media(DownloadRequest::to_file("boxcnResume", &target))
         .await
         .expect("download");
     assert_eq!(outcome.resumed_bytes, 6_000);
@@ -433,7 +434,7 @@ async fn a_server_that_ignores_range_restarts_the_file() {
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
     plain_downloader(&server.base, None)
-        .download(
+        .download_media(
             DownloadRequest::to_file("boxcnIgnore", &target)
                 .progress(move |e| seen.lock().expect("lock").push(e.clone())),
         )
@@ -472,7 +473,7 @@ async fn envelopes_with_200_and_202_are_failures_never_file_bytes() {
     let out = tempfile::tempdir().expect("tempdir");
     let target = out.path().join("pic.png");
     let outcome = plain_downloader(&server.base, None)
-        .download(DownloadRequest::to_file("boxcnEnvelope", &target))
+        .download_media(DownloadRequest::to_file("boxcnEnvelope", &target))
         .await
         .expect("download after retries");
     assert_eq!(outcome.retries, 3);
@@ -488,7 +489,7 @@ async fn envelopes_with_200_and_202_are_failures_never_file_bytes() {
     .await;
     let target = out.path().join("never.png");
     let error = plain_downloader(&server.base, None)
-        .download(DownloadRequest::to_file("boxcnEnvelope", &target))
+        .download_media(DownloadRequest::to_file("boxcnEnvelope", &target))
         .await
         .expect_err("1062005 is permanent");
     match &error {
@@ -514,7 +515,7 @@ async fn a_json_media_is_a_file_not_an_error() {
     .await;
     let out = tempfile::tempdir().expect("tempdir");
     let outcome = plain_downloader(&server.base, None)
-        .download(DownloadRequest::into_dir("boxcnJson", out.path()))
+        .download_media(DownloadRequest::into_dir("boxcnJson", out.path()))
         .await
         .expect("a JSON media downloads");
     assert_eq!(std::fs::read(&outcome.path).expect("read"), media);
@@ -532,7 +533,7 @@ async fn a_media_that_changes_between_ranges_is_refused() {
         let server = faulty_server(data(9_000, 8), "image/png", DISPOSITION, vec![Fault::None, fault]).await;
         let target = out.path().join(format!("{what}.png"));
         let error = plain_downloader(&server.base, Some(4_000))
-            .download(DownloadRequest::to_file("boxcnChanged", &target))
+            .download_media(DownloadRequest::to_file("boxcnChanged", &target))
             .await
             .expect_err(what);
         let ok = match what {
@@ -557,7 +558,7 @@ async fn an_unexpected_media_type_is_refused() {
     let server = faulty_server(data(100, 9), "text/html", DISPOSITION, vec![]).await;
     let out = tempfile::tempdir().expect("tempdir");
     let error = plain_downloader(&server.base, None)
-        .download(
+        .download_media(
             DownloadRequest::to_file("boxcnType", out.path().join("x.png")).expect_media_type("image/png"),
         )
         .await
@@ -578,7 +579,7 @@ async fn giving_up_keeps_the_partial_file_for_the_next_run() {
     let out = tempfile::tempdir().expect("tempdir");
     let target = out.path().join("slow.png");
     let outcome = plain_downloader(&server.base, None)
-        .download(DownloadRequest::to_file("boxcnSlow", &target))
+        .download_media(DownloadRequest::to_file("boxcnSlow", &target))
         .await
         .expect("progress resets the retry budget");
     assert_eq!(outcome.requests, 12);
@@ -593,7 +594,7 @@ async fn giving_up_keeps_the_partial_file_for_the_next_run() {
     let server = faulty_server(media.clone(), "image/png", DISPOSITION, faults).await;
     let target = out.path().join("stuck.png");
     let error = plain_downloader(&server.base, None)
-        .download(DownloadRequest::to_file("boxcnStuck", &target))
+        .download_media(DownloadRequest::to_file("boxcnStuck", &target))
         .await
         .expect_err("no progress: gives up");
     assert!(
@@ -612,7 +613,7 @@ async fn giving_up_keeps_the_partial_file_for_the_next_run() {
     // The next run resumes it.
     let server = faulty_server(media.clone(), "image/png", DISPOSITION, vec![]).await;
     let outcome = plain_downloader(&server.base, None)
-        .download(DownloadRequest::to_file("boxcnStuck", &target))
+        .download_media(DownloadRequest::to_file("boxcnStuck", &target))
         .await
         .expect("resumed");
     assert_eq!(outcome.resumed_bytes, 1_000);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use e2e_support::*;
-use feishu_drive::{ApiError, Client, ClientContext, ErrorCode, types};
+use feishu_drive::{ApiError, Client, ErrorCode, types};
 use feishu_drive_server::Config;
 
 fn media_url(h: &Harness, op: &str) -> String {
@@ -33,7 +33,7 @@ async fn raw_json(h: &Harness, op: &str, body: serde_json::Value) -> ApiError {
 #[tokio::test]
 async fn missing_token_99991661() {
     let h = start(config()).await;
-    let anonymous = Client::new(&h.server.base_url(), ClientContext::anonymous());
+    let anonymous = Client::builder(h.server.base_url()).build().expect("a client");
     let result = anonymous
         .upload_prepare()
         .body(

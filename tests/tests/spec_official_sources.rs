@@ -267,7 +267,7 @@ const DEVIATIONS: &[Deviation] = &[
     (
         "The Python SDK saves any 2xx download body as the file.",
         "A 202 or a 200 with Content-Type application/json is a failure envelope: the spec documents \
-         both, and the Downloader checks Content-Type.",
+         both, and the Client checks Content-Type.",
         |spec| {
             let responses = &operation(spec, "download")["responses"];
             responses["202"]["content"].get("application/json").is_some()

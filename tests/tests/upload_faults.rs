@@ -10,10 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use feishu_drive::auth::{AppCredentials, AuthError, TokenSource};
-use feishu_drive::upload::{
-    ProgressEvent, RetryPolicy, UploadError, UploadRequest, Uploader, UploaderBuilder,
-};
-use feishu_drive::{ApiError, Client, ClientContext, ErrorCode, FeishuResult, types};
+use feishu_drive::upload::{ProgressEvent, RetryPolicy, UploadError, UploadRequest};
+use feishu_drive::{ApiError, Client, ClientBuilder, ErrorCode, FeishuResult, types};
 use reqwest::StatusCode;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -130,7 +128,10 @@ impl Scripted {
     }
 
     fn client(&self) -> Client {
-        Client::with_stall_timeout(&self.base_url, ClientContext::with_token("t-test")).expect("a client")
+        Client::builder(&self.base_url)
+            .access_token("t-test")
+            .build()
+            .expect("a client")
     }
 }
 
@@ -256,8 +257,8 @@ fn fast_retries() -> RetryPolicy {
 
 /// An uploader for the scripted server at `base_url`: a fixed token (the scripted server accepts
 /// any), no client-side rate limit, [`fast_retries`]; `configure` adds what a test needs.
-fn fast_uploader(base_url: &str, configure: impl FnOnce(UploaderBuilder) -> UploaderBuilder) -> Uploader {
-    let builder = Uploader::builder(base_url)
+fn fast_uploader(base_url: &str, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
+    let builder = Client::builder(base_url)
         .access_token("t-test")
         .requests_per_second(None)
         .retry_policy(fast_retries());
@@ -509,11 +510,11 @@ async fn diagnostics_are_exposed_and_the_message_printed_once() {
 async fn a_stalled_upload_fails_typed_after_the_stall_timeout() {
     let server = Scripted::start(feishu(4)).await;
     server.then(PART, Act::StallReading);
-    let client = Client::with_stall_timeout(
-        &server.base_url,
-        ClientContext::with_token("t-test").stall_timeout(Duration::from_millis(500)),
-    )
-    .expect("a client");
+    let client = Client::builder(&server.base_url)
+        .access_token("t-test")
+        .stall_timeout(Duration::from_millis(500))
+        .build()
+        .expect("a client");
     // 32 MiB: more than loopback's socket buffers, so the stall shows on the sending side.
     let block = bytes::Bytes::from(vec![7_u8; 32 * 1024 * 1024]);
     let result = tokio::time::timeout(
@@ -543,11 +544,11 @@ async fn a_slow_but_moving_upload_is_never_cut_off() {
         PART,
         Act::ReadSlowly(512 * 1024, Duration::from_millis(100), Box::new(ok(json!({})))),
     );
-    let client = Client::with_stall_timeout(
-        &server.base_url,
-        ClientContext::with_token("t-test").stall_timeout(Duration::from_millis(1500)),
-    )
-    .expect("a client");
+    let client = Client::builder(&server.base_url)
+        .access_token("t-test")
+        .stall_timeout(Duration::from_millis(1500))
+        .build()
+        .expect("a client");
     let block = bytes::Bytes::from(vec![7_u8; 16 * 1024 * 1024]);
     let started = std::time::Instant::now();
     client
@@ -591,8 +592,8 @@ async fn a_refusal_of_the_credentials_is_final_and_typed() {
         TOKEN,
         json_reply(400, json!({"code": 10014, "msg": "app secret invalid"})),
     );
-    let uploader = Uploader::builder(&server.base_url)
-        .credentials(AppCredentials::new(&server.base_url, "cli_app", "wrong").retry_policy(fast_retries()))
+    let uploader = Client::builder(&server.base_url)
+        .token_source(AppCredentials::new(&server.base_url, "cli_app", "wrong").retry_policy(fast_retries()))
         .requests_per_second(None)
         .build()
         .expect("an uploader");
@@ -641,11 +642,10 @@ async fn a_token_failure_inside_a_request_is_typed_not_text() {
             json!({"code": 99991543, "msg": "app_id or app_secret wrong"}),
         ),
     );
-    let client = Client::with_stall_timeout(
-        &server.base_url,
-        ClientContext::with_source(AppCredentials::new(&server.base_url, "cli_app", "bad")),
-    )
-    .expect("a client");
+    let client = Client::builder(&server.base_url)
+        .app_credentials("cli_app", "bad")
+        .build()
+        .expect("a client");
     let error = prepare(&client).await.expect_err("no token");
     match &error {
         ApiError::Auth(AuthError::Refused { code, .. }) => assert_eq!(code.code(), 99991543),
@@ -656,7 +656,7 @@ async fn a_token_failure_inside_a_request_is_typed_not_text() {
 
 // ---- Lost answers: exactly once, or a reported duplicate ----
 
-fn chunked_uploader(server: &Scripted, block: u64) -> Uploader {
+fn chunked_uploader(server: &Scripted, block: u64) -> Client {
     fast_uploader(&server.base_url, |b| b.upload_all_max(block))
 }
 
@@ -808,7 +808,7 @@ async fn a_confirmed_block_changed_with_its_mtime_restored_is_sent_again() {
     let trigger = cancel.clone();
     let first = UploadRequest::file(&file, "docx_file", "doxcn1")
         .journal(&journal)
-        .cancel_token(cancel)
+        .cancel_on(cancel)
         .progress(move |event| {
             if let ProgressEvent::BlockConfirmed {
                 confirmed_blocks: 25, ..

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use feishu_drive::Client;
 use feishu_drive::ErrorCode;
 use feishu_drive::upload::{ProgressEvent, UploadError, UploadRequest};
 use feishu_drive_server::{Config, FaultKind, FaultRule, Faults, Operation, RateLimitStyle};
@@ -58,33 +59,41 @@ async fn streams_of_known_size_upload_and_wrong_sizes_are_refused() {
     let size = bytes.len() as u64;
 
     let token = uploader
-        .upload_reader(
+        .upload(UploadRequest::reader(
             std::io::Cursor::new(bytes.clone()),
             size,
             "stream.bin",
             "docx_file",
             "doxcn1",
-        )
+        ))
         .await
-        .expect("stream upload");
+        .expect("stream upload")
+        .file_token;
     assert_round_trip(&uploader, &token, &path).await;
 
     let short = uploader
-        .upload_reader(
+        .upload(UploadRequest::reader(
             std::io::Cursor::new(bytes.clone()),
             size + 1,
             "s.bin",
             "docx_file",
             "n",
-        )
+        ))
         .await;
     assert!(
         matches!(short, Err(UploadError::ReaderSize(ref m)) if m.contains("ended before")),
         "{short:?}"
     );
     let long = uploader
-        .upload_reader(std::io::Cursor::new(bytes), size - 1, "l.bin", "docx_file", "n")
-        .await;
+        .upload(UploadRequest::reader(
+            std::io::Cursor::new(bytes),
+            size - 1,
+            "l.bin",
+            "docx_file",
+            "n",
+        ))
+        .await
+        .map(|outcome| outcome.file_token);
     assert!(
         matches!(long, Err(UploadError::ReaderSize(ref m)) if m.contains("more than")),
         "{long:?}"
@@ -270,7 +279,7 @@ async fn cancellation_stops_promptly() {
     let cancel = CancellationToken::new();
     let trigger = cancel.clone();
     let request = UploadRequest::file(&file, "docx_file", "doxcn1")
-        .cancel_token(cancel)
+        .cancel_on(cancel)
         .progress(move |event| {
             if let ProgressEvent::BlockConfirmed { .. } = event {
                 trigger.cancel();
@@ -301,7 +310,7 @@ async fn a_journal_resumes_only_the_unconfirmed_blocks() {
     let trigger = cancel.clone();
     let first = UploadRequest::file(&file, "docx_file", "doxcn1")
         .journal(&journal)
-        .cancel_token(cancel)
+        .cancel_on(cancel)
         .progress(move |event| {
             if let ProgressEvent::BlockConfirmed {
                 confirmed_blocks: 6..,
@@ -420,7 +429,7 @@ async fn a_journal_refuses_another_target_and_starts_afresh_for_a_changed_file()
     let trigger = cancel.clone();
     let first = UploadRequest::file(&file, "docx_file", "doxcn1")
         .journal(&journal)
-        .cancel_token(cancel)
+        .cancel_on(cancel)
         .progress(move |event| {
             if let ProgressEvent::BlockConfirmed { .. } = event {
                 trigger.cancel();
@@ -535,8 +544,8 @@ async fn wrong_app_credentials_are_a_typed_auth_error() {
     use feishu_drive::auth::{AppCredentials, AuthError};
     let server = server(Config::default()).await;
     let base = server.base_url();
-    let uploader = feishu_drive::upload::Uploader::builder(&base)
-        .credentials(AppCredentials::new(
+    let uploader = Client::builder(&base)
+        .token_source(AppCredentials::new(
             &base,
             feishu_drive_server::DEFAULT_APP_ID,
             "wrong-secret",
@@ -545,7 +554,9 @@ async fn wrong_app_credentials_are_a_typed_auth_error() {
         .expect("uploader");
     let dir = tempfile::tempdir().expect("temp dir");
     let file = random_file(dir.path(), "f.bin", 10, 1);
-    let result = uploader.upload_file(&file, "docx_file", "doxcn1").await;
+    let result = uploader
+        .upload(UploadRequest::file(&file, "docx_file", "doxcn1"))
+        .await;
     assert!(
         matches!(
             result,

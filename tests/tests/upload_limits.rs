@@ -1,75 +1,69 @@
-//! The limits the uploader and the server enforce are the spec's: one source, checked here.
+//! The limits the client and the server enforce are generated from the spec (so they cannot
+//! disagree with it); here they are checked against what the official sources say, written down
+//! independently of the spec: `shared/reference/endpoints.md` and the seed's doc pages.
 
+use feishu_drive::budget::Group;
 use feishu_drive::limits;
+use feishu_drive::operations::OperationId;
 
-fn spec() -> serde_json::Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/feishu-drive.yaml");
-    let text = std::fs::read_to_string(path).expect("the spec is readable");
-    serde_yaml_ng::from_str(&text).expect("the spec is YAML")
-}
+/// upload_all takes at most 20 MiB ("size at most 20971520"; larger files must be chunked).
+const DOCUMENTED_UPLOAD_ALL_MAX: u64 = 20_971_520;
+/// `file_name` at most 250 characters.
+const DOCUMENTED_FILE_NAME_MAX: usize = 250;
+/// 5 QPS and 10,000 calls a day, per app, for each upload endpoint and download.
+const DOCUMENTED_QPS: u32 = 5;
+const DOCUMENTED_CALLS_PER_DAY: u64 = 10_000;
+/// "The upload id and progress can be kept and resumed for 24 hours."
+const DOCUMENTED_UPLOAD_ID_HOURS: u64 = 24;
+/// "block_size (4194304 in examples)".
+const DOCUMENTED_BLOCK_SIZE: u64 = 4 * 1024 * 1024;
+/// The operations the rate-limit page names, each limited separately.
+const DOCUMENTED_RATE_LIMITED: [&str; 5] = [
+    "upload_prepare",
+    "upload_part",
+    "upload_finish",
+    "upload_all",
+    "download",
+];
 
-fn at<'a>(value: &'a serde_json::Value, pointer: &str) -> &'a serde_json::Value {
-    value
-        .pointer(pointer)
-        .unwrap_or_else(|| panic!("the spec has {pointer}"))
+#[test]
+fn generated_limits_are_the_documented_ones() {
+    assert_eq!(limits::UPLOAD_ALL_REQUEST_SIZE_MAXIMUM, DOCUMENTED_UPLOAD_ALL_MAX);
+    assert_eq!(limits::FILE_NAME_MAX_LENGTH, DOCUMENTED_FILE_NAME_MAX);
+    assert_eq!(limits::REQUESTS_PER_SECOND, DOCUMENTED_QPS);
+    assert_eq!(limits::CALLS_PER_DAY, DOCUMENTED_CALLS_PER_DAY);
+    assert_eq!(limits::BLOCK_SIZE, DOCUMENTED_BLOCK_SIZE);
+    assert_eq!(
+        limits::UPLOAD_ID_LIFETIME.as_secs(),
+        DOCUMENTED_UPLOAD_ID_HOURS * 60 * 60
+    );
 }
 
 #[test]
-fn limits_match_the_spec() {
-    let spec = spec();
-    let upload_all_max = at(
-        &spec,
-        "/components/schemas/UploadAllRequest/properties/size/maximum",
-    );
-    assert_eq!(upload_all_max.as_u64(), Some(limits::UPLOAD_ALL_MAX_BYTES));
-    assert_eq!(
-        upload_all_max.as_u64(),
-        Some(feishu_drive_server::UPLOAD_ALL_LIMIT)
-    );
-
-    let name_max = at(&spec, "/components/schemas/FileName/maxLength");
-    assert_eq!(name_max.as_u64(), Some(limits::FILE_NAME_MAX_CHARS as u64));
-
-    let per_day = at(&spec, "/x-feishu-rate-limit/calls_per_day");
-    assert_eq!(per_day.as_u64(), Some(u64::from(limits::CALLS_PER_DAY)));
-    let operations: Vec<&str> = at(&spec, "/x-feishu-rate-limit/operations")
-        .as_array()
-        .expect("a list")
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
-    assert_eq!(operations, limits::RATE_LIMITED_OPERATIONS);
-    // Each operation repeats the limits it is subject to.
-    for (path, item) in at(&spec, "/paths").as_object().expect("paths") {
-        for (method, op) in item.as_object().expect("a path item") {
-            let id = op["operationId"].as_str().expect("an operationId");
-            let own = op.get("x-feishu-rate-limit");
-            if limits::RATE_LIMITED_OPERATIONS.contains(&id) {
-                let own = own.unwrap_or_else(|| panic!("{method} {path} states its x-feishu-rate-limit"));
-                assert_eq!(
-                    own["requests_per_second"].as_u64(),
-                    Some(u64::from(limits::REQUESTS_PER_SECOND))
-                );
-                assert_eq!(
-                    own["calls_per_day"].as_u64(),
-                    Some(u64::from(limits::CALLS_PER_DAY))
-                );
-            } else {
-                assert!(own.is_none(), "{id} is not documented as rate limited");
-            }
-        }
+fn every_documented_rate_limited_operation_is_its_own_budget_group() {
+    for name in DOCUMENTED_RATE_LIMITED {
+        let op = OperationId::from_name(name).unwrap_or_else(|| panic!("the spec has {name}"));
+        let group = op
+            .rate_group()
+            .unwrap_or_else(|| panic!("{name} has a budget group"));
+        assert_eq!(group.as_str(), name);
+        let limit = group.rate_limit();
+        assert_eq!(limit.requests_per_second, DOCUMENTED_QPS, "{name}");
+        assert_eq!(limit.calls_per_day, DOCUMENTED_CALLS_PER_DAY, "{name}");
     }
-
-    let qps = at(&spec, "/x-feishu-rate-limit/requests_per_second");
-    assert_eq!(qps.as_u64(), Some(u64::from(limits::REQUESTS_PER_SECOND)));
-    assert_eq!(
-        qps.as_u64(),
-        Some(u64::from(feishu_drive_server::FEISHU_REQUESTS_PER_SECOND))
-    );
+    // The token endpoint is not limited by these rules (and carries no token itself).
+    let token = OperationId::from_name("tenant_access_token_internal").expect("the token endpoint");
+    assert_eq!(token.rate_group(), None);
+    assert!(!token.is_authenticated());
+    assert!(Group::ALL.len() >= DOCUMENTED_RATE_LIMITED.len());
 }
 
 #[test]
-fn the_upload_id_lives_a_day_on_both_sides() {
-    assert_eq!(limits::UPLOAD_ID_TTL, feishu_drive_server::DEFAULT_UPLOAD_TTL);
-    assert_eq!(limits::UPLOAD_ID_TTL.as_secs(), 24 * 60 * 60);
+fn the_server_keeps_the_generated_limits() {
+    assert_eq!(feishu_drive_server::UPLOAD_ALL_LIMIT, DOCUMENTED_UPLOAD_ALL_MAX);
+    assert_eq!(feishu_drive_server::FEISHU_REQUESTS_PER_SECOND, DOCUMENTED_QPS);
+    assert_eq!(
+        feishu_drive_server::DEFAULT_UPLOAD_TTL.as_secs(),
+        DOCUMENTED_UPLOAD_ID_HOURS * 60 * 60
+    );
 }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use feishu_drive::Client;
 use feishu_drive::auth::{AccessToken, AppCredentials, AuthError, StaticToken, TokenSource};
-use feishu_drive::upload::{JOURNAL_BATCH_BLOCKS, RetryPolicy, UploadRequest, Uploader};
+use feishu_drive::upload::{JOURNAL_BATCH_BLOCKS, RetryPolicy, UploadRequest};
 use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, Faults, Operation};
 use futures::future::BoxFuture;
 use rand::{Rng, SeedableRng};
@@ -101,8 +102,8 @@ async fn a_killed_upload_resumes_from_its_journal() {
     );
     assert!(!journal.exists(), "the finished upload removed its journal");
 
-    let reader = Uploader::builder(server.base_url())
-        .credentials(AppCredentials::new(
+    let reader = Client::builder(server.base_url())
+        .token_source(AppCredentials::new(
             &server.base_url(),
             DEFAULT_APP_ID,
             DEFAULT_APP_SECRET,
@@ -231,7 +232,7 @@ async fn a_rejected_token_is_refreshed_once() {
         fresh: AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET),
         invalidated: AtomicU32::new(0),
     });
-    let uploader = Uploader::builder(&base)
+    let uploader = Client::builder(&base)
         .token_source(SharedSource(Arc::clone(&source)))
         .requests_per_second(None)
         .build()
@@ -239,8 +240,9 @@ async fn a_rejected_token_is_refreshed_once() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = random_file(dir.path(), "f.bin", 1000, 1);
     let token = uploader
-        .upload_file(&file, "docx_file", "doxcn1")
+        .upload(UploadRequest::file(&file, "docx_file", "doxcn1"))
         .await
+        .map(|outcome| outcome.file_token)
         .expect("upload after one refresh");
     assert_eq!(source.invalidated.load(Ordering::SeqCst), 1);
     assert_eq!(
@@ -301,8 +303,9 @@ fn tokens_never_appear_in_debug_errors_or_logs() {
         };
         let with_token = uploader(&server, |b| b.access_token(SECRET).retry_policy(policy));
         let error = with_token
-            .upload_file(&file, "docx_file", "n")
+            .upload(UploadRequest::file(&file, "docx_file", "n"))
             .await
+            .map(|outcome| outcome.file_token)
             .expect_err("the server rejects the token");
         let bad_app = AppCredentials::new(&server.base_url(), DEFAULT_APP_ID, APP_SECRET);
         let debug = format!("{bad_app:?} {:?} {:?}", StaticToken::new(SECRET), with_token);

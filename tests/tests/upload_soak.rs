@@ -35,7 +35,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use feishu_drive::upload::{ProgressEvent, RetryPolicy, UploadError, UploadOutcome, UploadRequest, Uploader};
+use feishu_drive::Client;
+use feishu_drive::upload::{ProgressEvent, RetryPolicy, UploadError, UploadOutcome, UploadRequest};
 use feishu_drive_server::{Config, FaultKind, FaultRule, Faults, Operation, RunningServer};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -232,9 +233,9 @@ struct Soak {
     server: RunningServer,
     injected: Arc<Injected>,
     proxy_url: String,
-    through_proxy: Uploader,
+    through_proxy: Client,
     /// Straight to the server, for reading media back.
-    reader: Uploader,
+    reader: Client,
     child_bin: PathBuf,
     tally: Tally,
 }
@@ -367,7 +368,7 @@ impl Soak {
         let cancel = tokio_util::sync::CancellationToken::new();
         let trigger = cancel.clone();
         let request = request(file, journal)
-            .cancel_token(cancel)
+            .cancel_on(cancel)
             .progress(move |e| match e {
                 ProgressEvent::PossibleDuplicate { .. } => {
                     seen.fetch_add(1, Ordering::Relaxed);
@@ -592,8 +593,8 @@ async fn seeded_soak_of_faults_kills_interruptions_and_changed_files() {
     let injected = Arc::new(Injected::default());
     tokio::spawn(proxy(listener, upstream, seed, injected.clone()));
 
-    let through_proxy = Uploader::builder(&proxy_url)
-        .credentials(feishu_drive::auth::AppCredentials::new(
+    let through_proxy = Client::builder(&proxy_url)
+        .token_source(feishu_drive::auth::AppCredentials::new(
             &server.base_url(),
             feishu_drive_server::DEFAULT_APP_ID,
             feishu_drive_server::DEFAULT_APP_SECRET,

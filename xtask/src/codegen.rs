@@ -187,6 +187,8 @@ pub fn generate_crate_with(
         command: "cargo xtask generate".to_owned(),
         strict,
         file_setters: true,
+        operation_table: false,
+        own_constructor: false,
     };
     let output = feishu_drive_codegen::generate_output(&text, &settings)
         .with_context(|| format!("generating from {}", spec.display()))?;

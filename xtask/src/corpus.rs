@@ -49,6 +49,7 @@ pub fn report(dirs: &[PathBuf], strict: bool) -> anyhow::Result<Vec<SpecRow>> {
             command: "cargo xtask generate".to_owned(),
             strict,
             file_setters: true,
+            ..Settings::default()
         };
         let generated = std::panic::catch_unwind(|| feishu_drive_codegen::generate_output(&text, &settings));
         let row = match generated {
@@ -102,7 +103,10 @@ pub fn cause(reason: &str) -> &'static str {
         ("`default` response", "default response"),
         ("inline pattern", "multipart field: inline pattern"),
         ("multipart fields must be", "multipart field: unsupported type"),
-        ("must have an `application/json` schema", "multipart response not JSON"),
+        (
+            "must have an `application/json` schema",
+            "multipart response not JSON",
+        ),
         ("share one schema", "responses with different schemas"),
         ("1xx/3xx", "multipart 1xx/3xx response"),
         ("operationId", "operation name"),
@@ -146,7 +150,10 @@ pub fn markdown(rows: &[SpecRow]) -> String {
             }
             Err(e) => {
                 let first = e.lines().next().unwrap_or_default();
-                out.push_str(&format!("| {name} | refused: {} | | | | |\n", first.replace('|', "\\|")));
+                out.push_str(&format!(
+                    "| {name} | refused: {} | | | | |\n",
+                    first.replace('|', "\\|")
+                ));
                 refused.push(name.to_string());
             }
         }

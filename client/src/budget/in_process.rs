@@ -27,11 +27,11 @@ type Limiter = governor::RateLimiter<
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Inherited {
     /// Calls this process may still make today, per group (its share of what was left).
-    pub(crate) remaining: [Option<u64>; 5],
+    pub(crate) remaining: [Option<u64>; Group::COUNT],
     /// The groups' rate fractions (thousandths) when the store failed.
-    pub(crate) fractions: [Option<u32>; 5],
+    pub(crate) fractions: [Option<u32>; Group::COUNT],
     /// Pauses known when the store failed.
-    pub(crate) blocked_until: [Option<Instant>; 5],
+    pub(crate) blocked_until: [Option<Instant>; Group::COUNT],
 }
 
 #[derive(Debug)]
@@ -42,7 +42,7 @@ pub(crate) struct LocalBudget {
     interval: Duration,
     /// The part of the daily quota this budget may spend: 1 on its own, 1/n as a fallback.
     share: f64,
-    groups: [GroupState; 5],
+    groups: [GroupState; Group::COUNT],
 }
 
 #[derive(Debug)]

@@ -37,11 +37,11 @@
 //!
 //! ```no_run
 //! use feishu_drive::budget::{Budget, BudgetConfig, Group};
-//! use feishu_drive::{Client, ClientContext, FeishuResult};
+//! use feishu_drive::{Client, FeishuResult};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let budget = Budget::in_process(BudgetConfig::new("cli_a1b2c3"));
-//! let client = Client::new("https://open.feishu.cn", ClientContext::with_token("t-…"));
+//! let client = Client::builder("https://open.feishu.cn").access_token("t-…").build()?;
 //! let block = bytes::Bytes::from_static(b"hello");
 //! let response = budget
 //!     .call(Group::UploadPart, || {
@@ -67,12 +67,9 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::limits::REQUESTS_PER_SECOND;
-use crate::{ApiError, ErrorCode, FeishuResult};
+use crate::limits::{CALLS_PER_DAY, REQUESTS_PER_SECOND};
+use crate::{ApiError, FeishuResult};
 use in_process::LocalBudget;
-
-/// The documented daily quota of each endpoint group, per app.
-pub const DAILY_QUOTA: u64 = 10_000;
 
 /// The assumed start of Feishu's quota day: midnight at UTC+8 (Beijing). Not documented by
 /// Feishu; see the module docs.
@@ -94,52 +91,10 @@ const FULL: u32 = 1000;
 /// once are one signal, not several.
 const DECREASE_HOLDOFF: Duration = Duration::from_secs(1);
 
-/// The endpoint groups Feishu limits separately.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Group {
-    /// `POST /drive/v1/medias/upload_prepare`.
-    UploadPrepare,
-    /// `POST /drive/v1/medias/upload_part`.
-    UploadPart,
-    /// `POST /drive/v1/medias/upload_finish`.
-    UploadFinish,
-    /// `POST /drive/v1/medias/upload_all`.
-    UploadAll,
-    /// `GET /drive/v1/medias/{file_token}/download`.
-    Download,
-}
-
-impl Group {
-    /// Every group, in a fixed order.
-    pub const ALL: [Group; 5] = [
-        Group::UploadPrepare,
-        Group::UploadPart,
-        Group::UploadFinish,
-        Group::UploadAll,
-        Group::Download,
-    ];
-
-    /// The endpoint's name, as in Feishu's docs and in the Redis keys.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Group::UploadPrepare => "upload_prepare",
-            Group::UploadPart => "upload_part",
-            Group::UploadFinish => "upload_finish",
-            Group::UploadAll => "upload_all",
-            Group::Download => "download",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl fmt::Display for Group {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The endpoint groups Feishu limits separately: every operation with its own
+/// `x-feishu-rate-limit` in the spec (generated, so a new endpoint is a new group with no hand
+/// edit). [`Group::as_str`] names it as Feishu's docs and the Redis keys do.
+pub use crate::operations::RateGroup as Group;
 
 /// The daily quota of a group cannot cover the calls asked for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -278,7 +233,7 @@ impl BudgetConfig {
         Self {
             app_id: app_id.into(),
             requests_per_second: NonZeroU32::new(REQUESTS_PER_SECOND).unwrap_or(NonZeroU32::MIN),
-            daily_quota: Some(DAILY_QUOTA),
+            daily_quota: Some(CALLS_PER_DAY),
             day_offset_secs: DEFAULT_DAY_OFFSET.as_secs() as i64,
             spacing_margin: SPACING_MARGIN,
             store_timeout: Duration::from_millis(500),
@@ -592,39 +547,20 @@ pub(crate) enum Answer {
     Other,
 }
 
-/// The code of an exhausted call quota. No official page documents it; 99991403 (HTTP 429) is
-/// what users report for Feishu's API call quota (third-party evidence), and what the local
-/// server answers past its daily quota.
-pub const QUOTA_EXCEEDED_CODE: i64 = 99991403;
-
-/// Reads a rate-limit or quota answer out of an error. [`QUOTA_EXCEEDED_CODE`] is the quota;
-/// 99991400 (whatever its HTTP status; the docs say to classify by code) and HTTP 429 are rate
-/// refusals; 1061045 ("can retry") is also what the upload endpoints answer past the rate, so
-/// it counts as one without a reset. A refusal whose reset is an hour or more away can only be
-/// the daily quota.
+/// Reads a rate-limit or quota answer out of an error. The spec's error table says which codes
+/// are which (`class: quota`, `class: throttled`, whatever their HTTP status: the docs say to
+/// classify by code); an HTTP 429 of any body is a rate refusal too. A refusal whose reset is an
+/// hour or more away can only be the daily quota.
 pub(crate) fn classify(error: &ApiError) -> Answer {
-    if error
-        .code()
-        .is_some_and(|code| code.code() == QUOTA_EXCEEDED_CODE)
-    {
+    if error.code().is_some_and(|code| code.is_quota_exhausted()) {
         return Answer::QuotaExhausted;
     }
-    let reset = error.retry_after();
-    let rate_limited = match error {
-        ApiError::Api { code, status, .. } => {
-            *code == ErrorCode::RateLimited
-                || *code == ErrorCode::CanRetry
-                || *status == http::StatusCode::TOO_MANY_REQUESTS
-        }
-        ApiError::UnexpectedStatus { status, .. } => *status == http::StatusCode::TOO_MANY_REQUESTS,
-        _ => false,
-    };
-    if !rate_limited {
+    if !error.is_rate_limited() {
         return Answer::Other;
     }
-    match reset {
+    match error.retry_after() {
         Some(reset) if reset >= QUOTA_RESET_THRESHOLD => Answer::QuotaExhausted,
-        _ => Answer::RateLimited(reset),
+        reset => Answer::RateLimited(reset),
     }
 }
 
@@ -635,6 +571,7 @@ const QUOTA_RESET_THRESHOLD: Duration = Duration::from_secs(60 * 60);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorCode;
 
     #[test]
     fn the_quota_day_ends_at_midnight_beijing_by_default() {
@@ -672,5 +609,23 @@ mod tests {
         );
         assert_eq!(classify(&api(1061002, 400, None)), Answer::Other);
         assert_eq!(classify(&api(99991403, 429, Some(5))), Answer::QuotaExhausted);
+        // A 429 from a proxy, without a Feishu body, is a rate refusal too: it slows every
+        // participant, as the retry policy already treats it as one.
+        let html_429 = ApiError::Http {
+            status: http::StatusCode::TOO_MANY_REQUESTS,
+            content_type: Some("text/html".to_owned()),
+            body: "<html>slow down</html>".to_owned(),
+            retry_after: None,
+            log_id: None,
+        };
+        assert_eq!(classify(&html_429), Answer::RateLimited(None));
+        let empty_429 = ApiError::UnexpectedStatus {
+            status: http::StatusCode::TOO_MANY_REQUESTS,
+            retry_after: Some(Duration::from_secs(2)),
+        };
+        assert_eq!(
+            classify(&empty_429),
+            Answer::RateLimited(Some(Duration::from_secs(2)))
+        );
     }
 }

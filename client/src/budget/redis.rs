@@ -88,11 +88,11 @@ impl std::fmt::Debug for Mode {
 /// What the last replies said, for a fallback to start from.
 #[derive(Debug, Default)]
 struct LastSeen {
-    remaining: [Option<u64>; 5],
+    remaining: [Option<u64>; Group::COUNT],
     /// This process's own pauses (from its reports), so a slot granted before a pause waits too.
-    blocked_until: [Option<Instant>; 5],
+    blocked_until: [Option<Instant>; Group::COUNT],
     /// The latest slot Redis granted this process, per group.
-    last_slot: [Option<Instant>; 5],
+    last_slot: [Option<Instant>; Group::COUNT],
 }
 
 /// The spacing of one of `participants` processes on its own: with `k = rate / participants`
@@ -115,13 +115,13 @@ pub(crate) struct RedisBudget {
     conn: ConnectionManager,
     script: redis::Script,
     /// Per group: tat, blocked-until, AIMD, quota. Then the participants key.
-    keys: [[String; 4]; 5],
+    keys: [[String; 4]; Group::COUNT],
     participants_key: String,
     member: String,
     mode: Mutex<Mode>,
     probing: AtomicBool,
     participants: AtomicU32,
-    fractions: [AtomicU32; 5],
+    fractions: [AtomicU32; Group::COUNT],
     last: Mutex<LastSeen>,
 }
 

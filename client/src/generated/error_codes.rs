@@ -249,6 +249,14 @@ Gateway rate limit. Arrives with HTTP 429, or 400 on some older APIs: recognise 
 
 HTTP 429; retrying later can succeed; returned by the API gateway (rate-limit doc page; CLI internal/output/lark_errors.go)*/
     RateLimited,
+    /**`99991403` — api call quota exceeded.
+
+The app's call quota for this API is used up (a daily quota). Wait for the quota day to end (x-ogw-ratelimit-reset says how many seconds), or ask for a higher quota.
+
+HTTP 429; retrying the same request cannot succeed; known from third-party evidence only (third-party reports of Feishu's API call quota; what the local server answers past its daily quota).
+
+Unverified: no official source confirms the HTTP status or the message.*/
+    ApiCallQuotaExceeded,
     /**`99991661` — Missing access token for authorization. Please make a request with token attached.
 
 Send an Authorization: Bearer header with a tenant_access_token or user_access_token.
@@ -440,6 +448,7 @@ impl ErrorCode {
         ErrorCode::LockedForDataMigration,
         ErrorCode::MountNodePointKill,
         ErrorCode::RateLimited,
+        ErrorCode::ApiCallQuotaExceeded,
         ErrorCode::AccessTokenMissing,
         ErrorCode::AccessTokenInvalid,
         ErrorCode::UserAccessTokenInvalid,
@@ -500,6 +509,7 @@ impl ErrorCode {
             1064230i64 => ErrorCode::LockedForDataMigration,
             1061500i64 => ErrorCode::MountNodePointKill,
             99991400i64 => ErrorCode::RateLimited,
+            99991403i64 => ErrorCode::ApiCallQuotaExceeded,
             99991661i64 => ErrorCode::AccessTokenMissing,
             99991663i64 => ErrorCode::AccessTokenInvalid,
             99991668i64 => ErrorCode::UserAccessTokenInvalid,
@@ -562,6 +572,7 @@ impl ErrorCode {
             ErrorCode::LockedForDataMigration => 1064230i64,
             ErrorCode::MountNodePointKill => 1061500i64,
             ErrorCode::RateLimited => 99991400i64,
+            ErrorCode::ApiCallQuotaExceeded => 99991403i64,
             ErrorCode::AccessTokenMissing => 99991661i64,
             ErrorCode::AccessTokenInvalid => 99991663i64,
             ErrorCode::UserAccessTokenInvalid => 99991668i64,
@@ -624,6 +635,7 @@ impl ErrorCode {
             ErrorCode::LockedForDataMigration => Some(200u16),
             ErrorCode::MountNodePointKill => Some(403u16),
             ErrorCode::RateLimited => Some(429u16),
+            ErrorCode::ApiCallQuotaExceeded => Some(429u16),
             ErrorCode::AccessTokenMissing => Some(400u16),
             ErrorCode::AccessTokenInvalid => Some(400u16),
             ErrorCode::UserAccessTokenInvalid => Some(400u16),
@@ -694,6 +706,7 @@ impl ErrorCode {
             ErrorCode::LockedForDataMigration => Some("locked for data migration."),
             ErrorCode::MountNodePointKill => Some("mount node point kill."),
             ErrorCode::RateLimited => Some("request trigger frequency limit."),
+            ErrorCode::ApiCallQuotaExceeded => Some("api call quota exceeded."),
             ErrorCode::AccessTokenMissing => {
                 Some(
                     "Missing access token for authorization. Please make a request with token attached.",
@@ -882,6 +895,11 @@ impl ErrorCode {
                     "Gateway rate limit. Arrives with HTTP 429, or 400 on some older APIs: recognise it by the code. Wait the number of seconds in the x-ogw-ratelimit-reset header, then retry.",
                 )
             }
+            ErrorCode::ApiCallQuotaExceeded => {
+                Some(
+                    "The app's call quota for this API is used up (a daily quota). Wait for the quota day to end (x-ogw-ratelimit-reset says how many seconds), or ask for a higher quota.",
+                )
+            }
             ErrorCode::AccessTokenMissing => {
                 Some(
                     "Send an Authorization: Bearer header with a tenant_access_token or user_access_token.",
@@ -999,6 +1017,7 @@ impl ErrorCode {
             ErrorCode::LockedForDataMigration => true,
             ErrorCode::MountNodePointKill => false,
             ErrorCode::RateLimited => true,
+            ErrorCode::ApiCallQuotaExceeded => false,
             ErrorCode::AccessTokenMissing => false,
             ErrorCode::AccessTokenInvalid => false,
             ErrorCode::UserAccessTokenInvalid => false,
@@ -1022,6 +1041,24 @@ impl ErrorCode {
     /// Whether the spec lists this code.
     pub const fn is_known(self) -> bool {
         !matches!(self, ErrorCode::Unknown(_))
+    }
+    /// A rate-limit refusal (the table's `class: throttled`): every caller of the app
+    /// should slow down, whatever the HTTP status.
+    pub const fn is_throttled(self) -> bool {
+        matches!(self, ErrorCode::CanRetry | ErrorCode::RateLimited)
+    }
+    /// The app's daily call quota is used up (the table's `class: quota`).
+    pub const fn is_quota_exhausted(self) -> bool {
+        matches!(self, ErrorCode::ApiCallQuotaExceeded)
+    }
+    /// The access token was rejected (the table's `class: token`): a new token may
+    /// succeed where retrying the same one cannot.
+    pub const fn is_token_rejected(self) -> bool {
+        matches!(
+            self, ErrorCode::AuthFailed | ErrorCode::AccessTokenInvalid |
+            ErrorCode::UserAccessTokenInvalid | ErrorCode::AppAccessTokenInvalid |
+            ErrorCode::AccessTokenFormatError | ErrorCode::UserAccessTokenExpired
+        )
     }
 }
 impl ::std::convert::From<i64> for ErrorCode {

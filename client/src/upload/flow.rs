@@ -26,7 +26,7 @@ use super::verify::{changed_blocks, check_unchanged, identify};
 use super::workers::{Blocks, Transaction};
 use super::{ProgressEvent, ProgressFn, UploadError, UploadOutcome, Uploader};
 use crate::budget::Group;
-use crate::limits::UPLOAD_BLOCK_SIZE;
+use crate::limits::BLOCK_SIZE;
 use crate::{ApiError, ErrorCode, FeishuResult, types};
 
 /// How many times an upload starts over after its upload id expired, or re-sends blocks the
@@ -501,7 +501,7 @@ impl Upload<'_> {
     async fn prepare(&self, size: u64) -> Result<(String, Layout), UploadError> {
         // Refuse before `upload_prepare` an upload the day's quota cannot finish, counting
         // parts of the documented block size; then again with the server's actual layout.
-        self.check_quota(size.div_ceil(UPLOAD_BLOCK_SIZE), true).await?;
+        self.check_quota(size.div_ceil(BLOCK_SIZE), true).await?;
         let client = &self.uploader.client;
         let target = &self.target;
         let data = self

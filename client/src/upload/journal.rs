@@ -210,7 +210,7 @@ impl Journal {
         }
         let finish_sent = record.finish_sent_at.is_some();
         let age = now_secs().saturating_sub(record.prepared_at);
-        if age >= crate::limits::UPLOAD_ID_TTL.as_secs() {
+        if age >= crate::limits::UPLOAD_ID_LIFETIME.as_secs() {
             return Ok(Loaded::Discard {
                 reason: format!("the journal's upload id expired ({age} s old)"),
                 finish_sent,

@@ -1,34 +1,34 @@
 //! The one-call uploader: a file of any size into a Feishu doc, sheet or base.
 //!
-//! Files up to [`UPLOAD_ALL_MAX_BYTES`] go through `upload_all` in one request; larger ones through
+//! Files up to [`UPLOAD_ALL_REQUEST_SIZE_MAXIMUM`] go through `upload_all` in one request; larger ones through
 //! `upload_prepare`, concurrent `upload_part`s and `upload_finish`. Every request is paced on the
 //! client side and retried on retryable failures; an expired upload id restarts the upload;
 //! blocks the server reports missing at finish are sent again. With a journal, an upload killed
 //! mid-way resumes where it stopped, after re-reading and checking every block it trusts.
 //!
-//! Where things live: [`UploadRequest`] and its checks (`request.rs`), [`UploaderBuilder`]
-//! (`builder.rs`), one upload's flow and its exactly-once rules (`flow.rs`), the transaction and
+//! Where things live: [`Client::upload`] and the upload's view of the client (this file),
+//! [`UploadRequest`] and its checks (`request.rs`), one upload's flow and its exactly-once rules (`flow.rs`), the transaction and
 //! its workers (`workers.rs`), the journal (`journal.rs`), resume verification (`verify.rs`),
 //! retries and the budget (`retry.rs`, [`crate::budget`]), [`UploadOutcome`] and [`ProgressEvent`]
 //! (`outcome.rs`, `progress.rs`).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use feishu_drive::auth::AppCredentials;
-//! use feishu_drive::upload::Uploader;
+//! use feishu_drive::Client;
+//! use feishu_drive::upload::UploadRequest;
 //!
-//! let base = "https://open.feishu.cn";
-//! let uploader = Uploader::builder(base)
-//!     .credentials(AppCredentials::new(base, "cli_a1b2c3", "app-secret"))
+//! let client = Client::builder("https://open.feishu.cn")
+//!     .app_credentials("cli_a1b2c3", "app-secret")
 //!     .build()?;
-//! let file_token = uploader.upload_file("report.pdf", "docx_file", "doxcnXgNGAtaAraIRVeCfmabcef").await?;
-//! println!("{file_token}");
+//! let outcome = client
+//!     .upload(UploadRequest::file("report.pdf", "docx_file", "doxcnXgNGAtaAraIRVeCfmabcef"))
+//!     .await?;
+//! println!("{}", outcome.file_token);
 //! # Ok(()) }
 //! ```
 //!
-//! [`UPLOAD_ALL_MAX_BYTES`]: crate::limits::UPLOAD_ALL_MAX_BYTES
+//! [`UPLOAD_ALL_REQUEST_SIZE_MAXIMUM`]: crate::limits::UPLOAD_ALL_REQUEST_SIZE_MAXIMUM
 
-mod builder;
 mod error;
 mod flow;
 mod journal;
@@ -40,14 +40,10 @@ mod source;
 mod verify;
 mod workers;
 
-use std::num::NonZeroU32;
-use std::path::Path;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
-use tokio::io::AsyncRead;
 use tracing::Instrument;
 
-pub use builder::{BuildError, UploaderBuilder};
 pub use error::UploadError;
 pub use journal::{JOURNAL_BATCH_BLOCKS, JOURNAL_BATCH_INTERVAL};
 pub use outcome::UploadOutcome;
@@ -55,8 +51,8 @@ pub use progress::{ProgressEvent, ProgressFn};
 pub use request::UploadRequest;
 pub use retry::RetryPolicy;
 
-use crate::limits::{REQUESTS_PER_SECOND, UPLOAD_ALL_MAX_BYTES};
-use crate::{Client, ClientContext};
+use crate::Client;
+use crate::limits::UPLOAD_ALL_REQUEST_SIZE_MAXIMUM;
 use flow::Upload;
 use journal::{JournalLock, Target};
 use request::{Data, Input, check_file_name, check_parent, open_file};
@@ -68,10 +64,10 @@ const SLIDE_FILE: &str = "slide_file";
 /// a 4 MiB block takes most of a second, while holding at most 16 MiB of blocks in memory.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
-/// Uploads files; cheap to share (`&Uploader` from many tasks), and every upload made through one
-/// `Uploader` shares its rate limit (and its pause after a rate-limit refusal).
+/// One upload's view of its [`Client`]: the client's budget, retry policy, concurrency and
+/// `upload_all` threshold.
 #[derive(Debug)]
-pub struct Uploader {
+pub(crate) struct Uploader {
     client: Client,
     concurrency: usize,
     upload_all_max: u64,
@@ -79,55 +75,17 @@ pub struct Uploader {
     policy: RetryPolicy,
 }
 
-impl Uploader {
-    /// Starts configuring an uploader for the API at `base_url` (e.g. `https://open.feishu.cn`).
-    pub fn builder(base_url: impl Into<String>) -> UploaderBuilder {
-        UploaderBuilder {
-            base_url: base_url.into(),
-            context: ClientContext::anonymous(),
-            concurrency: DEFAULT_CONCURRENCY,
-            upload_all_max: UPLOAD_ALL_MAX_BYTES,
-            requests_per_second: NonZeroU32::new(REQUESTS_PER_SECOND),
-            budget: None,
-            policy: RetryPolicy::default(),
-            stall_timeout: crate::DEFAULT_STALL_TIMEOUT,
-            connect_timeout: crate::CONNECT_TIMEOUT,
-        }
-    }
-
-    /// The generated client this uploader sends through, for other operations (e.g. `download`).
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    /// Uploads the file at `path` to `parent_node` and returns its `file_token`.
-    pub async fn upload_file(
-        &self,
-        path: impl AsRef<Path>,
-        parent_type: &str,
-        parent_node: &str,
-    ) -> Result<String, UploadError> {
-        let request = UploadRequest::file(path.as_ref(), parent_type, parent_node);
-        Ok(self.upload(request).await?.file_token)
-    }
-
-    /// Uploads `size` bytes from `reader` as `file_name` and returns the `file_token`.
-    pub async fn upload_reader(
-        &self,
-        reader: impl AsyncRead + Send + Unpin + 'static,
-        size: u64,
-        file_name: &str,
-        parent_type: &str,
-        parent_node: &str,
-    ) -> Result<String, UploadError> {
-        let request = UploadRequest::reader(reader, size, file_name, parent_type, parent_node);
-        Ok(self.upload(request).await?.file_token)
-    }
-
-    /// Runs one upload.
+impl Client {
+    /// Uploads a file (or a reader of known size) into a doc, sheet or base and returns its
+    /// `file_token`: `upload_all` up to the client's threshold, the chunked flow above it, every
+    /// request through the client's budget and retry policy, resumable with a journal.
+    ///
+    /// A request's [`cancel_on`](UploadRequest::cancel_on) token stops it promptly: the
+    /// journal keeps what was confirmed, and the same request with the same journal resumes.
     pub async fn upload(&self, request: UploadRequest) -> Result<UploadOutcome, UploadError> {
+        let uploader = Uploader::of(self);
         let cancel = request.cancel.clone();
-        let run = self.run(request);
+        let run = uploader.run(request);
         match cancel {
             // Dropping `run` drops every request in flight, so cancellation is prompt.
             Some(token) => tokio::select! {
@@ -136,6 +94,19 @@ impl Uploader {
                 result = run => result,
             },
             None => run.await,
+        }
+    }
+}
+
+impl Uploader {
+    fn of(client: &Client) -> Self {
+        let context = &client.inner;
+        Uploader {
+            client: client.clone(),
+            concurrency: context.transfer.concurrency,
+            upload_all_max: context.transfer.upload_all_max,
+            budget: Some(context.budget.clone()),
+            policy: context.policy,
         }
     }
 
@@ -169,10 +140,12 @@ impl Uploader {
         };
         let file_name = file_name.unwrap_or(default_name);
         check_file_name(&file_name)?;
-        if parent_type == SLIDE_FILE && input.size() > self.upload_all_max.min(UPLOAD_ALL_MAX_BYTES) {
+        if parent_type == SLIDE_FILE
+            && input.size() > self.upload_all_max.min(UPLOAD_ALL_REQUEST_SIZE_MAXIMUM)
+        {
             return Err(UploadError::SlideFileTooLarge {
                 size: input.size(),
-                max: self.upload_all_max.min(UPLOAD_ALL_MAX_BYTES),
+                max: self.upload_all_max.min(UPLOAD_ALL_REQUEST_SIZE_MAXIMUM),
             });
         }
         // Journals apply to files; the lock is held until this upload ends, however it ends.

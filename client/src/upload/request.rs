@@ -7,7 +7,7 @@ use tokio::io::AsyncRead;
 use tokio_util::sync::CancellationToken;
 
 use super::{ProgressEvent, ProgressFn, UploadError};
-use crate::limits::FILE_NAME_MAX_CHARS;
+use crate::limits::FILE_NAME_MAX_LENGTH;
 use crate::types;
 
 /// One upload: what to send, where, and how.
@@ -126,7 +126,7 @@ impl UploadRequest {
     }
 
     /// Stop promptly, with [`UploadError::Cancelled`], when `token` is cancelled.
-    pub fn cancel_token(mut self, token: CancellationToken) -> Self {
+    pub fn cancel_on(mut self, token: CancellationToken) -> Self {
         self.cancel = Some(token);
         self
     }
@@ -159,9 +159,9 @@ pub(super) fn check_parent(parent_type: &str) -> Result<(), UploadError> {
 pub(super) fn check_file_name(name: &str) -> Result<(), UploadError> {
     let reason = if name.trim().is_empty() {
         "it is empty".to_owned()
-    } else if name.chars().count() > FILE_NAME_MAX_CHARS {
+    } else if name.chars().count() > FILE_NAME_MAX_LENGTH {
         format!(
-            "it has {} characters; Feishu takes at most {FILE_NAME_MAX_CHARS}",
+            "it has {} characters; Feishu takes at most {FILE_NAME_MAX_LENGTH}",
             name.chars().count()
         )
     } else {

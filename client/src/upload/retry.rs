@@ -19,6 +19,7 @@ use super::progress::{ProgressEvent, ProgressFn};
 use crate::ApiError;
 use crate::auth::TokenSource;
 use crate::budget::{Budget, CallError, Group, QuotaExceeded};
+use crate::operations::OperationId;
 
 pub use crate::retry_policy::RetryPolicy;
 
@@ -52,15 +53,9 @@ pub(crate) struct Called<T> {
     pub(crate) ambiguous: u32,
 }
 
-/// The budget group an operation's requests count against.
-fn group_of(operation: &'static str) -> Group {
-    match operation {
-        "upload_prepare" => Group::UploadPrepare,
-        "upload_part" => Group::UploadPart,
-        "upload_finish" => Group::UploadFinish,
-        "upload_all" => Group::UploadAll,
-        _ => Group::Download,
-    }
+/// The budget group an operation's requests count against (the spec's `x-feishu-rate-limit`).
+fn group_of(operation: &'static str) -> Option<Group> {
+    OperationId::from_name(operation).and_then(OperationId::rate_group)
 }
 
 /// Why one attempt failed: the request, or the budget refusing it for the daily quota.
@@ -116,13 +111,13 @@ impl Caller<'_> {
         let attempt = || {
             let request = make();
             async {
-                if let Some(budget) = self.budget {
+                if let (Some(budget), Some(group)) = (self.budget, group) {
                     budget.acquire(group).await.map_err(Attempt::Quota)?;
                 }
                 let result = request.await;
                 match &result {
                     Ok(_) => {
-                        if let Some(budget) = self.budget {
+                        if let (Some(budget), Some(group)) = (self.budget, group) {
                             budget.report_success(group).await;
                         }
                     }
@@ -144,12 +139,12 @@ impl Caller<'_> {
                     Ok(value) => Ok(value),
                     // A rate refusal pauses or slows every participant of the budget; a quota
                     // answer ends the upload typed instead of being retried.
-                    Err(e) => match self.budget {
-                        Some(budget) => match budget.report_error(group, e).await {
+                    Err(e) => match (self.budget, group) {
+                        (Some(budget), Some(group)) => match budget.report_error(group, e).await {
                             CallError::Quota(quota) => Err(Attempt::Quota(quota)),
                             CallError::Api(e) => Err(Attempt::Api(e)),
                         },
-                        None => Err(Attempt::Api(e)),
+                        _ => Err(Attempt::Api(e)),
                     },
                 }
             }

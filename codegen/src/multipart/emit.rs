@@ -12,8 +12,8 @@ use quote::{format_ident, quote};
 use super::form::{FieldKind, FormField, IntType, Location, TextFormat};
 use super::form_values::format_type;
 use super::responses::Responses;
-use super::streaming;
 use super::setters::{body_method, form_field, set_from_form, setter, try_clone_method};
+use super::streaming;
 use super::wire::{append_part, send_parameter, take_value};
 use crate::error::CodegenError;
 use crate::names::TypeNames;
@@ -132,7 +132,9 @@ pub(crate) fn generate(
             from_form.push(quote! { #reset });
             from_form.push(set_from_form(f, ident));
             match meta {
-                Some(meta) => appends.push(streaming::append_part(f, local, &format_ident!("field_{}", meta))),
+                Some(meta) => {
+                    appends.push(streaming::append_part(f, local, &format_ident!("field_{}", meta)))
+                }
                 None => appends.push(append_part(f, local)),
             }
         } else {
@@ -370,7 +372,10 @@ fn value_type(f: &FormField, names: &TypeNames) -> Result<TokenStream, CodegenEr
             quote! { super::#path }
         }
         FieldKind::Text { .. } => quote! { ::std::string::String },
-        FieldKind::Json { component: Some(component), .. } => {
+        FieldKind::Json {
+            component: Some(component),
+            ..
+        } => {
             let path = names.path(component)?;
             quote! { super::#path }
         }

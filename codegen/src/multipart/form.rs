@@ -400,7 +400,9 @@ fn scalar_kind(
     match field_kind(op, "", what, component, schema, &MediaType::default())? {
         FieldKind::Json { .. } => Err(op_error(
             op,
-            format!("{what} is not a scalar; only string, number, integer and boolean parameters are supported"),
+            format!(
+                "{what} is not a scalar; only string, number, integer and boolean parameters are supported"
+            ),
         )),
         kind => Ok(kind),
     }
@@ -582,20 +584,21 @@ fn field_kind(
             })
         }
         // A component of that shape is its generated type, sent as its text.
-        (SchemaKind::AnyOf { any_of: variants } | SchemaKind::OneOf { one_of: variants }, Some(component))
-            if variants.iter().all(is_string) =>
-        {
-            Ok(FieldKind::Component {
-                component: component.to_owned(),
+        (
+            SchemaKind::AnyOf { any_of: variants } | SchemaKind::OneOf { one_of: variants },
+            Some(component),
+        ) if variants.iter().all(is_string) => Ok(FieldKind::Component {
+            component: component.to_owned(),
+        }),
+        // An untyped field takes any text.
+        (SchemaKind::Any(any), None) if any.properties.is_empty() && any.typ.is_none() => {
+            Ok(FieldKind::Text {
+                min_length: None,
+                max_length: None,
+                allowed: Vec::new(),
+                pattern: None,
             })
         }
-        // An untyped field takes any text.
-        (SchemaKind::Any(any), None) if any.properties.is_empty() && any.typ.is_none() => Ok(FieldKind::Text {
-            min_length: None,
-            max_length: None,
-            allowed: Vec::new(),
-            pattern: None,
-        }),
         // Structured values go as a part of JSON text (or the `encoding`'s content type).
         (
             SchemaKind::Type(Type::Object(_))
@@ -625,7 +628,6 @@ fn field_kind(
 fn is_string(schema: &ReferenceOr<Schema>) -> bool {
     matches!(schema, ReferenceOr::Item(s) if matches!(s.schema_kind, SchemaKind::Type(Type::String(_))))
 }
-
 
 fn describe_kind(kind: &SchemaKind) -> &'static str {
     match kind {

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use feishu_drive::auth::AppCredentials;
 use feishu_drive::budget::{Budget, BudgetConfig, BudgetEvent, CallError, Group};
-use feishu_drive::{ApiError, Client, ClientContext, types};
+use feishu_drive::{ApiError, Client, types};
 
 const APP_ID: &str = "cli_local";
 const APP_SECRET: &str = "local-secret";
@@ -105,10 +105,10 @@ async fn run(args: &[String]) -> Result<(), String> {
     } else {
         Budget::redis(store, config).map_err(|e| e.to_string())?
     };
-    let client = Client::new(
-        base_url,
-        ClientContext::with_source(AppCredentials::new(base_url, APP_ID, APP_SECRET)),
-    );
+    let client = Client::builder(base_url)
+        .token_source(AppCredentials::new(base_url, APP_ID, APP_SECRET))
+        .build()
+        .expect("a client");
 
     // The server hands out the block size; ask for a file of `blocks` of them.
     let probe = send(&budget, &counters, Group::UploadPrepare, || {

@@ -16,8 +16,9 @@
 
 use std::time::Duration;
 
+use feishu_drive::Client;
 use feishu_drive::auth::AppCredentials;
-use feishu_drive::upload::{ProgressEvent, RetryPolicy, UploadRequest, Uploader};
+use feishu_drive::upload::{ProgressEvent, RetryPolicy, UploadRequest};
 
 struct Options {
     parent_node: String,
@@ -72,8 +73,8 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let credentials = AppCredentials::new(base_url, "cli_local", "local-secret");
-    let mut builder = Uploader::builder(base_url.as_str())
-        .credentials(credentials)
+    let mut builder = Client::builder(base_url.as_str())
+        .token_source(credentials)
         .concurrency(concurrency)
         .requests_per_second(None)
         .upload_all_max(options.upload_all_max);

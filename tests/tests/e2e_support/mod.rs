@@ -5,7 +5,9 @@
 
 use bytes::Bytes;
 use feishu_drive::types::{self, ErrorEnvelope};
-use feishu_drive::{ApiError, Client, ClientContext, Error, ErrorCode, FeishuResult, ResponseValue};
+use feishu_drive::{ApiError, Client, ErrorCode, FeishuResult};
+
+use feishu_drive::raw::{Error, ResponseValue};
 use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, RunningServer, Server};
 use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
@@ -47,12 +49,15 @@ pub fn client(server: &RunningServer, token: &str) -> Client {
 
 /// A client of whatever listens at `base_url` (the server, or a proxy in front of it).
 pub fn client_at(base_url: &str, token: &str) -> Client {
-    Client::new(base_url, ClientContext::with_token(token))
+    Client::builder(base_url)
+        .access_token(token)
+        .build()
+        .expect("a client")
 }
 
 /// A tenant token from the token endpoint at `base_url`, through the generated client.
 pub async fn tenant_token(base_url: &str, app_id: &str, app_secret: &str) -> Result<String, ApiError> {
-    let anonymous = Client::new(base_url, ClientContext::anonymous());
+    let anonymous = Client::builder(base_url).build().expect("a client");
     let response = anonymous
         .tenant_access_token_internal()
         .body(

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use feishu_drive::auth::AppCredentials;
-use feishu_drive::upload::{Uploader, UploaderBuilder};
+use feishu_drive::{Client, ClientBuilder};
 use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, RunningServer, Server};
 use futures::TryStreamExt;
 use rand::{Rng, SeedableRng};
@@ -22,13 +22,10 @@ pub async fn server(config: Config) -> RunningServer {
 }
 
 /// An uploader for `server` with no client-side rate limit and every non-empty file chunked.
-pub fn uploader(
-    server: &RunningServer,
-    configure: impl FnOnce(UploaderBuilder) -> UploaderBuilder,
-) -> Uploader {
+pub fn uploader(server: &RunningServer, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
     let base = server.base_url();
-    let builder = Uploader::builder(&base)
-        .credentials(AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
+    let builder = Client::builder(&base)
+        .token_source(AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
         .requests_per_second(None)
         .upload_all_max(0);
     configure(builder).build().expect("the uploader builds")
@@ -49,9 +46,8 @@ pub fn sha256_file(path: &Path) -> String {
 }
 
 /// Downloads the media and returns its length and SHA-256.
-pub async fn download(uploader: &Uploader, token: &str) -> (u64, String) {
+pub async fn download(uploader: &Client, token: &str) -> (u64, String) {
     let response = uploader
-        .client()
         .download()
         .file_token(token)
         .send()
@@ -67,7 +63,7 @@ pub async fn download(uploader: &Uploader, token: &str) -> (u64, String) {
 }
 
 /// Asserts the media behind `token` is byte for byte the file at `path`.
-pub async fn assert_round_trip(uploader: &Uploader, token: &str, path: &Path) {
+pub async fn assert_round_trip(uploader: &Client, token: &str, path: &Path) {
     let (len, digest) = download(uploader, token).await;
     let expected_len = std::fs::metadata(path).expect("the file exists").len();
     assert_eq!(len, expected_len, "downloaded length of {}", path.display());
