@@ -14,7 +14,8 @@ use feishu_drive_codegen::{Counts, LeftOut, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A folder of specs (`*.yaml`, `*.yml`, `*.json`, searched recursively); repeatable.
+    /// A folder of specs (`*.yaml`, `*.yml`, `*.json`, searched recursively), or one spec;
+    /// repeatable.
     #[arg(long, required = true)]
     pub dir: Vec<PathBuf>,
     /// Generate in strict mode (a spec with one operation left out counts as refused).
@@ -37,7 +38,11 @@ pub struct SpecRow {
 pub fn report(dirs: &[PathBuf], strict: bool) -> anyhow::Result<Vec<SpecRow>> {
     let mut specs = Vec::new();
     for dir in dirs {
-        collect(dir, &mut specs).with_context(|| format!("listing {}", dir.display()))?;
+        if dir.is_file() {
+            specs.push(dir.clone());
+        } else {
+            collect(dir, &mut specs).with_context(|| format!("listing {}", dir.display()))?;
+        }
     }
     specs.sort();
     let mut rows = Vec::new();
