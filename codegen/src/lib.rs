@@ -261,8 +261,10 @@ fn generate_api(
         }
         match attempt(&spec, settings)? {
             Attempt::Done(api) => return Ok(*api),
-            Attempt::LeaveOut { path, method, reason } => {
-                select::leave_out(doc, &path, Some(&method), reason, left_out)
+            Attempt::LeaveOut(found) => {
+                for (path, method, reason) in found {
+                    select::leave_out(doc, &path, Some(&method), reason, left_out);
+                }
             }
             Attempt::Exclude { reference, reason } => select::exclude(doc, &[(reference, reason)], left_out),
         }
@@ -275,12 +277,9 @@ fn generate_api(
 /// One try at generating the API from a spec that passed the checks.
 enum Attempt {
     Done(Box<Api>),
-    /// Outside strict mode: this operation (method in lower case) stops the generation.
-    LeaveOut {
-        path: String,
-        method: String,
-        reason: String,
-    },
+    /// Outside strict mode: these operations (path, method in lower case, reason) stop the
+    /// generation.
+    LeaveOut(Vec<(String, String, String)>),
     /// Outside strict mode: this component (a `$ref`) stops the generation.
     Exclude {
         reference: String,
@@ -291,20 +290,18 @@ enum Attempt {
 fn attempt(spec: &OpenAPI, settings: &Settings) -> Result<Attempt, CodegenError> {
     let names = names::TypeNames::of(spec)?;
     let mut multipart_ops = Vec::new();
+    let mut failed = Vec::new();
     for op in spec::operations(spec)? {
         if spec::body_kind(spec, &op)? == spec::BodyKind::Multipart {
             match multipart::generate(spec, &op, &names, settings.file_setters) {
                 Ok(generated) => multipart_ops.push(generated),
-                Err(e) if !settings.strict => {
-                    return Ok(Attempt::LeaveOut {
-                        path: op.path.to_owned(),
-                        method: op.method.to_owned(),
-                        reason: reason(e),
-                    });
-                }
+                Err(e) if !settings.strict => failed.push((op.path.to_owned(), op.method.to_owned(), reason(e))),
                 Err(e) => return Err(e),
             }
         }
+    }
+    if !failed.is_empty() {
+        return Ok(Attempt::LeaveOut(failed));
     }
     let field_components: Vec<String> = multipart_ops
         .iter()
@@ -326,16 +323,18 @@ fn attempt(spec: &OpenAPI, settings: &Settings) -> Result<Attempt, CodegenError>
     spec::check_all_references(spec)?;
     let mut for_progenitor = inject::without_multipart(spec)?;
     raw_success::rewrite(&mut for_progenitor);
+    raw_success::rewrite_mixed(&mut for_progenitor);
     if !settings.strict {
         let progenitor_settings = inject::progenitor_settings(settings.inner_type.as_deref())?;
         match probe::find_trouble(&for_progenitor, &progenitor_settings) {
             None => {}
-            Some(probe::Trouble::Operation { path, method, reason }) => {
-                return Ok(Attempt::LeaveOut {
-                    path,
-                    method,
-                    reason: format!("progenitor cannot generate it: {reason}"),
-                });
+            Some(probe::Trouble::Operations(found)) => {
+                return Ok(Attempt::LeaveOut(
+                    found
+                        .into_iter()
+                        .map(|(path, method, reason)| (path, method, format!("progenitor cannot generate it: {reason}")))
+                        .collect(),
+                ));
             }
             Some(probe::Trouble::Schema { name, reason }) => {
                 return Ok(Attempt::Exclude {
@@ -363,11 +362,7 @@ fn attempt(spec: &OpenAPI, settings: &Settings) -> Result<Attempt, CodegenError>
             problem,
             ..
         }) if !settings.strict => {
-            return Ok(Attempt::LeaveOut {
-                path,
-                method: method.to_lowercase(),
-                reason: problem,
-            });
+            return Ok(Attempt::LeaveOut(vec![(path, method.to_lowercase(), problem)]));
         }
         Err(e) => return Err(e),
     };

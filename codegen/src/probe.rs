@@ -17,12 +17,9 @@ use crate::select::culprit;
 pub(crate) enum Trouble {
     /// The component schema of this name, and what typify says.
     Schema { name: String, reason: String },
-    /// The operation at `path`, `method` (lower case), and what progenitor says.
-    Operation {
-        path: String,
-        method: String,
-        reason: String,
-    },
+    /// The operations, each as `path`, `method` (lower case), and what progenitor says of it
+    /// alone.
+    Operations(Vec<(String, String, String)>),
     /// Neither one schema nor one operation: progenitor fails on the document as a whole.
     Document { reason: String },
 }
@@ -128,14 +125,48 @@ pub(crate) fn find_trouble(
         })
         .collect();
     let mut fails = |keep: &[(String, String)]| probe(&operations_only(spec, keep), settings).is_err();
-    Some(match culprit(&operations, &mut fails) {
-        Some((path, method)) => {
+    let failing = all_culprits(&operations, &mut fails);
+    if failing.is_empty() {
+        return Some(Trouble::Document { reason: whole });
+    }
+    let found = failing
+        .into_iter()
+        .map(|(path, method)| {
             let alone = [(path.clone(), method.clone())];
             let reason = probe(&operations_only(spec, &alone), settings)
                 .err()
-                .unwrap_or(whole);
-            Trouble::Operation { path, method, reason }
+                .unwrap_or_else(|| whole.clone());
+            (path, method, reason)
+        })
+        .collect();
+    Some(Trouble::Operations(found))
+}
+
+/// Every item whose presence makes `fails` true, by splitting in halves (one probe per half
+/// that fails on its own); when only two halves together fail, the item that completes the
+/// shortest failing prefix of them.
+fn all_culprits<T: Clone>(items: &[T], fails: &mut dyn FnMut(&[T]) -> bool) -> Vec<T> {
+    fn split<T: Clone>(items: &[T], fails: &mut dyn FnMut(&[T]) -> bool, out: &mut Vec<T>) {
+        if items.len() == 1 {
+            out.push(items[0].clone());
+            return;
         }
-        None => Trouble::Document { reason: whole },
-    })
+        let (a, b) = items.split_at(items.len() / 2);
+        let before = out.len();
+        for half in [a, b] {
+            if fails(half) {
+                split(half, fails, out);
+            }
+        }
+        if out.len() == before
+            && let Some(one) = culprit(items, fails)
+        {
+            out.push(one);
+        }
+    }
+    let mut out = Vec::new();
+    if fails(items) {
+        split(items, fails, &mut out);
+    }
+    out
 }
