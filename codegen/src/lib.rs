@@ -155,8 +155,10 @@ pub fn generate_with_dependencies(
 
 /// [`generate`], with what was left out and the operation counts.
 pub fn generate_output(spec_text: &str, settings: &Settings) -> Result<Output, CodegenError> {
-    let mut doc = normalize::normalize(spec::parse_value(spec_text)?)?;
+    // Named first: the normalisation names inline response types after their operation.
+    let mut doc = spec::parse_value(spec_text)?;
     tidy::tidy(&mut doc, settings.strict);
+    let mut doc = normalize::normalize(doc)?;
     let operations = select::operations(&doc).len();
     let multipart = select::multipart_operations(&doc);
     let mut left_out = Vec::new();
@@ -295,7 +297,9 @@ fn attempt(spec: &OpenAPI, settings: &Settings) -> Result<Attempt, CodegenError>
         if spec::body_kind(spec, &op)? == spec::BodyKind::Multipart {
             match multipart::generate(spec, &op, &names, settings.file_setters) {
                 Ok(generated) => multipart_ops.push(generated),
-                Err(e) if !settings.strict => failed.push((op.path.to_owned(), op.method.to_owned(), reason(e))),
+                Err(e) if !settings.strict => {
+                    failed.push((op.path.to_owned(), op.method.to_owned(), reason(e)))
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -332,7 +336,9 @@ fn attempt(spec: &OpenAPI, settings: &Settings) -> Result<Attempt, CodegenError>
                 return Ok(Attempt::LeaveOut(
                     found
                         .into_iter()
-                        .map(|(path, method, reason)| (path, method, format!("progenitor cannot generate it: {reason}")))
+                        .map(|(path, method, reason)| {
+                            (path, method, format!("progenitor cannot generate it: {reason}"))
+                        })
                         .collect(),
                 ));
             }
@@ -363,6 +369,15 @@ fn attempt(spec: &OpenAPI, settings: &Settings) -> Result<Attempt, CodegenError>
             ..
         }) if !settings.strict => {
             return Ok(Attempt::LeaveOut(vec![(path, method.to_lowercase(), problem)]));
+        }
+        Err(CodegenError::Schema { name, problem }) if !settings.strict => {
+            return Ok(Attempt::Exclude {
+                reference: format!(
+                    "#/components/schemas/{}",
+                    name.replace('~', "~0").replace('/', "~1")
+                ),
+                reason: problem,
+            });
         }
         Err(e) => return Err(e),
     };

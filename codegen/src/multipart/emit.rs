@@ -11,7 +11,7 @@ use quote::{format_ident, quote};
 
 use super::form::{FieldKind, FormField, IntType, Location, TextFormat};
 use super::form_values::format_type;
-use super::responses::Responses;
+use super::responses::{Body, Responses};
 use super::setters::{body_method, form_field, set_from_form, setter, try_clone_method};
 use super::streaming;
 use super::wire::{append_part, send_parameter, take_value};
@@ -152,25 +152,31 @@ pub(crate) fn generate(
     } = responses;
     components.extend(field_components.iter().cloned());
     components.extend(json_components);
-    let success_arms = success.iter().map(|(pattern, has_body)| {
-        if *has_body {
-            quote! { #pattern => read_json(response).await, }
-        } else {
-            quote! { #pattern => Ok(empty(response)), }
-        }
+    let success_arms = success.iter().map(|(pattern, body)| match body {
+        Body::Json => quote! { #pattern => read_json(response).await, },
+        Body::None => quote! { #pattern => Ok(empty(response)), },
+        Body::Raw => quote! {
+            #pattern => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let stream = ::progenitor_client::ByteStream::new(::std::boxed::Box::pin(response.bytes_stream()));
+                Ok(::progenitor_client::ResponseValue::new(stream, status, headers))
+            }
+        },
     });
     // An error with a JSON body deserialises into the error type. One without a body is an
     // `ErrorResponse` of `()` when no error has a body; beside errors that have one, it stays an
-    // `UnexpectedResponse`, which keeps its status and headers.
-    let errors_have_bodies = errors.iter().any(|(_, has_body)| *has_body) || default == Some(true);
-    let error_arms = errors.iter().map(|(pattern, has_body)| match (*has_body, errors_have_bodies) {
-        (true, _) => quote! {
+    // `UnexpectedResponse`, which keeps its status and headers (and one in another media type
+    // always does, keeping its bytes).
+    let errors_have_bodies = errors.iter().any(|(_, body)| *body == Body::Json) || default == Some(true);
+    let error_arms = errors.iter().map(|(pattern, body)| match (body, errors_have_bodies) {
+        (Body::Json, _) => quote! {
             #pattern => Err(::progenitor_client::Error::ErrorResponse(read_json::<_, #error_type>(response).await?)),
         },
-        (false, false) => quote! {
+        (Body::None, false) => quote! {
             #pattern => Err(::progenitor_client::Error::ErrorResponse(empty(response))),
         },
-        (false, true) => quote! { #pattern => Err(Error::UnexpectedResponse(response)), },
+        _ => quote! { #pattern => Err(Error::UnexpectedResponse(response)), },
     });
     // What is not listed: the `default` response when there is one.
     let default_arm = match default {

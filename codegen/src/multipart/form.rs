@@ -298,12 +298,13 @@ fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, 
             "the multipart body schema is a reference that points to nothing",
         )
     })?;
-    let SchemaKind::Type(Type::Object(object)) = &schema.schema_kind else {
+    let Some(object) = form_object(spec, schema, 0) else {
         return Err(op_error(
             op,
             "the multipart body schema must be an object whose properties are the form fields",
         ));
     };
+    let object = &object;
     if object.properties.is_empty() {
         return Err(op_error(
             op,
@@ -387,6 +388,34 @@ fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, 
             })
         })
         .collect()
+}
+
+/// The form's fields as one object: an object schema, properties without `type: object`, or
+/// an `allOf` of those (their properties and `required` lists merged, in order).
+fn form_object(spec: &OpenAPI, schema: &Schema, depth: usize) -> Option<openapiv3::ObjectType> {
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(object)) => Some(object.clone()),
+        SchemaKind::Any(any)
+            if !any.properties.is_empty() && any.typ.as_deref().is_none_or(|t| t == "object") =>
+        {
+            Some(openapiv3::ObjectType {
+                properties: any.properties.clone(),
+                required: any.required.clone(),
+                ..Default::default()
+            })
+        }
+        SchemaKind::AllOf { all_of } if depth < 8 => {
+            let mut merged = openapiv3::ObjectType::default();
+            for part in all_of {
+                let (_, part) = spec::resolve_schema(spec, part)?;
+                let part = form_object(spec, part, depth + 1)?;
+                merged.properties.extend(part.properties);
+                merged.required.extend(part.required);
+            }
+            Some(merged)
+        }
+        _ => None,
+    }
 }
 
 /// The kind of a scalar parameter: what a form field of the same schema would be (a parameter
