@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Runs the timing-sensitive test binaries while stress-ng keeps every core busy, several times:
-# the proof that tests which wait, count requests per window or hold a rate hold on a loaded
-# machine. Not part of .ci/run (it is slow by design); its figures are in the README.
+# Runs the whole test suite (every crate of the workspace) while stress-ng keeps every core
+# busy, several times: the proof that tests which wait, count requests per window or hold a rate
+# hold on a loaded machine. Not part of .ci/run (it is slow by design); its figures are in the
+# README.
 #
 # Usage: scripts/stress-tests.sh [RUNS]   (default 3; needs stress-ng: apt-get install stress-ng)
+#        STRESS_TESTS="upload_faults client_clock" scripts/stress-tests.sh 3
+#                                         (only these binaries of feishu-drive-tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-3}"
@@ -11,10 +14,12 @@ command -v stress-ng >/dev/null || { echo "stress-ng not found: apt-get install 
 # shellcheck source=/dev/null
 source tools/env.sh
 export INSTA_UPDATE=no CI=true
-tests=(upload_flows upload_faults upload_resilience upload_soak budget_redis budget_processes e2e_judges e2e_upload e2e_download client_loopback)
-args=()
-for t in "${tests[@]}"; do args+=(--test "$t"); done
-cargo test --locked -q -p feishu-drive-tests "${args[@]}" --no-run
+args=(--workspace)
+if [[ -n "${STRESS_TESTS:-}" ]]; then
+  args=(-p feishu-drive-tests)
+  for t in $STRESS_TESTS; do args+=(--test "$t"); done
+fi
+cargo test --locked -q "${args[@]}" --no-run
 cores="$(nproc)"
 stress-ng --cpu "$cores" --timeout 0 --quiet &
 stress=$!
@@ -22,7 +27,7 @@ trap 'kill "$stress" 2>/dev/null || true' EXIT
 failed=0
 for run in $(seq 1 "$runs"); do
   started=$SECONDS
-  if cargo test --locked -q -p feishu-drive-tests "${args[@]}" >"target/stress-run-$run.log" 2>&1; then
+  if cargo test --locked -q "${args[@]}" >"target/stress-run-$run.log" 2>&1; then
     echo "run $run/$runs: ok in $((SECONDS - started)) s (load $(cut -d' ' -f1 /proc/loadavg), ${cores} stress-ng CPU workers)"
   else
     echo "run $run/$runs: FAILED in $((SECONDS - started)) s; see target/stress-run-$run.log"

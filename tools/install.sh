@@ -9,8 +9,9 @@
 #       openapi-spec-validator, schemathesis (st), lark-oapi (python SDK)
 #   tools/cargo/bin     <- cargo install --locked (exact version below)
 #       cargo-machete (unused-dependency check in .ci/run)
-#   system packages     <- Debian's redis-server (apt-get), for the budget tests
-#       (tests/tests/budget_*.rs start their own redis-server); skipped when on PATH
+#   system packages     <- Debian's redis-server and strace (apt-get), for the budget tests
+#       (tests/tests/budget_*.rs start their own redis-server) and the journal's fsync test;
+#       each skipped when on PATH
 #
 # Offline: every half installs from its own warm cache first and says when it
 # needs the network. npm ci runs with --prefer-offline (~/.npm cache); pip
@@ -26,7 +27,7 @@
 #   tools/install.sh                  install what is missing or stale
 #   tools/install.sh --force          reinstall both halves
 #   tools/install.sh --node-only | --python-only | --system-only | --cargo-only
-#   tools/install.sh --no-system      skip the system packages (redis-server)
+#   tools/install.sh --no-system      skip the system packages (redis-server, strace)
 #   tools/install.sh --verify         after installing, print each tool's version
 #   tools/install.sh --relock-node    re-resolve package-lock.json from package.json
 #   tools/install.sh --relock-python  re-resolve constraints.txt and the hashed requirements.lock
@@ -163,24 +164,33 @@ install_python() {
 }
 
 # -------------------------------------------------------------- system half
-# redis-server for the shared-budget tests. Debian's package; `apt-get update` only when the
-# install fails on a stale or empty package list.
+# Debian packages: redis-server for the shared-budget tests, strace for the test that watches
+# the journal's fsyncs (tests/tests/upload_journal.rs). `apt-get update` only when the install
+# fails on a stale or empty package list.
 install_system() {
-  if command -v redis-server >/dev/null 2>&1; then
-    log "redis-server present (skip)"
-    return
-  fi
-  command -v apt-get >/dev/null || { log "redis-server not found and no apt-get: install Redis >= 6"; exit 1; }
+  local missing=() command package
+  for pair in redis-server:redis-server strace:strace; do
+    command=${pair%%:*} package=${pair##*:}
+    if command -v "$command" >/dev/null 2>&1; then
+      log "$command present (skip)"
+    else
+      missing+=("$package")
+    fi
+  done
+  (( ${#missing[@]} )) || return 0
+  command -v apt-get >/dev/null || { log "${missing[*]} not found and no apt-get: install them (Redis >= 6)"; exit 1; }
   local sudo=()
   (( EUID == 0 )) || sudo=(sudo)
-  local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server)
-  log "apt-get install redis-server"
+  local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}")
+  log "apt-get install ${missing[*]}"
   if ! "${sudo[@]}" "${install[@]}"; then
     log "apt-get update, then install again"
     "${sudo[@]}" apt-get update -q
     "${sudo[@]}" "${install[@]}"
   fi
-  command -v redis-server >/dev/null || { log "redis-server missing after apt-get install"; exit 1; }
+  for command in redis-server strace; do
+    command -v "$command" >/dev/null || { log "$command missing after apt-get install"; exit 1; }
+  done
 }
 
 # --------------------------------------------------------------- cargo half
@@ -214,7 +224,7 @@ if (( verify )); then
     echo "prism $(prism --version)"
     echo "optic $(optic --version)"
   }
-  (( do_system )) && redis-server --version
+  (( do_system )) && { redis-server --version; strace -V | head -n1; }
   (( do_python )) && {
     openapi-spec-validator --version
     schemathesis --version

@@ -238,11 +238,13 @@ pub struct AppCredentials {
     cache: tokio::sync::Mutex<Option<CachedToken>>,
 }
 
+/// Times are tokio's `Instant` (the system clock unless a test pauses tokio's): the refresh
+/// schedule, hours long, is then tested on a paused clock (`tests/tests/client_clock.rs`).
 struct CachedToken {
     token: AccessToken,
-    refresh_at: std::time::Instant,
+    refresh_at: tokio::time::Instant,
     /// Expiry, less a safety margin: a request sent before it does not carry an expired token.
-    usable_until: std::time::Instant,
+    usable_until: tokio::time::Instant,
 }
 
 /// Refresh this long before the token expires: under the endpoint's 30-minute reissue threshold,
@@ -342,7 +344,7 @@ impl AppCredentials {
             lifetime / 2
         };
         tracing::debug!(app_id = %self.app_id, expires_in = lifetime.as_secs(), "fetched a tenant_access_token");
-        let now = std::time::Instant::now();
+        let now = tokio::time::Instant::now();
         Ok(CachedToken {
             token: AccessToken::new(token),
             refresh_at: now + early,
@@ -366,7 +368,7 @@ impl TokenSource for AppCredentials {
             // Holding the lock across the fetch makes concurrent callers share one request
             // instead of each fetching a token.
             let mut cache = self.cache.lock().await;
-            let now = std::time::Instant::now();
+            let now = tokio::time::Instant::now();
             if let Some(cached) = cache.as_ref()
                 && now < cached.refresh_at
             {

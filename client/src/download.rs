@@ -44,7 +44,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use futures::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HeaderMap};
@@ -53,7 +52,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use disposition::{file_name_from_content_disposition, safe_file_name};
 
-use crate::budget::{Budget, CallError, Group, QuotaExceeded};
+use crate::budget::QuotaExceeded;
+use crate::retry::{Attempted, Retry};
 use crate::upload::RetryPolicy;
 use crate::{ApiError, Client, types};
 
@@ -69,7 +69,6 @@ const ENVELOPE_MAX_BYTES: usize = 64 * 1024;
 #[derive(Debug)]
 pub(crate) struct Downloader {
     client: Client,
-    budget: Option<Budget>,
     policy: RetryPolicy,
     range_size: Option<u64>,
 }
@@ -87,6 +86,8 @@ impl Client {
 pub struct DownloadRequest {
     file_token: String,
     destination: Destination,
+    family: crate::upload::Family,
+    version: Option<String>,
     extra: Option<String>,
     expect_media_type: Option<String>,
     resume: bool,
@@ -128,12 +129,29 @@ impl DownloadRequest {
         Self {
             file_token,
             destination,
+            family: crate::upload::Family::Media,
+            version: None,
             extra: None,
             expect_media_type: None,
             resume: true,
             progress: None,
             cancel: None,
         }
+    }
+
+    /// Which family the token belongs to: [`Family::Media`](crate::upload::Family::Media) (the
+    /// default: `drive/v1/medias/{token}/download`) or
+    /// [`Family::Files`](crate::upload::Family::Files) (a Drive file:
+    /// `drive/v1/files/{token}/download`).
+    pub fn family(mut self, family: crate::upload::Family) -> Self {
+        self.family = family;
+        self
+    }
+
+    /// A Drive file's version to read (files family; the newest by default).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
     }
 
     /// The `extra` query parameter (JSON text), needed for media in some documents.
@@ -331,7 +349,6 @@ impl Downloader {
         let context = &client.inner;
         Downloader {
             client: client.clone(),
-            budget: Some(context.budget.clone()),
             policy: context.policy,
             range_size: context.transfer.range_size,
         }
@@ -602,73 +619,96 @@ impl From<DownloadError> for Failure {
     }
 }
 
-impl Run<'_> {
-    fn backoff(&self) -> impl Iterator<Item = Duration> + use<> {
-        let policy = self.downloader.policy;
-        ExponentialBuilder::default()
-            .with_min_delay(policy.min_delay)
-            .with_max_delay(policy.max_delay)
-            .with_max_times(policy.max_retries)
-            .with_jitter()
-            .build()
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Api { error, .. } => error.fmt(f),
+            Failure::Fatal(error) => error.fmt(f),
+        }
+    }
+}
+
+impl Attempted for Failure {
+    fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Failure::Api { error, .. } => Some(error),
+            Failure::Fatal(_) => None,
+        }
     }
 
+    fn made_progress(&self) -> bool {
+        matches!(self, Failure::Api { wrote: true, .. })
+    }
+}
+
+impl Run<'_> {
+    /// Fetches range after range; each range's failures go through the one retry loop's
+    /// decisions ([`crate::retry`]), and a range that brought bytes starts the backoff over.
     async fn fetch_all(&mut self) -> Result<(), DownloadError> {
-        let mut delays = self.backoff();
-        let mut token_refreshed = false;
+        let retry = Retry {
+            policy: self.downloader.policy,
+            tokens: self.downloader.client.inner.token_source(),
+            retry_ambiguous: true,
+        };
+        let mut retrying = retry.start();
         loop {
-            match self.attempt().await {
+            let failure = match self.attempt().await {
                 Ok(Step::Done) => return Ok(()),
                 Ok(Step::Progress) => {
-                    if let Some(budget) = &self.downloader.budget {
-                        budget.report_success(Group::Download).await;
-                    }
-                    delays = self.backoff();
+                    retrying = retry.start();
+                    continue;
                 }
-                Err(Failure::Fatal(error)) => return Err(error),
-                Err(Failure::Api { error, wrote }) => {
-                    let error = match &self.downloader.budget {
-                        Some(budget) => match budget.report_error(Group::Download, error).await {
-                            CallError::Quota(quota) => return Err(DownloadError::QuotaExceeded(quota)),
-                            CallError::Api(error) => error,
-                        },
-                        None => error,
-                    };
-                    if wrote {
-                        delays = self.backoff();
-                    }
-                    let fail = |source| DownloadError::Api {
+                Err(failure) => failure,
+            };
+            let Some(delay) = retrying.decide(&failure).await else {
+                return Err(match failure {
+                    Failure::Fatal(error) => error,
+                    Failure::Api {
+                        error: ApiError::QuotaExceeded(quota),
+                        ..
+                    } => DownloadError::QuotaExceeded(quota),
+                    Failure::Api { error, .. } => DownloadError::Api {
                         file_token: self.request.file_token.clone(),
-                        source,
-                    };
-                    if error.is_token_rejected() && !token_refreshed {
-                        token_refreshed = true;
-                        if let Some(tokens) = self.downloader.client.inner.token_source()
-                            && let Ok(rejected) = tokens.token().await
-                        {
-                            tokens.invalidate(&rejected);
-                            self.retries += 1;
-                            continue;
-                        }
-                    }
-                    if !error.is_retryable() {
-                        return Err(fail(error));
-                    }
-                    let Some(delay) = delays.next() else {
-                        return Err(fail(error));
-                    };
-                    let delay = error.retry_after().map_or(delay, |reset| reset.max(delay));
-                    self.retries += 1;
-                    tracing::debug!(file_token = %self.request.file_token, error = %error, ?delay, "retrying download");
-                    emit(
-                        self.request,
-                        DownloadEvent::Retrying {
-                            error: error.to_string(),
-                            delay,
-                        },
-                    );
-                    tokio::time::sleep(delay).await;
+                        source: error,
+                    },
+                });
+            };
+            self.retries += 1;
+            emit(
+                self.request,
+                DownloadEvent::Retrying {
+                    error: failure.to_string(),
+                    delay,
+                },
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Asks the request's family for `range` of the file.
+    async fn send(
+        &self,
+        range: String,
+    ) -> Result<
+        progenitor_client::ResponseValue<progenitor_client::ByteStream>,
+        progenitor_client::Error<types::ErrorEnvelope>,
+    > {
+        let client = &self.downloader.client;
+        let token = self.request.file_token.as_str();
+        match self.request.family {
+            crate::upload::Family::Media => {
+                let mut builder = client.download().file_token(token).range(range);
+                if let Some(extra) = &self.request.extra {
+                    builder = builder.extra(extra.clone());
                 }
+                builder.send().await
+            }
+            crate::upload::Family::Files => {
+                let mut builder = client.file_download().file_token(token).range(range);
+                if let Some(version) = &self.request.version {
+                    builder = builder.version(version.clone());
+                }
+                builder.send().await
             }
         }
     }
@@ -683,23 +723,8 @@ impl Run<'_> {
             Some(size) => format!("bytes={offset}-{}", offset.saturating_add(size - 1)),
             None => format!("bytes={offset}-"),
         };
-        if let Some(budget) = &self.downloader.budget {
-            budget
-                .acquire(Group::Download)
-                .await
-                .map_err(DownloadError::QuotaExceeded)?;
-        }
         self.requests += 1;
-        let mut builder = self
-            .downloader
-            .client
-            .download()
-            .file_token(self.request.file_token.as_str())
-            .range(range);
-        if let Some(extra) = &self.request.extra {
-            builder = builder.extra(extra.clone());
-        }
-        let response = builder.send().await.map_err(|e| Failure::Api {
+        let response = self.send(range).await.map_err(|e| Failure::Api {
             error: ApiError::from(e),
             wrote: false,
         })?;

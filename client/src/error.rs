@@ -25,10 +25,6 @@ pub const RATE_LIMIT_RESET_HEADER: &str = "x-ogw-ratelimit-reset";
 /// The header with the id Feishu support asks for.
 pub const LOG_ID_HEADER: &str = "x-tt-logid";
 
-/// The private header by which the hooks hand an envelope's `error` object to [`ApiError`] on
-/// the `ErrorResponse` road (progenitor keeps only the envelope's typed fields and the headers).
-pub(crate) const ERROR_DETAIL_HEADER: &str = "x-feishu-drive-error-detail";
-
 /// How much of a body that is not a Feishu envelope an error keeps, in bytes.
 pub const BODY_SNIPPET_BYTES: usize = 512;
 
@@ -192,6 +188,11 @@ pub enum ApiError {
     /// `code` was 0 but the payload the operation returns was absent.
     #[error("the response has code 0 but no `data`")]
     MissingData,
+    /// The budget's daily quota for the operation is used up (counted here, or answered by the
+    /// server): the request was not sent, or retrying it today cannot succeed.
+    #[cfg(feature = "upload")]
+    #[error(transparent)]
+    QuotaExceeded(crate::budget::QuotaExceeded),
 }
 
 fn log_id_suffix(diagnostics: &Diagnostics) -> String {
@@ -298,6 +299,8 @@ impl ApiError {
             ApiError::Stalled { .. } => true,
             ApiError::Auth(e) => e.is_retryable(),
             ApiError::InvalidRequest(_) | ApiError::InvalidResponse(_) | ApiError::MissingData => false,
+            #[cfg(feature = "upload")]
+            ApiError::QuotaExceeded(_) => false,
         }
     }
 
@@ -319,93 +322,81 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(3600.0)))
 }
 
-/// A failure the hooks recognised, handed to [`ApiError`] through progenitor's
-/// `Error::Custom(String)` as JSON (the only variant a hook generic over the error type can build).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Carried {
-    /// Marks the JSON as ours, so any other custom text stays text.
-    feishu_drive: CarriedKind,
-}
+/// The status the hooks give a response that stands for a failure they recognised. No operation
+/// documents it, so the generated `send()` never parses the body: it hands the response back as
+/// `Error::UnexpectedResponse`, and [`ApiError::from`] takes the typed [`Carried`] failure out of
+/// its extensions. The failure keeps the real status.
+pub(crate) const FAILURE_STATUS: u16 = 599;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub(crate) enum CarriedKind {
+/// A failure the hooks recognised, typed, in the extensions of a [`FAILURE_STATUS`] response.
+/// The variants are [`ApiError`]'s that can be cloned (response extensions must be `Clone`).
+#[derive(Debug, Clone)]
+pub(crate) enum Carried {
     Api {
-        code: i64,
+        code: ErrorCode,
         msg: String,
-        status: u16,
-        retry_after_ms: Option<u64>,
-        diagnostics: Diagnostics,
+        status: StatusCode,
+        retry_after: Option<Duration>,
+        diagnostics: Box<Diagnostics>,
     },
     Http {
-        status: u16,
+        status: StatusCode,
         content_type: Option<String>,
         body: String,
-        retry_after_ms: Option<u64>,
+        retry_after: Option<Duration>,
         log_id: Option<String>,
     },
     Stalled {
         operation: String,
-        stalled_ms: u64,
+        stalled_for: Duration,
         phase: String,
     },
-    Auth(crate::auth::CarriedAuth),
+    Auth(AuthError),
+    #[cfg(feature = "upload")]
+    Quota(crate::budget::QuotaExceeded),
 }
 
-impl Carried {
-    pub(crate) fn new(kind: CarriedKind) -> Self {
-        Self { feishu_drive: kind }
-    }
-
-    /// The text for progenitor's `Error::Custom`: JSON a person can read, too.
-    pub(crate) fn to_text(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|e| format!("unserialisable failure: {e}"))
-    }
-
-    fn from_text(text: &str) -> Option<Self> {
-        serde_json::from_str(text).ok()
-    }
-
-    fn into_api_error(self) -> ApiError {
-        let duration = |ms: Option<u64>| ms.map(Duration::from_millis);
-        let status = |s: u16| StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        match self.feishu_drive {
-            CarriedKind::Api {
+impl From<Carried> for ApiError {
+    fn from(carried: Carried) -> Self {
+        match carried {
+            Carried::Api {
                 code,
                 msg,
-                status: s,
-                retry_after_ms,
+                status,
+                retry_after,
                 diagnostics,
             } => ApiError::Api {
-                code: ErrorCode::from(code),
+                code,
                 msg,
-                status: status(s),
-                retry_after: duration(retry_after_ms),
-                diagnostics: Box::new(diagnostics),
+                status,
+                retry_after,
+                diagnostics,
             },
-            CarriedKind::Http {
-                status: s,
+            Carried::Http {
+                status,
                 content_type,
                 body,
-                retry_after_ms,
+                retry_after,
                 log_id,
             } => ApiError::Http {
-                status: status(s),
+                status,
                 content_type,
                 body,
-                retry_after: duration(retry_after_ms),
+                retry_after,
                 log_id,
             },
-            CarriedKind::Stalled {
+            Carried::Stalled {
                 operation,
-                stalled_ms,
+                stalled_for,
                 phase,
             } => ApiError::Stalled {
                 operation,
-                stalled_for: Duration::from_millis(stalled_ms),
+                stalled_for,
                 phase,
             },
-            CarriedKind::Auth(auth) => ApiError::Auth(auth.into()),
+            Carried::Auth(e) => ApiError::Auth(e),
+            #[cfg(feature = "upload")]
+            Carried::Quota(e) => ApiError::QuotaExceeded(e),
         }
     }
 }
@@ -414,12 +405,11 @@ impl From<progenitor_client::Error<ErrorEnvelope>> for ApiError {
     fn from(error: progenitor_client::Error<ErrorEnvelope>) -> Self {
         use progenitor_client::Error as E;
         match error {
+            // The hooks carry every failure as `Carried`; a documented error status reaches here
+            // only without them.
             E::ErrorResponse(rv) => {
                 let headers = rv.headers();
-                let detail = headers
-                    .get(ERROR_DETAIL_HEADER)
-                    .and_then(|v| serde_json::from_slice::<serde_json::Value>(v.as_bytes()).ok());
-                let diagnostics = Diagnostics::from_parts(detail.as_ref(), headers);
+                let diagnostics = Diagnostics::from_parts(None, headers);
                 ApiError::Api {
                     code: ErrorCode::from(rv.code),
                     retry_after: retry_after(headers),
@@ -435,14 +425,14 @@ impl From<progenitor_client::Error<ErrorEnvelope>> for ApiError {
             E::InvalidResponsePayload(body, e) => {
                 ApiError::InvalidResponse(format!("{e}; body: {}", snippet(&body)))
             }
-            E::UnexpectedResponse(response) => ApiError::UnexpectedStatus {
-                status: response.status(),
-                retry_after: retry_after(response.headers()),
+            E::UnexpectedResponse(response) => match response.extensions().get::<Carried>() {
+                Some(carried) => carried.clone().into(),
+                None => ApiError::UnexpectedStatus {
+                    status: response.status(),
+                    retry_after: retry_after(response.headers()),
+                },
             },
-            E::Custom(text) => match Carried::from_text(&text) {
-                Some(carried) => carried.into_api_error(),
-                None => ApiError::InvalidResponse(text),
-            },
+            E::Custom(text) => ApiError::InvalidResponse(text),
         }
     }
 }

@@ -1,36 +1,40 @@
-//! The seam between the generated client and this crate: one `ClientHooks` implementation adds
-//! the access token to every request, traces it, enforces the stall timeout, and makes sure no
+//! The seam between the generated client and this crate: one `ClientHooks` implementation is
+//! the one request path of every operation. For each attempt it adds the access token, takes a
+//! budget [`Permit`](crate::budget::Permit) for the operation's rate group, sends under the stall
+//! timeout, recognises every failure once, reports the answer to the budget, and makes sure no
 //! failure reaches the caller as a success or loses its status.
 //!
 //! What the hooks recognise, and how it reaches the caller:
 //!
 //! | response | progenitor alone | with these hooks |
 //! | --- | --- | --- |
-//! | documented status (400, 401, 403, 404, 429, 500) with a Feishu envelope | `ErrorResponse` | `ErrorResponse`, the envelope's `error` object kept in a private header |
-//! | any other status with a Feishu envelope (202, 503…) | `UnexpectedResponse`, code lost | `Custom` → [`ApiError::Api`](crate::ApiError::Api) |
-//! | 2xx with a non-zero `code` (any operation, `download` too) | `Ok` | `Custom` → `ApiError::Api` |
-//! | failure status with a body that is not a Feishu envelope (HTML, empty, text) | `InvalidResponsePayload`, status lost | `Custom` → [`ApiError::Http`](crate::ApiError::Http) |
-//! | no bytes moved for the stall timeout | hangs, or progenitor's 15 s cap | `Custom` → [`ApiError::Stalled`](crate::ApiError::Stalled) |
-//! | no token could be had | `Custom(text)` | `Custom` → [`ApiError::Auth`](crate::ApiError::Auth) |
+//! | any status with a Feishu envelope whose `code` is not 0 (400, 202, 200, 503…) | `ErrorResponse`, `UnexpectedResponse` (code lost) or `Ok` | [`ApiError::Api`](crate::ApiError::Api), with the envelope's `error` object |
+//! | failure status with a body that is not a Feishu envelope (HTML, empty, text) | `InvalidResponsePayload`, status lost | [`ApiError::Http`](crate::ApiError::Http) |
+//! | no bytes moved for the stall timeout | hangs, or progenitor's 15 s cap | [`ApiError::Stalled`](crate::ApiError::Stalled) |
+//! | no token could be had | — | [`ApiError::Auth`](crate::ApiError::Auth) |
+//! | the budget's daily quota is used up | — | `ApiError::QuotaExceeded`, nothing sent |
 //!
-//! `Custom` is the one variant a hook (generic over the error type) can build; its text is the
-//! failure as JSON, which `ApiError::from` reads back.
+//! Each failure travels typed: `exec` answers with a response of status
+//! [`FAILURE_STATUS`] (which no operation documents, so the generated code hands it back as
+//! `Error::UnexpectedResponse` without parsing it) carrying the [`Carried`] failure in its
+//! extensions, and `ApiError::from` takes it out.
 
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
-use progenitor_client::{ClientHooks, Error, OperationInfo};
+use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+// tokio's `Instant` (the system clock unless a test pauses tokio's), like the timers it is
+// compared with: the 30 s default stall timeout is then tested on a paused clock.
+use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::error::{
-    Carried, CarriedKind, Diagnostics, ERROR_DETAIL_HEADER, LOG_ID_HEADER, header_text, retry_after, snippet,
-};
+use crate::error::{Carried, Diagnostics, FAILURE_STATUS, LOG_ID_HEADER, header_text, retry_after, snippet};
 use crate::operations::OperationId;
 use crate::{Client, ClientContext};
 
@@ -41,44 +45,14 @@ const MAX_JSON_BODY: usize = 8 * 1024 * 1024;
 /// so progress (and so a stall) is seen at this granularity, not per 4 MiB block.
 const SEND_SLICE: usize = 64 * 1024;
 
-/// The failure the hooks found in a response, for `post` to return.
-#[derive(Debug, Clone)]
-struct CarriedFailure(String);
+/// The phase of a request stalled before its body was sent in full: nothing can have been
+/// handled, so it is not ambiguous.
+pub(crate) const PHASE_SENDING: &str = "sending the request";
 
 impl ClientHooks<ClientContext> for Client {
-    async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), Error<E>> {
-        let Some(source) = self.inner.token_source() else {
-            return Ok(());
-        };
-        let token = source
-            .token()
-            .await
-            .map_err(|e| Error::Custom(Carried::new(CarriedKind::Auth((&e).into())).to_text()))?;
-        let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose()))
-            .map_err(|_| Error::InvalidRequest("the access token is not a valid header value".to_owned()))?;
-        // Marks the header sensitive, so reqwest and hyper never print it.
-        value.set_sensitive(true);
-        request.headers_mut().insert(AUTHORIZATION, value);
-        Ok(())
-    }
-
-    async fn post<E>(
-        &self,
-        result: &reqwest::Result<reqwest::Response>,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        match result {
-            Ok(response) => match response.extensions().get::<CarriedFailure>() {
-                Some(CarriedFailure(text)) => Err(Error::Custom(text.clone())),
-                None => Ok(()),
-            },
-            Err(_) => Ok(()),
-        }
-    }
-
     async fn exec(
         &self,
-        mut request: reqwest::Request,
+        request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let span = tracing::debug_span!(
@@ -87,40 +61,131 @@ impl ClientHooks<ClientContext> for Client {
             method = %request.method(),
             path = request.url().path(),
         );
-        let stall = self.inner.stall_timeout();
-        let operation = info.operation_id;
+        let operation = OperationId::from_name(info.operation_id);
         async move {
-            let progress = Arc::new(Progress::new());
-            if let Some(body) = request.body_mut().take() {
-                *request.body_mut() = Some(reqwest::Body::wrap(ProgressBody::new(
-                    body,
-                    Arc::clone(&progress),
-                )));
+            let mut request = request;
+            if let Err(failure) = self.authorize(&mut request, operation).await {
+                return Ok(failure.into_response());
             }
-            let response = match watch(self.client.execute(request), &progress, stall).await {
-                Ok(response) => response,
-                Err(()) => {
-                    let phase = if progress.sent_all.load(Ordering::Relaxed) {
-                        "waiting for the response"
-                    } else {
-                        "sending the request"
-                    };
-                    tracing::debug!(phase, ?stall, "stalled");
-                    return Ok(stalled(operation, stall, phase));
-                }
+            #[cfg(feature = "upload")]
+            let permit = match operation.and_then(OperationId::rate_group) {
+                Some(group) => match self.inner.budget.acquire(group).await {
+                    Ok(permit) => Some(permit),
+                    Err(quota) => return Ok(Carried::Quota(quota).into_response()),
+                },
+                None => None,
             };
-            match &response {
-                Ok(r) => tracing::debug!(
-                    status = r.status().as_u16(),
-                    log_id = header_text(r.headers(), LOG_ID_HEADER).as_deref().unwrap_or(""),
-                    "response"
-                ),
-                Err(e) => tracing::debug!(error = %e, "transport error"),
+            let answer = self.send_watched(request, info.operation_id).await;
+            #[cfg(feature = "upload")]
+            let answer = match permit {
+                Some(permit) => report(permit, answer).await,
+                None => answer,
+            };
+            match answer {
+                Ok(Ok(response)) => Ok(response),
+                Ok(Err(failure)) => Ok(failure.into_response()),
+                Err(e) => Err(e),
             }
-            inspect(operation, response?, stall).await
         }
         .instrument(span)
         .await
+    }
+}
+
+/// What one attempt brought: a response for the generated code, a failure the hooks
+/// recognised, or a transport error.
+type Answer = reqwest::Result<Result<reqwest::Response, Carried>>;
+
+/// Tells the budget what the server answered; a quota answer becomes the budget's typed
+/// quota error.
+#[cfg(feature = "upload")]
+async fn report(permit: crate::budget::Permit, answer: Answer) -> Answer {
+    match answer {
+        Ok(Ok(response)) => {
+            permit.succeeded().await;
+            Ok(Ok(response))
+        }
+        Ok(Err(failure)) => match permit.failed(&crate::ApiError::from(failure.clone())).await {
+            Some(quota) => Ok(Err(Carried::Quota(quota))),
+            None => Ok(Err(failure)),
+        },
+        // A transport failure says nothing about the rate; the permit was spent all the same.
+        Err(e) => {
+            drop(permit);
+            Err(e)
+        }
+    }
+}
+
+impl Client {
+    /// Adds the `Authorization` header, unless the operation carries no token.
+    async fn authorize(
+        &self,
+        request: &mut reqwest::Request,
+        operation: Option<OperationId>,
+    ) -> Result<(), Carried> {
+        if operation.is_some_and(|op| !op.is_authenticated()) {
+            return Ok(());
+        }
+        let Some(source) = self.inner.token_source() else {
+            return Ok(());
+        };
+        let token = source.token().await.map_err(Carried::Auth)?;
+        let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose())).map_err(|_| {
+            Carried::Auth(crate::auth::AuthError::Unavailable {
+                reason: "the access token is not a valid header value".to_owned(),
+                code: None,
+                retryable: false,
+            })
+        })?;
+        // Marks the header sensitive, so reqwest and hyper never print it.
+        value.set_sensitive(true);
+        request.headers_mut().insert(AUTHORIZATION, value);
+        Ok(())
+    }
+
+    /// Sends under the stall timeout and recognises the answer.
+    async fn send_watched(&self, mut request: reqwest::Request, operation: &str) -> Answer {
+        let stall = self.inner.stall_timeout();
+        let progress = Arc::new(Progress::new());
+        if let Some(body) = request.body_mut().take() {
+            *request.body_mut() = Some(reqwest::Body::wrap(ProgressBody::new(
+                body,
+                Arc::clone(&progress),
+            )));
+        }
+        let response = match watch(self.client.execute(request), &progress, stall).await {
+            Ok(response) => response,
+            Err(()) => {
+                let phase = if progress.sent_all.load(Ordering::Relaxed) {
+                    "waiting for the response"
+                } else {
+                    PHASE_SENDING
+                };
+                tracing::debug!(phase, ?stall, "stalled");
+                return Ok(Err(stalled(operation, stall, phase)));
+            }
+        };
+        match &response {
+            Ok(r) => tracing::debug!(
+                status = r.status().as_u16(),
+                log_id = header_text(r.headers(), LOG_ID_HEADER).as_deref().unwrap_or(""),
+                "response"
+            ),
+            Err(e) => tracing::debug!(error = %e, "transport error"),
+        }
+        inspect(operation, response?, stall).await
+    }
+}
+
+impl Carried {
+    /// The response that stands for this failure (see the module docs).
+    fn into_response(self) -> reqwest::Response {
+        let mut response = http::Response::new(Bytes::new());
+        *response.status_mut() =
+            StatusCode::from_u16(FAILURE_STATUS).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        response.extensions_mut().insert(self);
+        reqwest::Response::from(response)
     }
 }
 
@@ -158,7 +223,7 @@ async fn watch<F: Future>(future: F, progress: &Progress, stall: Duration) -> Re
         let deadline = progress.last() + stall;
         tokio::select! {
             output = &mut future => return Ok(output),
-            () = tokio::time::sleep_until(deadline.into()) => {
+            () = tokio::time::sleep_until(deadline) => {
                 if progress.last() + stall <= Instant::now() {
                     return Err(());
                 }
@@ -237,24 +302,13 @@ impl http_body::Body for ProgressBody {
     }
 }
 
-/// A response standing for a stall; `post` turns it into the error before anyone sees it.
-fn stalled(operation: &str, stall: Duration, phase: &str) -> reqwest::Response {
-    let kind = CarriedKind::Stalled {
+/// The failure of a request on which nothing moved for `stall`.
+fn stalled(operation: &str, stall: Duration, phase: &str) -> Carried {
+    Carried::Stalled {
         operation: operation.to_owned(),
-        stalled_ms: u64::try_from(stall.as_millis()).unwrap_or(u64::MAX),
+        stalled_for: stall,
         phase: phase.to_owned(),
-    };
-    carried(StatusCode::REQUEST_TIMEOUT, HeaderMap::new(), Bytes::new(), kind)
-}
-
-fn carried(status: StatusCode, headers: HeaderMap, body: Bytes, kind: CarriedKind) -> reqwest::Response {
-    let mut response = http::Response::new(body);
-    *response.status_mut() = status;
-    *response.headers_mut() = headers;
-    response
-        .extensions_mut()
-        .insert(CarriedFailure(Carried::new(kind).to_text()));
-    reqwest::Response::from(response)
+    }
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -268,77 +322,52 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// Looks at a response before the generated code does (see the module's table).
-async fn inspect(
-    operation: &str,
-    response: reqwest::Response,
-    stall: Duration,
-) -> reqwest::Result<reqwest::Response> {
+async fn inspect(operation: &str, response: reqwest::Response, stall: Duration) -> Answer {
     let status = response.status();
     let streamed = OperationId::from_name(operation).is_some_and(OperationId::has_media_success)
         && status.is_success()
         && !is_json(response.headers());
     if streamed {
-        return Ok(with_stall_on_read(response, stall, operation));
+        return Ok(Ok(with_stall_on_read(response, stall, operation)));
     }
     let version = response.version();
-    let mut headers = response.headers().clone();
+    let headers = response.headers().clone();
     let body = match read_body(response, stall).await {
         Ok(body) => body?,
-        Err(()) => return Ok(stalled(operation, stall, "receiving the response")),
+        Err(()) => return Ok(Err(stalled(operation, stall, "receiving the response"))),
     };
-    let envelope = envelope(&body);
-    let kind = match &envelope {
-        Some(env) if env.code != 0 => {
-            if !status.is_success() && documented_error_status(operation, status) {
-                // progenitor parses it as `ErrorResponse`; keep the `error` object for ApiError.
-                if let Some(detail) = env.error.as_ref().and_then(ascii_json)
-                    && let Ok(value) = HeaderValue::from_str(&detail)
-                {
-                    headers.insert(ERROR_DETAIL_HEADER, value);
-                }
-                None
-            } else {
-                Some(CarriedKind::Api {
-                    code: env.code,
-                    msg: env.msg.clone(),
-                    status: status.as_u16(),
-                    retry_after_ms: millis(retry_after(&headers)),
-                    diagnostics: Diagnostics::from_parts(env.error.as_ref(), &headers),
-                })
-            }
-        }
-        Some(_) => None,
-        None if !status.is_success() => Some(CarriedKind::Http {
-            status: status.as_u16(),
-            content_type: header_text(&headers, CONTENT_TYPE.as_str()),
-            body: snippet(&body),
-            retry_after_ms: millis(retry_after(&headers)),
-            log_id: header_text(&headers, LOG_ID_HEADER),
-        }),
-        None => None,
-    };
-    if let Some(kind) = kind {
-        tracing::debug!(
-            status = status.as_u16(),
-            "a failure the generated code would mishandle"
-        );
-        return Ok(carried(status, headers, body, kind));
+    if let Some(failure) = failure(status, &headers, &body) {
+        tracing::debug!(status = status.as_u16(), "failure");
+        return Ok(Err(failure));
     }
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
-    Ok(reqwest::Response::from(rebuilt))
+    Ok(Ok(reqwest::Response::from(rebuilt)))
 }
 
-/// The failure statuses the spec documents for the operation, with the error envelope (progenitor
-/// parses those as `ErrorResponse`; any other reaches `ApiError` through the hooks).
-fn documented_error_status(operation: &str, status: StatusCode) -> bool {
-    OperationId::from_name(operation).is_some_and(|op| op.error_statuses().contains(&status.as_u16()))
-}
-
-fn millis(duration: Option<Duration>) -> Option<u64> {
-    duration.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+/// The failure a whole (JSON or error) body stands for: a Feishu envelope with a non-zero
+/// `code`, whatever the status, or a failure status without an envelope.
+fn failure(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<Carried> {
+    match envelope(body) {
+        Some(env) if env.code != 0 => Some(Carried::Api {
+            code: env.code.into(),
+            msg: env.msg,
+            status,
+            retry_after: retry_after(headers),
+            diagnostics: Box::new(Diagnostics::from_parts(env.error.as_ref(), headers)),
+        }),
+        Some(_) => None,
+        None if !status.is_success() => Some(Carried::Http {
+            status,
+            content_type: header_text(headers, CONTENT_TYPE.as_str()),
+            body: snippet(body),
+            retry_after: retry_after(headers),
+            log_id: header_text(headers, LOG_ID_HEADER),
+        }),
+        None => None,
+    }
 }
 
 /// The fields of a Feishu envelope that matter for a failure.
@@ -361,23 +390,6 @@ fn envelope(body: &[u8]) -> Option<Parsed> {
         msg,
         error: map.remove("error"),
     })
-}
-
-/// JSON text with every non-ASCII character escaped, so it fits in a header value.
-fn ascii_json(value: &serde_json::Value) -> Option<String> {
-    let text = serde_json::to_string(value).ok()?;
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_ascii() && !c.is_ascii_control() {
-            out.push(c);
-        } else {
-            let mut units = [0_u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{unit:04x}"));
-            }
-        }
-    }
-    Some(out)
 }
 
 /// Reads a (JSON) body whole, failing with `Err(())` when no chunk arrives for `stall`.

@@ -30,9 +30,10 @@ mod context;
 pub mod download;
 mod error;
 mod hooks;
-mod retry_policy;
+mod retry;
 #[cfg(feature = "upload")]
 pub mod upload;
+mod verdict;
 
 pub use api::{Client, Envelope, EnvelopeData, builder, prelude, types};
 pub use client::{BuildError, ClientBuilder};
@@ -43,7 +44,8 @@ pub use error::{
 };
 pub use error_codes::{ErrorCode, UnknownCode};
 pub use hooks::BodyStalled;
-pub use retry_policy::RetryPolicy;
+pub use retry::RetryPolicy;
+pub use verdict::Verdict;
 
 /// progenitor's runtime types, as the generated operations return them: their `send()` answers
 /// `Result<raw::ResponseValue<T>, raw::Error<types::ErrorEnvelope>>`, which

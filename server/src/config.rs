@@ -6,20 +6,22 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use feishu_drive::limits;
+
 /// The app id of [`Config::default`].
 pub const DEFAULT_APP_ID: &str = "cli_local";
 /// The app secret of [`Config::default`].
 pub const DEFAULT_APP_SECRET: &str = "local-secret";
-/// The block size Feishu hands out in `upload_prepare` (4 MiB).
-pub const DEFAULT_BLOCK_SIZE: u64 = 4 * 1024 * 1024;
-/// The most `upload_all` takes: 20 MiB (20971520 bytes), as the spec documents.
-pub const UPLOAD_ALL_LIMIT: u64 = 20 * 1024 * 1024;
+/// The block size Feishu hands out in `upload_prepare` (4 MiB, the spec's `x-feishu-limits`).
+pub const DEFAULT_BLOCK_SIZE: u64 = limits::BLOCK_SIZE;
+/// The most `upload_all` takes: 20 MiB (20971520 bytes), the spec's `maximum` of its `size`.
+pub const UPLOAD_ALL_LIMIT: u64 = limits::UPLOAD_ALL_REQUEST_SIZE_MAXIMUM;
 /// How long an upload id stays valid: the docs promise 24 hours.
-pub const DEFAULT_UPLOAD_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+pub const DEFAULT_UPLOAD_TTL: Duration = limits::UPLOAD_ID_LIFETIME;
 /// How long a tenant token lives: Feishu's `expire` is 7200 seconds.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(7200);
 /// Feishu's documented per-app limit of the upload endpoints.
-pub const FEISHU_REQUESTS_PER_SECOND: u32 = 5;
+pub const FEISHU_REQUESTS_PER_SECOND: u32 = limits::REQUESTS_PER_SECOND;
 
 /// A server's configuration. [`Config::default`] is a server anyone can try: one app
 /// (`cli_local` / `local-secret`), 4 MiB blocks, 24 h upload ids, a temporary data directory that
@@ -66,6 +68,31 @@ pub struct Config {
     /// Limits that keep the server safe to run on a real machine: idle body reads, connections
     /// and uploads in flight.
     pub limits: Limits,
+    /// The Drive's documented node limits (folder size, depth, total nodes).
+    pub drive_limits: DriveLimits,
+}
+
+/// Drive's documented limits on the folder tree (the create_folder and upload doc pages).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DriveLimits {
+    /// Nodes (files and folders) one folder, or the root, holds: 1500 (1062507 beyond).
+    pub max_children: usize,
+    /// How deep folders nest: 15 (1062506 beyond).
+    pub max_depth: u32,
+    /// Nodes in the whole drive: 400,000 (1062505 beyond).
+    pub max_nodes: usize,
+}
+
+impl Default for DriveLimits {
+    /// The documented limits (the spec's `x-feishu-limits`).
+    fn default() -> Self {
+        let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        Self {
+            max_children: count(limits::FOLDER_CHILDREN),
+            max_depth: u32::try_from(limits::FOLDER_DEPTH).unwrap_or(u32::MAX),
+            max_nodes: count(limits::DRIVE_NODES),
+        }
+    }
 }
 
 impl Default for Config {
@@ -83,6 +110,7 @@ impl Default for Config {
             missing_parents: BTreeSet::new(),
             faults: Faults::default(),
             limits: Limits::default(),
+            drive_limits: DriveLimits::default(),
         }
     }
 }
@@ -151,6 +179,12 @@ impl Config {
     /// Applies these limits.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Applies these Drive limits (small ones make the limits cheap to test).
+    pub fn drive_limits(mut self, limits: DriveLimits) -> Self {
+        self.drive_limits = limits;
         self
     }
 
@@ -229,23 +263,9 @@ impl AppCredentials {
     }
 }
 
-/// An operation of the API, to say which ones a fault applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Operation {
-    /// `POST /open-apis/auth/v3/tenant_access_token/internal`.
-    TenantAccessToken,
-    /// `POST …/medias/upload_prepare`.
-    UploadPrepare,
-    /// `POST …/medias/upload_part`.
-    UploadPart,
-    /// `POST …/medias/upload_finish`.
-    UploadFinish,
-    /// `POST …/medias/upload_all`.
-    UploadAll,
-    /// `GET …/medias/{file_token}/download`.
-    Download,
-}
+/// An operation of the API, to say which ones a fault applies to: the generated operation
+/// table's id (one variant per `operationId` of the spec).
+pub use feishu_drive::operations::OperationId as Operation;
 
 /// Faults the server injects, to exercise a client's retries. Random choices come from an RNG
 /// seeded with [`Faults::seed`], so a run with the same requests in the same order is repeatable;
@@ -476,7 +496,8 @@ pub enum RateLimitStyle {
 /// A call quota per app and per operation over fixed "days". Feishu documents 10,000 calls a
 /// day for each media endpoint but neither the day's boundary nor the answer; this server's
 /// days start at multiples of [`Quota::day`] since the Unix epoch (UTC midnight for 24 h), and a
-/// call over the quota is answered with HTTP 429, code [`QUOTA_EXCEEDED_CODE`] and the gateway's
+/// call over the quota is answered with HTTP 429, code 99991403
+/// ([`feishu_drive::ErrorCode::ApiCallQuotaExceeded`], a row with third-party evidence) and the gateway's
 /// `x-ogw-ratelimit-limit` (the quota) and `x-ogw-ratelimit-reset` (seconds until the day ends)
 /// headers. Every authenticated call that passes the rate limit counts, failed or not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -496,11 +517,6 @@ impl Quota {
         }
     }
 }
-
-/// The code a call over the daily quota is answered with. No official page documents the
-/// answer to an exhausted call quota; 99991403 with HTTP 429 is what users report for Feishu's
-/// monthly API call quota (third-party evidence), so this server uses it.
-pub const QUOTA_EXCEEDED_CODE: i64 = 99991403;
 
 /// Bounds that keep a server from being held by slow or stalled clients.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

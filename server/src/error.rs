@@ -4,8 +4,7 @@ use std::io;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use feishu_drive::ErrorCode;
-use serde::Serialize;
+use feishu_drive::{ErrorCode, types};
 
 /// The gateway's rate-limit headers, sent with 99991400.
 pub(crate) const RATE_LIMIT_LIMIT_HEADER: &str = "x-ogw-ratelimit-limit";
@@ -63,21 +62,19 @@ tokio::task_local! {
 }
 
 /// A Feishu error answer: the code's documented HTTP status and message, from the spec's table
-/// (via the generated [`ErrorCode`]), never re-typed here. Codes the table does not list yet
-/// carry their own status and message.
+/// (via the generated [`ErrorCode`]), never re-typed here; every code the server sends is a row
+/// of that table.
 #[derive(Debug)]
 pub(crate) struct Failure {
     code: ErrorCode,
-    /// Why, for the `error.detail` field and the log; `msg` stays the documented message.
+    /// Why, for the log and `error.details` (key `detail`); `msg` stays the documented message.
     detail: String,
     /// `(limit, reset seconds)` for the gateway's rate-limit headers.
     rate_limit: Option<(u64, u64)>,
     /// The request body was not read to its end, so the connection cannot be reused.
     close: bool,
-    /// Status and message for a code the table does not list.
-    fallback: Option<(StatusCode, &'static str)>,
-    /// `error.field_violations`: `(field, value, description)`.
-    field_violations: Vec<(String, String, String)>,
+    /// `error.field_violations`.
+    field_violations: Vec<types::FieldViolation>,
 }
 
 impl Failure {
@@ -87,50 +84,31 @@ impl Failure {
             detail: detail.into(),
             rate_limit: None,
             close: false,
-            fallback: None,
             field_violations: Vec::new(),
         }
     }
 
-    /// A failure with a code the table may not list, with the status and message to use then.
-    pub(crate) fn raw(
-        code: i64,
-        status: StatusCode,
-        message: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
-        Self {
-            fallback: Some((status, message)),
-            ..Self::new(ErrorCode::from_code(code), detail)
-        }
-    }
-
-    /// 99992402 "field validation failed" (HTTP 400), naming the field in `error.field_violations`.
+    /// 99992402 "field validation failed", naming the field in `error.field_violations`.
     pub(crate) fn field_violation(field: &str, value: &str, description: impl Into<String>) -> Self {
         let description = description.into();
-        let mut failure = Self::raw(
-            FIELD_VALIDATION_FAILED,
-            StatusCode::BAD_REQUEST,
-            "field validation failed",
+        let mut failure = Self::new(
+            ErrorCode::FieldValidationFailed,
             format!("{field}: {description}"),
         );
-        failure
-            .field_violations
-            .push((field.to_owned(), value.to_owned(), description));
+        failure.field_violations.push(types::FieldViolation {
+            field: Some(field.to_owned()),
+            value: Some(value.to_owned()),
+            description: Some(description),
+        });
         failure
     }
 
-    /// An exhausted call quota: HTTP 429 with the gateway's headers (`limit` calls, `reset`
-    /// seconds until the quota day ends).
-    pub(crate) fn quota_exceeded(code: i64, limit: u64, reset_secs: u64, detail: String) -> Self {
+    /// An exhausted call quota (99991403, HTTP 429) with the gateway's headers (`limit` calls,
+    /// `reset` seconds until the quota day ends).
+    pub(crate) fn quota_exceeded(limit: u64, reset_secs: u64, detail: String) -> Self {
         Self {
             rate_limit: Some((limit, reset_secs)),
-            ..Self::raw(
-                code,
-                StatusCode::TOO_MANY_REQUESTS,
-                "api call quota exceeded",
-                detail,
-            )
+            ..Self::new(ErrorCode::ApiCallQuotaExceeded, detail)
         }
     }
 
@@ -161,36 +139,8 @@ impl Failure {
     }
 }
 
-/// 99992402, the generic "field validation failed" (the official CLI met it on upload_prepare).
-pub(crate) const FIELD_VALIDATION_FAILED: i64 = 99992402;
-
-/// The envelope of an error answer. `msg` is the documented message; `error` is Feishu's
-/// diagnostics object: the request's `log_id` (also in the `X-Tt-Logid` header),
-/// `field_violations` when a field is wrong, and `detail`, this server's own word on what
-/// exactly was wrong.
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    code: i64,
-    msg: &'a str,
-    data: serde_json::Map<String, serde_json::Value>,
-    error: ErrorDetail<'a>,
-}
-
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    log_id: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    field_violations: Vec<FieldViolation<'a>>,
-    detail: &'a str,
-}
-
-#[derive(Serialize)]
-struct FieldViolation<'a> {
-    field: &'a str,
-    value: &'a str,
-    description: &'a str,
-}
+/// The key of this server's own word on what exactly was wrong, in `error.details`.
+const DETAIL_KEY: &str = "detail";
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
@@ -199,29 +149,26 @@ impl IntoResponse for Failure {
             .code
             .http_status()
             .and_then(|s| StatusCode::from_u16(s).ok())
-            .or(self.fallback.map(|(status, _)| status))
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = ErrorBody {
+        // The envelope as the spec defines it (the generated type): `msg` the documented
+        // message, `error` Feishu's diagnostics — the request's `log_id` (also in the
+        // `X-Tt-Logid` header), `field_violations` when a field is wrong, and in `details` this
+        // server's explanation.
+        let body = types::ErrorEnvelope {
             code: self.code.code(),
-            msg: self
-                .code
-                .message()
-                .or(self.fallback.map(|(_, message)| message))
-                .unwrap_or("error"),
+            msg: self.code.message().unwrap_or_default().to_owned(),
             data: serde_json::Map::new(),
-            error: ErrorDetail {
+            error: Some(types::ErrorInfo {
                 log_id: LOG_ID.try_with(Clone::clone).ok(),
-                field_violations: self
-                    .field_violations
-                    .iter()
-                    .map(|(field, value, description)| FieldViolation {
-                        field,
-                        value,
-                        description,
-                    })
-                    .collect(),
-                detail: &self.detail,
-            },
+                field_violations: self.field_violations,
+                details: vec![types::ErrorDetail {
+                    key: Some(DETAIL_KEY.to_owned()),
+                    value: Some(self.detail),
+                }],
+                helps: Vec::new(),
+                permission_violations: Vec::new(),
+                troubleshooter: None,
+            }),
         };
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();

@@ -10,7 +10,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::auth::{Identity, lock};
-use crate::config::{FaultKind, FaultRule, Faults, Operation, QUOTA_EXCEEDED_CODE, RateLimitStyle};
+use crate::config::{FaultKind, FaultRule, Faults, Operation, RateLimitStyle};
 use crate::error::Failure;
 
 /// What to do to one request instead of serving it.
@@ -207,7 +207,6 @@ impl Injector {
             .saturating_sub(now)
             .max(1);
         Err(Failure::quota_exceeded(
-            QUOTA_EXCEEDED_CODE,
             quota.calls,
             reset,
             format!(
@@ -368,7 +367,7 @@ mod tests {
         let over = i
             .check_quota(&bob, Operation::UploadPart)
             .expect_err("fourth call");
-        assert_eq!(over.code().code(), QUOTA_EXCEEDED_CODE);
+        assert_eq!(over.code(), ErrorCode::ApiCallQuotaExceeded);
         assert!(
             i.check_quota(&a, Operation::UploadFinish).is_ok(),
             "other operation"

@@ -1,9 +1,13 @@
-//! A local Feishu-compatible drive media-upload server.
+//! A local Feishu-compatible drive upload server.
 //!
-//! It answers the paths and envelopes of Feishu's media-upload API — the tenant-token endpoint,
-//! `upload_prepare`, `upload_part`, `upload_finish`, `upload_all` and `download` — with the
-//! documented block size, expiry, checks and error codes, so end-to-end tests, benchmarks and a
-//! first try of the client need no Feishu account. Faults can be injected to exercise a client:
+//! It answers the paths and envelopes of Feishu's drive upload API — the tenant-token endpoint,
+//! the media family (`upload_prepare`, `upload_part`, `upload_finish`, `upload_all`, `download`
+//! under `drive/v1/medias/`) and the files family (the same five under `drive/v1/files/`, for
+//! files in Drive folders and new versions of them, plus `create_folder` and `list_files`) —
+//! with the documented block size, expiry, checks, limits and error codes, so end-to-end tests,
+//! benchmarks and a first try of the client need no Feishu account. It routes from the
+//! generated operation table and sends only codes of the spec's error table. Faults can be
+//! injected to exercise a client:
 //! retryable answers, dropped requests, answers lost after the request was handled, failures
 //! that are not Feishu JSON (a proxy's HTML 502, an empty 429), 202 and 200 error envelopes,
 //! refused credentials, delays, a slow link, a rate limit and a daily quota per app. Its
@@ -12,6 +16,10 @@
 //! It is an independent peer of the client: it shares the generated wire types and the
 //! [`feishu_drive::ErrorCode`] table (every code, status and message it sends comes from there),
 //! never the uploader's logic.
+//!
+//! Drive: one root folder ([`RunningServer::root_folder`], printed at start as
+//! `root folder: <token>`) that anyone may upload into; a folder or Drive file belongs to whoever
+//! made it. [`RunningServer::received_parts`] tells a test what each upload body carried.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,19 +42,22 @@
 
 mod auth;
 mod config;
+mod conn;
+mod drive;
 mod error;
 mod faults;
 mod form;
 mod routes;
 mod server;
 mod state;
+mod stats;
 mod storage;
 
 pub use config::{
     AppCredentials, Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_BLOCK_SIZE, DEFAULT_TOKEN_TTL,
-    DEFAULT_UPLOAD_TTL, FEISHU_REQUESTS_PER_SECOND, FaultKind, FaultRule, Faults, Limits, Operation,
-    QUOTA_EXCEEDED_CODE, Quota, RateLimit, RateLimitStyle, UPLOAD_ALL_LIMIT,
+    DEFAULT_UPLOAD_TTL, DriveLimits, FEISHU_REQUESTS_PER_SECOND, FaultKind, FaultRule, Faults, Limits,
+    Operation, Quota, RateLimit, RateLimitStyle, UPLOAD_ALL_LIMIT,
 };
 pub use error::ServerError;
 pub use server::{RunningServer, Server};
-pub use state::Stats;
+pub use stats::{ReceivedPart, Stats};

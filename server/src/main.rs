@@ -1,4 +1,4 @@
-//! `feishu-drive-server`: a local Feishu-compatible drive media-upload server.
+//! `feishu-drive-server`: a local Feishu-compatible drive upload server (media and Drive files).
 //!
 //! ```sh
 //! cargo run -p feishu-drive-server -- --addr 127.0.0.1:8787 --app-id cli_local --app-secret local-secret
@@ -15,9 +15,10 @@ use feishu_drive_server::{
     Operation, Quota, RateLimitStyle, Server,
 };
 
-/// A local Feishu-compatible drive media-upload server: tenant tokens, upload_prepare /
-/// upload_part / upload_finish, upload_all and download, with the documented checks and error
-/// codes, and optional faults. Any bearer token `u-<name>` is accepted as the user `<name>`.
+/// A local Feishu-compatible drive upload server: tenant tokens, the chunked and one-shot
+/// uploads and the downloads of media and of Drive files, folders and their listing, with the
+/// documented checks and error codes, and optional faults. It prints its root folder's token.
+/// Any bearer token `u-<name>` is accepted as the user `<name>`.
 #[derive(Debug, Parser)]
 #[command(name = "feishu-drive-server", version)]
 struct Args {
@@ -39,7 +40,7 @@ struct Args {
     #[arg(long, default_value_t = DEFAULT_BLOCK_SIZE, value_parser = clap::value_parser!(u64).range(1..))]
     block_size: u64,
     /// Seconds an upload id stays valid.
-    #[arg(long, default_value_t = 24 * 60 * 60)]
+    #[arg(long, default_value_t = feishu_drive_server::DEFAULT_UPLOAD_TTL.as_secs())]
     upload_ttl_secs: u64,
     /// Seconds a tenant token stays valid.
     #[arg(long, default_value_t = 7200)]
@@ -56,9 +57,11 @@ struct Args {
     /// Fraction of faulted requests whose connection is dropped mid-request.
     #[arg(long, default_value_t = 0.0, value_parser = fraction)]
     drop_rate: f64,
-    /// Operations the two rates apply to (repeatable).
-    #[arg(long = "fault-on", value_enum, default_values_t = [Op::UploadPart])]
-    fault_on: Vec<Op>,
+    /// Operations the two rates apply to (repeatable; default: upload-part). An operation is
+    /// named by its operation id with `-` for `_` (upload-part, file-upload-part, list-files…),
+    /// or `token` for the token endpoint.
+    #[arg(long = "fault-on", value_parser = operation)]
+    fault_on: Vec<Operation>,
     /// Milliseconds added to every media request.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -78,8 +81,8 @@ struct Args {
     quota_day_secs: u64,
     /// A fault rule (repeatable): `KIND:OPS[:first=N][:rate=R]`. KIND is lose-response,
     /// drop-request, html-NNN, text-NNN, empty-429, json-200, json-202, refuse-credentials or
-    /// delay-MS; OPS a comma-separated list of token, upload-prepare, upload-part,
-    /// upload-finish, upload-all, download, or `all`. It hits the first N requests to OPS, then
+    /// delay-MS; OPS a comma-separated list of operations named as for `--fault-on`
+    /// (token, upload-part, file-upload-part…), or `all`. It hits the first N requests to OPS, then
     /// each with probability R. Example: `--fault lose-response:upload-finish:first=1`.
     #[arg(long = "fault", value_parser = fault_rule)]
     faults: Vec<FaultRule>,
@@ -118,9 +121,23 @@ fn fraction(text: &str) -> Result<f64, String> {
     }
 }
 
-/// An operation's name on the command line.
+/// The name of the token endpoint on the command line (shorter than its operation id).
+const TOKEN: &str = "token";
+
+/// An operation's name on the command line: its operation id with `-` for `_`, or [`TOKEN`].
 fn operation(name: &str) -> Result<Operation, String> {
-    Op::from_str(name, false).map(Operation::from)
+    let spelled = |op: Operation| op.as_str().replace('_', "-");
+    if name == TOKEN {
+        return Ok(Operation::TenantAccessTokenInternal);
+    }
+    Operation::ALL
+        .iter()
+        .copied()
+        .find(|&op| spelled(op) == name)
+        .ok_or_else(|| {
+            let known: Vec<String> = Operation::ALL.iter().map(|&op| spelled(op)).collect();
+            format!("unknown operation {name:?}: one of {TOKEN}, {}", known.join(", "))
+        })
 }
 
 /// `KIND:OPS[:first=N][:rate=R]`, see `--fault`.
@@ -162,11 +179,7 @@ fn fault_rule(text: &str) -> Result<FaultRule, String> {
         .next()
         .ok_or("missing the operations: KIND:OPS[:first=N][:rate=R]")?;
     let operations: Vec<Operation> = if ops_text == "all" {
-        Op::value_variants()
-            .iter()
-            .copied()
-            .map(Operation::from)
-            .collect()
+        Operation::ALL.to_vec()
     } else {
         ops_text.split(',').map(operation).collect::<Result<_, _>>()?
     };
@@ -184,29 +197,6 @@ fn fault_rule(text: &str) -> Result<FaultRule, String> {
     Ok(rule)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Op {
-    Token,
-    UploadPrepare,
-    UploadPart,
-    UploadFinish,
-    UploadAll,
-    Download,
-}
-
-impl From<Op> for Operation {
-    fn from(op: Op) -> Self {
-        match op {
-            Op::Token => Operation::TenantAccessToken,
-            Op::UploadPrepare => Operation::UploadPrepare,
-            Op::UploadPart => Operation::UploadPart,
-            Op::UploadFinish => Operation::UploadFinish,
-            Op::UploadAll => Operation::UploadAll,
-            Op::Download => Operation::Download,
-        }
-    }
-}
-
 /// `gateway`: HTTP 429, code 99991400, x-ogw-ratelimit-* headers; `can-retry`: HTTP 200, 1061045.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Style {
@@ -219,9 +209,11 @@ impl Args {
         let mut faults = Faults::default()
             .retryable_errors(self.fail_rate)
             .dropped_connections(self.drop_rate)
-            .on(self.fault_on.into_iter().map(Operation::from))
             .latency(Duration::from_millis(self.latency_ms))
             .seed(self.seed);
+        if !self.fault_on.is_empty() {
+            faults = faults.on(self.fault_on);
+        }
         for rule in self.faults {
             faults = faults.rule(rule);
         }
@@ -279,6 +271,8 @@ async fn main() -> anyhow::Result<()> {
         "  app id {app_id}, app secret {app_secret}; data in {}",
         server.data_dir().display()
     );
+    // On its own line, so that a script can upload into it with no set-up.
+    println!("root folder: {}", server.root_folder());
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     eprintln!("shutting down");
     server.shutdown().await.context("shutting down")?;

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -19,27 +18,16 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 use crate::config::{Config, FaultRule};
+use crate::conn::{ConnControl, throttled};
 use crate::error::ServerError;
 use crate::routes;
-use crate::state::{App, Counters, Stats};
+use crate::state::App;
+use crate::stats::{Counters, ReceivedPart, Stats};
 
 /// How long shutdown waits for requests in flight before closing their connections.
 const GRACE: Duration = Duration::from_secs(5);
 /// Timeouts beyond a year are a year: no configured value can overflow a timer.
 const YEAR: Duration = Duration::from_secs(365 * 24 * 60 * 60);
-
-/// Lets a handler drop its own connection (fault injection): the connection task closes the
-/// socket when this is triggered.
-#[derive(Clone, Debug)]
-pub(crate) struct ConnControl {
-    kill: CancellationToken,
-}
-
-impl ConnControl {
-    pub(crate) fn drop_connection(&self) {
-        self.kill.cancel();
-    }
-}
 
 /// Starts servers. See [`Server::start`].
 #[derive(Debug)]
@@ -75,10 +63,16 @@ impl Server {
         })?;
         let sweep_every = (config.upload_ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(60));
         // Opening the data directory reads and deletes files: blocking work, off the runtime.
-        let app = Arc::new(tokio::task::spawn_blocking(move || App::new(config)).await??);
+        let base_url = format!("http://{addr}");
+        let app = Arc::new(tokio::task::spawn_blocking(move || App::new(config, base_url)).await??);
         let stop = CancellationToken::new();
         let task = tokio::spawn(serve(listener, app.clone(), stop.clone(), sweep_every));
-        tracing::info!(%addr, data_dir = %app.storage.root().display(), "feishu-drive-server listening");
+        tracing::info!(
+            %addr,
+            data_dir = %app.storage.root().display(),
+            root_folder = app.drive.root(),
+            "feishu-drive-server listening"
+        );
         Ok(RunningServer {
             addr,
             app,
@@ -106,6 +100,20 @@ impl RunningServer {
     /// `http://<addr>`, the base URL to give a client.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The token of the Drive root folder: files can be uploaded into it (`parent_type`
+    /// `explorer`, this as `parent_node`) and folders made in it by anyone. A kept data
+    /// directory keeps its root folder across restarts.
+    pub fn root_folder(&self) -> &str {
+        self.app.drive.root()
+    }
+
+    /// The upload bodies received so far (`upload_part` and `upload_all` of both families), the
+    /// newest 16,384, oldest first: what each carried, before any check. For example, whether
+    /// every part came with its `checksum`.
+    pub fn received_parts(&self) -> Vec<ReceivedPart> {
+        self.app.received.snapshot()
     }
 
     /// The data directory holding the uploaded bytes.
@@ -288,33 +296,4 @@ fn guard_body(body: Incoming, app: &Arc<App>, control: &ConnControl) -> Body {
         Some(bps) => Body::from_stream(throttled(guarded, bps)),
         None => Body::from_stream(guarded),
     }
-}
-
-/// Passes `stream` on at about `bytes_per_second`: each chunk waits until the bytes before it
-/// would have crossed a link of that speed.
-pub(crate) fn throttled<S, E>(stream: S, bytes_per_second: u64) -> impl Stream<Item = Result<Bytes, E>> + Send
-where
-    S: Stream<Item = Result<Bytes, E>> + Send,
-    E: Send,
-{
-    let start = tokio::time::Instant::now();
-    let mut sent = 0u64;
-    stream.then(move |item| {
-        let due = match &item {
-            Ok(chunk) => {
-                sent = sent.saturating_add(chunk.len() as u64);
-                // The chunk is through once all bytes up to its end had their time on the link.
-                let elapsed = Duration::try_from_secs_f64(sent as f64 / bytes_per_second.max(1) as f64)
-                    .unwrap_or(Duration::MAX);
-                start.checked_add(elapsed)
-            }
-            Err(_) => None,
-        };
-        async move {
-            if let Some(due) = due {
-                tokio::time::sleep_until(due).await;
-            }
-            item
-        }
-    })
 }

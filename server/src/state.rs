@@ -1,8 +1,7 @@
-//! The server's state: uploads in progress, finished files, and counters.
+//! The server's state: uploads in progress, finished files (media and Drive), and counters.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -12,10 +11,12 @@ use rand::distr::Alphanumeric;
 
 use crate::auth::{Identity, Tokens, deadline, lock};
 use crate::config::Config;
+use crate::drive::{Drive, Place};
 use crate::error::{Failure, ServerError};
 use crate::faults::Injector;
 use crate::form::Received;
-use crate::storage::{self, FileMeta, Storage};
+use crate::stats::{Counters, Received as ReceivedLog};
+use crate::storage::{self, Family, FileMeta, Storage, now_secs};
 
 /// Everything the handlers share.
 #[derive(Debug)]
@@ -25,9 +26,16 @@ pub(crate) struct App {
     pub(crate) faults: Injector,
     pub(crate) storage: Arc<Storage>,
     pub(crate) counters: Counters,
+    /// The upload bodies received, for [`crate::RunningServer::received_parts`].
+    pub(crate) received: ReceivedLog,
+    /// The folder tree and the Drive files.
+    pub(crate) drive: Drive,
+    /// `http://<addr>`, for the `url` of files and folders.
+    pub(crate) base_url: String,
     /// Permits for upload bodies being received ([`crate::Limits::max_uploads_in_flight`]).
     pub(crate) upload_bodies: Arc<tokio::sync::Semaphore>,
     uploads: Mutex<HashMap<String, Arc<Upload>>>,
+    /// The media files, by token.
     files: Mutex<HashMap<String, Arc<FileMeta>>>,
 }
 
@@ -37,8 +45,30 @@ pub(crate) struct UploadSpec {
     pub(crate) owner: Identity,
     pub(crate) file_name: String,
     pub(crate) parent_type: String,
+    /// As sent; for a Drive file, [`UploadSpec::target`] says where it goes.
     pub(crate) parent_node: String,
     pub(crate) size: u64,
+    pub(crate) target: Target,
+}
+
+/// Which family an upload is for, and for a Drive file, where it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    Media,
+    /// A Drive file in `place`: a new one, or a new version of `file_token`.
+    File {
+        place: Place,
+        file_token: Option<String>,
+    },
+}
+
+impl Target {
+    pub(crate) fn family(&self) -> Family {
+        match self {
+            Target::Media => Family::Media,
+            Target::File { .. } => Family::File,
+        }
+    }
 }
 
 /// An upload between `upload_prepare` and `upload_finish`.
@@ -74,91 +104,36 @@ impl Upload {
     }
 }
 
-/// Counts of what the server did, for tests and benchmarks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Stats {
-    /// Blocks stored by `upload_part` (re-sent blocks count again).
-    pub parts_stored: u64,
-    /// Files finished, by `upload_finish` or `upload_all`.
-    pub files_finished: u64,
-    /// Requests answered with an injected retryable code.
-    pub injected_errors: u64,
-    /// Connections dropped on purpose.
-    pub dropped_connections: u64,
-    /// Requests refused by the rate limit.
-    pub rate_limited: u64,
-    /// Requests refused by the daily quota.
-    pub quota_exceeded: u64,
-    /// Requests handled whose answer was then lost ([`FaultKind::LoseResponse`](crate::FaultKind)).
-    pub lost_responses: u64,
-    /// Requests answered with a failure that is not Feishu JSON (HTML, plain text, empty 429).
-    pub foreign_failures: u64,
-    /// Requests answered by a fault rule with a Feishu envelope (200, 202, refused credentials).
-    pub injected_envelopes: u64,
-    /// Requests delayed by a fault rule.
-    pub delayed_requests: u64,
-    /// Connections refused because [`Limits::max_connections`](crate::Limits) were open.
-    pub connections_refused: u64,
-    /// Upload bodies refused because [`Limits::max_uploads_in_flight`](crate::Limits) were being
-    /// received.
-    pub uploads_refused: u64,
-    /// Connections closed because a request body sent nothing for
-    /// [`Limits::body_idle_timeout`](crate::Limits).
-    pub idle_timeouts: u64,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub(crate) parts_stored: AtomicU64,
-    pub(crate) files_finished: AtomicU64,
-    pub(crate) injected_errors: AtomicU64,
-    pub(crate) dropped_connections: AtomicU64,
-    pub(crate) rate_limited: AtomicU64,
-    pub(crate) quota_exceeded: AtomicU64,
-    pub(crate) lost_responses: AtomicU64,
-    pub(crate) foreign_failures: AtomicU64,
-    pub(crate) injected_envelopes: AtomicU64,
-    pub(crate) delayed_requests: AtomicU64,
-    pub(crate) connections_refused: AtomicU64,
-    pub(crate) uploads_refused: AtomicU64,
-    pub(crate) idle_timeouts: AtomicU64,
-}
-
-impl Counters {
-    pub(crate) fn bump(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(crate) fn snapshot(&self) -> Stats {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        Stats {
-            parts_stored: get(&self.parts_stored),
-            files_finished: get(&self.files_finished),
-            injected_errors: get(&self.injected_errors),
-            dropped_connections: get(&self.dropped_connections),
-            rate_limited: get(&self.rate_limited),
-            quota_exceeded: get(&self.quota_exceeded),
-            lost_responses: get(&self.lost_responses),
-            foreign_failures: get(&self.foreign_failures),
-            injected_envelopes: get(&self.injected_envelopes),
-            delayed_requests: get(&self.delayed_requests),
-            connections_refused: get(&self.connections_refused),
-            uploads_refused: get(&self.uploads_refused),
-            idle_timeouts: get(&self.idle_timeouts),
-        }
-    }
-}
-
 impl App {
-    pub(crate) fn new(config: Config) -> Result<Self, ServerError> {
+    pub(crate) fn new(config: Config, base_url: String) -> Result<Self, ServerError> {
         config.validate()?;
-        let (storage, files) = Storage::open(config.data_dir.as_deref())?;
-        let files = files
+        let (storage, kept) = Storage::open(config.data_dir.as_deref())?;
+        let (drive_files, media): (Vec<_>, Vec<_>) = kept
+            .files
+            .into_iter()
+            .partition(|meta| meta.family == Family::File);
+        let (drive, new_root) = Drive::new(
+            kept.folders,
+            drive_files,
+            config.drive_limits,
+            random_folder_token,
+        );
+        if let Some(root) = new_root {
+            storage
+                .save_folder(&root)
+                .map_err(|source| ServerError::DataDir {
+                    path: storage.root().to_path_buf(),
+                    source,
+                })?;
+        }
+        let files = media
             .into_iter()
             .map(|meta| (meta.file_token.clone(), Arc::new(meta)))
             .collect();
         Ok(Self {
+            received: ReceivedLog::default(),
+            drive,
+            base_url,
             tokens: Tokens::new(config.apps.clone(), config.accept_user_tokens, config.token_ttl),
             faults: Injector::new(config.faults.clone()),
             storage: Arc::new(storage),
@@ -193,16 +168,21 @@ impl App {
         Ok(upload)
     }
 
-    /// The upload with this id, if it exists and has not expired (1061021 otherwise: the server
-    /// cannot tell an unknown id from one it forgot).
-    pub(crate) fn upload(&self, id: &str) -> Result<Arc<Upload>, Failure> {
+    /// The upload of `family` with this id, if it exists and has not expired (1061021
+    /// otherwise: the server cannot tell an unknown id from one it forgot, and an id of the
+    /// other family is unknown to this one).
+    pub(crate) fn upload(&self, id: &str, family: Family) -> Result<Arc<Upload>, Failure> {
         let expired = || {
             Failure::new(
                 ErrorCode::UploadIdExpired,
                 format!("no live upload with id {id:?}"),
             )
         };
-        let upload = lock(&self.uploads).get(id).cloned().ok_or_else(expired)?;
+        let upload = lock(&self.uploads)
+            .get(id)
+            .filter(|u| u.spec.target.family() == family)
+            .cloned()
+            .ok_or_else(expired)?;
         if upload.is_expired(Instant::now()) {
             self.forget(&upload);
             return Err(expired());
@@ -242,7 +222,7 @@ impl App {
     }
 
     /// Finishes `upload` into a file, once every block arrived; returns the file token.
-    pub(crate) async fn finish(&self, upload: Arc<Upload>, block_num: u64) -> Result<String, Failure> {
+    pub(crate) async fn finish(&self, upload: Arc<Upload>, block_num: u64) -> Result<Arc<FileMeta>, Failure> {
         if block_num != upload.block_num {
             return Err(Failure::params(format!(
                 "block_num is {block_num}, but upload_prepare said {}",
@@ -272,16 +252,7 @@ impl App {
                     ),
                 ));
             }
-            let meta = FileMeta {
-                file_token: random_file_token(),
-                file_name: up.spec.file_name.clone(),
-                size: up.spec.size,
-                blocks: up.block_num,
-                parent_type: up.spec.parent_type.clone(),
-                parent_node: up.spec.parent_node.clone(),
-                owner: Some(up.spec.owner.clone()),
-                content_type: storage::media_type(&up.spec.file_name),
-            };
+            let meta = finished_meta(&up.spec, up.block_num);
             storage.commit_file(&up.dir, &meta).map_err(Failure::internal)?;
             state.finished = true;
             Ok(meta)
@@ -289,25 +260,21 @@ impl App {
         .await
         .map_err(Failure::internal)??;
         lock(&self.uploads).remove(&upload.id);
-        Ok(self.add_file(meta))
+        self.add_file(meta, &upload.spec.target)
     }
 
-    /// Stores a whole file received by `upload_all`; returns its token.
-    pub(crate) async fn store_file(&self, spec: UploadSpec, file: Received) -> Result<String, Failure> {
+    /// Stores a whole file received by `upload_all`.
+    pub(crate) async fn store_file(
+        &self,
+        spec: UploadSpec,
+        file: Received,
+    ) -> Result<Arc<FileMeta>, Failure> {
         let storage = self.storage.clone();
+        let target = spec.target.clone();
         let meta = tokio::task::spawn_blocking(move || {
-            let meta = FileMeta {
-                file_token: random_file_token(),
-                content_type: storage::media_type(&spec.file_name),
-                file_name: spec.file_name,
-                size: spec.size,
-                blocks: 1,
-                parent_type: spec.parent_type,
-                parent_node: spec.parent_node,
-                owner: Some(spec.owner),
-            };
+            let meta = finished_meta(&spec, 1);
             // Built under uploads/ and moved into files/ whole, like a chunked upload.
-            let dir = storage.upload_dir(&format!("all-{}", meta.file_token));
+            let dir = storage.upload_dir(&format!("all-{}", meta.dir_name()));
             std::fs::create_dir(&dir)
                 .and_then(|()| file.tmp.persist(dir.join("0")).map(drop).map_err(|e| e.error))
                 .and_then(|()| storage.commit_file(&dir, &meta))
@@ -319,18 +286,53 @@ impl App {
         })
         .await
         .map_err(Failure::internal)??;
-        Ok(self.add_file(meta))
+        self.add_file(meta, &target)
     }
 
-    fn add_file(&self, meta: FileMeta) -> String {
-        let token = meta.file_token.clone();
-        lock(&self.files).insert(token.clone(), Arc::new(meta));
+    /// Makes a committed file readable: a media by its token, a Drive file in its place. A
+    /// Drive file whose folder filled meanwhile (1062507) is deleted again.
+    fn add_file(&self, meta: FileMeta, target: &Target) -> Result<Arc<FileMeta>, Failure> {
+        let meta = Arc::new(meta);
+        match target {
+            Target::Media => {
+                lock(&self.files).insert(meta.file_token.clone(), meta.clone());
+            }
+            Target::File { place, .. } => {
+                if let Err(failure) = self.drive.add_version(meta.clone(), place.clone()) {
+                    let dir = self.storage.file_dir(meta.dir_name());
+                    tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir));
+                    return Err(failure);
+                }
+            }
+        }
         Counters::bump(&self.counters.files_finished);
-        token
+        Ok(meta)
     }
 
+    /// A media file.
     pub(crate) fn file(&self, token: &str) -> Option<Arc<FileMeta>> {
         lock(&self.files).get(token).cloned()
+    }
+
+    /// Makes a folder `name` in `parent` for `who`, and saves it.
+    pub(crate) async fn make_folder(
+        &self,
+        who: &Identity,
+        parent: &str,
+        name: &str,
+    ) -> Result<storage::FolderMeta, Failure> {
+        let folder = self.drive.make_folder(who, parent, name, random_folder_token())?;
+        let storage = self.storage.clone();
+        let record = folder.clone();
+        let saved = tokio::task::spawn_blocking(move || storage.save_folder(&record))
+            .await
+            .map_err(Failure::internal)
+            .and_then(|r| r.map_err(Failure::internal));
+        if let Err(failure) = saved {
+            self.drive.forget_folder(&folder.token);
+            return Err(failure);
+        }
+        Ok(folder)
     }
 
     /// Makes an upload id expire now; whether it was live.
@@ -380,6 +382,51 @@ impl App {
     }
 }
 
+/// The record of a file finished from `spec` in `blocks` block files: a media with a new token,
+/// or a Drive file version (a new token, or the token of the file it is a version of).
+fn finished_meta(spec: &UploadSpec, blocks: u64) -> FileMeta {
+    let (file_token, version) = match &spec.target {
+        Target::Media => (random_file_token(), None),
+        Target::File { file_token, .. } => (
+            file_token.clone().unwrap_or_else(random_file_token),
+            Some(random_upload_id()),
+        ),
+    };
+    FileMeta {
+        dir: version.as_ref().map(|v| format!("{file_token}.{v}")),
+        file_token,
+        content_type: storage::media_type(&spec.file_name),
+        file_name: spec.file_name.clone(),
+        size: spec.size,
+        blocks,
+        parent_type: spec.parent_type.clone(),
+        parent_node: match &spec.target {
+            Target::File {
+                place: Place::Folder(token) | Place::Wiki(token),
+                ..
+            } => token.clone(),
+            Target::Media => spec.parent_node.clone(),
+        },
+        owner: Some(spec.owner.clone()),
+        family: spec.target.family(),
+        version,
+        created_secs: now_secs(),
+    }
+}
+
+/// A folder token shaped like Feishu's (`fldcn` and 22 letters and digits).
+fn random_folder_token() -> String {
+    format!("fldcn{}", random_tail())
+}
+
+fn random_tail() -> String {
+    rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(22)
+        .map(char::from)
+        .collect()
+}
+
 /// A 19-digit decimal id, like Feishu's (`7111211691345512356`).
 fn random_upload_id() -> String {
     rand::rng()
@@ -389,10 +436,5 @@ fn random_upload_id() -> String {
 
 /// A token shaped like Feishu's media tokens (`boxcn` and 22 letters and digits).
 fn random_file_token() -> String {
-    let tail: String = rand::rng()
-        .sample_iter(Alphanumeric)
-        .take(22)
-        .map(char::from)
-        .collect();
-    format!("boxcn{tail}")
+    format!("boxcn{}", random_tail())
 }

@@ -4,8 +4,10 @@
 //! <data dir>/.feishu-drive-server  the marker: this server made the directory and owns it
 //! <data dir>/tmp/                 request bodies being received (deleted unless committed)
 //! <data dir>/uploads/<upload_id>/<seq>   blocks of an upload in progress
-//! <data dir>/files/<file_token>/<seq>    blocks of a finished file
-//! <data dir>/files/<file_token>/meta.json
+//! <data dir>/files/<dir>/<seq>    blocks of a finished file (media: `<dir>` is its token;
+//!                                 a Drive file version: `<token>.<version>`)
+//! <data dir>/files/<dir>/meta.json
+//! <data dir>/folders/<token>.json  a Drive folder (the root one has no parent)
 //! ```
 //!
 //! A finished file keeps its blocks as they arrived: `upload_finish` renames the upload's
@@ -33,7 +35,18 @@ pub(crate) const MARKER: &str = ".feishu-drive-server";
 const MARKER_TEXT: &str = "This directory is the data directory of feishu-drive-server.\n\
     At every start the server deletes tmp/ and uploads/ in it (unfinished uploads).\n";
 
-/// What is known of a finished file.
+/// Which family a finished file belongs to: media (`drive/v1/medias/…`, attached to a document)
+/// or a Drive file (`drive/v1/files/…`, in a folder, with versions). Files of older runs are
+/// media.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Family {
+    #[default]
+    Media,
+    File,
+}
+
+/// What is known of a finished file (a media, or one version of a Drive file).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct FileMeta {
     pub(crate) file_token: String,
@@ -50,6 +63,52 @@ pub(crate) struct FileMeta {
     /// The media type `download` answers with, guessed from the file name's extension.
     #[serde(default = "octet_stream")]
     pub(crate) content_type: String,
+    #[serde(default)]
+    pub(crate) family: Family,
+    /// A Drive file's version (every version keeps the file's token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) version: Option<String>,
+    /// The directory under `files/` holding the blocks, when it is not the token (versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) dir: Option<String>,
+    /// When it was finished, in seconds since the Unix epoch (0 for files of older runs).
+    #[serde(default)]
+    pub(crate) created_secs: u64,
+}
+
+impl FileMeta {
+    /// The name of its directory under `files/`.
+    pub(crate) fn dir_name(&self) -> &str {
+        self.dir.as_deref().unwrap_or(&self.file_token)
+    }
+}
+
+/// A Drive folder as it is kept on disk.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct FolderMeta {
+    pub(crate) token: String,
+    pub(crate) name: String,
+    /// `None` for the root folder.
+    pub(crate) parent: Option<String>,
+    /// Who made it; only they may add to or list it (1061004). The root folder has none.
+    pub(crate) owner: Option<Identity>,
+    pub(crate) created_secs: u64,
+    /// Creation order, to sort folders made in the same second.
+    pub(crate) seq: u64,
+}
+
+/// Seconds since the Unix epoch, now.
+pub(crate) fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// What an earlier run left in the data directory: finished files and Drive folders.
+#[derive(Debug, Default)]
+pub(crate) struct Kept {
+    pub(crate) files: Vec<FileMeta>,
+    pub(crate) folders: Vec<FolderMeta>,
 }
 
 fn octet_stream() -> String {
@@ -73,8 +132,8 @@ pub(crate) struct Storage {
 
 impl Storage {
     /// Opens (creating) the data directory, clears what an earlier run left unfinished, and
-    /// returns the files it finished.
-    pub(crate) fn open(dir: Option<&Path>) -> Result<(Self, Vec<FileMeta>), ServerError> {
+    /// returns the files it finished and the folders it made.
+    pub(crate) fn open(dir: Option<&Path>) -> Result<(Self, Kept), ServerError> {
         let (root, temp) = match dir {
             Some(dir) => {
                 claim(dir)?;
@@ -104,7 +163,12 @@ impl Storage {
                 Err(e) => return Err(fail(&stale)(e)),
             }
         }
-        for dir in [storage.tmp_dir(), storage.uploads_dir(), storage.files_dir()] {
+        for dir in [
+            storage.tmp_dir(),
+            storage.uploads_dir(),
+            storage.files_dir(),
+            storage.folders_dir(),
+        ] {
             std::fs::create_dir_all(&dir).map_err(fail(&dir))?;
         }
         let files_dir = storage.files_dir();
@@ -120,7 +184,34 @@ impl Storage {
                 None => tracing::warn!(path = %path.display(), "skipping a file without metadata"),
             }
         }
-        Ok((storage, files))
+        let folders_dir = storage.folders_dir();
+        let mut folders = Vec::new();
+        for entry in std::fs::read_dir(&folders_dir).map_err(fail(&folders_dir))? {
+            let path = entry.map_err(fail(&folders_dir))?.path();
+            let meta = std::fs::read(&path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<FolderMeta>(&bytes).ok());
+            match meta {
+                Some(meta) => folders.push(meta),
+                None => tracing::warn!(path = %path.display(), "skipping an unreadable folder"),
+            }
+        }
+        Ok((storage, Kept { files, folders }))
+    }
+
+    fn folders_dir(&self) -> PathBuf {
+        self.root.join("folders")
+    }
+
+    /// Writes a folder's record (to a temporary file first, so a crash leaves the old one or
+    /// the new one). Blocking: call from `spawn_blocking`.
+    pub(crate) fn save_folder(&self, folder: &FolderMeta) -> io::Result<()> {
+        let json = serde_json::to_vec_pretty(folder).map_err(io::Error::other)?;
+        let mut tmp = self.temp_file()?;
+        io::Write::write_all(&mut tmp, &json)?;
+        tmp.persist(self.folders_dir().join(format!("{}.json", folder.token)))
+            .map(drop)
+            .map_err(|e| e.error)
     }
 
     pub(crate) fn root(&self) -> &Path {
@@ -155,11 +246,11 @@ impl Storage {
     }
 
     /// Makes `dir` (holding the blocks) a finished file: writes its metadata, then moves it to
-    /// `files/<token>`. Blocking: call from `spawn_blocking`.
+    /// `files/<dir name>`. Blocking: call from `spawn_blocking`.
     pub(crate) fn commit_file(&self, dir: &Path, meta: &FileMeta) -> io::Result<()> {
         let json = serde_json::to_vec_pretty(meta).map_err(io::Error::other)?;
         std::fs::write(dir.join(META), json)?;
-        std::fs::rename(dir, self.file_dir(&meta.file_token))
+        std::fs::rename(dir, self.file_dir(meta.dir_name()))
     }
 }
 

@@ -6,6 +6,29 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Runs `f` (a wait on the child `pid`) on a thread: if it has not returned within `bound`, the
+/// child is killed by its id and the test fails, so no wait on a child is unbounded.
+fn within<T: Send + 'static>(
+    bound: Duration,
+    pid: u32,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(f());
+    });
+    match wait.recv_timeout(bound) {
+        Ok(value) => value,
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("{what} took over {bound:?}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn binary_serves_and_stops_on_ctrl_c() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_feishu-drive-server"))
@@ -22,11 +45,26 @@ async fn binary_serves_and_stops_on_ctrl_c() {
         .stderr(Stdio::null())
         .spawn()
         .expect("the binary starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = String::new();
-    let mut second = String::new();
-    stdout.read_line(&mut first).expect("the listening line");
-    stdout.read_line(&mut second).expect("the credentials line");
+    let stdout = child.stdout.take().expect("stdout");
+    // The reader is kept (returned) so that the server's stdout stays open.
+    let (first, second, third, _stdout) = within(
+        Duration::from_secs(30),
+        child.id(),
+        "the first three lines",
+        move || {
+            let mut stdout = BufReader::new(stdout);
+            let (mut first, mut second, mut third) = (String::new(), String::new(), String::new());
+            stdout.read_line(&mut first).expect("the listening line");
+            stdout.read_line(&mut second).expect("the credentials line");
+            stdout.read_line(&mut third).expect("the root folder line");
+            (first, second, third, stdout)
+        },
+    );
+    let root_folder = third
+        .trim()
+        .strip_prefix("root folder: ")
+        .unwrap_or_else(|| panic!("unexpected third line: {third:?}"))
+        .to_owned();
     let base_url = first
         .trim()
         .strip_prefix("feishu-drive-server listening on ")
@@ -61,6 +99,35 @@ async fn binary_serves_and_stops_on_ctrl_c() {
         .expect("JSON");
     assert_eq!(prepared["data"]["block_size"], 1024, "{prepared}");
     assert_eq!(prepared["data"]["block_num"], 3, "{prepared}");
+    // A script can upload into the printed root folder with no set-up.
+    let form = reqwest::multipart::Form::new()
+        .text("file_name", "into-root.txt")
+        .text("parent_type", "explorer")
+        .text("parent_node", root_folder.clone())
+        .text("size", "5")
+        .part("file", reqwest::multipart::Part::bytes(b"hello".to_vec()));
+    let uploaded: serde_json::Value = http
+        .post(format!("{base_url}/open-apis/drive/v1/files/upload_all"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload_all")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(uploaded["code"], 0, "{uploaded}");
+    let listed: serde_json::Value = http
+        .get(format!("{base_url}/open-apis/drive/v1/files"))
+        .query(&[("folder_token", root_folder.as_str())])
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("list_files")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(listed["data"]["files"][0]["name"], "into-root.txt", "{listed}");
 
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -6,9 +6,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use feishu_drive_server::{
-    Config, FaultKind, FaultRule, Faults, Operation, QUOTA_EXCEEDED_CODE, RateLimitStyle,
-};
+use feishu_drive_server::{Config, FaultKind, FaultRule, Faults, Operation, RateLimitStyle};
 use serde_json::json;
 use support::{PARENT, data, json_of, start};
 
@@ -196,13 +194,19 @@ async fn download_answers_202_and_200_envelopes() {
 #[tokio::test]
 async fn token_endpoint_faults() {
     let faults = Faults::default()
-        .rule(FaultRule::new(FaultKind::Html(503), [Operation::TenantAccessToken]).first(1))
-        .rule(FaultRule::new(FaultKind::Envelope200, [Operation::TenantAccessToken]).first(1))
-        .rule(FaultRule::new(FaultKind::RefuseCredentials, [Operation::TenantAccessToken]).first(2))
+        .rule(FaultRule::new(FaultKind::Html(503), [Operation::TenantAccessTokenInternal]).first(1))
+        .rule(FaultRule::new(FaultKind::Envelope200, [Operation::TenantAccessTokenInternal]).first(1))
+        .rule(
+            FaultRule::new(
+                FaultKind::RefuseCredentials,
+                [Operation::TenantAccessTokenInternal],
+            )
+            .first(2),
+        )
         .rule(
             FaultRule::new(
                 FaultKind::Delay(Duration::from_millis(600)),
-                [Operation::TenantAccessToken],
+                [Operation::TenantAccessTokenInternal],
             )
             .first(1),
         );
@@ -326,7 +330,8 @@ async fn a_daily_quota_per_app_and_endpoint() {
     .await;
     assert_eq!(
         (status, body["code"].as_i64()),
-        (429, Some(QUOTA_EXCEEDED_CODE)),
+        // The quota answer users report (third-party evidence): 99991403, HTTP 429.
+        (429, Some(99991403)),
         "{body}"
     );
     assert_eq!(headers["x-ogw-ratelimit-limit"], "3");

@@ -12,6 +12,32 @@ use support::{PARENT, json_of, start};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// Every wait on a server process ends within this.
+const CHILD_BOUND: Duration = Duration::from_secs(30);
+
+/// Runs `f` (a wait on the child `pid`) on a thread: if it has not returned within `bound`, the
+/// child is killed by its id and the test fails, so no wait on a child is unbounded.
+fn within<T: Send + 'static>(
+    bound: Duration,
+    pid: u32,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(f());
+    });
+    match wait.recv_timeout(bound) {
+        Ok(value) => value,
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("{what} took over {bound:?}");
+        }
+    }
+}
+
 /// Waits (up to 30 s) until the server closes `stream`: a read returns end-of-file or an error.
 /// Returns whatever it sent first.
 async fn closed_by_server(stream: &mut TcpStream) -> Vec<u8> {
@@ -137,7 +163,11 @@ async fn the_binary_refuses_a_foreign_data_dir_with_a_clear_error() {
     if !exited {
         child.kill().expect("kill");
     }
-    let output = child.wait_with_output().expect("exits");
+    let pid = child.id();
+    let output = within(CHILD_BOUND, pid, "reaping the server", move || {
+        child.wait_with_output()
+    })
+    .expect("exits");
     assert!(exited, "the server took a foreign directory");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -384,21 +414,30 @@ fn extreme_flag_values_never_panic() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("runs");
+        let pid = child.id();
         if i == 0 {
             // It must come up and say where it listens.
             use std::io::BufRead;
-            let mut line = String::new();
-            std::io::BufReader::new(child.stdout.take().expect("stdout"))
-                .read_line(&mut line)
-                .expect("a line");
+            let stdout = child.stdout.take().expect("stdout");
+            let line = within(CHILD_BOUND, pid, "the listening line", move || {
+                let mut line = String::new();
+                std::io::BufReader::new(stdout).read_line(&mut line).map(|_| line)
+            })
+            .expect("a line");
             assert!(line.starts_with("feishu-drive-server listening on"), "{line}");
             child.kill().expect("kill");
-            let output = child.wait_with_output().expect("exits");
+            let output = within(CHILD_BOUND, pid, "reaping the server", move || {
+                child.wait_with_output()
+            })
+            .expect("exits");
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert!(!stderr.contains("panicked"), "{stderr}");
             continue;
         }
-        let output = child.wait_with_output().expect("exits");
+        let output = within(CHILD_BOUND, pid, "the server's exit", move || {
+            child.wait_with_output()
+        })
+        .expect("exits");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");

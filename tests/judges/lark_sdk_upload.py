@@ -24,7 +24,19 @@ import zlib
 
 import lark_oapi as lark
 from lark_oapi.api.drive.v1 import (
+    CreateFolderFileRequest,
+    CreateFolderFileRequestBody,
+    DownloadFileRequest,
     DownloadMediaRequest,
+    FileUploadInfo,
+    ListFileRequest,
+    UploadAllFileRequest,
+    UploadAllFileRequestBody,
+    UploadFinishFileRequest,
+    UploadFinishFileRequestBody,
+    UploadPartFileRequest,
+    UploadPartFileRequestBody,
+    UploadPrepareFileRequest,
     MediaUploadInfo,
     UploadAllMediaRequest,
     UploadAllMediaRequestBody,
@@ -221,6 +233,109 @@ def ranged_download(client, token: str, data: bytes) -> dict:
     return {"status": 206, "bytes": last - first + 1, "content_range": content_range}
 
 
+def file_download_matches(client, token: str, name: str, data: bytes, version=None) -> None:
+    builder = DownloadFileRequest.builder().file_token(token)
+    if version is not None:
+        builder = builder.version(version)
+    response = check(client.drive.v1.file.download(builder.build()), f"file download {token}")
+    back = response.file.read()
+    if hashlib.sha256(back).digest() != hashlib.sha256(data).digest():
+        raise JudgeFailure(f"file download of {name}: {len(back)} bytes differ from the {len(data)} uploaded")
+    if response.file_name != name:
+        raise JudgeFailure(f"file download name {response.file_name!r}, uploaded as {name!r}")
+
+
+def file_upload_all(client, folder: str, name: str, data: bytes, file_token=None):
+    body = (
+        UploadAllFileRequestBody.builder()
+        .file_name(name)
+        .parent_type("explorer")
+        .parent_node(folder)
+        .size(len(data))
+        .checksum(adler32(data))
+        .file(io.BytesIO(data))
+    )
+    if file_token is not None:
+        body = body.file_token(file_token)
+    response = check(
+        client.drive.v1.file.upload_all(UploadAllFileRequest.builder().request_body(body.build()).build()),
+        "file upload_all",
+    )
+    return response.data.file_token, response.data.version
+
+
+def file_chunked_upload(client, folder: str, name: str, data: bytes) -> tuple:
+    prepare = check(
+        client.drive.v1.file.upload_prepare(
+            UploadPrepareFileRequest.builder()
+            .request_body(
+                FileUploadInfo.builder().file_name(name).parent_type("explorer").parent_node(folder).size(len(data)).build()
+            )
+            .build()
+        ),
+        "file upload_prepare",
+    )
+    block_size, block_num = prepare.data.block_size, prepare.data.block_num
+    for seq in reversed(range(block_num)):
+        block = data[seq * block_size : (seq + 1) * block_size]
+        check(
+            client.drive.v1.file.upload_part(
+                UploadPartFileRequest.builder()
+                .request_body(
+                    UploadPartFileRequestBody.builder()
+                    .upload_id(prepare.data.upload_id)
+                    .seq(seq)
+                    .size(len(block))
+                    .checksum(adler32(block))
+                    .file(io.BytesIO(block))
+                    .build()
+                )
+                .build()
+            ),
+            f"file upload_part {seq}",
+        )
+    finish = check(
+        client.drive.v1.file.upload_finish(
+            UploadFinishFileRequest.builder()
+            .request_body(UploadFinishFileRequestBody.builder().upload_id(prepare.data.upload_id).block_num(block_num).build())
+            .build()
+        ),
+        "file upload_finish",
+    )
+    if not finish.data.version or not finish.data.url:
+        raise JudgeFailure(f"file upload_finish answered no version or url: {finish.raw.content!r}")
+    return finish.data.file_token, block_num
+
+
+def files_family(client, block_size: int) -> dict:
+    """The files family through the SDK's drive.v1.file: a folder in the root, a one-shot and a
+    chunked upload into it, a new version of the first, the folder's listing, and every file
+    (and the first version) read back."""
+    folder = check(
+        client.drive.v1.file.create_folder(
+            CreateFolderFileRequest.builder()
+            .request_body(CreateFolderFileRequestBody.builder().name("SDK 判定").folder_token("").build())
+            .build()
+        ),
+        "create_folder",
+    ).data.token
+    first, second = os.urandom(50_000), os.urandom(60_000)
+    token, v1 = file_upload_all(client, folder, "one.txt", first)
+    same, v2 = file_upload_all(client, folder, "one v2.txt", second, file_token=token)
+    if same != token or v1 == v2:
+        raise JudgeFailure(f"a version: token {same} (was {token}), version {v2} (was {v1})")
+    big = os.urandom(block_size + 7)
+    big_token, blocks = file_chunked_upload(client, folder, "大.bin", big)
+    listing = check(client.drive.v1.file.list(ListFileRequest.builder().folder_token(folder).build()), "list")
+    names = sorted(f.name for f in listing.data.files)
+    if names != sorted(["one v2.txt", "大.bin"]):
+        raise JudgeFailure(f"the folder lists {names}")
+    file_download_matches(client, token, "one v2.txt", second)
+    file_download_matches(client, token, "one.txt", first, version=v1)
+    file_download_matches(client, big_token, "大.bin", big)
+    return {"folder": True, "versions": 2, "chunked_blocks": blocks, "listed": len(names), "downloads_match_sha256": 3}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", required=True)
@@ -231,6 +346,11 @@ def main() -> int:
         "--official-sources",
         action="store_true",
         help="also upload without parent_node and download a range (issue 8)",
+    )
+    parser.add_argument(
+        "--files-family",
+        action="store_true",
+        help="also upload into a Drive folder, make a version, list and read back (issue 17)",
     )
     args = parser.parse_args()
 
@@ -260,6 +380,8 @@ def main() -> int:
             download_matches(client, import_token, "import-without-parent.bin", small)
             extra["upload_without_parent_node"] = True
             extra["ranged_download"] = ranged_download(client, small_token, small)
+        if args.files_family:
+            extra["files_family"] = files_family(client, args.block_size)
     except JudgeFailure as failure:
         print(json.dumps({"ok": False, "failure": str(failure)}))
         return 1

@@ -52,7 +52,7 @@ async fn budgets_of_one_app_share_one_rate() {
     bounded(
         "12 permits",
         futures::future::join_all(shared.iter().cycle().take(12).map(|b| async move {
-            b.acquire(Group::UploadPart).await.expect("no quota hit");
+            let _permit = b.acquire(Group::UploadPart).await.expect("no quota hit");
         })),
     )
     .await;
@@ -67,10 +67,10 @@ async fn budgets_of_one_app_share_one_rate() {
     // Another app and another group are budgeted apart: an immediate permit each.
     let other = Budget::redis(&redis.url(), config("cli_other", 4)).expect("budget");
     let start = Instant::now();
-    bounded("other app", other.acquire(Group::UploadPart))
+    let _permit = bounded("other app", other.acquire(Group::UploadPart))
         .await
         .expect("permit");
-    bounded("other group", shared[0].acquire(Group::Download))
+    let _permit = bounded("other group", shared[0].acquire(Group::Download))
         .await
         .expect("permit");
     assert!(
@@ -99,7 +99,7 @@ async fn a_reset_pauses_every_participant_and_aimd_is_shared() {
         let sink = sink.clone();
         config("cli_pause", 10).on_event(move |e| sink(e))
     });
-    bounded("first permit", pair[0].acquire(Group::UploadPart))
+    let _permit = bounded("first permit", pair[0].acquire(Group::UploadPart))
         .await
         .expect("permit");
 
@@ -108,7 +108,7 @@ async fn a_reset_pauses_every_participant_and_aimd_is_shared() {
         .report_throttled(Group::UploadPart, Some(Duration::from_millis(1500)))
         .await;
     let start = Instant::now();
-    bounded("permit after the pause", pair[1].acquire(Group::UploadPart))
+    let _permit = bounded("permit after the pause", pair[1].acquire(Group::UploadPart))
         .await
         .expect("permit");
     assert!(
@@ -119,10 +119,10 @@ async fn a_reset_pauses_every_participant_and_aimd_is_shared() {
 
     // A is refused without a reset: the shared rate halves, so B's permits come at most 5 a second.
     pair[0].report_throttled(Group::UploadPart, None).await;
-    pair[1].acquire(Group::UploadPart).await.expect("permit");
+    let _permit = pair[1].acquire(Group::UploadPart).await.expect("permit");
     let start = Instant::now();
     for _ in 0..4 {
-        bounded("slowed permit", pair[1].acquire(Group::UploadPart))
+        let _permit = bounded("slowed permit", pair[1].acquire(Group::UploadPart))
             .await
             .expect("permit");
     }
@@ -153,7 +153,7 @@ async fn the_daily_quota_is_one_per_app_and_group() {
     let redis = RedisServer::start();
     let pair = budgets(&redis, 2, || config("cli_quota", 1000).daily_quota(Some(5)));
     for b in pair.iter().cycle().take(5) {
-        bounded("permit", b.acquire(Group::UploadPart))
+        let _permit = bounded("permit", b.acquire(Group::UploadPart))
             .await
             .expect("within the quota");
     }
@@ -199,7 +199,7 @@ async fn the_daily_quota_is_one_per_app_and_group() {
             .day_starts_at_utc_offset(0),
     )
     .expect("budget");
-    utc.acquire(Group::UploadAll).await.expect("first");
+    let _permit = utc.acquire(Group::UploadAll).await.expect("first");
     let err = utc.acquire(Group::UploadAll).await.expect_err("second");
     let ends = err
         .resets_at
@@ -224,7 +224,7 @@ async fn redis_dying_mid_run_falls_back_empty_then_comes_back() {
     let pair = budgets(&redis, 2, make);
     // Both take part, B first, so A's last answer from Redis counts two participants.
     for b in pair.iter().rev() {
-        bounded("permit", b.acquire(Group::UploadPart))
+        let _permit = bounded("permit", b.acquire(Group::UploadPart))
             .await
             .expect("permit");
     }
@@ -235,7 +235,7 @@ async fn redis_dying_mid_run_falls_back_empty_then_comes_back() {
     // each, 512 ms apart, and the limiter starts empty, so 3 permits take at least 3 intervals.
     let start = Instant::now();
     for _ in 0..3 {
-        bounded("fallback permit", pair[0].acquire(Group::UploadPart))
+        let _permit = bounded("fallback permit", pair[0].acquire(Group::UploadPart))
             .await
             .expect("fallback permits");
     }
@@ -269,7 +269,7 @@ async fn redis_dying_mid_run_falls_back_empty_then_comes_back() {
         .contains(&BudgetEvent::StoreRestored)
     {
         assert!(start.elapsed() < HANG, "never returned to Redis");
-        bounded("permit", pair[0].acquire(Group::UploadPart))
+        let _permit = bounded("permit", pair[0].acquire(Group::UploadPart))
             .await
             .expect("permit");
     }
@@ -293,7 +293,7 @@ async fn unreachable_redis_never_hangs() {
     )
     .expect("a lazy budget needs no server");
     for _ in 0..3 {
-        bounded("permit", budget.acquire(Group::UploadPrepare))
+        let _permit = bounded("permit", budget.acquire(Group::UploadPrepare))
             .await
             .expect("the fallback grants permits");
     }
@@ -319,8 +319,7 @@ async fn unreachable_redis_never_hangs() {
 /// server's answer, and then refuses locally, for every participant, without sending.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quota_answer_from_the_server_ends_the_day_for_everyone() {
-    use feishu_drive::budget::CallError;
-    use feishu_drive::{Client, types};
+    use feishu_drive::{ApiError, Client, FeishuResult, types};
     use feishu_drive_server::{Config, Faults, Server};
 
     let redis = RedisServer::start();
@@ -328,44 +327,47 @@ async fn a_quota_answer_from_the_server_ends_the_day_for_everyone() {
         .await
         .expect("server");
     let base = server.base_url();
-    let client = Client::builder(&base)
-        .token_source(feishu_drive::auth::AppCredentials::new(
-            &base,
-            feishu_drive_server::DEFAULT_APP_ID,
-            feishu_drive_server::DEFAULT_APP_SECRET,
-        ))
-        .build()
-        .expect("a client");
-    // The budgets allow more than the server does: only the server's answer can stop them.
+    // The budgets allow more than the server does: only the server's answer can stop them. Each
+    // is a participant with a client of its own; the hooks draw every request's permit.
     let pair = budgets(&redis, 2, || config("cli_local", 1000).daily_quota(Some(100)));
-    let prepare = || {
-        client
-            .upload_prepare()
-            .body(
-                types::UploadPrepareRequest::builder()
-                    .file_name("q.bin")
-                    .parent_type("docx_file")
-                    .parent_node(types::ParentNode::from("doxcnQuota".to_owned()))
-                    .size(64_i64 * 1024 * 1024),
-            )
-            .send()
-    };
+    let clients: Vec<Client> = pair
+        .iter()
+        .map(|b| {
+            Client::builder(&base)
+                .app_credentials(
+                    feishu_drive_server::DEFAULT_APP_ID,
+                    feishu_drive_server::DEFAULT_APP_SECRET,
+                )
+                .budget(b.clone())
+                .build()
+                .expect("a client")
+        })
+        .collect();
+    async fn prepare(client: &Client) -> Result<(), ApiError> {
+        let request = client.upload_prepare().body(
+            types::UploadPrepareRequest::builder()
+                .file_name("q.bin")
+                .parent_type("docx_file")
+                .parent_node(types::ParentNode::from("doxcnQuota".to_owned()))
+                .size(64_i64 * 1024 * 1024),
+        );
+        request.send().await.checked().map(drop)
+    }
     let mut answers = Vec::new();
-    for b in pair.iter().cycle().take(4) {
-        answers.push(bounded("call", b.call(Group::UploadPrepare, prepare)).await);
+    for client in clients.iter().cycle().take(4) {
+        answers.push(bounded("call", prepare(client)).await);
     }
     assert!(answers[..3].iter().all(Result::is_ok), "{answers:?}");
     match &answers[3] {
-        Err(CallError::Quota(q)) => assert_eq!((q.group, q.remaining), (Group::UploadPrepare, 0)),
+        Err(ApiError::QuotaExceeded(q)) => {
+            assert_eq!((q.group, q.remaining), (Group::UploadPrepare, 0));
+        }
         other => panic!("expected the server's quota answer, typed: {other:?}"),
     }
     // Both participants now refuse before sending: the server sees no fifth call.
     let before = server.stats();
-    for b in &pair {
-        assert!(matches!(
-            b.call(Group::UploadPrepare, prepare).await,
-            Err(CallError::Quota(_))
-        ));
+    for (b, client) in pair.iter().zip(&clients) {
+        assert!(matches!(prepare(client).await, Err(ApiError::QuotaExceeded(_))));
         assert_eq!(b.remaining(Group::UploadPrepare).await, Some(0));
     }
     assert_eq!(before.quota_exceeded, 1, "{before:?}");

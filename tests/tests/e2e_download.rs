@@ -3,6 +3,9 @@
 //! mid-body, ignores `Range`, answers failures as JSON envelopes with 200 and 202, and changes
 //! the media under the client — the faults the downloader must survive or refuse.
 
+mod e2e_support;
+mod upload_support;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -56,13 +59,7 @@ async fn upload_to_server(
     let server = Server::start(Config::default().block_size(64 * 1024))
         .await
         .expect("server starts");
-    let base = server.base_url();
-    let uploader = Client::builder(&base)
-        .token_source(AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
-        .requests_per_second(None)
-        .upload_all_max(0)
-        .build()
-        .expect("uploader");
+    let uploader = upload_support::uploader_via(&server.base_url(), |b| b);
     let dir = tempfile::tempdir().expect("tempdir");
     let source = dir.path().join("source.bin");
     std::fs::write(&source, bytes).expect("write");
@@ -74,13 +71,12 @@ async fn upload_to_server(
 }
 
 fn downloader_for(base: &str, range_size: Option<u64>) -> Client {
-    Client::builder(base)
-        .token_source(AppCredentials::new(base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
-        .requests_per_second(None)
-        .retry_policy(fast_policy())
-        .range_size(range_size)
-        .build()
-        .expect("downloader")
+    e2e_support::downloader(base, |b| {
+        b.token_source(AppCredentials::new(base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
+            .requests_per_second(None)
+            .retry_policy(fast_policy())
+            .range_size(range_size)
+    })
 }
 
 #[tokio::test]
@@ -172,11 +168,9 @@ async fn dropped_connections_at_the_server_are_retried() {
     .await
     .expect("server");
     let base = server.base_url();
-    let uploader = Client::builder(&base)
-        .token_source(AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
-        .requests_per_second(None)
-        .build()
-        .expect("uploader");
+    let uploader = upload_support::uploader_via(&base, |b| {
+        b.upload_all_max(feishu_drive::limits::UPLOAD_ALL_REQUEST_SIZE_MAXIMUM)
+    });
     let dir = tempfile::tempdir().expect("tempdir");
     let source = dir.path().join("a.bin");
     std::fs::write(&source, &bytes).expect("write");
@@ -216,6 +210,8 @@ enum Fault {
     OtherType,
     /// Answer 206 starting one byte after the requested offset.
     WrongStart,
+    /// The gateway's rate-limit refusal: HTTP 429, 99991400, `x-ogw-ratelimit-reset` seconds.
+    RateLimited(u64),
 }
 
 struct FaultyServer {
@@ -223,6 +219,8 @@ struct FaultyServer {
     /// Each request's `Range` header (or "" when absent), in order.
     ranges: Arc<Mutex<Vec<String>>>,
     requests: Arc<AtomicUsize>,
+    /// When each request's head had arrived, in order.
+    arrivals: Arc<Mutex<Vec<std::time::Instant>>>,
 }
 
 /// Serves `media` (as `media_type`, named by `disposition`); request *i* gets `faults[i]`
@@ -237,7 +235,8 @@ async fn faulty_server(
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let ranges = Arc::new(Mutex::new(Vec::new()));
     let requests = Arc::new(AtomicUsize::new(0));
-    let (seen, count) = (ranges.clone(), requests.clone());
+    let arrivals = Arc::new(Mutex::new(Vec::new()));
+    let (seen, count, arrived) = (ranges.clone(), requests.clone(), arrivals.clone());
     let media = Arc::new(media);
     tokio::spawn(async move {
         loop {
@@ -246,7 +245,7 @@ async fn faulty_server(
             };
             let n = count.fetch_add(1, Ordering::SeqCst);
             let fault = faults.get(n).copied().unwrap_or(Fault::None);
-            let (media, seen) = (media.clone(), seen.clone());
+            let (media, seen, arrived) = (media.clone(), seen.clone(), arrived.clone());
             tokio::spawn(async move {
                 let mut head = Vec::new();
                 let mut buf = [0_u8; 4096];
@@ -263,6 +262,7 @@ async fn faulty_server(
                     .unwrap_or("")
                     .to_owned();
                 seen.lock().expect("lock").push(range.clone());
+                arrived.lock().expect("lock").push(std::time::Instant::now());
                 let _ = socket
                     .write_all(&respond(&media, media_type, disposition, &range, fault))
                     .await;
@@ -274,6 +274,7 @@ async fn faulty_server(
         base,
         ranges,
         requests,
+        arrivals,
     }
 }
 
@@ -295,6 +296,14 @@ fn respond(media: &[u8], media_type: &str, disposition: &str, range: &str, fault
     };
     if let Fault::Envelope(status, code) = fault {
         return envelope(status, code);
+    }
+    if let Fault::RateLimited(reset) = fault {
+        let body = r#"{"code":99991400,"msg":"request trigger frequency limit"}"#;
+        return format!(
+            "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\nx-ogw-ratelimit-reset: {reset}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes();
     }
     let mut media = media.to_vec();
     if fault == Fault::Grown {
@@ -341,13 +350,11 @@ fn respond(media: &[u8], media_type: &str, disposition: &str, range: &str, fault
 }
 
 fn plain_downloader(base: &str, range_size: Option<u64>) -> Client {
-    Client::builder(base)
-        .access_token("t-test")
-        .requests_per_second(None)
-        .retry_policy(fast_policy())
-        .range_size(range_size)
-        .build()
-        .expect("downloader")
+    e2e_support::downloader(base, |b| {
+        b.requests_per_second(None)
+            .retry_policy(fast_policy())
+            .range_size(range_size)
+    })
 }
 
 const DISPOSITION: &str = "attachment; filename=\"__.png\"; filename*=UTF-8''%E5%9B%BE%E7%89%87.png";
@@ -618,4 +625,122 @@ async fn giving_up_keeps_the_partial_file_for_the_next_run() {
         .expect("resumed");
     assert_eq!(outcome.resumed_bytes, 1_000);
     assert_eq!(std::fs::read(&target).expect("read"), media);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retries and rate limit, as the uploader's.
+
+#[tokio::test]
+async fn the_gateway_reset_header_is_waited_out_before_the_retry() {
+    const RESET: u64 = 2;
+    let media = data(3000, 11);
+    let server = faulty_server(
+        media.clone(),
+        "image/png",
+        DISPOSITION,
+        vec![Fault::RateLimited(RESET)],
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outcome = plain_downloader(&server.base, None)
+        .download_media(DownloadRequest::to_file("boxcnToken", dir.path().join("out.png")))
+        .await
+        .expect("downloaded after the reset");
+    assert_eq!(std::fs::read(&outcome.path).expect("the file"), media);
+    let arrivals = server.arrivals.lock().expect("lock").clone();
+    assert_eq!(arrivals.len(), 2, "one refusal, one retry");
+    // A lower bound: a loaded machine only makes the gap longer.
+    let gap = arrivals[1] - arrivals[0];
+    assert!(
+        gap >= std::time::Duration::from_secs(RESET),
+        "the retry came {gap:?} after a refusal that said {RESET} s"
+    );
+}
+
+/// Hands out `t-stale` until told it was rejected, then `t-fresh`.
+#[derive(Debug, Clone, Default)]
+struct StaleThenFresh {
+    /// Shared by the clones: the test keeps one, the downloader another.
+    invalidated: Arc<AtomicUsize>,
+}
+
+impl feishu_drive::auth::TokenSource for StaleThenFresh {
+    fn token(
+        &self,
+    ) -> futures::future::BoxFuture<'_, Result<feishu_drive::auth::AccessToken, feishu_drive::auth::AuthError>>
+    {
+        let token = if self.invalidated.load(Ordering::SeqCst) == 0 {
+            "t-stale"
+        } else {
+            "t-fresh"
+        };
+        Box::pin(async move { Ok(feishu_drive::auth::AccessToken::new(token)) })
+    }
+
+    fn invalidate(&self, _token: &feishu_drive::auth::AccessToken) {
+        self.invalidated.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn a_rejected_token_is_refreshed_once() {
+    let media = data(3000, 12);
+    let rejected = Fault::Envelope(400, 99991663);
+    // Rejected once: refreshed, downloaded.
+    let server = faulty_server(media.clone(), "image/png", DISPOSITION, vec![rejected]).await;
+    let source = StaleThenFresh::default();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let downloader = e2e_support::downloader(&server.base, |b| {
+        b.token_source(source.clone())
+            .requests_per_second(None)
+            .retry_policy(fast_policy())
+    });
+    downloader
+        .download_media(DownloadRequest::to_file("boxcnToken", dir.path().join("a.png")))
+        .await
+        .expect("downloaded with the refreshed token");
+    assert_eq!(source.invalidated.load(Ordering::SeqCst), 1);
+    assert_eq!(server.requests.load(Ordering::SeqCst), 2);
+
+    // Rejected twice: one refresh only, then the rejection is the answer.
+    let server = faulty_server(media, "image/png", DISPOSITION, vec![rejected, rejected]).await;
+    let source = StaleThenFresh::default();
+    let downloader = e2e_support::downloader(&server.base, |b| {
+        b.token_source(source.clone())
+            .requests_per_second(None)
+            .retry_policy(fast_policy())
+    });
+    let result = downloader
+        .download_media(DownloadRequest::to_file("boxcnToken", dir.path().join("b.png")))
+        .await;
+    match result {
+        Err(DownloadError::Api { source: error, .. }) => {
+            assert_eq!(error.code(), Some(ErrorCode::AccessTokenInvalid), "{error}")
+        }
+        other => panic!("expected the rejection after one refresh, got {other:?}"),
+    }
+    assert_eq!(source.invalidated.load(Ordering::SeqCst), 1, "refreshed once");
+    assert_eq!(server.requests.load(Ordering::SeqCst), 2);
+}
+
+/// The default of 5 requests per second, by a lower bound on time: 6 ranged requests at 5 per
+/// second span at least a second (a loaded machine only makes it longer).
+#[tokio::test]
+async fn five_requests_per_second_by_default() {
+    let media = data(6 * 1000, 13);
+    let server = faulty_server(media.clone(), "image/png", DISPOSITION, Vec::new()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let downloader = e2e_support::downloader(&server.base, |b| b.range_size(Some(1000)));
+    let started = std::time::Instant::now();
+    let outcome = downloader
+        .download_media(DownloadRequest::to_file("boxcnToken", dir.path().join("c.png")))
+        .await
+        .expect("downloaded");
+    let elapsed = started.elapsed();
+    assert_eq!(std::fs::read(&outcome.path).expect("the file"), media);
+    assert_eq!(server.requests.load(Ordering::SeqCst), 6);
+    assert!(
+        elapsed >= std::time::Duration::from_secs(1),
+        "6 requests in {elapsed:?}: faster than 5 per second"
+    );
 }

@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use e2e_support::*;
 use feishu_drive::ErrorCode;
-use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_BLOCK_SIZE, Server};
+use feishu_drive_server::{
+    Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_BLOCK_SIZE, Operation, Server,
+};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
@@ -71,7 +73,9 @@ async fn lark_oapi_python_sdk_uploads_and_reads_back() {
             .args(["--app-id", DEFAULT_APP_ID, "--app-secret", DEFAULT_APP_SECRET])
             .args(["--block-size", &DEFAULT_BLOCK_SIZE.to_string()])
             // Issue 8: an upload without parent_node, and a ranged download through the SDK.
-            .arg("--official-sources"),
+            .arg("--official-sources")
+            // Issue 17: a folder, uploads into it, a version, its listing, through drive.v1.file.
+            .arg("--files-family"),
         "the lark-oapi judge",
     )
     .await;
@@ -84,9 +88,36 @@ async fn lark_oapi_python_sdk_uploads_and_reads_back() {
     let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
     assert_eq!(report["ok"], true, "{report}");
     let stats = server.stats();
-    assert_eq!(stats.parts_stored, 4, "{stats:?}");
-    // Two uploads with a parent node, one without (ccm_import_open through upload_all).
-    assert_eq!(stats.files_finished, 3, "{stats:?}");
+    // 4 media parts and 2 Drive file parts (one block and 7 bytes).
+    assert_eq!(stats.parts_stored, 6, "{stats:?}");
+    // Two media uploads with a parent node, one without (ccm_import_open through upload_all),
+    // and three Drive files: one-shot, its new version, chunked.
+    assert_eq!(stats.files_finished, 6, "{stats:?}");
+    let files = &report["files_family"];
+    assert_eq!(
+        (
+            &files["versions"],
+            &files["chunked_blocks"],
+            &files["listed"],
+            &files["downloads_match_sha256"]
+        ),
+        (&2.into(), &2.into(), &2.into(), &3.into()),
+        "{report}"
+    );
+    // Every Drive file body through the SDK came with its Adler-32 (the judge sets it; the
+    // media checks include a deliberately wrong one).
+    let file_bodies: Vec<_> = server
+        .received_parts()
+        .into_iter()
+        .filter(|p| matches!(p.operation, Operation::FileUploadPart | Operation::FileUploadAll))
+        .collect();
+    assert_eq!(file_bodies.len(), 4, "{file_bodies:?}");
+    assert!(
+        file_bodies
+            .iter()
+            .all(|p| p.checksum.as_deref() == Some(p.adler32.to_string().as_str())),
+        "{file_bodies:?}"
+    );
     assert_eq!(report["upload_without_parent_node"], true, "{report}");
     assert_eq!(report["ranged_download"]["status"], 206, "{report}");
     eprintln!("judge lark-oapi: {report} in {:?}", started.elapsed());
@@ -332,7 +363,10 @@ async fn schemathesis_against(config: Config) -> SchemathesisRun {
                 "ignored_auth,positive_data_acceptance",
             ])
             // A fixed seed and example count keep the run to seconds and its findings stable.
-            .args(["--max-examples", "30", "--seed", "1", "--workers", "2"]),
+            // One worker: with two, hypothesis' lambda-source cache (Python 3.11) raised
+            // "AST constructor recursion depth mismatch" in the coverage phase of two GET
+            // operations once the spec had 13 operations; one worker ran it in 19 s.
+            .args(["--max-examples", "30", "--seed", "1", "--workers", "1"]),
         "schemathesis",
     )
     .await;

@@ -1,5 +1,11 @@
 //! `spec_agrees_with_official_sources`: the facts the official sources state about the media
-//! endpoints, written here as data, checked against `spec/feishu-drive.yaml`.
+//! and files endpoints, written here as data, checked against `spec/feishu-drive.yaml`.
+//!
+//! The files family's facts come from its doc pages (drive-v1/file/upload_prepare,
+//! upload_finish, upload_all, download, create_folder and the folder listing, read from copies of
+//! the pages with their `source` URLs), the Node SDK (`code-gen/projects/drive.ts`: `parent_type`
+//! `explorer | wiki`, `file_token` on prepare and upload_all, `version` and `url` answered) and
+//! the official CLI (`shortcuts/drive/drive_upload.go`, `drive_create_folder.go`).
 //!
 //! The facts come from `../shared/reference/official-sources.md` and `endpoints.md` (the official
 //! SDKs lark-oapi 1.7.5 / oapi-sdk-go / node-sdk 1.73.0, the official CLI larksuite/cli, the doc
@@ -10,6 +16,9 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
+
+#[path = "spec_official_sources/files.rs"]
+mod files;
 
 fn spec() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/feishu-drive.yaml");
@@ -83,6 +92,26 @@ const REQUEST_FIELDS: &[(&str, &[&str], &[&str])] = &[
         &["parent_node", "checksum", "extra"],
     ),
     ("tenant_access_token_internal", &["app_id", "app_secret"], &[]),
+    // files/upload_prepare doc page (all four required); NODE adds `file_token?`.
+    (
+        "file_upload_prepare",
+        &["file_name", "parent_type", "parent_node", "size"],
+        &["file_token"],
+    ),
+    (
+        "file_upload_part",
+        &["upload_id", "seq", "size", "file"],
+        &["checksum"],
+    ),
+    ("file_upload_finish", &["upload_id", "block_num"], &[]),
+    // files/upload_all doc page; NODE adds `file_token?`.
+    (
+        "file_upload_all",
+        &["file_name", "parent_type", "parent_node", "size", "file"],
+        &["checksum", "file_token"],
+    ),
+    // create_folder doc page: both required, `folder_token` "" for the root.
+    ("create_folder", &["name", "folder_token"], &[]),
 ];
 
 /// Multipart field order (official-sources.md "Agrees").
@@ -215,10 +244,12 @@ const OTHER_CODES: &[(i64, Option<u16>)] = &[
     (99991543, None),
     (99991662, None),
     (99991673, None),
-    (1064510, None),
-    (1064511, None),
-    (10014, Some(400)), // tenant_access_token page
-    (10003, None),      // third-party evidence only
+    (1064510, Some(403)), // drive-v1 create_shortcut table (the CLI names the code)
+    (1064511, Some(403)), // drive-v1 create_shortcut table
+    (10014, Some(400)),   // tenant_access_token page
+    (10003, None),        // third-party evidence only
+    (1064001, Some(400)), // the folder-listing doc page
+    (99991403, None),     // third-party evidence only (the server's quota answer)
 ];
 
 /// The fields of the envelope's `error` object (PY `lark_oapi/core/model/error.py`).
@@ -231,13 +262,20 @@ const ERROR_OBJECT_FIELDS: &[&str] = &[
     "helps",
 ];
 
-/// The operations with the documented 5 QPS / 10,000 a day (the rate-limit doc page).
+/// The operations with the documented 5 QPS / 10,000 a day (the rate-limit doc page; for the
+/// files family and create_folder, their doc pages' 使用限制).
 const RATE_LIMITED: &[&str] = &[
     "upload_prepare",
     "upload_part",
     "upload_finish",
     "upload_all",
     "download",
+    "file_upload_prepare",
+    "file_upload_part",
+    "file_upload_finish",
+    "file_upload_all",
+    "file_download",
+    "create_folder",
 ];
 
 /// Where the spec deliberately differs from an official source, why, and a check that it still
@@ -272,6 +310,45 @@ const DEVIATIONS: &[Deviation] = &[
             let responses = &operation(spec, "download")["responses"];
             responses["202"]["content"].get("application/json").is_some()
                 && responses["200"]["content"].get("application/json").is_some()
+        },
+    ),
+    (
+        "The create_folder and folder-listing doc tables give 1061001 with HTTP 500, the upload \
+         tables (media and files) with 200; the row states 200.",
+        "A row has one status; 1061001 is retryable whatever it arrives with, and the upload \
+         tables are the majority and the seed.",
+        |spec| error_row(spec, 1061001).is_some_and(|r| r["http_status"] == 200 && r["retryable"] == true),
+    ),
+    (
+        "The create_folder doc says 1061045 means \"resource contention occurred, please retry.\"",
+        "The upload tables' message \"can retry.\" is kept; both say retry later, and the row is \
+         retryable.",
+        |spec| {
+            error_row(spec, 1061045).is_some_and(|r| r["message"] == "can retry." && r["retryable"] == true)
+        },
+    ),
+    (
+        "The files/upload_prepare doc page lists no `file_token`, nor the download page `version`.",
+        "The Node and Python SDKs send both (a new version of a file, and reading one back); both are \
+         optional, so a caller that leaves them out sends what the pages describe.",
+        |spec| {
+            !strings(&request_schema(spec, "file_upload_prepare")["required"])
+                .contains(&"file_token".to_owned())
+                && operation(spec, "file_download")["parameters"]
+                    .as_array()
+                    .is_some_and(|p| p.iter().any(|p| p["name"] == "version" && p["required"] != true))
+        },
+    ),
+    (
+        "The folder-listing doc page gives list_files 20 QPS (no daily quota); the spec gives it no \
+         x-feishu-rate-limit.",
+        "That extension states a daily quota too, which no source gives for list_files; its \
+         description states the 20 QPS, and it is not in the top-level 5 QPS list.",
+        |spec| {
+            let op = operation(spec, "list_files");
+            op.get("x-feishu-rate-limit").is_none()
+                && op["description"].as_str().is_some_and(|d| d.contains("20"))
+                && !strings(&spec["x-feishu-rate-limit"]["operations"]).contains(&"list_files".to_owned())
         },
     ),
     (
@@ -468,6 +545,24 @@ fn spec_agrees_with_official_sources() {
             ));
         }
     }
+
+    // list_files: page_size at most 200 (its doc page); its 20 QPS: see DEVIATIONS.
+    let page_size = resolve(&spec, &spec["components"]["schemas"]["PageSize"]);
+    if page_size["maximum"] != 200 {
+        problems.push(format!(
+            "PageSize: maximum {}, the docs say 200",
+            page_size["maximum"]
+        ));
+    }
+    let listed = strings(&spec["x-feishu-rate-limit"]["operations"]);
+    for id in RATE_LIMITED {
+        if !listed.contains(&(*id).to_owned()) {
+            problems.push(format!("{id} is not in x-feishu-rate-limit.operations"));
+        }
+    }
+
+    // The files family.
+    files::check(&spec, &mut problems);
 
     // Diagnostics: the error object and the log id header.
     let error = resolve(

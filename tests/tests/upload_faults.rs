@@ -69,8 +69,11 @@ fn with_header(act: Act, name: &'static str, value: &str) -> Act {
 struct Scripted {
     base_url: String,
     script: Arc<Script>,
-    hits: Arc<Mutex<Vec<String>>>,
+    hits: Arc<Mutex<Vec<Hit>>>,
 }
+
+/// A request's path and when its head had arrived.
+type Hit = (String, std::time::Instant);
 
 /// Per path, the acts still to play.
 type Script = Mutex<Vec<(&'static str, VecDeque<Act>)>>;
@@ -123,8 +126,19 @@ impl Scripted {
             .lock()
             .expect("hits")
             .iter()
-            .filter(|p| *p == path)
+            .filter(|(p, _)| p == path)
             .count()
+    }
+
+    /// When each request to `path` had arrived, in order.
+    fn arrivals(&self, path: &str) -> Vec<std::time::Instant> {
+        self.hits
+            .lock()
+            .expect("hits")
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, at)| *at)
+            .collect()
     }
 
     fn client(&self) -> Client {
@@ -138,7 +152,7 @@ impl Scripted {
 async fn serve(
     mut stream: TcpStream,
     script: &Script,
-    hits: &Mutex<Vec<String>>,
+    hits: &Mutex<Vec<Hit>>,
     fallback: &Fallback,
 ) -> std::io::Result<()> {
     loop {
@@ -161,7 +175,9 @@ async fn serve(
                     .then(|| value.trim().parse().ok())?
             })
             .unwrap_or(0);
-        hits.lock().expect("hits").push(path.clone());
+        hits.lock()
+            .expect("hits")
+            .push((path.clone(), std::time::Instant::now()));
         let scripted = script
             .lock()
             .expect("script")
@@ -258,11 +274,7 @@ fn fast_retries() -> RetryPolicy {
 /// An uploader for the scripted server at `base_url`: a fixed token (the scripted server accepts
 /// any), no client-side rate limit, [`fast_retries`]; `configure` adds what a test needs.
 fn fast_uploader(base_url: &str, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
-    let builder = Client::builder(base_url)
-        .access_token("t-test")
-        .requests_per_second(None)
-        .retry_policy(fast_retries());
-    configure(builder).build().expect("an uploader")
+    upload_support::scripted_uploader(base_url, fast_retries(), configure)
 }
 
 /// Five bytes from a stream: small enough for `upload_all` whatever the uploader's threshold.
@@ -537,19 +549,20 @@ async fn a_stalled_upload_fails_typed_after_the_stall_timeout() {
 #[tokio::test]
 async fn a_slow_but_moving_upload_is_never_cut_off() {
     let server = Scripted::start(feishu(4)).await;
-    // 16 MiB read at 512 KiB every 100 ms: about 3.2 s in all, each pause well under the stall
-    // timeout of 1.5 s (the client's send buffer, up to 4 MiB, drains in 0.8 s), the whole well
-    // over it.
+    // 12 MiB read at 256 KiB every 100 ms: 48 pauses, at least 4.8 s in all (each pause is a
+    // sleep of at least 100 ms), over the stall timeout of 3 s, while a single pause would have
+    // to stretch 30-fold on a loaded machine to reach it.
     server.then(
         PART,
-        Act::ReadSlowly(512 * 1024, Duration::from_millis(100), Box::new(ok(json!({})))),
+        Act::ReadSlowly(256 * 1024, Duration::from_millis(100), Box::new(ok(json!({})))),
     );
+    let stall = Duration::from_secs(3);
     let client = Client::builder(&server.base_url)
         .access_token("t-test")
-        .stall_timeout(Duration::from_millis(1500))
+        .stall_timeout(stall)
         .build()
         .expect("a client");
-    let block = bytes::Bytes::from(vec![7_u8; 16 * 1024 * 1024]);
+    let block = bytes::Bytes::from(vec![7_u8; 12 * 1024 * 1024]);
     let started = std::time::Instant::now();
     client
         .upload_part()
@@ -562,7 +575,7 @@ async fn a_slow_but_moving_upload_is_never_cut_off() {
         .checked()
         .expect("a slow upload that keeps moving completes");
     assert!(
-        started.elapsed() > Duration::from_millis(1500),
+        started.elapsed() > stall,
         "the upload took longer than the stall timeout, so only progress kept it alive"
     );
 }
@@ -592,11 +605,9 @@ async fn a_refusal_of_the_credentials_is_final_and_typed() {
         TOKEN,
         json_reply(400, json!({"code": 10014, "msg": "app secret invalid"})),
     );
-    let uploader = Client::builder(&server.base_url)
-        .token_source(AppCredentials::new(&server.base_url, "cli_app", "wrong").retry_policy(fast_retries()))
-        .requests_per_second(None)
-        .build()
-        .expect("an uploader");
+    let uploader = fast_uploader(&server.base_url, |b| {
+        b.token_source(AppCredentials::new(&server.base_url, "cli_app", "wrong").retry_policy(fast_retries()))
+    });
     let result = uploader.upload(hello()).await;
     match result {
         Err(UploadError::Auth(AuthError::Refused { code, .. })) => assert_eq!(code.code(), 10014),
@@ -606,31 +617,8 @@ async fn a_refusal_of_the_credentials_is_final_and_typed() {
     assert_eq!(server.hits(ALL), 0);
 }
 
-#[tokio::test]
-async fn a_failed_refresh_keeps_the_cached_token_while_it_is_valid() {
-    let server = Scripted::start(feishu(4)).await;
-    // A token living 4 s: refreshed at half-life (2 s); the refresh fails for good.
-    server.then(
-        TOKEN,
-        json_reply(
-            200,
-            json!({"code": 0, "msg": "ok", "tenant_access_token": "t-first", "expire": 4}),
-        ),
-    );
-    for _ in 0..10 {
-        server.then(TOKEN, raw(500, Some("text/html"), "<html>oops</html>"));
-    }
-    let credentials = AppCredentials::new(&server.base_url, "cli_app", "secret").retry_policy(RetryPolicy {
-        max_retries: 1,
-        min_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(10),
-    });
-    assert_eq!(credentials.token().await.expect("a token").expose(), "t-first");
-    tokio::time::sleep(Duration::from_millis(2200)).await;
-    let token = credentials.token().await.expect("the cached token, still valid");
-    assert_eq!(token.expose(), "t-first");
-    assert!(server.hits(TOKEN) >= 2, "a refresh was tried");
-}
+// A failed refresh keeping the cached token, and when it is tried again: client_clock.rs, on
+// tokio's paused clock.
 
 #[tokio::test]
 async fn a_token_failure_inside_a_request_is_typed_not_text() {
@@ -690,6 +678,56 @@ async fn a_lost_finish_answer_then_1061021_is_reported_as_a_possible_duplicate()
     assert_eq!(server.hits(PREPARE), 2, "the upload was made again");
 }
 
+/// 1062010 ("block missing") after a finish whose answer was lost: the finish may have been
+/// handled and its blocks consumed, so sending every block again and finishing may make a
+/// second media, which is reported (or refused).
+#[tokio::test]
+async fn a_lost_finish_answer_then_1062010_is_reported_as_a_possible_duplicate() {
+    let missing = || {
+        json_reply(
+            400,
+            json!({"code": 1062010, "msg": "block missing, please upload all blocks."}),
+        )
+    };
+    let server = Scripted::start(feishu(4)).await;
+    server.then(FINISH, Act::Drop).then(FINISH, missing());
+    let (_dir, file) = ten_byte_file();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let outcome = chunked_uploader(&server, 4)
+        .upload(
+            UploadRequest::file(&file, "docx_file", "doxcn1")
+                .progress(move |e| seen.lock().expect("events").push(e.clone())),
+        )
+        .await
+        .expect("every block sent again, then finished");
+    assert!(outcome.possible_duplicate, "{outcome:?}");
+    assert_eq!(outcome.possible_duplicates, 1);
+    assert!(
+        events
+            .lock()
+            .expect("events")
+            .iter()
+            .any(|e| matches!(e, ProgressEvent::PossibleDuplicate { reason } if reason.contains("1062010"))),
+        "a progress event says so, and why"
+    );
+    assert_eq!(server.hits(PART), 6, "the 3 blocks went twice");
+    assert_eq!(server.hits(FINISH), 3);
+    assert_eq!(server.hits(PREPARE), 1, "the same upload id");
+
+    // Asked to refuse duplicates, the uploader stops there instead.
+    let server = Scripted::start(feishu(4)).await;
+    server.then(FINISH, Act::Drop).then(FINISH, missing());
+    let result = chunked_uploader(&server, 4)
+        .upload(UploadRequest::file(&file, "docx_file", "doxcn1").refuse_duplicates())
+        .await;
+    assert!(
+        matches!(result, Err(UploadError::AmbiguousFinish { .. })),
+        "{result:?}"
+    );
+    assert_eq!(server.hits(PART), 3, "not sent again");
+}
+
 #[tokio::test]
 async fn refuse_duplicates_stops_instead_of_uploading_again() {
     let server = Scripted::start(feishu(4)).await;
@@ -739,8 +777,14 @@ async fn a_lost_upload_all_answer_is_reported_when_the_retry_succeeds() {
 
 // ---- Rate limits pause every worker ----
 
+/// Counted, not timed: the parts that reach the server while the budget holds every worker
+/// (from the refusal's report to its reset) can only be those already granted before it, at
+/// most one per other worker. Arrivals are stamped by the server, so a loaded machine only makes
+/// fewer of them fall in the window.
 #[tokio::test]
 async fn a_429_with_a_reset_pauses_every_worker() {
+    use feishu_drive::budget::{Budget, BudgetConfig, BudgetEvent};
+    const RESET_SECS: u64 = 3;
     let server = Scripted::start(feishu(4)).await;
     server.then(
         PART,
@@ -750,46 +794,52 @@ async fn a_429_with_a_reset_pauses_every_worker() {
                 json!({"code": 99991400, "msg": "request trigger frequency limit"}),
             ),
             "x-ogw-ratelimit-reset",
-            "1",
+            &RESET_SECS.to_string(),
         ),
     );
     let dir = tempfile::tempdir().expect("temp dir");
     // 64 blocks of 4 bytes, 4 workers.
     let file = upload_support::random_file(dir.path(), "f.bin", 256, 3);
-    let uploader = fast_uploader(&server.base_url, |b| b.upload_all_max(4).concurrency(4));
-    let refused_at = Arc::new(Mutex::new(None));
-    let after = Arc::new(AtomicUsize::new(0));
-    let (r, a) = (refused_at.clone(), after.clone());
+    let throttled_at = Arc::new(Mutex::new(None));
+    let seen = throttled_at.clone();
+    let budget = Budget::in_process(
+        BudgetConfig::new("cli_test")
+            .requests_per_second(10_000)
+            .spacing_margin(Duration::ZERO)
+            .daily_quota(None)
+            .on_event(move |event| {
+                if let BudgetEvent::Throttled { reset: Some(_), .. } = event {
+                    seen.lock()
+                        .expect("throttled")
+                        .get_or_insert(std::time::Instant::now());
+                }
+            }),
+    );
+    let uploader = fast_uploader(&server.base_url, |b| {
+        b.upload_all_max(4).concurrency(4).budget(budget)
+    });
     let started = std::time::Instant::now();
     uploader
-        .upload(
-            UploadRequest::file(&file, "docx_file", "doxcn1").progress(move |e| match e {
-                ProgressEvent::Retrying { .. } => {
-                    r.lock().expect("r").get_or_insert(started.elapsed());
-                }
-                ProgressEvent::BlockConfirmed { .. } => {
-                    if let Some(at) = *r.lock().expect("r")
-                        && started.elapsed() < at + Duration::from_millis(900)
-                    {
-                        a.fetch_add(1, Ordering::SeqCst);
-                    }
-                }
-                _ => {}
-            }),
-        )
+        .upload(UploadRequest::file(&file, "docx_file", "doxcn1"))
         .await
         .expect("the upload completes");
-    // Up to 3 other parts were already in flight when the refusal came back; nothing new may be
-    // sent (and confirmed) in the window.
+    let at = throttled_at
+        .lock()
+        .expect("throttled")
+        .expect("the refusal's reset reached the budget");
+    // A second short of the reset: the event is recorded just after the pause begins.
+    let window = at..at + Duration::from_secs(RESET_SECS - 1);
+    let during = server
+        .arrivals(PART)
+        .into_iter()
+        .filter(|t| window.contains(t))
+        .count();
+    assert!(during <= 3, "{during} parts reached the server during the pause");
     assert!(
-        after.load(Ordering::SeqCst) <= 3,
-        "{} parts confirmed during the pause",
-        after.load(Ordering::SeqCst)
-    );
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
+        started.elapsed() >= Duration::from_secs(RESET_SECS),
         "the reset was honoured"
     );
+    assert_eq!(server.hits(PART), 65, "64 blocks and the refused one");
 }
 
 // ---- Resume verifies what it trusts; the journal is locked and checked ----

@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use feishu_drive::Client;
 use feishu_drive::ErrorCode;
 use feishu_drive::upload::{ProgressEvent, UploadError, UploadRequest};
 use feishu_drive_server::{Config, FaultKind, FaultRule, Faults, Operation, RateLimitStyle};
@@ -370,7 +369,7 @@ async fn a_finished_upload_returns_its_token_when_its_journal_cannot_be_removed(
             .journal(&journal)
             .progress(move |event| {
                 if let ProgressEvent::Retrying { operation: op, .. } = event
-                    && *op == operation
+                    && op.as_str() == operation
                     && in_the_way.is_file()
                 {
                     let text = std::fs::read_to_string(&in_the_way).expect("the journal");
@@ -477,19 +476,52 @@ async fn a_journal_refuses_another_target_and_starts_afresh_for_a_changed_file()
     assert_round_trip(&uploader, &changed.file_token, &file).await;
 }
 
+/// The client-side limit against a server limiting each endpoint to 5 requests per second in
+/// fixed one-second windows. What is asserted holds with both cores busy: the uploader's own
+/// default budget (5 per second) is checked by a lower bound on time (6 parts at 5 per second
+/// span at least a second; load only makes it longer), and "no refusal" is asked of a budget
+/// whose permits are spaced with a 100 ms margin, more than scheduling jitter on a loaded
+/// machine (the default 25 ms margin is calibrated for throughput on an idle one).
 #[tokio::test]
 async fn the_client_rate_limit_keeps_the_server_from_refusing() {
+    use feishu_drive::budget::{Budget, BudgetConfig};
     let faults = Faults::default().rate_limit(5, RateLimitStyle::Gateway);
     let server = server(Config::default().faults(faults)).await;
-    let limited = uploader(&server, |b| b.requests_per_second(Some(5)).concurrency(4));
     let dir = tempfile::tempdir().expect("temp dir");
     let file = random_file(dir.path(), "f.bin", 6 * BLOCK, 10);
+
+    let budget = Budget::in_process(
+        BudgetConfig::new(feishu_drive_server::DEFAULT_APP_ID)
+            .requests_per_second(5)
+            .spacing_margin(std::time::Duration::from_millis(100))
+            .daily_quota(None),
+    );
+    let limited = uploader(&server, |b| b.budget(budget).concurrency(4));
     let outcome = limited
         .upload(UploadRequest::file(&file, "docx_file", "doxcn1"))
         .await
         .expect("upload");
+    // First on this server: a fresh budget cannot know of requests in the server's window.
     assert_eq!(server.stats().rate_limited, 0, "the client stayed under 5 QPS");
     assert_eq!(outcome.retries, 0);
+
+    // On a server of its own that refuses nothing, so that only the client's limit takes time.
+    let unlimited_server = upload_support::server(Config::default()).await;
+    let default_rate = uploader(&unlimited_server, |b| {
+        b.requests_per_second(Some(5))
+            .concurrency(4)
+            .retry_policy(fast_retries())
+    });
+    let started = std::time::Instant::now();
+    default_rate
+        .upload(UploadRequest::file(&file, "docx_file", "doxcn1"))
+        .await
+        .expect("upload");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "6 parts at 5 per second take a second or more: {:?}",
+        started.elapsed()
+    );
 
     // Without the client-side limit the server refuses some requests; the uploader waits out the
     // reset the gateway announces and still finishes.
@@ -544,14 +576,13 @@ async fn wrong_app_credentials_are_a_typed_auth_error() {
     use feishu_drive::auth::{AppCredentials, AuthError};
     let server = server(Config::default()).await;
     let base = server.base_url();
-    let uploader = Client::builder(&base)
-        .token_source(AppCredentials::new(
+    let uploader = upload_support::default_uploader(&base, |b| {
+        b.token_source(AppCredentials::new(
             &base,
             feishu_drive_server::DEFAULT_APP_ID,
             "wrong-secret",
         ))
-        .build()
-        .expect("uploader");
+    });
     let dir = tempfile::tempdir().expect("temp dir");
     let file = random_file(dir.path(), "f.bin", 10, 1);
     let result = uploader

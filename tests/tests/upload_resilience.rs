@@ -1,126 +1,18 @@
-//! The uploader under hostile conditions: a killed process, chaos, rejected tokens, and secrets.
+//! The uploader under hostile conditions: chaos, rejected tokens, and secrets (a killed process:
+//! `upload_journal.rs`).
 
 mod upload_support;
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use feishu_drive::Client;
 use feishu_drive::auth::{AccessToken, AppCredentials, AuthError, StaticToken, TokenSource};
-use feishu_drive::upload::{JOURNAL_BATCH_BLOCKS, RetryPolicy, UploadRequest};
+use feishu_drive::upload::{RetryPolicy, UploadRequest};
 use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, Faults, Operation};
 use futures::future::BoxFuture;
 use rand::{Rng, SeedableRng};
 use upload_support::{BLOCK, assert_round_trip, random_file, server, sha256_file, uploader};
-
-/// Kill -9 a real process mid-upload, start it again with the same journal: the bytes arrive
-/// intact and few blocks are sent twice — those in flight at the kill (at most `concurrency`)
-/// and those confirmed since the journal's last batch was written (at most
-/// `JOURNAL_BATCH_BLOCKS - 1`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_upload_resumes_from_its_journal() {
-    const CONCURRENCY: u64 = 3;
-    // The journal is written in batches, so a kill can lose up to `JOURNAL_BATCH_BLOCKS - 1`
-    // confirmations; the server also stored up to `CONCURRENCY` blocks whose answers the killed
-    // process never read. Both are re-sent, harmlessly (a part re-sent replaces the stored one);
-    // more than that would mean the journal lost what it promised to keep.
-    const RESENT_BOUND: u64 = CONCURRENCY + JOURNAL_BATCH_BLOCKS - 1;
-    let faults = Faults::default().latency(Duration::from_millis(40));
-    let server = server(Config::default().faults(faults)).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = random_file(dir.path(), "big.bin", 120 * BLOCK + 17, 21);
-    let journal = dir.path().join("big.journal");
-    let args = [
-        server.base_url(),
-        file.to_str().expect("utf-8").to_owned(),
-        journal.to_str().expect("utf-8").to_owned(),
-    ];
-    let child = move |_: ()| {
-        Command::new(env!("CARGO_BIN_EXE_upload-child"))
-            .args(&args)
-            .arg(CONCURRENCY.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn upload-child")
-    };
-
-    let mut first = child(());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let confirmed_before_kill = loop {
-        let confirmed = confirmed_in(&journal);
-        if confirmed >= 20 {
-            break confirmed;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the first run confirmed only {confirmed} blocks"
-        );
-        assert!(
-            first.try_wait().expect("poll child").is_none(),
-            "the first run ended before the kill"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    // The journal was just written; a little later (a few 40 ms blocks, less than a batch) some
-    // confirmations are pending in the child's memory, which is when a kill costs the most.
-    tokio::time::sleep(Duration::from_millis(60)).await;
-    first.kill().expect("SIGKILL the child");
-    first.wait().expect("reap the child");
-    let stored_at_kill = server.stats().parts_stored;
-    let confirmed_before_kill = confirmed_in(&journal).max(confirmed_before_kill);
-    assert!(confirmed_before_kill < 121, "killed mid-upload");
-
-    let second = {
-        let child = child.clone();
-        tokio::task::spawn_blocking(move || child(()).wait_with_output())
-            .await
-            .expect("join")
-            .expect("run")
-    };
-    let stdout = String::from_utf8_lossy(&second.stdout);
-    assert!(
-        second.status.success(),
-        "resumed run failed: {}",
-        String::from_utf8_lossy(&second.stderr)
-    );
-    let token = stdout
-        .lines()
-        .last()
-        .and_then(|l| l.strip_prefix("file_token: "))
-        .expect("a file token")
-        .to_owned();
-    let resent = server.stats().parts_stored - 121;
-    eprintln!(
-        "kill -9 after {confirmed_before_kill} confirmed blocks ({stored_at_kill} stored); the resumed run re-sent {resent} of 121"
-    );
-    assert!(
-        resent <= RESENT_BOUND,
-        "{resent} blocks sent twice, more than {RESENT_BOUND} (stored {stored_at_kill} before the kill)"
-    );
-    assert!(!journal.exists(), "the finished upload removed its journal");
-
-    let reader = Client::builder(server.base_url())
-        .token_source(AppCredentials::new(
-            &server.base_url(),
-            DEFAULT_APP_ID,
-            DEFAULT_APP_SECRET,
-        ))
-        .build()
-        .expect("uploader");
-    assert_round_trip(&reader, &token, &file).await;
-}
-
-fn confirmed_in(journal: &std::path::Path) -> usize {
-    std::fs::read_to_string(journal)
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        // Journal format 2: confirmed blocks map to the Adler-32 of what was sent.
-        .and_then(|json| json.get("confirmed")?.as_object().map(serde_json::Map::len))
-        .unwrap_or(0)
-}
 
 /// Many uploads of random sizes at once, with 10 % retryable errors, dropped connections and an
 /// expired upload id: every one finishes and reads back byte-exact. `SOAK_UPLOADS=N` runs more.
@@ -232,11 +124,10 @@ async fn a_rejected_token_is_refreshed_once() {
         fresh: AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET),
         invalidated: AtomicU32::new(0),
     });
-    let uploader = Client::builder(&base)
-        .token_source(SharedSource(Arc::clone(&source)))
-        .requests_per_second(None)
-        .build()
-        .expect("uploader");
+    let uploader = upload_support::default_uploader(&base, |b| {
+        b.token_source(SharedSource(Arc::clone(&source)))
+            .requests_per_second(None)
+    });
     let dir = tempfile::tempdir().expect("temp dir");
     let file = random_file(dir.path(), "f.bin", 1000, 1);
     let token = uploader

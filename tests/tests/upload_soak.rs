@@ -593,23 +593,16 @@ async fn seeded_soak_of_faults_kills_interruptions_and_changed_files() {
     let injected = Arc::new(Injected::default());
     tokio::spawn(proxy(listener, upstream, seed, injected.clone()));
 
-    let through_proxy = Client::builder(&proxy_url)
-        .token_source(feishu_drive::auth::AppCredentials::new(
-            &server.base_url(),
-            feishu_drive_server::DEFAULT_APP_ID,
-            feishu_drive_server::DEFAULT_APP_SECRET,
-        ))
-        .requests_per_second(None)
-        .upload_all_max(UPLOAD_ALL_MAX)
-        .concurrency(CONCURRENCY)
-        .stall_timeout(Duration::from_secs(5))
-        .retry_policy(RetryPolicy {
-            max_retries: 12,
-            min_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(100),
-        })
-        .build()
-        .expect("an uploader");
+    let through_proxy = upload_support::uploader_at(&proxy_url, &server.base_url(), |b| {
+        b.upload_all_max(UPLOAD_ALL_MAX)
+            .concurrency(CONCURRENCY)
+            .stall_timeout(Duration::from_secs(5))
+            .retry_policy(RetryPolicy {
+                max_retries: 12,
+                min_delay: Duration::from_millis(5),
+                max_delay: Duration::from_millis(100),
+            })
+    });
     let reader = upload_support::uploader(&server, |b| b);
     let mut soak = Soak {
         server,

@@ -2,6 +2,8 @@
 //!
 //! - [`codegen`]: `cargo xtask codegen [--check]` regenerates (or checks) `client/src/generated/`.
 //! - [`corpus`]: `cargo xtask corpus-report` tabulates what `generate` makes of a corpus of specs.
+//! - [`public_api`]: `cargo xtask public-api` lists a crate's public API from rustdoc's JSON
+//!   (`scripts/public-api.sh`).
 //! - [`spec_diff`]: `cargo xtask spec-diff` reviews a change of `spec/` by its effect on the wire and
 //!   on the generated Rust client.
 //!
@@ -10,6 +12,7 @@
 
 pub mod codegen;
 pub mod corpus;
+pub mod public_api;
 pub mod spec_diff;
 
 /// The workspace root: xtask lives one level below it.

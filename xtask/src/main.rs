@@ -7,11 +7,13 @@
 //! - `cargo xtask corpus-report --dir DIR` tabulates what `generate` makes of every spec in DIR.
 //! - `cargo xtask spec-diff [--base REV]` reviews a spec change: what changes on the wire and in the
 //!   generated Rust API, classified as breaking, behaviour change, non-breaking or docs-only.
+//! - `cargo xtask public-api JSON OUT [--check]` writes (or checks) a crate's public-API listing
+//!   from rustdoc's JSON; `scripts/public-api.sh` runs it for `feishu-drive`.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{codegen, corpus, spec_diff};
+use xtask::{codegen, corpus, public_api, spec_diff};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "Project automation for feishu-drive")]
@@ -31,6 +33,8 @@ enum Command {
     CorpusReport(corpus::Args),
     /// Review a spec change: semantic diff, classification, and the generated Rust API diff.
     SpecDiff(spec_diff::Args),
+    /// List a crate's public API from rustdoc's JSON, or check a committed listing.
+    PublicApi(public_api::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
         // spec-diff reserves exit status 1 for "breaking changes found" (--fail-on-breaking), so a
         // failure to produce the report at all must be told apart from it.
         Command::SpecDiff(args) => (spec_diff::run(&args), ExitCode::from(2)),
+        Command::PublicApi(args) => (public_api::run(&args), ExitCode::FAILURE),
     };
     match result {
         Ok(code) => code,

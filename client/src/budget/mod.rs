@@ -7,15 +7,15 @@
 //!
 //! - [`Budget::in_process`] (the default): a `governor` GCRA limiter per endpoint group, shared by
 //!   everything in this process that holds a clone of the `Budget`.
-//! - [`Budget::redis`] (cargo feature `redis`): the same limits kept in Redis by an atomic Lua
+//! - `Budget::redis` (cargo feature `redis`): the same limits kept in Redis by an atomic Lua
 //!   script (GCRA on the Redis server's clock, so clock skew between hosts does not matter), shared
 //!   by any number of processes on any number of hosts that use the same app id.
 //!
-//! Every request first waits for a permit ([`Budget::acquire`]); what the server answers is
-//! reported back: [`Budget::report_throttled`] for a rate-limit answer (with the reset the server
-//! gave, every participant pauses until then; without one, the rate is halved and recovers
-//! additively on each [`Budget::report_success`]), [`Budget::report_quota_exhausted`] for a quota
-//! answer. [`Budget::call`] does all of that around one request of the generated client.
+//! Every request first waits for a [`Permit`] ([`Budget::acquire`]); what the server answers is
+//! reported back through it ([`Permit::failed`], [`Permit::succeeded`]): a rate-limit answer with
+//! a reset pauses every participant until then, one without halves the rate, which recovers
+//! additively on each success; a quota answer stops the group for the day. A
+//! [`Client`](crate::Client)'s hooks do this for every attempt of every request it sends.
 //!
 //! ## The daily quota's day
 //!
@@ -36,24 +36,27 @@
 //! never hangs on Redis and never fails because of it.
 //!
 //! ```no_run
-//! use feishu_drive::budget::{Budget, BudgetConfig, Group};
+//! use feishu_drive::budget::{Budget, BudgetConfig};
 //! use feishu_drive::{Client, FeishuResult};
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn run() -> Result<(), feishu_drive::Error> {
+//! // One budget for two clients (two apps' tokens, say, or two base URLs of one app): every
+//! // request of either draws from it, and a refusal slows both.
 //! let budget = Budget::in_process(BudgetConfig::new("cli_a1b2c3"));
-//! let client = Client::builder("https://open.feishu.cn").access_token("t-…").build()?;
+//! let client = Client::builder("https://open.feishu.cn")
+//!     .access_token("t-…")
+//!     .budget(budget.clone())
+//!     .build()?;
 //! let block = bytes::Bytes::from_static(b"hello");
-//! let response = budget
-//!     .call(Group::UploadPart, || {
-//!         client
-//!             .upload_part()
-//!             .upload_id("upload-id")
-//!             .seq(0)
-//!             .size(block.len())
-//!             .file(block.clone())
-//!             .send()
-//!     })
-//!     .await?;
+//! let response = client
+//!     .upload_part()
+//!     .upload_id("upload-id")
+//!     .seq(0)
+//!     .size(block.len())
+//!     .file(block.clone())
+//!     .send()
+//!     .await
+//!     .checked()?;
 //! # let _ = response; Ok(()) }
 //! ```
 
@@ -62,13 +65,12 @@ mod in_process;
 mod redis;
 
 use std::fmt;
-use std::future::Future;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::limits::{CALLS_PER_DAY, REQUESTS_PER_SECOND};
-use crate::{ApiError, FeishuResult};
+use crate::{ApiError, Verdict};
 use in_process::LocalBudget;
 
 /// The assumed start of Feishu's quota day: midnight at UTC+8 (Beijing). Not documented by
@@ -118,19 +120,6 @@ fn unix_secs(t: SystemTime) -> String {
         Ok(d) => format!("unix time {}", d.as_secs()),
         Err(_) => "an unknown time".to_owned(),
     }
-}
-
-/// A request sent through [`Budget::call`] failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum CallError {
-    /// The daily quota is used up (counted here, or answered by the server); retrying today
-    /// cannot succeed.
-    #[error(transparent)]
-    Quota(#[from] QuotaExceeded),
-    /// The request failed; rate-limit answers have already been reported to the budget.
-    #[error(transparent)]
-    Api(#[from] ApiError),
 }
 
 /// Why a request is waiting, in [`BudgetEvent::Waiting`].
@@ -434,13 +423,18 @@ impl Budget {
     }
 
     /// Waits until a request to `group` may be sent, and counts it against the daily quota.
-    /// Fails only when the quota is used up.
-    pub async fn acquire(&self, group: Group) -> Result<(), QuotaExceeded> {
+    /// Fails only when the quota is used up. The [`Permit`] stands for one request: send it, and
+    /// report what the server answered through it.
+    pub async fn acquire(&self, group: Group) -> Result<Permit, QuotaExceeded> {
         match &*self.backend {
             Backend::Local(b) => b.acquire(group).await,
             #[cfg(feature = "redis")]
             Backend::Redis(b) => b.acquire(group).await,
-        }
+        }?;
+        Ok(Permit {
+            budget: self.clone(),
+            group,
+        })
     }
 
     /// Calls left today in `group` (`None` when no quota is configured).
@@ -498,80 +492,51 @@ impl Budget {
             Backend::Redis(b) => b.report_quota_exhausted(group).await,
         }
     }
+}
 
-    /// Sends one request through the budget: waits for a permit, sends, and reports the answer
-    /// (a rate-limit refusal pauses or slows every participant; a quota answer ends in
-    /// [`CallError::Quota`]). It does not retry; retry policies stay with the caller.
-    pub async fn call<T, R, F, Fut>(
-        &self,
-        group: Group,
-        make: F,
-    ) -> Result<progenitor_client::ResponseValue<T>, CallError>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = R>,
-        R: FeishuResult<T>,
-    {
-        self.acquire(group).await?;
-        match make().await.checked() {
-            Ok(value) => {
-                self.report_success(group).await;
-                Ok(value)
+/// One granted request of one group, from [`Budget::acquire`]: the request it stands for is
+/// sent, and what the server answered is reported back, so that a rate refusal slows every
+/// participant and a quota answer stops them. Every attempt of every request of a
+/// [`Client`](crate::Client) takes one (its hooks do), retries included.
+#[must_use = "a permit stands for one request: send it, then report the answer"]
+#[derive(Debug)]
+pub struct Permit {
+    budget: Budget,
+    group: Group,
+}
+
+impl Permit {
+    /// The group the request counts against.
+    pub fn group(&self) -> Group {
+        self.group
+    }
+
+    /// The request succeeded: a slowed-down rate recovers a step.
+    pub async fn succeeded(self) {
+        self.budget.report_success(self.group).await;
+    }
+
+    /// The request failed with `error`: a rate refusal pauses (with a reset) or slows (without)
+    /// every participant; a quota answer stops the group until the quota day ends, and is
+    /// returned as the error to hand to the caller. Other failures say nothing about the budget.
+    pub async fn failed(self, error: &ApiError) -> Option<QuotaExceeded> {
+        match error.verdict() {
+            Verdict::Throttled { reset } => {
+                self.budget.report_throttled(self.group, reset).await;
+                None
             }
-            Err(e) => Err(self.report_error(group, e).await),
+            Verdict::QuotaExhausted => match error {
+                ApiError::QuotaExceeded(quota) => Some(quota.clone()),
+                _ => Some(self.budget.report_quota_exhausted(self.group).await),
+            },
+            _ => None,
         }
     }
-
-    /// Reports a failed request's error to the budget (see [`Budget::call`]) and returns what
-    /// the caller should see: [`CallError::Quota`] for a quota answer, the error otherwise.
-    pub async fn report_error(&self, group: Group, error: ApiError) -> CallError {
-        match classify(&error) {
-            Answer::RateLimited(reset) => {
-                self.report_throttled(group, reset).await;
-                CallError::Api(error)
-            }
-            Answer::QuotaExhausted => CallError::Quota(self.report_quota_exhausted(group).await),
-            Answer::Other => CallError::Api(error),
-        }
-    }
 }
-
-/// What a failed request tells the budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Answer {
-    /// A rate-limit refusal, with the reset the server gave.
-    RateLimited(Option<Duration>),
-    /// The daily quota is used up.
-    QuotaExhausted,
-    /// Nothing about the budget.
-    Other,
-}
-
-/// Reads a rate-limit or quota answer out of an error. The spec's error table says which codes
-/// are which (`class: quota`, `class: throttled`, whatever their HTTP status: the docs say to
-/// classify by code); an HTTP 429 of any body is a rate refusal too. A refusal whose reset is an
-/// hour or more away can only be the daily quota.
-pub(crate) fn classify(error: &ApiError) -> Answer {
-    if error.code().is_some_and(|code| code.is_quota_exhausted()) {
-        return Answer::QuotaExhausted;
-    }
-    if !error.is_rate_limited() {
-        return Answer::Other;
-    }
-    match error.retry_after() {
-        Some(reset) if reset >= QUOTA_RESET_THRESHOLD => Answer::QuotaExhausted,
-        reset => Answer::RateLimited(reset),
-    }
-}
-
-/// A rate-limit answer whose reset is at least this far away is the daily quota, not the
-/// per-second window.
-const QUOTA_RESET_THRESHOLD: Duration = Duration::from_secs(60 * 60);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorCode;
 
     #[test]
     fn the_quota_day_ends_at_midnight_beijing_by_default() {
@@ -586,46 +551,5 @@ mod tests {
         // At UTC the same instant is mid-afternoon: the day ends 8 h later.
         let (_, utc_end) = quota_day(t, 0);
         assert_eq!(utc_end, end + Duration::from_secs(8 * 3600));
-    }
-
-    #[test]
-    fn errors_are_classified_by_code_and_reset() {
-        let api = |code: i64, status: u16, reset: Option<u64>| ApiError::Api {
-            code: ErrorCode::from(code),
-            msg: String::new(),
-            status: http::StatusCode::from_u16(status).unwrap_or_default(),
-            retry_after: reset.map(Duration::from_secs),
-            diagnostics: Box::default(),
-        };
-        assert_eq!(
-            classify(&api(99991400, 429, Some(1))),
-            Answer::RateLimited(Some(Duration::from_secs(1)))
-        );
-        assert_eq!(classify(&api(99991400, 400, None)), Answer::RateLimited(None));
-        assert_eq!(classify(&api(1061045, 200, None)), Answer::RateLimited(None));
-        assert_eq!(
-            classify(&api(99991400, 429, Some(20_000))),
-            Answer::QuotaExhausted
-        );
-        assert_eq!(classify(&api(1061002, 400, None)), Answer::Other);
-        assert_eq!(classify(&api(99991403, 429, Some(5))), Answer::QuotaExhausted);
-        // A 429 from a proxy, without a Feishu body, is a rate refusal too: it slows every
-        // participant, as the retry policy already treats it as one.
-        let html_429 = ApiError::Http {
-            status: http::StatusCode::TOO_MANY_REQUESTS,
-            content_type: Some("text/html".to_owned()),
-            body: "<html>slow down</html>".to_owned(),
-            retry_after: None,
-            log_id: None,
-        };
-        assert_eq!(classify(&html_429), Answer::RateLimited(None));
-        let empty_429 = ApiError::UnexpectedStatus {
-            status: http::StatusCode::TOO_MANY_REQUESTS,
-            retry_after: Some(Duration::from_secs(2)),
-        };
-        assert_eq!(
-            classify(&empty_429),
-            Answer::RateLimited(Some(Duration::from_secs(2)))
-        );
     }
 }

@@ -65,6 +65,51 @@ pub mod types {
                 })
         }
     }
+    ///`CreateFolderData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CreateFolderData {
+        ///The new folder's token.
+        pub token: ::std::string::String,
+        ///The new folder's address in Drive.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl CreateFolderData {
+        pub fn builder() -> builder::CreateFolderData {
+            Default::default()
+        }
+    }
+    ///`CreateFolderRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CreateFolderRequest {
+        pub folder_token: FolderToken,
+        pub name: FolderName,
+    }
+    impl CreateFolderRequest {
+        pub fn builder() -> builder::CreateFolderRequest {
+            Default::default()
+        }
+    }
+    ///`CreateFolderResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct CreateFolderResponse {
+        ///0 on success, otherwise an error code.
+        pub code: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<CreateFolderData>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<ErrorInfo>,
+        ///The message.
+        pub msg: ::std::string::String,
+    }
+    impl CreateFolderResponse {
+        pub fn builder() -> builder::CreateFolderResponse {
+            Default::default()
+        }
+    }
     ///`DownloadFileToken`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -118,6 +163,95 @@ pub mod types {
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    ///A Drive file's token, as file_upload_all or file_upload_finish answered it.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[serde(transparent)]
+    pub struct DriveFileToken(::std::string::String);
+    impl ::std::ops::Deref for DriveFileToken {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<DriveFileToken> for ::std::string::String {
+        fn from(value: DriveFileToken) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for DriveFileToken {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DriveFileToken {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for DriveFileToken {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DriveFileToken {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A child of a folder, as list_files answers it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct DriveNode {
+        ///When it was created, in seconds since the Unix epoch.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_time: ::std::option::Option<::std::string::String>,
+        ///When it was last changed, in seconds since the Unix epoch.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub modified_time: ::std::option::Option<::std::string::String>,
+        ///The node's name.
+        pub name: ::std::string::String,
+        ///Its owner, as a user id of `user_id_type`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub owner_id: ::std::option::Option<::std::string::String>,
+        ///The folder it is in.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub parent_token: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub shortcut_info: ::std::option::Option<ShortcutInfo>,
+        ///The node's token.
+        pub token: ::std::string::String,
+        ///The node's type: `file` (a Drive file), `folder`, `shortcut`, or an online document (`doc`, `docx`, `sheet`, `bitable`, `mindnote`, `slides`). The list may grow.
+        #[serde(rename = "type")]
+        pub type_: ::std::string::String,
+        ///Its address in Drive.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl DriveNode {
+        pub fn builder() -> builder::DriveNode {
+            Default::default()
         }
     }
     ///`ErrorDetail`
@@ -256,6 +390,116 @@ pub mod types {
             Default::default()
         }
     }
+    ///`FileDownloadFileToken`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[serde(transparent)]
+    pub struct FileDownloadFileToken(::std::string::String);
+    impl ::std::ops::Deref for FileDownloadFileToken {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FileDownloadFileToken> for ::std::string::String {
+        fn from(value: FileDownloadFileToken) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for FileDownloadFileToken {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FileDownloadFileToken {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FileDownloadFileToken {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileDownloadFileToken {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`FileDownloadVersion`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[serde(transparent)]
+    pub struct FileDownloadVersion(::std::string::String);
+    impl ::std::ops::Deref for FileDownloadVersion {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FileDownloadVersion> for ::std::string::String {
+        fn from(value: FileDownloadVersion) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for FileDownloadVersion {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FileDownloadVersion {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FileDownloadVersion {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileDownloadVersion {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///The media's file name, 1 to 250 characters.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -314,6 +558,61 @@ pub mod types {
                 })
         }
     }
+    ///Where a Drive file goes: `explorer`, a folder of My Space (the folder's token as `parent_node`), or `wiki`, a wiki node. The list may grow, so values not listed in `x-extensible-enum` are sent as they are.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[serde(transparent)]
+    pub struct FileParentType(::std::string::String);
+    impl ::std::ops::Deref for FileParentType {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FileParentType> for ::std::string::String {
+        fn from(value: FileParentType) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for FileParentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FileParentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FileParentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FileParentType {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`FileTokenData`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
@@ -342,6 +641,350 @@ pub mod types {
     impl FileTokenResponse {
         pub fn builder() -> builder::FileTokenResponse {
             Default::default()
+        }
+    }
+    ///`FileUploadData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FileUploadData {
+        ///The file's token (the same one for every version of a file).
+        pub file_token: ::std::string::String,
+        ///The file's address in Drive.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+        ///The version this upload made, for file_download's `version`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub version: ::std::option::Option<::std::string::String>,
+    }
+    impl FileUploadData {
+        pub fn builder() -> builder::FileUploadData {
+            Default::default()
+        }
+    }
+    ///`FileUploadPrepareRequest`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FileUploadPrepareRequest {
+        pub file_name: FileName,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub file_token: ::std::option::Option<DriveFileToken>,
+        pub parent_node: FolderToken,
+        pub parent_type: FileParentType,
+        ///The file's size in bytes.
+        pub size: i64,
+    }
+    impl FileUploadPrepareRequest {
+        pub fn builder() -> builder::FileUploadPrepareRequest {
+            Default::default()
+        }
+    }
+    ///`FileUploadResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct FileUploadResponse {
+        ///0 on success, otherwise an error code.
+        pub code: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<FileUploadData>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<ErrorInfo>,
+        ///The message.
+        pub msg: ::std::string::String,
+    }
+    impl FileUploadResponse {
+        pub fn builder() -> builder::FileUploadResponse {
+            Default::default()
+        }
+    }
+    ///A folder's name: 1 to 256 bytes of UTF-8 (the docs count bytes, so a name of CJK characters holds at most 85 of them; `maxLength` here counts characters).
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[serde(transparent)]
+    pub struct FolderName(::std::string::String);
+    impl ::std::ops::Deref for FolderName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FolderName> for ::std::string::String {
+        fn from(value: FolderName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for FolderName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 256usize {
+                return Err("longer than 256 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FolderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FolderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FolderName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A folder's token (`fldcn…`, `fldbc…`), treated as opaque. `""` names the caller's root folder (the official CLI sends it when no folder is given).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[serde(transparent)]
+    pub struct FolderToken(pub ::std::string::String);
+    impl ::std::ops::Deref for FolderToken {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FolderToken> for ::std::string::String {
+        fn from(value: FolderToken) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for FolderToken {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for FolderToken {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for FolderToken {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///list_files' sort direction.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ListDirection {
+        #[serde(rename = "ASC")]
+        Asc,
+        #[serde(rename = "DESC")]
+        Desc,
+    }
+    impl ::std::fmt::Display for ListDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("ASC"),
+                Self::Desc => f.write_str("DESC"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListDirection {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ASC" => Ok(Self::Asc),
+                "DESC" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ListFilesData`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ListFilesData {
+        ///The children on this page.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub files: ::std::vec::Vec<DriveNode>,
+        ///Whether another page follows.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_more: ::std::option::Option<bool>,
+        ///The `page_token` of the next page, while `has_more` is true.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_page_token: ::std::option::Option<::std::string::String>,
+    }
+    impl ListFilesData {
+        pub fn builder() -> builder::ListFilesData {
+            Default::default()
+        }
+    }
+    ///`ListFilesResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ListFilesResponse {
+        ///0 on success, otherwise an error code.
+        pub code: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<ListFilesData>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<ErrorInfo>,
+        ///The message.
+        pub msg: ::std::string::String,
+    }
+    impl ListFilesResponse {
+        pub fn builder() -> builder::ListFilesResponse {
+            Default::default()
+        }
+    }
+    ///list_files' sort key.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum ListOrderBy {
+        EditedTime,
+        CreatedTime,
+    }
+    impl ::std::fmt::Display for ListOrderBy {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::EditedTime => f.write_str("EditedTime"),
+                Self::CreatedTime => f.write_str("CreatedTime"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListOrderBy {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "EditedTime" => Ok(Self::EditedTime),
+                "CreatedTime" => Ok(Self::CreatedTime),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListOrderBy {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListOrderBy {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Items per page of list_files, at most 200.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    #[serde(transparent)]
+    pub struct PageSize(pub ::std::num::NonZeroU64);
+    impl ::std::ops::Deref for PageSize {
+        type Target = ::std::num::NonZeroU64;
+        fn deref(&self) -> &::std::num::NonZeroU64 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PageSize> for ::std::num::NonZeroU64 {
+        fn from(value: PageSize) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::num::NonZeroU64> for PageSize {
+        fn from(value: ::std::num::NonZeroU64) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for PageSize {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for PageSize {
+        type Err = <::std::num::NonZeroU64 as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PageSize {
+        type Error = <::std::num::NonZeroU64 as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for PageSize {
+        type Error = <::std::num::NonZeroU64 as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
         }
     }
     ///The token of the doc, sheet or base the media belongs to. Optional, and may be empty, for parent types that need none: the official CLI's import flow (`ccm_import_open`) sends `""` to upload_prepare and omits it on upload_all, and the Node SDK has it optional on upload_prepare. Older Lark doc pages still mark it required.
@@ -456,6 +1099,22 @@ pub mod types {
     }
     impl PermissionViolation {
         pub fn builder() -> builder::PermissionViolation {
+            Default::default()
+        }
+    }
+    ///What a shortcut points to.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct ShortcutInfo {
+        ///The target's token.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub target_token: ::std::option::Option<::std::string::String>,
+        ///The target's type.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub target_type: ::std::option::Option<::std::string::String>,
+    }
+    impl ShortcutInfo {
+        pub fn builder() -> builder::ShortcutInfo {
             Default::default()
         }
     }
@@ -773,6 +1432,66 @@ pub mod types {
             Default::default()
         }
     }
+    ///The kind of user id to answer with.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum UserIdType {
+        #[serde(rename = "open_id")]
+        OpenId,
+        #[serde(rename = "union_id")]
+        UnionId,
+        #[serde(rename = "user_id")]
+        UserId,
+    }
+    impl ::std::fmt::Display for UserIdType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::OpenId => f.write_str("open_id"),
+                Self::UnionId => f.write_str("union_id"),
+                Self::UserId => f.write_str("user_id"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UserIdType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "open_id" => Ok(Self::OpenId),
+                "union_id" => Ok(Self::UnionId),
+                "user_id" => Ok(Self::UserId),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UserIdType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UserIdType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /**The `multipart/form-data` body of [`Client::upload_all`](super::Client::upload_all), for its builder's `body`.
 
 It holds every part in memory (binary parts as `Bytes`), so it is `Clone`: build it once and send it again. A streamed part goes through the builder's own setter instead.*/
@@ -809,8 +1528,454 @@ It holds every part in memory (binary parts as `Bytes`), so it is `Clone`: build
         ///The block's bytes.
         pub file: ::bytes::Bytes,
     }
+    /**The `multipart/form-data` body of [`Client::file_upload_all`](super::Client::file_upload_all), for its builder's `body`.
+
+It holds every part in memory (binary parts as `Bytes`), so it is `Clone`: build it once and send it again. A streamed part goes through the builder's own setter instead.*/
+    #[derive(Clone, Debug)]
+    pub struct FileUploadAllForm {
+        ///The media's file name, 1 to 250 characters.
+        pub file_name: super::types::FileName,
+        ///Where a Drive file goes: `explorer`, a folder of My Space (the folder's token as `parent_node`), or `wiki`, a wiki node. The list may grow, so values not listed in `x-extensible-enum` are sent as they are.
+        pub parent_type: super::types::FileParentType,
+        ///A folder's token (`fldcn…`, `fldbc…`), treated as opaque. `""` names the caller's root folder (the official CLI sends it when no folder is given).
+        pub parent_node: super::types::FolderToken,
+        ///The file's size in bytes, at most 20 MiB.
+        pub size: i64,
+        ///The Adler-32 checksum of the bytes, as a decimal string.
+        pub checksum: ::std::option::Option<super::types::Checksum>,
+        ///A Drive file's token, as file_upload_all or file_upload_finish answered it.
+        pub file_token: ::std::option::Option<super::types::DriveFileToken>,
+        ///The file's bytes.
+        pub file: ::bytes::Bytes,
+    }
+    /**The `multipart/form-data` body of [`Client::file_upload_part`](super::Client::file_upload_part), for its builder's `body`.
+
+It holds every part in memory (binary parts as `Bytes`), so it is `Clone`: build it once and send it again. A streamed part goes through the builder's own setter instead.*/
+    #[derive(Clone, Debug)]
+    pub struct FileUploadPartForm {
+        ///The id of an upload transaction, from upload_prepare; valid for 24 hours.
+        pub upload_id: super::types::UploadId,
+        ///The block's number, counted from 0.
+        pub seq: i64,
+        ///The block's size in bytes.
+        pub size: i64,
+        ///The Adler-32 checksum of the bytes, as a decimal string.
+        pub checksum: ::std::option::Option<super::types::Checksum>,
+        ///The block's bytes.
+        pub file: ::bytes::Bytes,
+    }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct CreateFolderData {
+            token: ::std::result::Result<::std::string::String, ::std::string::String>,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateFolderData {
+            fn default() -> Self {
+                Self {
+                    token: Err("no value supplied for token".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateFolderData {
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateFolderData> for super::CreateFolderData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateFolderData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    token: value.token?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateFolderData> for CreateFolderData {
+            fn from(value: super::CreateFolderData) -> Self {
+                Self {
+                    token: Ok(value.token),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateFolderRequest {
+            folder_token: ::std::result::Result<
+                super::FolderToken,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<super::FolderName, ::std::string::String>,
+        }
+        impl ::std::default::Default for CreateFolderRequest {
+            fn default() -> Self {
+                Self {
+                    folder_token: Err("no value supplied for folder_token".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl CreateFolderRequest {
+            pub fn folder_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FolderToken>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.folder_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for folder_token: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FolderName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateFolderRequest>
+        for super::CreateFolderRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateFolderRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    folder_token: value.folder_token?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateFolderRequest> for CreateFolderRequest {
+            fn from(value: super::CreateFolderRequest) -> Self {
+                Self {
+                    folder_token: Ok(value.folder_token),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateFolderResponse {
+            code: ::std::result::Result<i64, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::option::Option<super::CreateFolderData>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::ErrorInfo>,
+                ::std::string::String,
+            >,
+            msg: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for CreateFolderResponse {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                    data: Ok(Default::default()),
+                    error: Ok(Default::default()),
+                    msg: Err("no value supplied for msg".to_string()),
+                }
+            }
+        }
+        impl CreateFolderResponse {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CreateFolderData>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ErrorInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn msg<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.msg = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for msg: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateFolderResponse>
+        for super::CreateFolderResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateFolderResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    data: value.data?,
+                    error: value.error?,
+                    msg: value.msg?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateFolderResponse> for CreateFolderResponse {
+            fn from(value: super::CreateFolderResponse) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    data: Ok(value.data),
+                    error: Ok(value.error),
+                    msg: Ok(value.msg),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DriveNode {
+            created_time: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            modified_time: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            owner_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            parent_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            shortcut_info: ::std::result::Result<
+                ::std::option::Option<super::ShortcutInfo>,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DriveNode {
+            fn default() -> Self {
+                Self {
+                    created_time: Ok(Default::default()),
+                    modified_time: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    owner_id: Ok(Default::default()),
+                    parent_token: Ok(Default::default()),
+                    shortcut_info: Ok(Default::default()),
+                    token: Err("no value supplied for token".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl DriveNode {
+            pub fn created_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_time: {e}")
+                    });
+                self
+            }
+            pub fn modified_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.modified_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for modified_time: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn owner_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owner_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for owner_id: {e}")
+                    });
+                self
+            }
+            pub fn parent_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parent_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parent_token: {e}")
+                    });
+                self
+            }
+            pub fn shortcut_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ShortcutInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.shortcut_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for shortcut_info: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DriveNode> for super::DriveNode {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DriveNode,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_time: value.created_time?,
+                    modified_time: value.modified_time?,
+                    name: value.name?,
+                    owner_id: value.owner_id?,
+                    parent_token: value.parent_token?,
+                    shortcut_info: value.shortcut_info?,
+                    token: value.token?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DriveNode> for DriveNode {
+            fn from(value: super::DriveNode) -> Self {
+                Self {
+                    created_time: Ok(value.created_time),
+                    modified_time: Ok(value.modified_time),
+                    name: Ok(value.name),
+                    owner_id: Ok(value.owner_id),
+                    parent_token: Ok(value.parent_token),
+                    shortcut_info: Ok(value.shortcut_info),
+                    token: Ok(value.token),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct ErrorDetail {
             key: ::std::result::Result<
@@ -1408,6 +2573,483 @@ It holds every part in memory (binary parts as `Bytes`), so it is `Clone`: build
             }
         }
         #[derive(Clone, Debug)]
+        pub struct FileUploadData {
+            file_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            version: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for FileUploadData {
+            fn default() -> Self {
+                Self {
+                    file_token: Err("no value supplied for file_token".to_string()),
+                    url: Ok(Default::default()),
+                    version: Ok(Default::default()),
+                }
+            }
+        }
+        impl FileUploadData {
+            pub fn file_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_token: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+            pub fn version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for version: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FileUploadData> for super::FileUploadData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FileUploadData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    file_token: value.file_token?,
+                    url: value.url?,
+                    version: value.version?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FileUploadData> for FileUploadData {
+            fn from(value: super::FileUploadData) -> Self {
+                Self {
+                    file_token: Ok(value.file_token),
+                    url: Ok(value.url),
+                    version: Ok(value.version),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FileUploadPrepareRequest {
+            file_name: ::std::result::Result<super::FileName, ::std::string::String>,
+            file_token: ::std::result::Result<
+                ::std::option::Option<super::DriveFileToken>,
+                ::std::string::String,
+            >,
+            parent_node: ::std::result::Result<
+                super::FolderToken,
+                ::std::string::String,
+            >,
+            parent_type: ::std::result::Result<
+                super::FileParentType,
+                ::std::string::String,
+            >,
+            size: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for FileUploadPrepareRequest {
+            fn default() -> Self {
+                Self {
+                    file_name: Err("no value supplied for file_name".to_string()),
+                    file_token: Ok(Default::default()),
+                    parent_node: Err("no value supplied for parent_node".to_string()),
+                    parent_type: Err("no value supplied for parent_type".to_string()),
+                    size: Err("no value supplied for size".to_string()),
+                }
+            }
+        }
+        impl FileUploadPrepareRequest {
+            pub fn file_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FileName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_name: {e}")
+                    });
+                self
+            }
+            pub fn file_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::DriveFileToken>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_token: {e}")
+                    });
+                self
+            }
+            pub fn parent_node<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FolderToken>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parent_node = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parent_node: {e}")
+                    });
+                self
+            }
+            pub fn parent_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FileParentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parent_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parent_type: {e}")
+                    });
+                self
+            }
+            pub fn size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for size: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FileUploadPrepareRequest>
+        for super::FileUploadPrepareRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FileUploadPrepareRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    file_name: value.file_name?,
+                    file_token: value.file_token?,
+                    parent_node: value.parent_node?,
+                    parent_type: value.parent_type?,
+                    size: value.size?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FileUploadPrepareRequest>
+        for FileUploadPrepareRequest {
+            fn from(value: super::FileUploadPrepareRequest) -> Self {
+                Self {
+                    file_name: Ok(value.file_name),
+                    file_token: Ok(value.file_token),
+                    parent_node: Ok(value.parent_node),
+                    parent_type: Ok(value.parent_type),
+                    size: Ok(value.size),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FileUploadResponse {
+            code: ::std::result::Result<i64, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::option::Option<super::FileUploadData>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::ErrorInfo>,
+                ::std::string::String,
+            >,
+            msg: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for FileUploadResponse {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                    data: Ok(Default::default()),
+                    error: Ok(Default::default()),
+                    msg: Err("no value supplied for msg".to_string()),
+                }
+            }
+        }
+        impl FileUploadResponse {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::FileUploadData>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ErrorInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn msg<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.msg = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for msg: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FileUploadResponse> for super::FileUploadResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FileUploadResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    data: value.data?,
+                    error: value.error?,
+                    msg: value.msg?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FileUploadResponse> for FileUploadResponse {
+            fn from(value: super::FileUploadResponse) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    data: Ok(value.data),
+                    error: Ok(value.error),
+                    msg: Ok(value.msg),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListFilesData {
+            files: ::std::result::Result<
+                ::std::vec::Vec<super::DriveNode>,
+                ::std::string::String,
+            >,
+            has_more: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            next_page_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ListFilesData {
+            fn default() -> Self {
+                Self {
+                    files: Ok(Default::default()),
+                    has_more: Ok(Default::default()),
+                    next_page_token: Ok(Default::default()),
+                }
+            }
+        }
+        impl ListFilesData {
+            pub fn files<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::DriveNode>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.files = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for files: {e}")
+                    });
+                self
+            }
+            pub fn has_more<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_more = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for has_more: {e}")
+                    });
+                self
+            }
+            pub fn next_page_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_page_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for next_page_token: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListFilesData> for super::ListFilesData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListFilesData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    files: value.files?,
+                    has_more: value.has_more?,
+                    next_page_token: value.next_page_token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListFilesData> for ListFilesData {
+            fn from(value: super::ListFilesData) -> Self {
+                Self {
+                    files: Ok(value.files),
+                    has_more: Ok(value.has_more),
+                    next_page_token: Ok(value.next_page_token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListFilesResponse {
+            code: ::std::result::Result<i64, ::std::string::String>,
+            data: ::std::result::Result<
+                ::std::option::Option<super::ListFilesData>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::ErrorInfo>,
+                ::std::string::String,
+            >,
+            msg: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ListFilesResponse {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                    data: Ok(Default::default()),
+                    error: Ok(Default::default()),
+                    msg: Err("no value supplied for msg".to_string()),
+                }
+            }
+        }
+        impl ListFilesResponse {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ListFilesData>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ErrorInfo>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn msg<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.msg = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for msg: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListFilesResponse> for super::ListFilesResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListFilesResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    data: value.data?,
+                    error: value.error?,
+                    msg: value.msg?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListFilesResponse> for ListFilesResponse {
+            fn from(value: super::ListFilesResponse) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    data: Ok(value.data),
+                    error: Ok(value.error),
+                    msg: Ok(value.msg),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct PermissionViolation {
             description: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -1488,6 +3130,70 @@ It holds every part in memory (binary parts as `Bytes`), so it is `Clone`: build
                     description: Ok(value.description),
                     subject: Ok(value.subject),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ShortcutInfo {
+            target_token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            target_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ShortcutInfo {
+            fn default() -> Self {
+                Self {
+                    target_token: Ok(Default::default()),
+                    target_type: Ok(Default::default()),
+                }
+            }
+        }
+        impl ShortcutInfo {
+            pub fn target_token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.target_token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for target_token: {e}")
+                    });
+                self
+            }
+            pub fn target_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.target_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for target_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ShortcutInfo> for super::ShortcutInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ShortcutInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    target_token: value.target_token?,
+                    target_type: value.target_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ShortcutInfo> for ShortcutInfo {
+            fn from(value: super::ShortcutInfo) -> Self {
+                Self {
+                    target_token: Ok(value.target_token),
+                    target_type: Ok(value.target_type),
                 }
             }
         }
@@ -2137,18 +3843,22 @@ It holds every part in memory (binary parts as `Bytes`), so it is `Clone`: build
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Feishu / Lark drive media upload
+/**Client for Feishu / Lark drive media and file upload
 
-The media-upload endpoints of the Feishu (Lark) drive API, version 1: the chunked flow
-(`upload_prepare`, `upload_part`, `upload_finish`), the one-shot `upload_all` for files up
-to 20 MiB, `download` to read media back, and the tenant token endpoint they rely on.
+The upload endpoints of the Feishu (Lark) drive API, version 1, in two families with the
+same flow: media attached to docs, sheets and bases (`drive/v1/medias/…`) and files in Drive
+folders (`drive/v1/files/…`). Each family has the chunked flow (`upload_prepare`,
+`upload_part`, `upload_finish`), the one-shot `upload_all` for files up to 20 MiB and a
+ranged `download`; the files family adds new versions of a file (`file_token` on prepare),
+`create_folder` and the listing of a folder's children. The tenant token endpoint they rely
+on is here too.
 
 Every response body is the envelope `{"code": int, "msg": string, "data": {...}}`; `code == 0`
 means success. Some failures arrive with HTTP 200 or 202, so a client must look at `code`, not
 only at the status. The full error table is `x-feishu-error-codes` below.
 
 
-Version: 1.0.0*/
+Version: 1.1.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -2175,7 +3885,7 @@ impl Client {
 }
 impl ClientInfo<crate::ClientContext> for Client {
     fn api_version() -> &'static str {
-        "1.0.0"
+        "1.1.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
@@ -2257,6 +3967,99 @@ let response = client.download()
     pub fn download(&self) -> builder::Download<'_> {
         builder::Download::new(self)
     }
+    /**Start a chunked upload into a Drive folder
+
+Declares a file for a Drive folder (or, with `file_token`, a new version of an existing file) and returns the upload transaction: its `upload_id`, the block size (the platform always cuts files into 4 MiB blocks) and the number of blocks. The upload id and the blocks already sent can be resumed for 24 hours. Not suited to concurrent calls: 5 QPS and 10,000 calls a day, 1061045 past it.
+
+Sends a `POST` request to `/open-apis/drive/v1/files/upload_prepare`
+
+```ignore
+let response = client.file_upload_prepare()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn file_upload_prepare(&self) -> builder::FileUploadPrepare<'_> {
+        builder::FileUploadPrepare::new(self)
+    }
+    /**Finish a chunked file upload
+
+Completes the transaction once every block has been uploaded and returns the file's `file_token`, its `version` and `url`. Answers 1062010 when a block is missing.
+
+Sends a `POST` request to `/open-apis/drive/v1/files/upload_finish`
+
+```ignore
+let response = client.file_upload_finish()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn file_upload_finish(&self) -> builder::FileUploadFinish<'_> {
+        builder::FileUploadFinish::new(self)
+    }
+    /**Download a file from Drive
+
+Returns the bytes of a file in Drive (not of online documents such as docs or sheets), with the file's own `Content-Type` and its name in `Content-Disposition`. A `Range` header asks for part of it (206 with `Content-Range`). 403 without the permission to download the file, 404 for a token that does not exist or a deleted file. Failures are the JSON envelope; 1061045 (past the 5 QPS) arrives with 200, so tell the two apart by `Content-Type`: `application/json` is an envelope, anything else is the file.
+
+Sends a `GET` request to `/open-apis/drive/v1/files/{file_token}/download`
+
+Arguments:
+- `file_token`: The file's token, as returned by file_upload_all or file_upload_finish.
+- `version`: Which version of the file, as file_upload_finish or file_upload_all answered it; the newest when absent. (The Node SDK sends it; the doc page does not list it.)
+- `range`: Download part of the file (RFC 9110 byte ranges), for example `bytes=0-1048575`. Answered with 206 and `Content-Range`; a server may ignore it and answer 200 with the whole file.
+```ignore
+let response = client.file_download()
+    .file_token(file_token)
+    .version(version)
+    .range(range)
+    .send()
+    .await;
+```*/
+    pub fn file_download(&self) -> builder::FileDownload<'_> {
+        builder::FileDownload::new(self)
+    }
+    /**Create a folder
+
+Creates an empty folder in the folder `folder_token` (`""`: the caller's root folder) and returns its token and URL. Not suited to concurrent calls: 5 QPS and 10,000 calls a day, 1061045 past it. A folder (or the root) holds at most 1,500 nodes (1062507), folders nest at most 15 deep (1062506), and a drive holds at most 400,000 nodes (1062505).
+
+Sends a `POST` request to `/open-apis/drive/v1/files/create_folder`
+
+```ignore
+let response = client.create_folder()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_folder(&self) -> builder::CreateFolder<'_> {
+        builder::CreateFolder::new(self)
+    }
+    /**List the children of a folder
+
+Lists the files and folders directly in a folder (not recursively): name, type, token, parent, URL, times and owner. Pages of `page_size` items (default 100); while `has_more` is true, send `next_page_token` back as `page_token`. Without `folder_token` (or with `""`) it lists the caller's root folder, all of it in one page. Its doc page gives 20 requests per second and no daily quota; it carries no `x-feishu-rate-limit` because that extension states both.
+
+Sends a `GET` request to `/open-apis/drive/v1/files`
+
+Arguments:
+- `direction`: The sort direction.
+- `folder_token`: The folder to list; absent or `""` for the caller's root folder.
+- `order_by`: The sort key.
+- `page_size`: Items per page, at most 200 (1064001 beyond); 100 when absent.
+- `page_token`: The `next_page_token` of the page before; absent for the first page.
+- `user_id_type`: The kind of user id `owner_id` is given in (`open_id` when absent).
+```ignore
+let response = client.list_files()
+    .direction(direction)
+    .folder_token(folder_token)
+    .order_by(order_by)
+    .page_size(page_size)
+    .page_token(page_token)
+    .user_id_type(user_id_type)
+    .send()
+    .await;
+```*/
+    pub fn list_files(&self) -> builder::ListFiles<'_> {
+        builder::ListFiles::new(self)
+    }
 }
 /// Operations with `multipart/form-data` bodies, generated by `feishu-drive-codegen`
 /// in progenitor's builder style.
@@ -2304,6 +4107,50 @@ let response = client.upload_part()
 Or every field at once: `.body(types::UploadPartForm { .. })`.*/
     pub fn upload_part(&self) -> builder::UploadPart<'_> {
         builder::UploadPart::new(self)
+    }
+    /**Upload a file into a Drive folder in one request
+
+Uploads a whole file of at most 20 MiB (20971520 bytes) into a Drive folder (`parent_type` `explorer`, the folder's token as `parent_node`; `""` is the caller's root folder), or, with `file_token`, as a new version of that file. Larger files must use file_upload_prepare, file_upload_part and file_upload_finish. 5 QPS.
+
+Sends a `POST` request to `/open-apis/drive/v1/files/upload_all` as `multipart/form-data`; the fields go on the wire in this order.
+
+```ignore
+let response = client.file_upload_all()
+    .file_name(file_name)
+    .parent_type(parent_type)
+    .parent_node(parent_node)
+    .size(size)
+    .checksum(checksum)
+    .file_token(file_token)
+    .file(file)
+    .send()
+    .await;
+```
+
+Or every field at once: `.body(types::FileUploadAllForm { .. })`.*/
+    pub fn file_upload_all(&self) -> builder::FileUploadAll<'_> {
+        builder::FileUploadAll::new(self)
+    }
+    /**Upload one block of a chunked file upload
+
+Uploads block `seq` of the transaction started by file_upload_prepare, exactly like the media family's upload_part: every block but the last is exactly `block_size` bytes, blocks may be sent in any order and sent again, `checksum` is the block's Adler-32. 5 QPS and 10,000 calls per app per day; past the limit the endpoint answers 1061045.
+
+Sends a `POST` request to `/open-apis/drive/v1/files/upload_part` as `multipart/form-data`; the fields go on the wire in this order.
+
+```ignore
+let response = client.file_upload_part()
+    .upload_id(upload_id)
+    .seq(seq)
+    .size(size)
+    .checksum(checksum)
+    .file(file)
+    .send()
+    .await;
+```
+
+Or every field at once: `.body(types::FileUploadPartForm { .. })`.*/
+    pub fn file_upload_part(&self) -> builder::FileUploadPart<'_> {
+        builder::FileUploadPart::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -2837,6 +4684,743 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::file_upload_prepare`]
+
+[`Client::file_upload_prepare`]: super::Client::file_upload_prepare*/
+    #[derive(Debug, Clone)]
+    pub struct FileUploadPrepare<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::FileUploadPrepareRequest, String>,
+    }
+    impl<'a> FileUploadPrepare<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::FileUploadPrepareRequest>,
+            <V as std::convert::TryInto<
+                types::FileUploadPrepareRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `FileUploadPrepareRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::FileUploadPrepareRequest,
+            ) -> types::builder::FileUploadPrepareRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/open-apis/drive/v1/files/upload_prepare`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::UploadPrepareResponse>,
+            Error<types::ErrorEnvelope>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::FileUploadPrepareRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/open-apis/drive/v1/files/upload_prepare", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "file_upload_prepare",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::file_upload_finish`]
+
+[`Client::file_upload_finish`]: super::Client::file_upload_finish*/
+    #[derive(Debug, Clone)]
+    pub struct FileUploadFinish<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::UploadFinishRequest, String>,
+    }
+    impl<'a> FileUploadFinish<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UploadFinishRequest>,
+            <V as std::convert::TryInto<
+                types::UploadFinishRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UploadFinishRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UploadFinishRequest,
+            ) -> types::builder::UploadFinishRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/open-apis/drive/v1/files/upload_finish`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::FileUploadResponse>,
+            Error<types::ErrorEnvelope>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::UploadFinishRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/open-apis/drive/v1/files/upload_finish", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "file_upload_finish",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::file_download`]
+
+[`Client::file_download`]: super::Client::file_download*/
+    #[derive(Debug, Clone)]
+    pub struct FileDownload<'a> {
+        client: &'a super::Client,
+        file_token: Result<types::FileDownloadFileToken, String>,
+        version: Result<Option<types::FileDownloadVersion>, String>,
+        range: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> FileDownload<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                file_token: Err("file_token was not initialized".to_string()),
+                version: Ok(None),
+                range: Ok(None),
+            }
+        }
+        pub fn file_token<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::FileDownloadFileToken>,
+        {
+            self.file_token = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `FileDownloadFileToken` for file_token failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn version<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::FileDownloadVersion>,
+        {
+            self.version = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `FileDownloadVersion` for version failed".to_string()
+                });
+            self
+        }
+        pub fn range<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.range = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for range failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/open-apis/drive/v1/files/{file_token}/download`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorEnvelope>> {
+            let Self { client, file_token, version, range } = self;
+            let file_token = file_token.map_err(Error::InvalidRequest)?;
+            let version = version.map_err(Error::InvalidRequest)?;
+            let range = range.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/open-apis/drive/v1/files/{}/download", client.baseurl, encode_path(&
+                file_token.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = range {
+                header_map.append("Range", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .query(&progenitor_client::QueryParam::new("version", &version))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "file_download",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                206u16 => Ok(ResponseValue::stream(response)),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_folder`]
+
+[`Client::create_folder`]: super::Client::create_folder*/
+    #[derive(Debug, Clone)]
+    pub struct CreateFolder<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateFolderRequest, String>,
+    }
+    impl<'a> CreateFolder<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateFolderRequest>,
+            <V as std::convert::TryInto<
+                types::CreateFolderRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateFolderRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateFolderRequest,
+            ) -> types::builder::CreateFolderRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/open-apis/drive/v1/files/create_folder`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::CreateFolderResponse>,
+            Error<types::ErrorEnvelope>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateFolderRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/open-apis/drive/v1/files/create_folder", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_folder",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_files`]
+
+[`Client::list_files`]: super::Client::list_files*/
+    #[derive(Debug, Clone)]
+    pub struct ListFiles<'a> {
+        client: &'a super::Client,
+        direction: Result<Option<types::ListDirection>, String>,
+        folder_token: Result<Option<::std::string::String>, String>,
+        order_by: Result<Option<types::ListOrderBy>, String>,
+        page_size: Result<Option<types::PageSize>, String>,
+        page_token: Result<Option<::std::string::String>, String>,
+        user_id_type: Result<Option<types::UserIdType>, String>,
+    }
+    impl<'a> ListFiles<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                direction: Ok(None),
+                folder_token: Ok(None),
+                order_by: Ok(None),
+                page_size: Ok(None),
+                page_token: Ok(None),
+                user_id_type: Ok(None),
+            }
+        }
+        pub fn direction<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListDirection>,
+        {
+            self.direction = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ListDirection` for direction failed".to_string()
+                });
+            self
+        }
+        pub fn folder_token<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.folder_token = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for folder_token failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn order_by<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListOrderBy>,
+        {
+            self.order_by = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ListOrderBy` for order_by failed".to_string()
+                });
+            self
+        }
+        pub fn page_size<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PageSize>,
+        {
+            self.page_size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `PageSize` for page_size failed".to_string()
+                });
+            self
+        }
+        pub fn page_token<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.page_token = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for page_token failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn user_id_type<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserIdType>,
+        {
+            self.user_id_type = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `UserIdType` for user_id_type failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/open-apis/drive/v1/files`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::ListFilesResponse>,
+            Error<types::ErrorEnvelope>,
+        > {
+            let Self {
+                client,
+                direction,
+                folder_token,
+                order_by,
+                page_size,
+                page_token,
+                user_id_type,
+            } = self;
+            let direction = direction.map_err(Error::InvalidRequest)?;
+            let folder_token = folder_token.map_err(Error::InvalidRequest)?;
+            let order_by = order_by.map_err(Error::InvalidRequest)?;
+            let page_size = page_size.map_err(Error::InvalidRequest)?;
+            let page_token = page_token.map_err(Error::InvalidRequest)?;
+            let user_id_type = user_id_type.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/open-apis/drive/v1/files", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("direction", &direction))
+                .query(
+                    &progenitor_client::QueryParam::new("folder_token", &folder_token),
+                )
+                .query(&progenitor_client::QueryParam::new("order_by", &order_by))
+                .query(&progenitor_client::QueryParam::new("page_size", &page_size))
+                .query(&progenitor_client::QueryParam::new("page_token", &page_token))
+                .query(
+                    &progenitor_client::QueryParam::new("user_id_type", &user_id_type),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_files",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /// A value a multipart field of type `T` accepts: a `T`, or the plain value a user has at
     /// hand (`&str` / `String` for string types, the number or boolean for the others),
     /// converted and checked by `T`'s own deserialisation when `send` runs.
@@ -2978,6 +5562,75 @@ pub mod builder {
     }
     impl IntoFormValue<super::types::UploadId> for &::std::string::String {
         fn into_form_value(self) -> Result<super::types::UploadId, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::FileParentType> for super::types::FileParentType {
+        fn into_form_value(self) -> Result<super::types::FileParentType, String> {
+            Ok(self)
+        }
+    }
+    impl IntoFormValue<super::types::FileParentType> for &str {
+        fn into_form_value(self) -> Result<super::types::FileParentType, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::FileParentType> for ::std::string::String {
+        fn into_form_value(self) -> Result<super::types::FileParentType, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::FileParentType> for &::std::string::String {
+        fn into_form_value(self) -> Result<super::types::FileParentType, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::FolderToken> for super::types::FolderToken {
+        fn into_form_value(self) -> Result<super::types::FolderToken, String> {
+            Ok(self)
+        }
+    }
+    impl IntoFormValue<super::types::FolderToken> for &str {
+        fn into_form_value(self) -> Result<super::types::FolderToken, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::FolderToken> for ::std::string::String {
+        fn into_form_value(self) -> Result<super::types::FolderToken, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::FolderToken> for &::std::string::String {
+        fn into_form_value(self) -> Result<super::types::FolderToken, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::DriveFileToken> for super::types::DriveFileToken {
+        fn into_form_value(self) -> Result<super::types::DriveFileToken, String> {
+            Ok(self)
+        }
+    }
+    impl IntoFormValue<super::types::DriveFileToken> for &str {
+        fn into_form_value(self) -> Result<super::types::DriveFileToken, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::DriveFileToken> for ::std::string::String {
+        fn into_form_value(self) -> Result<super::types::DriveFileToken, String> {
+            ::serde_json::from_value(::serde_json::json!(self))
+                .map_err(|e| e.to_string())
+        }
+    }
+    impl IntoFormValue<super::types::DriveFileToken> for &::std::string::String {
+        fn into_form_value(self) -> Result<super::types::DriveFileToken, String> {
             ::serde_json::from_value(::serde_json::json!(self))
                 .map_err(|e| e.to_string())
         }
@@ -3856,6 +6509,887 @@ Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `
             }
         }
     }
+    /**Builder for [`Client::file_upload_all`]
+
+[`Client::file_upload_all`]: super::Client::file_upload_all*/
+    #[derive(Debug)]
+    pub struct FileUploadAll<'a> {
+        client: &'a super::Client,
+        body: Result<(), String>,
+        file_name: Result<Option<super::types::FileName>, String>,
+        parent_type: Result<Option<super::types::FileParentType>, String>,
+        parent_node: Result<Option<super::types::FolderToken>, String>,
+        size: Result<Option<i64>, String>,
+        checksum: Result<Option<super::types::Checksum>, String>,
+        file_token: Result<Option<super::types::DriveFileToken>, String>,
+        file: Option<::reqwest::Body>,
+    }
+    impl<'a> FileUploadAll<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(()),
+                file_name: Ok(None),
+                parent_type: Ok(None),
+                parent_node: Ok(None),
+                size: Ok(None),
+                checksum: Ok(None),
+                file_token: Ok(None),
+                file: None,
+            }
+        }
+        /// A copy of the builder, or `None` when a binary part is a stream (which can be
+        /// sent once), like `reqwest::RequestBuilder::try_clone`. In-memory parts are copied.
+        pub fn try_clone(&self) -> Option<Self> {
+            fn copy(body: &::reqwest::Body) -> Option<::reqwest::Body> {
+                body.as_bytes()
+                    .map(|b| ::reqwest::Body::from(::bytes::Bytes::copy_from_slice(b)))
+            }
+            Some(Self {
+                client: self.client,
+                body: self.body.clone(),
+                file_name: self.file_name.clone(),
+                parent_type: self.parent_type.clone(),
+                parent_node: self.parent_node.clone(),
+                size: self.size.clone(),
+                checksum: self.checksum.clone(),
+                file_token: self.file_token.clone(),
+                file: match &self.file {
+                    Some(body) => Some(copy(body)?),
+                    None => None,
+                },
+            })
+        }
+        ///Sets every field from a [`FileUploadAllForm`](super::types::FileUploadAllForm), replacing what earlier setters set; setters called afterwards change single fields.
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: ::std::convert::TryInto<super::types::FileUploadAllForm>,
+            <V as ::std::convert::TryInto<
+                super::types::FileUploadAllForm,
+            >>::Error: ::std::fmt::Display,
+        {
+            match value.try_into() {
+                Ok(form) => {
+                    self.body = Ok(());
+                    self.file_name = Ok(Some(form.file_name));
+                    self.parent_type = Ok(Some(form.parent_type));
+                    self.parent_node = Ok(Some(form.parent_node));
+                    self.size = Ok(Some(form.size));
+                    self.checksum = Ok(form.checksum);
+                    self.file_token = Ok(form.file_token);
+                    self.file = Some(form.file.into());
+                }
+                Err(e) => {
+                    self.body = Err(
+                        format!(
+                            "conversion to `{}` for body failed: {}",
+                            "FileUploadAllForm", e
+                        ),
+                    );
+                }
+            }
+            self
+        }
+        ///The media's file name, 1 to 250 characters.
+        pub fn file_name<V>(mut self, value: V) -> Self
+        where
+            V: IntoFormValue<super::types::FileName>,
+        {
+            self.file_name = (|v: V| {
+                v
+                    .into_form_value()
+                    .map_err(|e| {
+                        format!("conversion to `FileName` for file_name failed: {}", e)
+                    })
+            })(value)
+                .map(Some);
+            self
+        }
+        ///Where a Drive file goes: `explorer`, a folder of My Space (the folder's token as `parent_node`), or `wiki`, a wiki node. The list may grow, so values not listed in `x-extensible-enum` are sent as they are.
+        pub fn parent_type<V>(mut self, value: V) -> Self
+        where
+            V: IntoFormValue<super::types::FileParentType>,
+        {
+            self.parent_type = (|v: V| {
+                v
+                    .into_form_value()
+                    .map_err(|e| {
+                        format!(
+                            "conversion to `FileParentType` for parent_type failed: {}",
+                            e
+                        )
+                    })
+            })(value)
+                .map(Some);
+            self
+        }
+        ///A folder's token (`fldcn…`, `fldbc…`), treated as opaque. `""` names the caller's root folder (the official CLI sends it when no folder is given).
+        pub fn parent_node<V>(mut self, value: V) -> Self
+        where
+            V: IntoFormValue<super::types::FolderToken>,
+        {
+            self.parent_node = (|v: V| {
+                v
+                    .into_form_value()
+                    .map_err(|e| {
+                        format!(
+                            "conversion to `FolderToken` for parent_node failed: {}", e
+                        )
+                    })
+            })(value)
+                .map(Some);
+            self
+        }
+        ///The file's size in bytes, at most 20 MiB.
+        pub fn size<V>(mut self, value: V) -> Self
+        where
+            V: ::std::convert::TryInto<i64, Error: ::std::fmt::Display>,
+        {
+            self.size = (|v: V| {
+                v
+                    .try_into()
+                    .map_err(|e| format!("conversion to `i64` for size failed: {}", e))
+            })(value)
+                .map(Some);
+            self
+        }
+        ///The Adler-32 checksum of the bytes, as a decimal string. (optional)
+        pub fn checksum<V>(mut self, value: V) -> Self
+        where
+            V: IntoFormValue<super::types::Checksum>,
+        {
+            self.checksum = (|v: V| {
+                v
+                    .into_form_value()
+                    .map_err(|e| {
+                        format!("conversion to `Checksum` for checksum failed: {}", e)
+                    })
+            })(value)
+                .map(Some);
+            self
+        }
+        ///A Drive file's token, as file_upload_all or file_upload_finish answered it. (optional)
+        pub fn file_token<V>(mut self, value: V) -> Self
+        where
+            V: IntoFormValue<super::types::DriveFileToken>,
+        {
+            self.file_token = (|v: V| {
+                v
+                    .into_form_value()
+                    .map_err(|e| {
+                        format!(
+                            "conversion to `DriveFileToken` for file_token failed: {}", e
+                        )
+                    })
+            })(value)
+                .map(Some);
+            self
+        }
+        /**The file's bytes.
+
+Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `Vec<u8>` are moved, not copied, and sent with a `Content-Length`; a streaming body is sent as it is read.*/
+        pub fn file<V>(mut self, value: V) -> Self
+        where
+            V: ::std::convert::Into<::reqwest::Body>,
+        {
+            self.file = Some(value.into());
+            self
+        }
+        ///Sends a `POST` request to `/open-apis/drive/v1/files/upload_all` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ::progenitor_client::ResponseValue<super::types::FileUploadResponse>,
+            ::progenitor_client::Error<super::types::ErrorEnvelope>,
+        > {
+            #[allow(unused_imports)]
+            use ::progenitor_client::{ClientHooks as _, ClientInfo as _};
+            use ::progenitor_client::Error;
+            let Self {
+                client,
+                body: body_conversion,
+                file_name: field_file_name,
+                parent_type: field_parent_type,
+                parent_node: field_parent_node,
+                size: field_size,
+                checksum: field_checksum,
+                file_token: field_file_token,
+                file: field_file,
+            } = self;
+            body_conversion.map_err(Error::InvalidRequest)?;
+            let field_file_name = field_file_name
+                .map_err(Error::InvalidRequest)?
+                .ok_or_else(|| Error::InvalidRequest(
+                    "`file_name` is required but was not set".to_string(),
+                ))?;
+            let field_parent_type = field_parent_type
+                .map_err(Error::InvalidRequest)?
+                .ok_or_else(|| Error::InvalidRequest(
+                    "`parent_type` is required but was not set".to_string(),
+                ))?;
+            let field_parent_node = field_parent_node
+                .map_err(Error::InvalidRequest)?
+                .ok_or_else(|| Error::InvalidRequest(
+                    "`parent_node` is required but was not set".to_string(),
+                ))?;
+            let field_size = field_size
+                .map_err(Error::InvalidRequest)?
+                .ok_or_else(|| Error::InvalidRequest(
+                    "`size` is required but was not set".to_string(),
+                ))?;
+            {
+                let value = &field_size;
+                if i64::from(*value) < 0i64 {
+                    return Err(
+                        Error::InvalidRequest(
+                            format!("`size` must be at least 0, got {}", value),
+                        ),
+                    );
+                }
+                if i64::from(*value) > 20971520i64 {
+                    return Err(
+                        Error::InvalidRequest(
+                            format!("`size` must be at most 20971520, got {}", value),
+                        ),
+                    );
+                }
+            }
+            let field_checksum = field_checksum.map_err(Error::InvalidRequest)?;
+            let field_file_token = field_file_token.map_err(Error::InvalidRequest)?;
+            let field_file = field_file
+                .ok_or_else(|| Error::InvalidRequest(
+                    "`file` is required but was not set".to_string(),
+                ))?;
+            let path = "/open-apis/drive/v1/files/upload_all";
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            let form = ::reqwest::multipart::Form::new();
+            let form = {
+                let v = field_file_name;
+                let text = match ::serde_json::to_value(&v) {
+                    Ok(::serde_json::Value::String(text)) => text,
+                    Ok(
+                        value @ (::serde_json::Value::Number(_)
+                        | ::serde_json::Value::Bool(_)),
+                    ) => value.to_string(),
+                    Ok(other) => {
+                        return Err(
+                            Error::InvalidRequest(
+                                format!("`file_name` cannot be sent as text: {}", other),
+                            ),
+                        );
+                    }
+                    Err(e) => {
+                        return Err(
+                            Error::InvalidRequest(
+                                format!("`file_name` cannot be sent as text: {}", e),
+                            ),
+                        );
+                    }
+                };
+                form.text("file_name", text)
+            };
+            let form = {
+                let v = field_parent_type;
+                let text = match ::serde_json::to_value(&v) {
+                    Ok(::serde_json::Value::String(text)) => text,
+                    Ok(
+                        value @ (::serde_json::Value::Number(_)
+                        | ::serde_json::Value::Bool(_)),
+                    ) => value.to_string(),
+                    Ok(other) => {
+                        return Err(
+                            Error::InvalidRequest(
+                                format!("`parent_type` cannot be sent as text: {}", other),
+                            ),
+                        );
+                    }
+                    Err(e) => {
+                        return Err(
+                            Error::InvalidRequest(
+                                format!("`parent_type` cannot be sent as text: {}", e),
+                            ),
+                        );
+                    }
+                };
+                form.text("parent_type", text)
+            };
+            let form = {
+                let v = field_parent_node;
+                let text = match ::serde_json::to_value(&v) {
+                    Ok(::serde_json::Value::String(text)) => text,
+                    Ok(
+                        value @ (::serde_json::Value::Number(_)
+                        | ::serde_json::Value::Bool(_)),
+                    ) => value.to_string(),
+                    Ok(other) => {
+                        return Err(
+                            Error::InvalidRequest(
+                                format!("`parent_node` cannot be sent as text: {}", other),
+                            ),
+                        );
+                    }
+                    Err(e) => {
+                        return Err(
+                            Error::InvalidRequest(
+                                format!("`parent_node` cannot be sent as text: {}", e),
+                            ),
+                        );
+                    }
+                };
+                form.text("parent_node", text)
+            };
+            let form = {
+                let v = field_size;
+                form.text("size", v.to_string())
+            };
+            let form = match field_checksum {
+                Some(v) => {
+                    let text = match ::serde_json::to_value(&v) {
+                        Ok(::serde_json::Value::String(text)) => text,
+                        Ok(
+                            value @ (::serde_json::Value::Number(_)
+                            | ::serde_json::Value::Bool(_)),
+                        ) => value.to_string(),
+                        Ok(other) => {
+                            return Err(
+                                Error::InvalidRequest(
+                                    format!("`checksum` cannot be sent as text: {}", other),
+                                ),
+                            );
+                        }
+                        Err(e) => {
+                            return Err(
+                                Error::InvalidRequest(
+                                    format!("`checksum` cannot be sent as text: {}", e),
+                                ),
+                            );
+                        }
+                    };
+                    form.text("checksum", text)
+                }
+                None => form,
+            };
+            let form = match field_file_token {
+                Some(v) => {
+                    let text = match ::serde_json::to_value(&v) {
+                        Ok(::serde_json::Value::String(text)) => text,
+                        Ok(
+                            value @ (::serde_json::Value::Number(_)
+                            | ::serde_json::Value::Bool(_)),
+                        ) => value.to_string(),
+                        Ok(other) => {
+                            return Err(
+                                Error::InvalidRequest(
+                                    format!("`file_token` cannot be sent as text: {}", other),
+                                ),
+                            );
+                        }
+                        Err(e) => {
+                            return Err(
+                                Error::InvalidRequest(
+                                    format!("`file_token` cannot be sent as text: {}", e),
+                                ),
+                            );
+                        }
+                    };
+                    form.text("file_token", text)
+                }
+                None => form,
+            };
+            let form = {
+                let v = field_file;
+                let part = match v.as_bytes().map(|b| b.len() as u64) {
+                    Some(len) => ::reqwest::multipart::Part::stream_with_length(v, len),
+                    None => ::reqwest::multipart::Part::stream(v),
+                }
+                    .mime_str("application/octet-stream")
+                    .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+                form.part("file", part)
+            };
+            let url = format!("{}{}", client.baseurl(), path);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client()
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .multipart(form)
+                .headers(header_map)
+                .build()?;
+            let info = ::progenitor_client::OperationInfo {
+                operation_id: "file_upload_all",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            /// A JSON body as a `ResponseValue`, through progenitor-client's public API.
+            #[allow(dead_code)]
+            async fn read_json<T: ::serde::de::DeserializeOwned, E>(
+                response: ::reqwest::Response,
+            ) -> Result<
+                ::progenitor_client::ResponseValue<T>,
+                ::progenitor_client::Error<E>,
+            > {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(::progenitor_client::Error::ResponseBodyError)?;
+                let inner = ::serde_json::from_slice(&body)
+                    .map_err(|e| ::progenitor_client::Error::InvalidResponsePayload(
+                        body,
+                        e,
+                    ))?;
+                Ok(::progenitor_client::ResponseValue::new(inner, status, headers))
+            }
+            /// A response without a body as a `ResponseValue<()>`.
+            #[allow(dead_code)]
+            fn empty(
+                response: ::reqwest::Response,
+            ) -> ::progenitor_client::ResponseValue<()> {
+                ::progenitor_client::ResponseValue::new(
+                    (),
+                    response.status(),
+                    response.headers().clone(),
+                )
+            }
+            match response.status().as_u16() {
+                200u16 => read_json(response).await,
+                400u16 => {
+                    Err(
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::file_upload_part`]
+
+[`Client::file_upload_part`]: super::Client::file_upload_part*/
+    #[derive(Debug)]
+    pub struct FileUploadPart<'a> {
+        client: &'a super::Client,
+        body: Result<(), String>,
+        upload_id: Result<Option<super::types::UploadId>, String>,
+        seq: Result<Option<i64>, String>,
+        size: Result<Option<i64>, String>,
+        checksum: Result<Option<super::types::Checksum>, String>,
+        file: Option<::reqwest::Body>,
+    }
+    impl<'a> FileUploadPart<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client,
+                body: Ok(()),
+                upload_id: Ok(None),
+                seq: Ok(None),
+                size: Ok(None),
+                checksum: Ok(None),
+                file: None,
+            }
+        }
+        /// A copy of the builder, or `None` when a binary part is a stream (which can be
+        /// sent once), like `reqwest::RequestBuilder::try_clone`. In-memory parts are copied.
+        pub fn try_clone(&self) -> Option<Self> {
+            fn copy(body: &::reqwest::Body) -> Option<::reqwest::Body> {
+                body.as_bytes()
+                    .map(|b| ::reqwest::Body::from(::bytes::Bytes::copy_from_slice(b)))
+            }
+            Some(Self {
+                client: self.client,
+                body: self.body.clone(),
+                upload_id: self.upload_id.clone(),
+                seq: self.seq.clone(),
+                size: self.size.clone(),
+                checksum: self.checksum.clone(),
+                file: match &self.file {
+                    Some(body) => Some(copy(body)?),
+                    None => None,
+                },
+            })
+        }
+        ///Sets every field from a [`FileUploadPartForm`](super::types::FileUploadPartForm), replacing what earlier setters set; setters called afterwards change single fields.
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: ::std::convert::TryInto<super::types::FileUploadPartForm>,
+            <V as ::std::convert::TryInto<
+                super::types::FileUploadPartForm,
+            >>::Error: ::std::fmt::Display,
+        {
+            match value.try_into() {
+                Ok(form) => {
+                    self.body = Ok(());
+                    self.upload_id = Ok(Some(form.upload_id));
+                    self.seq = Ok(Some(form.seq));
+                    self.size = Ok(Some(form.size));
+                    self.checksum = Ok(form.checksum);
+                    self.file = Some(form.file.into());
+                }
+                Err(e) => {
+                    self.body = Err(
+                        format!(
+                            "conversion to `{}` for body failed: {}",
+                            "FileUploadPartForm", e
+                        ),
+                    );
+                }
+            }
+            self
+        }
+        ///The id of an upload transaction, from upload_prepare; valid for 24 hours.
+        pub fn upload_id<V>(mut self, value: V) -> Self
+        where
+            V: IntoFormValue<super::types::UploadId>,
+        {
+            self.upload_id = (|v: V| {
+                v
+                    .into_form_value()
+                    .map_err(|e| {
+                        format!("conversion to `UploadId` for upload_id failed: {}", e)
+                    })
+            })(value)
+                .map(Some);
+            self
+        }
+        ///The block's number, counted from 0.
+        pub fn seq<V>(mut self, value: V) -> Self
+        where
+            V: ::std::convert::TryInto<i64, Error: ::std::fmt::Display>,
+        {
+            self.seq = (|v: V| {
+                v
+                    .try_into()
+                    .map_err(|e| format!("conversion to `i64` for seq failed: {}", e))
+            })(value)
+                .map(Some);
+            self
+        }
+        ///The block's size in bytes.
+        pub fn size<V>(mut self, value: V) -> Self
+        where
+            V: ::std::convert::TryInto<i64, Error: ::std::fmt::Display>,
+        {
+            self.size = (|v: V| {
+                v
+                    .try_into()
+                    .map_err(|e| format!("conversion to `i64` for size failed: {}", e))
+            })(value)
+                .map(Some);
+            self
+        }
+        ///The Adler-32 checksum of the bytes, as a decimal string. (optional)
+        pub fn checksum<V>(mut self, value: V) -> Self
+        where
+            V: IntoFormValue<super::types::Checksum>,
+        {
+            self.checksum = (|v: V| {
+                v
+                    .into_form_value()
+                    .map_err(|e| {
+                        format!("conversion to `Checksum` for checksum failed: {}", e)
+                    })
+            })(value)
+                .map(Some);
+            self
+        }
+        /**The block's bytes.
+
+Sent as a file part with `Content-Type: application/octet-stream`. `Bytes` and `Vec<u8>` are moved, not copied, and sent with a `Content-Length`; a streaming body is sent as it is read.*/
+        pub fn file<V>(mut self, value: V) -> Self
+        where
+            V: ::std::convert::Into<::reqwest::Body>,
+        {
+            self.file = Some(value.into());
+            self
+        }
+        ///Sends a `POST` request to `/open-apis/drive/v1/files/upload_part` as `multipart/form-data`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ::progenitor_client::ResponseValue<super::types::UploadPartResponse>,
+            ::progenitor_client::Error<super::types::ErrorEnvelope>,
+        > {
+            #[allow(unused_imports)]
+            use ::progenitor_client::{ClientHooks as _, ClientInfo as _};
+            use ::progenitor_client::Error;
+            let Self {
+                client,
+                body: body_conversion,
+                upload_id: field_upload_id,
+                seq: field_seq,
+                size: field_size,
+                checksum: field_checksum,
+                file: field_file,
+            } = self;
+            body_conversion.map_err(Error::InvalidRequest)?;
+            let field_upload_id = field_upload_id
+                .map_err(Error::InvalidRequest)?
+                .ok_or_else(|| Error::InvalidRequest(
+                    "`upload_id` is required but was not set".to_string(),
+                ))?;
+            let field_seq = field_seq
+                .map_err(Error::InvalidRequest)?
+                .ok_or_else(|| Error::InvalidRequest(
+                    "`seq` is required but was not set".to_string(),
+                ))?;
+            {
+                let value = &field_seq;
+                if i64::from(*value) < 0i64 {
+                    return Err(
+                        Error::InvalidRequest(
+                            format!("`seq` must be at least 0, got {}", value),
+                        ),
+                    );
+                }
+            }
+            let field_size = field_size
+                .map_err(Error::InvalidRequest)?
+                .ok_or_else(|| Error::InvalidRequest(
+                    "`size` is required but was not set".to_string(),
+                ))?;
+            {
+                let value = &field_size;
+                if i64::from(*value) < 0i64 {
+                    return Err(
+                        Error::InvalidRequest(
+                            format!("`size` must be at least 0, got {}", value),
+                        ),
+                    );
+                }
+            }
+            let field_checksum = field_checksum.map_err(Error::InvalidRequest)?;
+            let field_file = field_file
+                .ok_or_else(|| Error::InvalidRequest(
+                    "`file` is required but was not set".to_string(),
+                ))?;
+            let path = "/open-apis/drive/v1/files/upload_part";
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            let form = ::reqwest::multipart::Form::new();
+            let form = {
+                let v = field_upload_id;
+                let text = match ::serde_json::to_value(&v) {
+                    Ok(::serde_json::Value::String(text)) => text,
+                    Ok(
+                        value @ (::serde_json::Value::Number(_)
+                        | ::serde_json::Value::Bool(_)),
+                    ) => value.to_string(),
+                    Ok(other) => {
+                        return Err(
+                            Error::InvalidRequest(
+                                format!("`upload_id` cannot be sent as text: {}", other),
+                            ),
+                        );
+                    }
+                    Err(e) => {
+                        return Err(
+                            Error::InvalidRequest(
+                                format!("`upload_id` cannot be sent as text: {}", e),
+                            ),
+                        );
+                    }
+                };
+                form.text("upload_id", text)
+            };
+            let form = {
+                let v = field_seq;
+                form.text("seq", v.to_string())
+            };
+            let form = {
+                let v = field_size;
+                form.text("size", v.to_string())
+            };
+            let form = match field_checksum {
+                Some(v) => {
+                    let text = match ::serde_json::to_value(&v) {
+                        Ok(::serde_json::Value::String(text)) => text,
+                        Ok(
+                            value @ (::serde_json::Value::Number(_)
+                            | ::serde_json::Value::Bool(_)),
+                        ) => value.to_string(),
+                        Ok(other) => {
+                            return Err(
+                                Error::InvalidRequest(
+                                    format!("`checksum` cannot be sent as text: {}", other),
+                                ),
+                            );
+                        }
+                        Err(e) => {
+                            return Err(
+                                Error::InvalidRequest(
+                                    format!("`checksum` cannot be sent as text: {}", e),
+                                ),
+                            );
+                        }
+                    };
+                    form.text("checksum", text)
+                }
+                None => form,
+            };
+            let form = {
+                let v = field_file;
+                let part = match v.as_bytes().map(|b| b.len() as u64) {
+                    Some(len) => ::reqwest::multipart::Part::stream_with_length(v, len),
+                    None => ::reqwest::multipart::Part::stream(v),
+                }
+                    .mime_str("application/octet-stream")
+                    .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+                form.part("file", part)
+            };
+            let url = format!("{}{}", client.baseurl(), path);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client()
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .multipart(form)
+                .headers(header_map)
+                .build()?;
+            let info = ::progenitor_client::OperationInfo {
+                operation_id: "file_upload_part",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            /// A JSON body as a `ResponseValue`, through progenitor-client's public API.
+            #[allow(dead_code)]
+            async fn read_json<T: ::serde::de::DeserializeOwned, E>(
+                response: ::reqwest::Response,
+            ) -> Result<
+                ::progenitor_client::ResponseValue<T>,
+                ::progenitor_client::Error<E>,
+            > {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(::progenitor_client::Error::ResponseBodyError)?;
+                let inner = ::serde_json::from_slice(&body)
+                    .map_err(|e| ::progenitor_client::Error::InvalidResponsePayload(
+                        body,
+                        e,
+                    ))?;
+                Ok(::progenitor_client::ResponseValue::new(inner, status, headers))
+            }
+            /// A response without a body as a `ResponseValue<()>`.
+            #[allow(dead_code)]
+            fn empty(
+                response: ::reqwest::Response,
+            ) -> ::progenitor_client::ResponseValue<()> {
+                ::progenitor_client::ResponseValue::new(
+                    (),
+                    response.status(),
+                    response.headers().clone(),
+                )
+            }
+            match response.status().as_u16() {
+                200u16 => read_json(response).await,
+                400u16 => {
+                    Err(
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        ::progenitor_client::Error::ErrorResponse(
+                            read_json::<_, super::types::ErrorEnvelope>(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -3934,6 +7468,48 @@ impl EnvelopeData for types::FileTokenResponse {
         self.data
     }
 }
+impl Envelope for types::FileUploadResponse {
+    fn code(&self) -> i64 {
+        self.code
+    }
+    fn msg(&self) -> &str {
+        &self.msg
+    }
+}
+impl EnvelopeData for types::FileUploadResponse {
+    type Data = types::FileUploadData;
+    fn into_data(self) -> Option<Self::Data> {
+        self.data
+    }
+}
+impl Envelope for types::CreateFolderResponse {
+    fn code(&self) -> i64 {
+        self.code
+    }
+    fn msg(&self) -> &str {
+        &self.msg
+    }
+}
+impl EnvelopeData for types::CreateFolderResponse {
+    type Data = types::CreateFolderData;
+    fn into_data(self) -> Option<Self::Data> {
+        self.data
+    }
+}
+impl Envelope for types::ListFilesResponse {
+    fn code(&self) -> i64 {
+        self.code
+    }
+    fn msg(&self) -> &str {
+        &self.msg
+    }
+}
+impl EnvelopeData for types::ListFilesResponse {
+    type Data = types::ListFilesData;
+    fn into_data(self) -> Option<Self::Data> {
+        self.data
+    }
+}
 impl types::ParentType {
     /// The values the spec documents (`x-extensible-enum`). Others are allowed: the
     /// list grows without a new client.
@@ -3962,6 +7538,15 @@ impl types::ParentType {
         "office_sheet_file",
         "office_slide_file",
     ];
+    /// Whether the spec documents this value.
+    pub fn is_known(&self) -> bool {
+        Self::KNOWN.contains(&self.as_str())
+    }
+}
+impl types::FileParentType {
+    /// The values the spec documents (`x-extensible-enum`). Others are allowed: the
+    /// list grows without a new client.
+    pub const KNOWN: &'static [&'static str] = &["explorer", "wiki"];
     /// Whether the spec documents this value.
     pub fn is_known(&self) -> bool {
         Self::KNOWN.contains(&self.as_str())

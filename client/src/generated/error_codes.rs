@@ -35,7 +35,7 @@ HTTP 404; retrying the same request cannot succeed*/
     NotFound,
     /**`1061004` — forbidden.
 
-Check that the caller may upload to the parent node, e.g. that the user can edit the target document.
+Check that the caller may upload to the parent node or read the file, e.g. that the user can edit the target document or folder.
 
 HTTP 403; retrying the same request cannot succeed*/
     Forbidden,
@@ -365,17 +365,13 @@ Unverified: no official source confirms the HTTP status.*/
 
 Operate within one tenant and one region (unit).
 
-HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (CLI internal/output/lark_errors.go (LarkErrDriveCrossTenantUnit)).
-
-Unverified: no official source confirms the HTTP status.*/
+HTTP 403; retrying the same request cannot succeed; documented for a neighbouring endpoint (drive-v1 create_shortcut doc page (its table); CLI internal/output/lark_errors.go (LarkErrDriveCrossTenantUnit))*/
     CrossTenantUnit,
     /**`1064511` — cross brand not support.
 
 Operate within one brand (Feishu or Lark).
 
-HTTP 400; retrying the same request cannot succeed; handled by an official SDK or CLI (CLI internal/output/lark_errors.go (LarkErrDriveCrossBrand)).
-
-Unverified: no official source confirms the HTTP status.*/
+HTTP 403; retrying the same request cannot succeed; documented for a neighbouring endpoint (drive-v1 create_shortcut doc page (its table); CLI internal/output/lark_errors.go (LarkErrDriveCrossBrand))*/
     CrossBrand,
     /**`10014` — app secret invalid.
 
@@ -383,6 +379,12 @@ Token endpoint: the app secret is wrong. Check it in the developer console.
 
 HTTP 400; retrying the same request cannot succeed; documented for a neighbouring endpoint (tenant_access_token doc page)*/
     AppSecretInvalid,
+    /**`1064001` — page size out of limit.
+
+list_files: page_size is over its maximum (200). Ask for fewer items per page.
+
+HTTP 400; retrying the same request cannot succeed; documented for a neighbouring endpoint (drive/v1/files list doc page (its error table, as mirrored at feishu.apifox.cn/api-58461012))*/
+    PageSizeOutOfLimit,
     /**`10003` — invalid param.
 
 Token endpoint: a parameter is invalid, for example an app_id that does not exist.
@@ -465,6 +467,7 @@ impl ErrorCode {
         ErrorCode::CrossTenantUnit,
         ErrorCode::CrossBrand,
         ErrorCode::AppSecretInvalid,
+        ErrorCode::PageSizeOutOfLimit,
         ErrorCode::TokenParamsInvalid,
     ];
     /// The variant for `code`; codes the spec does not list become [`ErrorCode::Unknown`].
@@ -526,6 +529,7 @@ impl ErrorCode {
             1064510i64 => ErrorCode::CrossTenantUnit,
             1064511i64 => ErrorCode::CrossBrand,
             10014i64 => ErrorCode::AppSecretInvalid,
+            1064001i64 => ErrorCode::PageSizeOutOfLimit,
             10003i64 => ErrorCode::TokenParamsInvalid,
             other => ErrorCode::Unknown(UnknownCode(other)),
         }
@@ -589,6 +593,7 @@ impl ErrorCode {
             ErrorCode::CrossTenantUnit => 1064510i64,
             ErrorCode::CrossBrand => 1064511i64,
             ErrorCode::AppSecretInvalid => 10014i64,
+            ErrorCode::PageSizeOutOfLimit => 1064001i64,
             ErrorCode::TokenParamsInvalid => 10003i64,
             ErrorCode::Unknown(code) => code.0,
         }
@@ -649,9 +654,10 @@ impl ErrorCode {
             ErrorCode::AppNotInUse => Some(400u16),
             ErrorCode::AppUnavailable => Some(400u16),
             ErrorCode::FieldValidationFailed => Some(400u16),
-            ErrorCode::CrossTenantUnit => Some(400u16),
-            ErrorCode::CrossBrand => Some(400u16),
+            ErrorCode::CrossTenantUnit => Some(403u16),
+            ErrorCode::CrossBrand => Some(403u16),
             ErrorCode::AppSecretInvalid => Some(400u16),
+            ErrorCode::PageSizeOutOfLimit => Some(400u16),
             ErrorCode::TokenParamsInvalid => Some(400u16),
             ErrorCode::Unknown(_) => None,
         }
@@ -741,6 +747,7 @@ impl ErrorCode {
             ErrorCode::CrossTenantUnit => Some("cross tenant and unit not support."),
             ErrorCode::CrossBrand => Some("cross brand not support."),
             ErrorCode::AppSecretInvalid => Some("app secret invalid."),
+            ErrorCode::PageSizeOutOfLimit => Some("page size out of limit."),
             ErrorCode::TokenParamsInvalid => Some("invalid param."),
             ErrorCode::Unknown(_) => None,
         }
@@ -759,7 +766,7 @@ impl ErrorCode {
             ErrorCode::NotFound => Some("Check that the resource exists."),
             ErrorCode::Forbidden => {
                 Some(
-                    "Check that the caller may upload to the parent node, e.g. that the user can edit the target document.",
+                    "Check that the caller may upload to the parent node or read the file, e.g. that the user can edit the target document or folder.",
                 )
             }
             ErrorCode::AuthFailed => {
@@ -966,6 +973,11 @@ impl ErrorCode {
                     "Token endpoint: the app secret is wrong. Check it in the developer console.",
                 )
             }
+            ErrorCode::PageSizeOutOfLimit => {
+                Some(
+                    "list_files: page_size is over its maximum (200). Ask for fewer items per page.",
+                )
+            }
             ErrorCode::TokenParamsInvalid => {
                 Some(
                     "Token endpoint: a parameter is invalid, for example an app_id that does not exist.",
@@ -1034,6 +1046,7 @@ impl ErrorCode {
             ErrorCode::CrossTenantUnit => false,
             ErrorCode::CrossBrand => false,
             ErrorCode::AppSecretInvalid => false,
+            ErrorCode::PageSizeOutOfLimit => false,
             ErrorCode::TokenParamsInvalid => false,
             ErrorCode::Unknown(_) => false,
         }

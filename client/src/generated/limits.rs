@@ -14,7 +14,21 @@ pub const BLOCK_SIZE: u64 = 4194304;
 pub const UPLOAD_ID_LIFETIME: ::std::time::Duration = ::std::time::Duration::from_secs(
     86400,
 );
+/// The nodes (files and folders) one Drive folder, or the root, holds (create_folder and upload doc pages; 1062507 beyond). (`x-feishu-limits.folder_children`)
+pub const FOLDER_CHILDREN: u64 = 1500;
+/// How deep Drive folders nest (upload doc tables: 1062506 beyond). (`x-feishu-limits.folder_depth`)
+pub const FOLDER_DEPTH: u64 = 15;
+/// The nodes a whole Drive holds, at every level (create_folder doc page; 1062505 beyond). (`x-feishu-limits.drive_nodes`)
+pub const DRIVE_NODES: u64 = 400000;
+/// The items per page list_files answers when page_size is absent (its doc page). (`x-feishu-limits.list_page_size_default`)
+pub const LIST_PAGE_SIZE_DEFAULT: u64 = 100;
 /// The spec's `FileName` `maxLength`.
 pub const FILE_NAME_MAX_LENGTH: usize = 250;
 /// The spec's `UploadAllRequest.size` `maximum`.
 pub const UPLOAD_ALL_REQUEST_SIZE_MAXIMUM: u64 = 20971520;
+/// The spec's `FileUploadAllRequest.size` `maximum`.
+pub const FILE_UPLOAD_ALL_REQUEST_SIZE_MAXIMUM: u64 = 20971520;
+/// The spec's `FolderName` `maxLength`.
+pub const FOLDER_NAME_MAX_LENGTH: usize = 256;
+/// The spec's `PageSize` `maximum`.
+pub const PAGE_SIZE_MAXIMUM: u64 = 200;

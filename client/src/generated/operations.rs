@@ -19,6 +19,20 @@ pub enum OperationId {
     UploadFinish,
     /// `GET /open-apis/drive/v1/medias/{file_token}/download` (`download`).
     Download,
+    /// `POST /open-apis/drive/v1/files/upload_all` (`file_upload_all`).
+    FileUploadAll,
+    /// `POST /open-apis/drive/v1/files/upload_prepare` (`file_upload_prepare`).
+    FileUploadPrepare,
+    /// `POST /open-apis/drive/v1/files/upload_part` (`file_upload_part`).
+    FileUploadPart,
+    /// `POST /open-apis/drive/v1/files/upload_finish` (`file_upload_finish`).
+    FileUploadFinish,
+    /// `GET /open-apis/drive/v1/files/{file_token}/download` (`file_download`).
+    FileDownload,
+    /// `POST /open-apis/drive/v1/files/create_folder` (`create_folder`).
+    CreateFolder,
+    /// `GET /open-apis/drive/v1/files` (`list_files`).
+    ListFiles,
 }
 impl OperationId {
     /// Every operation, in the spec's order.
@@ -29,6 +43,13 @@ impl OperationId {
         OperationId::UploadPart,
         OperationId::UploadFinish,
         OperationId::Download,
+        OperationId::FileUploadAll,
+        OperationId::FileUploadPrepare,
+        OperationId::FileUploadPart,
+        OperationId::FileUploadFinish,
+        OperationId::FileDownload,
+        OperationId::CreateFolder,
+        OperationId::ListFiles,
     ];
     /// The `operationId`, as the spec spells it (and the generated method's name).
     pub const fn as_str(self) -> &'static str {
@@ -39,6 +60,13 @@ impl OperationId {
             OperationId::UploadPart => "upload_part",
             OperationId::UploadFinish => "upload_finish",
             OperationId::Download => "download",
+            OperationId::FileUploadAll => "file_upload_all",
+            OperationId::FileUploadPrepare => "file_upload_prepare",
+            OperationId::FileUploadPart => "file_upload_part",
+            OperationId::FileUploadFinish => "file_upload_finish",
+            OperationId::FileDownload => "file_download",
+            OperationId::CreateFolder => "create_folder",
+            OperationId::ListFiles => "list_files",
         }
     }
     /// The operation whose `operationId` is `name`.
@@ -52,6 +80,13 @@ impl OperationId {
             "upload_part" => Some(OperationId::UploadPart),
             "upload_finish" => Some(OperationId::UploadFinish),
             "download" => Some(OperationId::Download),
+            "file_upload_all" => Some(OperationId::FileUploadAll),
+            "file_upload_prepare" => Some(OperationId::FileUploadPrepare),
+            "file_upload_part" => Some(OperationId::FileUploadPart),
+            "file_upload_finish" => Some(OperationId::FileUploadFinish),
+            "file_download" => Some(OperationId::FileDownload),
+            "create_folder" => Some(OperationId::CreateFolder),
+            "list_files" => Some(OperationId::ListFiles),
             _ => None,
         }
     }
@@ -64,6 +99,13 @@ impl OperationId {
             OperationId::UploadPart => "POST",
             OperationId::UploadFinish => "POST",
             OperationId::Download => "GET",
+            OperationId::FileUploadAll => "POST",
+            OperationId::FileUploadPrepare => "POST",
+            OperationId::FileUploadPart => "POST",
+            OperationId::FileUploadFinish => "POST",
+            OperationId::FileDownload => "GET",
+            OperationId::CreateFolder => "POST",
+            OperationId::ListFiles => "GET",
         }
     }
     /// The path template, with `{name}` for each path parameter.
@@ -77,6 +119,15 @@ impl OperationId {
             OperationId::UploadPart => "/open-apis/drive/v1/medias/upload_part",
             OperationId::UploadFinish => "/open-apis/drive/v1/medias/upload_finish",
             OperationId::Download => "/open-apis/drive/v1/medias/{file_token}/download",
+            OperationId::FileUploadAll => "/open-apis/drive/v1/files/upload_all",
+            OperationId::FileUploadPrepare => "/open-apis/drive/v1/files/upload_prepare",
+            OperationId::FileUploadPart => "/open-apis/drive/v1/files/upload_part",
+            OperationId::FileUploadFinish => "/open-apis/drive/v1/files/upload_finish",
+            OperationId::FileDownload => {
+                "/open-apis/drive/v1/files/{file_token}/download"
+            }
+            OperationId::CreateFolder => "/open-apis/drive/v1/files/create_folder",
+            OperationId::ListFiles => "/open-apis/drive/v1/files",
         }
     }
     /// Every status the spec documents a response for.
@@ -88,6 +139,13 @@ impl OperationId {
             OperationId::UploadPart => &[200, 400, 401, 403, 404, 429, 500],
             OperationId::UploadFinish => &[200, 400, 401, 403, 404, 429, 500],
             OperationId::Download => &[200, 202, 206, 400, 401, 403, 404, 429, 500],
+            OperationId::FileUploadAll => &[200, 400, 401, 403, 404, 429, 500],
+            OperationId::FileUploadPrepare => &[200, 400, 401, 403, 404, 429, 500],
+            OperationId::FileUploadPart => &[200, 400, 401, 403, 404, 429, 500],
+            OperationId::FileUploadFinish => &[200, 400, 401, 403, 404, 429, 500],
+            OperationId::FileDownload => &[200, 206, 400, 401, 403, 404, 429, 500],
+            OperationId::CreateFolder => &[200, 400, 401, 403, 404, 429, 500],
+            OperationId::ListFiles => &[200, 400, 401, 403, 404, 429, 500],
         }
     }
     /// The failure statuses (300 and up) the spec documents a response for.
@@ -99,6 +157,13 @@ impl OperationId {
             OperationId::UploadPart => &[400, 401, 403, 404, 429, 500],
             OperationId::UploadFinish => &[400, 401, 403, 404, 429, 500],
             OperationId::Download => &[400, 401, 403, 404, 429, 500],
+            OperationId::FileUploadAll => &[400, 401, 403, 404, 429, 500],
+            OperationId::FileUploadPrepare => &[400, 401, 403, 404, 429, 500],
+            OperationId::FileUploadPart => &[400, 401, 403, 404, 429, 500],
+            OperationId::FileUploadFinish => &[400, 401, 403, 404, 429, 500],
+            OperationId::FileDownload => &[400, 401, 403, 404, 429, 500],
+            OperationId::CreateFolder => &[400, 401, 403, 404, 429, 500],
+            OperationId::ListFiles => &[400, 401, 403, 404, 429, 500],
         }
     }
     /// Whether a success may carry a body that is not JSON (a file's bytes).
@@ -110,6 +175,13 @@ impl OperationId {
             OperationId::UploadPart => false,
             OperationId::UploadFinish => false,
             OperationId::Download => true,
+            OperationId::FileUploadAll => false,
+            OperationId::FileUploadPrepare => false,
+            OperationId::FileUploadPart => false,
+            OperationId::FileUploadFinish => false,
+            OperationId::FileDownload => true,
+            OperationId::CreateFolder => false,
+            OperationId::ListFiles => false,
         }
     }
     /// Whether requests carry an access token (`false` for `security: []`).
@@ -121,6 +193,13 @@ impl OperationId {
             OperationId::UploadPart => true,
             OperationId::UploadFinish => true,
             OperationId::Download => true,
+            OperationId::FileUploadAll => true,
+            OperationId::FileUploadPrepare => true,
+            OperationId::FileUploadPart => true,
+            OperationId::FileUploadFinish => true,
+            OperationId::FileDownload => true,
+            OperationId::CreateFolder => true,
+            OperationId::ListFiles => true,
         }
     }
     /// The scopes one of which the app needs (`x-feishu-scopes`).
@@ -176,6 +255,31 @@ impl OperationId {
                     "sheets:spreadsheet:readonly",
                 ]
             }
+            OperationId::FileUploadAll => {
+                &["drive:drive", "drive:file", "drive:file:upload"]
+            }
+            OperationId::FileUploadPrepare => {
+                &["drive:drive", "drive:file", "drive:file:upload"]
+            }
+            OperationId::FileUploadPart => {
+                &["drive:drive", "drive:file", "drive:file:upload"]
+            }
+            OperationId::FileUploadFinish => {
+                &["drive:drive", "drive:file", "drive:file:upload"]
+            }
+            OperationId::FileDownload => {
+                &[
+                    "drive:drive",
+                    "drive:drive:readonly",
+                    "drive:file",
+                    "drive:file:download",
+                    "drive:file:readonly",
+                ]
+            }
+            OperationId::CreateFolder => &["drive:drive", "space:folder:create"],
+            OperationId::ListFiles => {
+                &["drive:drive", "drive:drive:readonly", "space:document:retrieve"]
+            }
         }
     }
     /// The documented rate limit (`x-feishu-rate-limit`), if any.
@@ -212,6 +316,43 @@ impl OperationId {
                     calls_per_day: 10000,
                 })
             }
+            OperationId::FileUploadAll => {
+                Some(RateLimit {
+                    requests_per_second: 5,
+                    calls_per_day: 10000,
+                })
+            }
+            OperationId::FileUploadPrepare => {
+                Some(RateLimit {
+                    requests_per_second: 5,
+                    calls_per_day: 10000,
+                })
+            }
+            OperationId::FileUploadPart => {
+                Some(RateLimit {
+                    requests_per_second: 5,
+                    calls_per_day: 10000,
+                })
+            }
+            OperationId::FileUploadFinish => {
+                Some(RateLimit {
+                    requests_per_second: 5,
+                    calls_per_day: 10000,
+                })
+            }
+            OperationId::FileDownload => {
+                Some(RateLimit {
+                    requests_per_second: 5,
+                    calls_per_day: 10000,
+                })
+            }
+            OperationId::CreateFolder => {
+                Some(RateLimit {
+                    requests_per_second: 5,
+                    calls_per_day: 10000,
+                })
+            }
+            OperationId::ListFiles => None,
         }
     }
     /// The operation a request of `method` to `path` (no query) is, and its path
@@ -249,10 +390,22 @@ pub enum RateGroup {
     UploadFinish,
     /// `GET /open-apis/drive/v1/medias/{file_token}/download`.
     Download,
+    /// `POST /open-apis/drive/v1/files/upload_all`.
+    FileUploadAll,
+    /// `POST /open-apis/drive/v1/files/upload_prepare`.
+    FileUploadPrepare,
+    /// `POST /open-apis/drive/v1/files/upload_part`.
+    FileUploadPart,
+    /// `POST /open-apis/drive/v1/files/upload_finish`.
+    FileUploadFinish,
+    /// `GET /open-apis/drive/v1/files/{file_token}/download`.
+    FileDownload,
+    /// `POST /open-apis/drive/v1/files/create_folder`.
+    CreateFolder,
 }
 impl RateGroup {
     /// How many groups there are.
-    pub const COUNT: usize = 5;
+    pub const COUNT: usize = 11;
     /// Every group, in the spec's order.
     pub const ALL: [RateGroup; RateGroup::COUNT] = [
         RateGroup::UploadAll,
@@ -260,6 +413,12 @@ impl RateGroup {
         RateGroup::UploadPart,
         RateGroup::UploadFinish,
         RateGroup::Download,
+        RateGroup::FileUploadAll,
+        RateGroup::FileUploadPrepare,
+        RateGroup::FileUploadPart,
+        RateGroup::FileUploadFinish,
+        RateGroup::FileDownload,
+        RateGroup::CreateFolder,
     ];
     /// The group's position in [`RateGroup::ALL`].
     pub const fn index(self) -> usize {
@@ -269,6 +428,12 @@ impl RateGroup {
             RateGroup::UploadPart => 2,
             RateGroup::UploadFinish => 3,
             RateGroup::Download => 4,
+            RateGroup::FileUploadAll => 5,
+            RateGroup::FileUploadPrepare => 6,
+            RateGroup::FileUploadPart => 7,
+            RateGroup::FileUploadFinish => 8,
+            RateGroup::FileDownload => 9,
+            RateGroup::CreateFolder => 10,
         }
     }
     /// The operation.
@@ -279,6 +444,12 @@ impl RateGroup {
             RateGroup::UploadPart => OperationId::UploadPart,
             RateGroup::UploadFinish => OperationId::UploadFinish,
             RateGroup::Download => OperationId::Download,
+            RateGroup::FileUploadAll => OperationId::FileUploadAll,
+            RateGroup::FileUploadPrepare => OperationId::FileUploadPrepare,
+            RateGroup::FileUploadPart => OperationId::FileUploadPart,
+            RateGroup::FileUploadFinish => OperationId::FileUploadFinish,
+            RateGroup::FileDownload => OperationId::FileDownload,
+            RateGroup::CreateFolder => OperationId::CreateFolder,
         }
     }
     /// The operation's name, as in Feishu's docs.
@@ -318,6 +489,42 @@ impl RateGroup {
                     calls_per_day: 10000,
                 }
             }
+            RateGroup::FileUploadAll => {
+                RateLimit {
+                    requests_per_second: 5,
+                    calls_per_day: 10000,
+                }
+            }
+            RateGroup::FileUploadPrepare => {
+                RateLimit {
+                    requests_per_second: 5,
+                    calls_per_day: 10000,
+                }
+            }
+            RateGroup::FileUploadPart => {
+                RateLimit {
+                    requests_per_second: 5,
+                    calls_per_day: 10000,
+                }
+            }
+            RateGroup::FileUploadFinish => {
+                RateLimit {
+                    requests_per_second: 5,
+                    calls_per_day: 10000,
+                }
+            }
+            RateGroup::FileDownload => {
+                RateLimit {
+                    requests_per_second: 5,
+                    calls_per_day: 10000,
+                }
+            }
+            RateGroup::CreateFolder => {
+                RateLimit {
+                    requests_per_second: 5,
+                    calls_per_day: 10000,
+                }
+            }
         }
     }
 }
@@ -330,6 +537,12 @@ impl OperationId {
             OperationId::UploadPart => Some(RateGroup::UploadPart),
             OperationId::UploadFinish => Some(RateGroup::UploadFinish),
             OperationId::Download => Some(RateGroup::Download),
+            OperationId::FileUploadAll => Some(RateGroup::FileUploadAll),
+            OperationId::FileUploadPrepare => Some(RateGroup::FileUploadPrepare),
+            OperationId::FileUploadPart => Some(RateGroup::FileUploadPart),
+            OperationId::FileUploadFinish => Some(RateGroup::FileUploadFinish),
+            OperationId::FileDownload => Some(RateGroup::FileDownload),
+            OperationId::CreateFolder => Some(RateGroup::CreateFolder),
             #[allow(unreachable_patterns)]
             _ => None,
         }

@@ -104,7 +104,7 @@ pub enum UploadError {
     )]
     AmbiguousFinish {
         /// `upload_finish` or `upload_all`.
-        operation: &'static str,
+        operation: crate::operations::OperationId,
         /// The upload id (empty for `upload_all`).
         upload_id: String,
     },
@@ -132,7 +132,7 @@ pub enum UploadError {
     #[error("{operation} failed: {source}")]
     Api {
         /// The operation, e.g. `upload_part`.
-        operation: &'static str,
+        operation: crate::operations::OperationId,
         /// The error from the last attempt.
         #[source]
         source: ApiError,

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use tokio::io::AsyncRead;
 
+use super::family::{self, Uploaded};
 use super::journal::{self, Journal, Loaded, Mode, Target};
 use super::request::{Input, Opened};
 use super::retry::Caller;
@@ -27,7 +28,7 @@ use super::workers::{Blocks, Transaction};
 use super::{ProgressEvent, ProgressFn, UploadError, UploadOutcome, Uploader};
 use crate::budget::Group;
 use crate::limits::BLOCK_SIZE;
-use crate::{ApiError, ErrorCode, FeishuResult, types};
+use crate::{ApiError, ErrorCode};
 
 /// How many times an upload starts over after its upload id expired, or re-sends blocks the
 /// server lost, before giving up.
@@ -57,7 +58,6 @@ struct Tally {
 impl Upload<'_> {
     pub(super) fn caller(&self) -> Caller<'_> {
         Caller {
-            budget: self.uploader.budget.as_ref(),
             policy: self.uploader.policy,
             tokens: self.uploader.client.inner.token_source(),
             progress: self.progress.as_ref(),
@@ -89,9 +89,12 @@ impl Upload<'_> {
         self.emit(ProgressEvent::PossibleDuplicate { reason });
     }
 
-    fn outcome(&self, file_token: String, size: u64, chunked: bool, tally: &Tally) -> UploadOutcome {
+    fn outcome(&self, uploaded: Uploaded, size: u64, chunked: bool, tally: &Tally) -> UploadOutcome {
         UploadOutcome {
-            file_token,
+            file_token: uploaded.file_token,
+            family: self.target.family,
+            version: uploaded.version,
+            url: uploaded.url,
             size,
             chunked,
             blocks_sent: tally.sent,
@@ -165,22 +168,8 @@ impl Upload<'_> {
         let target = &self.target;
         let called = self
             .caller()
-            .call_tracked("upload_all", !self.refuse_duplicates, || {
-                let mut builder = client
-                    .upload_all()
-                    .file_name(target.file_name.as_str())
-                    .parent_type(target.parent_type.as_str())
-                    .size(size)
-                    .checksum(checksum.as_str())
-                    .file(bytes.clone());
-                if let Some(extra) = &target.extra {
-                    builder = builder.extra(extra.clone());
-                }
-                // An empty parent node is left out (parent types such as `ccm_import_open` need none).
-                if !target.parent_node.is_empty() {
-                    builder = builder.parent_node(target.parent_node.clone());
-                }
-                async move { builder.send().await.into_data() }
+            .call_tracked(target.family.upload_all(), !self.refuse_duplicates, || {
+                family::upload_all(client, target, bytes.clone(), &checksum)
             })
             .await;
         let earlier_sent = journaled.as_ref().is_some_and(|(_, earlier)| *earlier);
@@ -215,7 +204,7 @@ impl Upload<'_> {
                     sent: 1,
                     ..Tally::default()
                 };
-                Ok(self.outcome(data.file_token, size, false, &tally))
+                Ok(self.outcome(data, size, false, &tally))
             }
             Err(e) => {
                 // The journal stays when a media may exist, so the next run can say so.
@@ -227,10 +216,10 @@ impl Upload<'_> {
                 }
                 if called.ambiguous > 0
                     && self.refuse_duplicates
-                    && e.api_error().is_some_and(super::retry::is_ambiguous)
+                    && e.api_error().is_some_and(ApiError::is_ambiguous)
                 {
                     return Err(UploadError::AmbiguousFinish {
-                        operation: "upload_all",
+                        operation: self.target.family.upload_all(),
                         upload_id: String::new(),
                     });
                 }
@@ -379,10 +368,10 @@ impl Upload<'_> {
                 Err(e) => Err(e),
             };
             match result {
-                Ok(file_token) => {
-                    self.finished(&file_token);
+                Ok(uploaded) => {
+                    self.finished(&uploaded.file_token);
                     self.cleanup(current.close());
-                    return Ok(self.outcome(file_token, size, true, &tally));
+                    return Ok(self.outcome(uploaded, size, true, &tally));
                 }
                 Err(e)
                     if tally.restarts < MAX_RESTARTS
@@ -399,7 +388,7 @@ impl Upload<'_> {
                             let upload_id = current.upload_id.clone();
                             current.close()?;
                             return Err(UploadError::AmbiguousFinish {
-                                operation: "upload_finish",
+                                operation: self.target.family.upload_finish(),
                                 upload_id,
                             });
                         }
@@ -428,7 +417,7 @@ impl Upload<'_> {
                             let upload_id = current.upload_id.clone();
                             current.close()?;
                             return Err(UploadError::AmbiguousFinish {
-                                operation: "upload_finish",
+                                operation: self.target.family.upload_finish(),
                                 upload_id,
                             });
                         }
@@ -458,22 +447,22 @@ impl Upload<'_> {
         let tx = Transaction::new(upload_id, layout, None);
         let blocks = StreamBlocks::new(reader, layout);
         let result = match self.send_blocks(&tx, Blocks::Stream(&blocks)).await {
-            Ok(sent) => self.finish(&tx).await.map(|token| (token, sent)),
+            Ok(sent) => self.finish(&tx).await.map(|uploaded| (uploaded, sent)),
             Err(e) => Err(e),
         };
         match result {
-            Ok((file_token, sent)) => {
-                self.finished(&file_token);
+            Ok((uploaded, sent)) => {
+                self.finished(&uploaded.file_token);
                 let tally = Tally {
                     sent,
                     ..Tally::default()
                 };
-                Ok(self.outcome(file_token, size, true, &tally))
+                Ok(self.outcome(uploaded, size, true, &tally))
             }
             Err(e) => Err(match error_code(&e) {
                 Some(ErrorCode::UploadIdExpired) if tx.finish_maybe_delivered.load(Ordering::Relaxed) => {
                     UploadError::AmbiguousFinish {
-                        operation: "upload_finish",
+                        operation: self.target.family.upload_finish(),
                         upload_id: tx.upload_id.clone(),
                     }
                 }
@@ -506,45 +495,32 @@ impl Upload<'_> {
         let target = &self.target;
         let data = self
             .caller()
-            .call("upload_prepare", || {
-                let body = types::UploadPrepareRequest::builder()
-                    .file_name(target.file_name.as_str())
-                    .parent_type(target.parent_type.as_str())
-                    .parent_node(
-                        (!target.parent_node.is_empty())
-                            .then(|| types::ParentNode::from(target.parent_node.clone())),
-                    )
-                    .size(size)
-                    .extra(target.extra.clone().map(types::Extra));
-                let request = client.upload_prepare().body(body);
-                async move { request.send().await.into_data() }
+            .call(target.family.upload_prepare(), || {
+                family::prepare(client, target, size)
             })
             .await?;
         let block_num = u64::try_from(data.block_num)
             .map_err(|_| UploadError::Protocol(format!("negative block_num {}", data.block_num)))?;
-        let layout = Layout::new(size, data.block_size.get(), block_num)?;
+        let layout = Layout::new(size, data.block_size, block_num)?;
         self.check_quota(layout.block_num, false).await?;
-        Ok((String::from(data.upload_id), layout))
+        Ok((data.upload_id, layout))
     }
 
     /// Sends the finish, recording first (durably, in the journal) that it was sent.
-    async fn finish(&self, tx: &Transaction) -> Result<String, UploadError> {
+    async fn finish(&self, tx: &Transaction) -> Result<Uploaded, UploadError> {
         tx.mark_finish_sent()?;
         let client = &self.uploader.client;
+        let family = self.target.family;
         let called = self
             .caller()
-            .call_tracked("upload_finish", true, || {
-                let body = types::UploadFinishRequest::builder()
-                    .upload_id(tx.upload_id.as_str())
-                    .block_num(tx.layout.block_num);
-                let request = client.upload_finish().body(body);
-                async move { request.send().await.into_data() }
+            .call_tracked(family.upload_finish(), true, || {
+                family::finish(client, family, tx.upload_id.as_str(), tx.layout.block_num)
             })
             .await;
         if called.ambiguous > 0 {
             tx.finish_maybe_delivered.store(true, Ordering::Relaxed);
         }
-        Ok(called.result?.file_token)
+        called.result
     }
 }
 

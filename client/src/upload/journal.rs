@@ -54,6 +54,12 @@ pub(crate) struct FileIdentity {
 /// Where the upload goes, and as whom; a journal for another target must not be resumed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Target {
+    /// Which family's endpoints; journals written before the files family are media ones.
+    #[serde(default)]
+    pub(crate) family: super::Family,
+    /// The Drive file this upload makes a new version of (files family only).
+    #[serde(default)]
+    pub(crate) version_of: Option<String>,
     pub(crate) file_name: String,
     pub(crate) parent_type: String,
     pub(crate) parent_node: String,
@@ -450,6 +456,8 @@ mod tests {
             edge_checksum: 2,
         };
         let target = Target {
+            family: crate::upload::Family::Media,
+            version_of: None,
             file_name: "f.bin".to_owned(),
             parent_type: "docx_file".to_owned(),
             parent_node: "doxcn1".to_owned(),

@@ -30,6 +30,7 @@
 //! [`UPLOAD_ALL_REQUEST_SIZE_MAXIMUM`]: crate::limits::UPLOAD_ALL_REQUEST_SIZE_MAXIMUM
 
 mod error;
+mod family;
 mod flow;
 mod journal;
 mod outcome;
@@ -45,6 +46,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 use tracing::Instrument;
 
 pub use error::UploadError;
+pub use family::Family;
 pub use journal::{JOURNAL_BATCH_BLOCKS, JOURNAL_BATCH_INTERVAL};
 pub use outcome::UploadOutcome;
 pub use progress::{ProgressEvent, ProgressFn};
@@ -61,7 +63,8 @@ use request::{Data, Input, check_file_name, check_parent, open_file};
 const SLIDE_FILE: &str = "slide_file";
 
 /// Blocks in flight at once by default: enough to keep 5 requests a second busy on a link where
-/// a 4 MiB block takes most of a second, while holding at most 16 MiB of blocks in memory.
+/// a 4 MiB block takes most of a second, while holding at most 32 MiB of blocks in memory (two
+/// per worker: one being sent, the next being read).
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
 /// One upload's view of its [`Client`]: the client's budget, retry policy, concurrency and
@@ -113,6 +116,8 @@ impl Uploader {
     async fn run(&self, request: UploadRequest) -> Result<UploadOutcome, UploadError> {
         let UploadRequest {
             data,
+            family,
+            version_of,
             file_name,
             parent_type,
             parent_node,
@@ -122,7 +127,7 @@ impl Uploader {
             cancel: _,
             refuse_duplicates,
         } = request;
-        check_parent(&parent_type)?;
+        check_parent(&parent_type, family)?;
         let (input, default_name) = match data {
             Data::File(path) => {
                 let opened = open_file(&path)?;
@@ -160,6 +165,8 @@ impl Uploader {
         let upload = Upload {
             uploader: self,
             target: Target {
+                family,
+                version_of,
                 file_name,
                 parent_type,
                 parent_node,
@@ -223,6 +230,8 @@ pub mod bench_support {
             edge_checksum: 0,
         };
         let target = Target {
+            family: super::Family::Media,
+            version_of: None,
             file_name: "bench.bin".to_owned(),
             parent_type: "docx_file".to_owned(),
             parent_node: "doxcnBench".to_owned(),

@@ -4,8 +4,14 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct UploadOutcome {
-    /// The media's token.
+    /// The media's (or Drive file's) token.
     pub file_token: String,
+    /// Which endpoints it went through: a media of a doc, sheet or base, or a Drive file.
+    pub family: super::Family,
+    /// The Drive file's version this upload made (files family).
+    pub version: Option<String>,
+    /// The Drive file's address (files family).
+    pub url: Option<String>,
     /// The file's size.
     pub size: u64,
     /// `upload_all` (one request) or the chunked flow.

@@ -35,7 +35,7 @@ pub enum ProgressEvent {
     /// A request failed with a retryable error and is sent again after `delay`.
     Retrying {
         /// The operation.
-        operation: &'static str,
+        operation: crate::operations::OperationId,
         /// The error, as text (it never contains a token).
         error: String,
         /// The wait before the next attempt.

@@ -8,11 +8,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::{ProgressEvent, ProgressFn, UploadError};
 use crate::limits::FILE_NAME_MAX_LENGTH;
-use crate::types;
+
+/// The `parent_type` of a Drive folder in the files family.
+const EXPLORER: &str = "explorer";
 
 /// One upload: what to send, where, and how.
 pub struct UploadRequest {
     pub(super) data: Data,
+    pub(super) family: super::Family,
+    pub(super) version_of: Option<String>,
     pub(super) file_name: Option<String>,
     pub(super) parent_type: String,
     pub(super) parent_node: String,
@@ -74,9 +78,41 @@ impl UploadRequest {
         Self::new(data, parent_type.into(), parent_node.into())
     }
 
+    /// Upload the file at `path` into the Drive folder `folder_token` (the `files` family,
+    /// `parent_type: explorer`), named by its file name. An empty token is the root folder.
+    pub fn to_folder(path: impl Into<PathBuf>, folder_token: impl Into<String>) -> Self {
+        Self::file(path, EXPLORER, folder_token).family(super::Family::Files)
+    }
+
+    /// Upload `size` bytes from `reader` into the Drive folder `folder_token`, named `file_name`.
+    pub fn reader_to_folder(
+        reader: impl AsyncRead + Send + Unpin + 'static,
+        size: u64,
+        file_name: impl Into<String>,
+        folder_token: impl Into<String>,
+    ) -> Self {
+        Self::reader(reader, size, file_name, EXPLORER, folder_token).family(super::Family::Files)
+    }
+
+    /// Which endpoints to upload through ([`Family::Media`](super::Family::Media) by default,
+    /// [`Family::Files`](super::Family::Files) for a Drive folder or a wiki node).
+    pub fn family(mut self, family: super::Family) -> Self {
+        self.family = family;
+        self
+    }
+
+    /// Upload a new version of the Drive file `file_token` (the files family's `file_token`
+    /// field); the file keeps its token and gets a new `version`.
+    pub fn new_version_of(mut self, file_token: impl Into<String>) -> Self {
+        self.version_of = Some(file_token.into());
+        self
+    }
+
     fn new(data: Data, parent_type: String, parent_node: String) -> Self {
         Self {
             data,
+            family: super::Family::Media,
+            version_of: None,
             file_name: None,
             parent_type,
             parent_node,
@@ -134,7 +170,7 @@ impl UploadRequest {
 
 /// Checks the parent before any request. The spec keeps `parent_type` open (Feishu adds values),
 /// so an undocumented but well-formed value is sent with a warning; a malformed one is refused.
-pub(super) fn check_parent(parent_type: &str) -> Result<(), UploadError> {
+pub(super) fn check_parent(parent_type: &str, family: super::Family) -> Result<(), UploadError> {
     let well_formed = parent_type.chars().next().is_some_and(|c| c.is_ascii_lowercase())
         && parent_type
             .chars()
@@ -142,10 +178,10 @@ pub(super) fn check_parent(parent_type: &str) -> Result<(), UploadError> {
     if !well_formed {
         return Err(UploadError::InvalidParentType {
             value: parent_type.to_owned(),
-            known: types::ParentType::KNOWN.join(", "),
+            known: family.known_parent_types().join(", "),
         });
     }
-    if !types::ParentType::KNOWN.contains(&parent_type) {
+    if !family.known_parent_types().contains(&parent_type) {
         tracing::warn!(
             parent_type,
             "parent_type is not among the documented values; sending it as given"
@@ -255,13 +291,20 @@ mod tests {
 
     #[test]
     fn parent_types_may_be_undocumented_but_not_malformed() {
-        assert!(check_parent("docx_image").is_ok());
-        assert!(check_parent("future_type_2027").is_ok());
+        use crate::upload::Family;
+        assert!(check_parent("docx_image", Family::Media).is_ok());
+        assert!(check_parent("future_type_2027", Family::Media).is_ok());
+        assert!(check_parent("explorer", Family::Files).is_ok());
         for bad in ["", "Docx", "docx image", "docx-image", "1docx"] {
-            assert!(
-                matches!(check_parent(bad), Err(UploadError::InvalidParentType { .. })),
-                "{bad:?}"
-            );
+            for family in [Family::Media, Family::Files] {
+                assert!(
+                    matches!(
+                        check_parent(bad, family),
+                        Err(UploadError::InvalidParentType { .. })
+                    ),
+                    "{bad:?}"
+                );
+            }
         }
     }
 }

@@ -9,7 +9,6 @@ use super::flow::Upload;
 use super::journal::Journal;
 use super::source::{Block, FileBlocks, Layout, StreamBlocks};
 use super::{ProgressEvent, UploadError};
-use crate::FeishuResult;
 
 /// Where the next block comes from.
 pub(super) enum Blocks<'a> {
@@ -206,18 +205,18 @@ impl Upload<'_> {
         adler: u32,
     ) -> Result<(), UploadError> {
         let client = &self.uploader.client;
-        let len = bytes.len() as u64;
         let checksum = adler.to_string();
+        let family = self.target.family;
         self.caller()
-            .call("upload_part", || {
-                let request = client
-                    .upload_part()
-                    .upload_id(tx.upload_id.as_str())
-                    .seq(seq)
-                    .size(len)
-                    .checksum(checksum.as_str())
-                    .file(bytes.clone());
-                async move { request.send().await.checked().map(drop) }
+            .call(family.upload_part(), || {
+                super::family::part(
+                    client,
+                    family,
+                    tx.upload_id.as_str(),
+                    seq,
+                    bytes.clone(),
+                    &checksum,
+                )
             })
             .await
     }

@@ -11,9 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use feishu_drive::auth::AppCredentials;
-use feishu_drive::budget::{Budget, BudgetConfig, BudgetEvent, CallError, Group};
-use feishu_drive::{ApiError, Client, types};
+use feishu_drive::budget::{Budget, BudgetConfig, BudgetEvent, Group};
+use feishu_drive::{ApiError, Client, FeishuResult, types};
 
 const APP_ID: &str = "cli_local";
 const APP_SECRET: &str = "local-secret";
@@ -34,9 +33,9 @@ fn unix_ms() -> u64 {
         .as_millis() as u64
 }
 
-/// Sends the request `make` builds through the budget until it is not refused for its rate.
+/// Sends the request `make` builds (through the client, whose hooks draw a permit from the
+/// budget for every attempt) until it is not refused for its rate.
 async fn send<T, F, Fut>(
-    budget: &Budget,
     counters: &Counters,
     group: Group,
     make: F,
@@ -53,13 +52,13 @@ where
 {
     let mut last = String::new();
     for _ in 0..MAX_ATTEMPTS {
-        match budget.call(group, &make).await {
+        match make().await.checked() {
             Ok(response) => return Ok(response),
-            Err(CallError::Api(e)) if is_refusal(&e) => {
+            Err(e) if is_refusal(&e) => {
                 counters.refusals.fetch_add(1, Ordering::Relaxed);
                 last = e.to_string();
             }
-            Err(CallError::Api(e)) if e.is_retryable() => {
+            Err(e) if e.is_retryable() => {
                 last = e.to_string();
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -106,12 +105,13 @@ async fn run(args: &[String]) -> Result<(), String> {
         Budget::redis(store, config).map_err(|e| e.to_string())?
     };
     let client = Client::builder(base_url)
-        .token_source(AppCredentials::new(base_url, APP_ID, APP_SECRET))
+        .app_credentials(APP_ID, APP_SECRET)
+        .budget(budget)
         .build()
-        .expect("a client");
+        .map_err(|e| e.to_string())?;
 
     // The server hands out the block size; ask for a file of `blocks` of them.
-    let probe = send(&budget, &counters, Group::UploadPrepare, || {
+    let probe = send(&counters, Group::UploadPrepare, || {
         client.upload_prepare().body(prepare_body(1)).send()
     })
     .await?;
@@ -121,7 +121,7 @@ async fn run(args: &[String]) -> Result<(), String> {
         .map(|d| d.block_size.get())
         .ok_or("upload_prepare gave no block size")?;
     let size = block_size * blocks;
-    let prepared = send(&budget, &counters, Group::UploadPrepare, || {
+    let prepared = send(&counters, Group::UploadPrepare, || {
         client.upload_prepare().body(prepare_body(size)).send()
     })
     .await?;
@@ -141,7 +141,7 @@ async fn run(args: &[String]) -> Result<(), String> {
                 return Ok::<(), String>(());
             }
             first_part.fetch_min(unix_ms(), Ordering::Relaxed);
-            send(&budget, &counters, Group::UploadPart, || {
+            send(&counters, Group::UploadPart, || {
                 client
                     .upload_part()
                     .upload_id(data.upload_id.clone())
@@ -155,7 +155,7 @@ async fn run(args: &[String]) -> Result<(), String> {
         }
     };
     futures::future::try_join_all((0..concurrency.max(1)).map(|_| worker())).await?;
-    let finished = send(&budget, &counters, Group::UploadFinish, || {
+    let finished = send(&counters, Group::UploadFinish, || {
         client
             .upload_finish()
             .body(

@@ -12,19 +12,28 @@
 //! - `--events`: a line on stdout per block confirmed (`confirmed <blocks so far>`), per
 //!   possible duplicate reported (`possible_duplicate`) and when the upload finished
 //!   (`finished <token>`), so the parent can kill at a chosen block and tell what a killed run
-//!   reported and made. stdout is line-buffered, so each line is out before the next event.
+//!   reported and made. stdout is line-buffered, so each line is out before the next event;
+//! - `--hold-before-batch MIN`: once at least MIN blocks are confirmed, at the first confirmation
+//!   that leaves `JOURNAL_BATCH_BLOCKS - 1` of them unwritten in the journal (the next one
+//!   writes the batch), print `holding <confirmed> <journaled>` and stop every worker (the
+//!   workers share the task the callback runs in) for up to 60 s, then exit 3: the parent kills
+//!   it there, at the worst point for the journal. A confirmation that finds
+//!   `JOURNAL_BATCH_BLOCKS` or more unwritten prints `overdue <unwritten>`;
+//! - `--report-rss`: at the end, print `vmhwm_kib <peak resident set>` from `/proc/self/status`.
 
 use std::time::Duration;
 
 use feishu_drive::Client;
 use feishu_drive::auth::AppCredentials;
-use feishu_drive::upload::{ProgressEvent, RetryPolicy, UploadRequest};
+use feishu_drive::upload::{JOURNAL_BATCH_BLOCKS, ProgressEvent, RetryPolicy, UploadRequest};
 
 struct Options {
     parent_node: String,
     upload_all_max: u64,
     fast_retries: bool,
     events: bool,
+    hold_before_batch: Option<u64>,
+    report_rss: bool,
 }
 
 fn options(rest: &[String]) -> Result<Options, String> {
@@ -33,6 +42,8 @@ fn options(rest: &[String]) -> Result<Options, String> {
         upload_all_max: 0,
         fast_retries: false,
         events: false,
+        hold_before_batch: None,
+        report_rss: false,
     };
     let mut rest = rest.iter();
     while let Some(flag) = rest.next() {
@@ -46,6 +57,11 @@ fn options(rest: &[String]) -> Result<Options, String> {
             }
             "--fast-retries" => options.fast_retries = true,
             "--events" => options.events = true,
+            "--hold-before-batch" => {
+                let min = rest.next().and_then(|v| v.parse().ok());
+                options.hold_before_batch = Some(min.ok_or("--hold-before-batch MIN")?);
+            }
+            "--report-rss" => options.report_rss = true,
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -55,7 +71,8 @@ fn options(rest: &[String]) -> Result<Options, String> {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     const USAGE: &str = "usage: upload-child BASE_URL FILE JOURNAL CONCURRENCY [--parent-node NODE] \
-                         [--upload-all-max BYTES] [--fast-retries] [--events]";
+                         [--upload-all-max BYTES] [--fast-retries] [--events] \
+                         [--hold-before-batch MIN] [--report-rss]";
     let args: Vec<String> = std::env::args().collect();
     let [_, base_url, file, journal, concurrency, rest @ ..] = args.as_slice() else {
         eprintln!("{USAGE}");
@@ -95,7 +112,14 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let mut request = UploadRequest::file(file, "docx_file", &options.parent_node).journal(journal);
-    if options.events {
+    if let Some(min) = options.hold_before_batch {
+        let journal = std::path::PathBuf::from(journal);
+        request = request.progress(move |event| {
+            if let ProgressEvent::BlockConfirmed { confirmed_blocks, .. } = event {
+                hold_before_batch(&journal, *confirmed_blocks, min);
+            }
+        });
+    } else if options.events {
         request = request.progress(|event| match event {
             ProgressEvent::BlockConfirmed { confirmed_blocks, .. } => {
                 println!("confirmed {confirmed_blocks}")
@@ -106,7 +130,11 @@ async fn main() -> std::process::ExitCode {
             _ => {}
         });
     }
-    match uploader.upload(request).await {
+    let result = uploader.upload(request).await;
+    if options.report_rss {
+        println!("vmhwm_kib {}", peak_rss_kib().unwrap_or(0));
+    }
+    match result {
         Ok(outcome) => {
             println!(
                 "blocks_sent: {} blocks_resumed: {} possible_duplicates: {}",
@@ -120,4 +148,37 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Blocks the confirmed-block callback (and with it every worker of the upload, which share its
+/// task) when the journal is one confirmation short of its next batch write.
+fn hold_before_batch(journal: &std::path::Path, confirmed: u64, min: u64) {
+    let journaled = std::fs::read(journal)
+        .ok()
+        .and_then(|text| serde_json::from_slice::<serde_json::Value>(&text).ok())
+        .and_then(|json| Some(json.get("confirmed")?.as_object()?.len() as u64))
+        .unwrap_or(0);
+    let unwritten = confirmed.saturating_sub(journaled);
+    if unwritten >= JOURNAL_BATCH_BLOCKS {
+        println!("overdue {unwritten}");
+    }
+    if confirmed >= min && unwritten == JOURNAL_BATCH_BLOCKS - 1 {
+        println!("holding {confirmed} {journaled}");
+        // The parent kills this process now; if it does not, end without finishing.
+        std::thread::sleep(Duration::from_secs(60));
+        std::process::exit(3);
+    }
+}
+
+/// The process's peak resident set size, in KiB (`VmHWM`).
+fn peak_rss_kib() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }

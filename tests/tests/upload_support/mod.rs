@@ -31,6 +31,51 @@ pub fn uploader(server: &RunningServer, configure: impl FnOnce(ClientBuilder) ->
     configure(builder).build().expect("the uploader builds")
 }
 
+/// An uploader for whatever listens at `base_url` (a proxy in front of a local server) as the
+/// server's default app, with no client-side rate limit and every non-empty file chunked.
+pub fn uploader_via(base_url: &str, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
+    uploader_at(base_url, base_url, configure)
+}
+
+/// [`uploader_via`], with tokens fetched from `token_base` (the server itself, not the proxy).
+pub fn uploader_at(
+    base_url: &str,
+    token_base: &str,
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Client {
+    let builder = Client::builder(base_url)
+        .token_source(AppCredentials::new(
+            token_base,
+            DEFAULT_APP_ID,
+            DEFAULT_APP_SECRET,
+        ))
+        .requests_per_second(None)
+        .upload_all_max(0);
+    configure(builder).build().expect("the uploader builds")
+}
+
+/// An uploader for a scripted server at `base_url`: a fixed token (a scripted server accepts
+/// any), no client-side rate limit, `policy`; `configure` adds what a test needs.
+pub fn scripted_uploader(
+    base_url: &str,
+    policy: feishu_drive::upload::RetryPolicy,
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Client {
+    let builder = Client::builder(base_url)
+        .access_token("t-test")
+        .requests_per_second(None)
+        .retry_policy(policy);
+    configure(builder).build().expect("the uploader builds")
+}
+
+/// An uploader for `base_url` with a fixed token and every other setting at its default (rate
+/// limit, timeouts, retries, `upload_all` threshold): for the tests of those defaults.
+pub fn default_uploader(base_url: &str, configure: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
+    configure(Client::builder(base_url).access_token("t-test"))
+        .build()
+        .expect("the uploader builds")
+}
+
 /// A file of `len` random bytes (seeded, so failures reproduce).
 pub fn random_file(dir: &Path, name: &str, len: u64, seed: u64) -> PathBuf {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);

@@ -113,17 +113,48 @@ impl Effect {
     }
 }
 
+/// Which document a [`Node`] is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Side {
+    /// The base (old) spec: where removed things were.
+    Base,
+    /// The head (new) spec: where added and changed things are.
+    Head,
+}
+
+/// The node of the spec a change is about: its path from the document root (map keys and list
+/// indexes, `$ref`s followed to where the node is written), and, once looked up, its line and
+/// column in that side's YAML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Node {
+    /// The document the node is in: the head, or the base for things that were removed.
+    pub side: Side,
+    /// The path from the root: `["components", "schemas", "FileName", "maxLength"]`.
+    pub path: Vec<String>,
+    /// The 1-based line of the node (of its key, for a map entry), when found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The 1-based column of the node, when found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub col: Option<usize>,
+}
+
 /// One semantic change between the two specs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
     /// The worse of `wire` and `rust`.
     pub severity: Severity,
-    /// A stable identifier of the kind of change, e.g. `request-field-added`.
+    /// A stable identifier of the kind of change (the rule), e.g. `request-field-added`.
     pub kind: &'static str,
     /// Where in the spec: a schema field (`UploadPrepareRequest.size`), an operation, a server…
     pub location: String,
     /// What changed, in words.
     pub summary: String,
+    /// 12 hex digits naming this change for ignore entries and review comments: derived from the
+    /// rule, the location and the subject (see [`fingerprint`]), never from line numbers, so it
+    /// survives edits elsewhere in the spec.
+    pub fingerprint: String,
     /// The operations the change reaches (empty for document-wide changes).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub operations: Vec<String>,
@@ -131,6 +162,13 @@ pub struct Change {
     pub wire: Effect,
     /// Effect on code using the generated Rust client.
     pub rust: Effect,
+    /// The changed node, for annotations on the spec's lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<Node>,
+    /// What, at this location, the change is about when one rule can fire more than once there
+    /// (a bound keyword, a header, a part): part of the fingerprint, not shown.
+    #[serde(skip)]
+    pub subject: String,
 }
 
 impl Change {
@@ -142,14 +180,18 @@ impl Change {
         wire: Effect,
         rust: Effect,
     ) -> Self {
+        let location = location.into();
         Self {
             severity: Severity::of(wire.impact, rust.impact),
+            fingerprint: fingerprint(&[kind, &location, ""]),
             kind,
-            location: location.into(),
+            location,
             summary: summary.into(),
             operations: Vec::new(),
             wire,
             rust,
+            node: None,
+            subject: String::new(),
         }
     }
 
@@ -160,4 +202,55 @@ impl Change {
         self.operations.dedup();
         self
     }
+
+    /// The same change, about `subject` at its location (a keyword, a name): tells apart the
+    /// changes one rule makes at one location, and so their fingerprints.
+    pub fn about(mut self, subject: impl Into<String>) -> Self {
+        self.subject = subject.into();
+        self.fingerprint = fingerprint(&[self.kind, &self.location, &self.subject]);
+        self
+    }
+
+    /// The same change, pointing at the node at `path` in the `side` document.
+    pub fn at(mut self, side: Side, path: Vec<String>) -> Self {
+        self.node = Some(Node {
+            side,
+            path,
+            line: None,
+            col: None,
+        });
+        self
+    }
+
+    /// The same change, pointing at the node in the head when it is there, else in the base.
+    pub fn at_either(self, base: Option<Vec<String>>, head: Option<Vec<String>>) -> Self {
+        match (head, base) {
+            (Some(path), _) => self.at(Side::Head, path),
+            (None, Some(path)) => self.at(Side::Base, path),
+            (None, None) => self,
+        }
+    }
+}
+
+/// 12 hex digits of the SHA-256 of `parts`, each ended by a NUL so that `["ab", "c"]` and
+/// `["a", "bc"]` differ. 48 bits: a collision among the few hundred changes of one review is
+/// about as likely as one in 10^9.
+pub fn fingerprint(parts: &[&str]) -> String {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .take(6)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// A path from segments: `path(&["components", "schemas", name])`.
+pub fn path(segments: &[&str]) -> Vec<String> {
+    segments.iter().map(|s| (*s).to_owned()).collect()
 }

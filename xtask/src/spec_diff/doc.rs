@@ -57,6 +57,33 @@ impl Resolved<'_> {
     pub fn schema_name(&self) -> Option<&str> {
         self.reference?.strip_prefix("#/components/schemas/")
     }
+
+    /// Where the resolved object is written: the last reference's target, or `written` (the
+    /// path of the input) when no reference was followed.
+    pub fn site(&self, written: &[String]) -> Vec<String> {
+        self.reference
+            .and_then(pointer_segments)
+            .unwrap_or_else(|| written.to_vec())
+    }
+}
+
+/// The path segments of a local reference (`#/components/schemas/A~1B` → `components`,
+/// `schemas`, `A/B`).
+pub fn pointer_segments(reference: &str) -> Option<Vec<String>> {
+    let pointer = reference.strip_prefix("#/")?;
+    Some(
+        pointer
+            .split('/')
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect(),
+    )
+}
+
+/// `base` with `more` appended.
+pub fn child(base: &[String], more: &[&str]) -> Vec<String> {
+    let mut out = base.to_vec();
+    out.extend(more.iter().map(|s| (*s).to_owned()));
+    out
 }
 
 /// How many `$ref`s in a row are followed before giving up: a chain this long is a cycle.
@@ -122,6 +149,8 @@ pub struct Operation<'a> {
     pub op: &'a Value,
     /// The path item's own `parameters`, shared by its operations.
     pub path_parameters: Option<&'a Value>,
+    /// Where the operation is written: `paths`, the template, the method.
+    pub site: Vec<String>,
 }
 
 /// Every operation of a spec, in document order.
@@ -131,9 +160,11 @@ pub fn operations(root: &Value) -> Vec<Operation<'_>> {
         return out;
     };
     for (path, item) in paths {
-        let Some(item) = resolve(root, item).map(|r| r.value) else {
+        let Some(resolved) = resolve(root, item) else {
             continue;
         };
+        let item_site = resolved.site(&["paths".to_owned(), path.clone()]);
+        let item = resolved.value;
         for method in METHODS {
             let Some(op) = item.get(method).filter(|op| op.is_object()) else {
                 continue;
@@ -147,6 +178,7 @@ pub fn operations(root: &Value) -> Vec<Operation<'_>> {
                 path,
                 op,
                 path_parameters: item.get("parameters"),
+                site: child(&item_site, &[method]),
             });
         }
     }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::doc::{flag, resolve, str_of};
+use super::doc::{self, flag, resolve, str_of};
 
 /// A field's path from the root of a body or parameter: property names, `[]` for array items,
 /// `{}` for `additionalProperties` values, `<oneOf 0>` for alternatives. The root is `[]`.
@@ -69,6 +69,12 @@ pub struct Field {
     pub slot: String,
     /// Where the field's schema is defined, for reports: the component if it has one, else the slot.
     pub schema_at: String,
+    /// `deprecated: true` on the field's schema (or, for a parameter, on the parameter).
+    pub deprecated: bool,
+    /// Where the field is declared in the document: its property key, `items`, the parameter.
+    pub declared: Vec<String>,
+    /// Where the field's schema is written, `$ref`s followed: bound keywords sit under it.
+    pub written: Vec<String>,
 }
 
 /// Which way data flows, which decides what "compatible" means.
@@ -93,23 +99,35 @@ impl Direction {
 /// How deep a schema is followed; deeper structure is not compared (no real body is this deep).
 const MAX_DEPTH: usize = 24;
 
-/// Flattens `schema` into its fields. `root_slot` names the root in reports
-/// (`upload_prepare request body`); `direction` drops `readOnly` fields from requests and
+/// The root of a flattening: its schema, where that is written, and what to call it.
+#[derive(Debug, Clone, Copy)]
+pub struct Root<'a> {
+    /// The schema.
+    pub schema: &'a Value,
+    /// Where the schema is written in the document.
+    pub site: &'a [String],
+    /// Whether the body or parameter is required.
+    pub required: bool,
+    /// The root in reports (`upload_prepare request body`).
+    pub slot: &'a str,
+}
+
+/// Flattens `root.schema` into its fields. `direction` drops `readOnly` fields from requests and
 /// `writeOnly` fields from responses, as the wire does.
-pub fn flatten(
-    root: &Value,
-    schema: &Value,
-    required: bool,
-    root_slot: &str,
-    direction: Direction,
-) -> BTreeMap<FieldPath, Field> {
+pub fn flatten(document: &Value, root: Root<'_>, direction: Direction) -> BTreeMap<FieldPath, Field> {
     let mut walker = Walker {
-        root,
+        root: document,
         direction,
         out: BTreeMap::new(),
         stack: Vec::new(),
     };
-    walker.walk(schema, Vec::new(), required, root_slot.to_owned());
+    walker.walk(
+        root.schema,
+        Vec::new(),
+        root.required,
+        root.slot.to_owned(),
+        root.site.to_vec(),
+    );
     walker.out
 }
 
@@ -122,21 +140,20 @@ struct Walker<'a> {
 }
 
 impl Walker<'_> {
-    fn walk(&mut self, schema: &Value, path: FieldPath, required: bool, slot: String) {
+    fn walk(&mut self, schema: &Value, path: FieldPath, required: bool, slot: String, site: Vec<String>) {
         let Some(resolved) = resolve(self.root, schema) else {
             let reference = str_of(schema, "$ref").unwrap_or("?");
-            self.out.insert(
-                path,
-                opaque("unresolved", Some(reference.to_owned()), required, slot),
-            );
+            let field = opaque("unresolved", Some(reference.to_owned()), required, slot, &site);
+            self.out.insert(path, field);
             return;
         };
+        let written = resolved.site(&site);
         let component = resolved.schema_name().map(str::to_owned);
         if let Some(name) = &component
             && self.stack.contains(name)
         {
-            self.out
-                .insert(path, opaque("recursive", component, required, slot));
+            let field = opaque("recursive", component, required, slot, &site);
+            self.out.insert(path, field);
             return;
         }
         if path.len() > MAX_DEPTH {
@@ -147,33 +164,34 @@ impl Walker<'_> {
         let schema_at = component.clone().unwrap_or_else(|| slot.clone());
 
         let field = Field {
-            required,
-            kind: kind_of(schema),
-            format: str_of(schema, "format").map(str::to_owned),
-            nullable: flag(schema, "nullable"),
-            bounds: BOUNDS
-                .iter()
-                .filter_map(|(key, _)| schema.get(*key).map(|v| (*key, v.clone())))
-                .collect(),
-            pattern: str_of(schema, "pattern").map(str::to_owned),
-            closed_enum: schema
-                .get("enum")
-                .and_then(Value::as_array)
-                .map(|values| values.iter().map(enum_value).collect()),
-            open_enum: schema
-                .get("x-extensible-enum")
-                .and_then(Value::as_array)
-                .map(|values| values.iter().map(enum_value).collect()),
-            closed_object: schema.get("additionalProperties") == Some(&Value::Bool(false)),
             component: component.clone(),
             slot,
             schema_at: schema_at.clone(),
+            declared: site,
+            written: written.clone(),
+            ..describe(schema, required)
         };
         self.out.insert(path.clone(), field);
 
         if let Some(name) = &component {
             self.stack.push(name.clone());
         }
+        self.children(resolved.value, schema, &path, &schema_at, &written);
+        if component.is_some() {
+            self.stack.pop();
+        }
+    }
+
+    /// Walks the fields under a schema: properties, items, map values, alternatives. `own` is
+    /// the schema as written (for where properties are declared), `schema` with `allOf` merged.
+    fn children(
+        &mut self,
+        own: &Value,
+        schema: &Value,
+        path: &FieldPath,
+        schema_at: &str,
+        written: &[String],
+    ) {
         let child = |segment: &str| {
             let mut p = path.clone();
             p.push(segment.to_owned());
@@ -193,19 +211,23 @@ impl Walker<'_> {
                 if resolve(self.root, property).is_some_and(|p| flag(p.value, hidden)) {
                     continue;
                 }
+                let declared = property_site(self.root, own, written, name);
                 self.walk(
                     property,
                     child(name),
                     required_names.contains(name.as_str()),
                     format!("{schema_at}.{name}"),
+                    declared,
                 );
             }
         }
+        let under = |key: &str| doc::child(written, &[key]);
         if let Some(items) = schema.get("items").filter(|i| i.is_object()) {
-            self.walk(items, child("[]"), true, format!("{schema_at}[]"));
+            self.walk(items, child("[]"), true, format!("{schema_at}[]"), under("items"));
         }
         if let Some(values) = schema.get("additionalProperties").filter(|v| v.is_object()) {
-            self.walk(values, child("{}"), true, format!("{schema_at}{{}}"));
+            let site = under("additionalProperties");
+            self.walk(values, child("{}"), true, format!("{schema_at}{{}}"), site);
         }
         for keyword in ["oneOf", "anyOf"] {
             for (i, alternative) in schema
@@ -216,21 +238,69 @@ impl Walker<'_> {
                 .enumerate()
             {
                 let segment = format!("<{keyword} {i}>");
+                let site = doc::child(written, &[keyword, &i.to_string()]);
                 self.walk(
                     alternative,
                     child(&segment),
                     true,
                     format!("{schema_at}{segment}"),
+                    site,
                 );
             }
-        }
-        if component.is_some() {
-            self.stack.pop();
         }
     }
 }
 
-fn opaque(kind: &str, component: Option<String>, required: bool, slot: String) -> Field {
+/// Where property `name` of `schema` (written at `written`) is declared: in the schema's own
+/// `properties`, or in the `allOf` part that brings it.
+fn property_site(root: &Value, schema: &Value, written: &[String], name: &str) -> Vec<String> {
+    let has = |s: &Value| s.get("properties").and_then(|p| p.get(name)).is_some();
+    if has(schema) {
+        return doc::child(written, &["properties", name]);
+    }
+    let parts = schema.get("allOf").and_then(Value::as_array);
+    for (i, part) in parts.into_iter().flatten().enumerate() {
+        let part_site = doc::child(written, &["allOf", &i.to_string()]);
+        if let Some(resolved) = resolve(root, part)
+            && has(resolved.value)
+        {
+            return doc::child(&resolved.site(&part_site), &["properties", name]);
+        }
+    }
+    written.to_vec()
+}
+
+/// What a schema says about a field, apart from where it is.
+fn describe(schema: &Value, required: bool) -> Field {
+    Field {
+        required,
+        kind: kind_of(schema),
+        format: str_of(schema, "format").map(str::to_owned),
+        nullable: flag(schema, "nullable"),
+        bounds: BOUNDS
+            .iter()
+            .filter_map(|(key, _)| schema.get(*key).map(|v| (*key, v.clone())))
+            .collect(),
+        pattern: str_of(schema, "pattern").map(str::to_owned),
+        closed_enum: schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .map(|values| values.iter().map(enum_value).collect()),
+        open_enum: schema
+            .get("x-extensible-enum")
+            .and_then(Value::as_array)
+            .map(|values| values.iter().map(enum_value).collect()),
+        closed_object: schema.get("additionalProperties") == Some(&Value::Bool(false)),
+        component: None,
+        slot: String::new(),
+        schema_at: String::new(),
+        deprecated: flag(schema, "deprecated"),
+        declared: Vec::new(),
+        written: Vec::new(),
+    }
+}
+
+fn opaque(kind: &str, component: Option<String>, required: bool, slot: String, site: &[String]) -> Field {
     Field {
         required,
         kind: kind.to_owned(),
@@ -244,6 +314,9 @@ fn opaque(kind: &str, component: Option<String>, required: bool, slot: String) -
         schema_at: component.clone().unwrap_or_else(|| slot.clone()),
         component,
         slot,
+        deprecated: false,
+        declared: site.to_vec(),
+        written: site.to_vec(),
     }
 }
 

@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use super::change::{Change, Effect, Impact};
+use super::change::{Change, Effect, Impact, Side};
 use super::doc::{self, show};
 
 /// Keywords that only document.
@@ -171,9 +171,18 @@ fn bin(path: &[String]) -> Bin {
     }
     if keywords
         .iter()
-        .any(|k| matches!(*k, "security" | "securitySchemes"))
+        .any(|k| matches!(*k, "security" | "securitySchemes" | "x-feishu-rate-limit"))
     {
         return Bin::Modelled;
+    }
+    // A multipart part's `contentType` and `headers` are compared by the encoding rules; `style`,
+    // `explode` and `allowReserved` apply to urlencoded bodies only and stay unmodelled.
+    if let Some(at) = keywords.iter().position(|k| *k == "encoding") {
+        return match keywords.get(at + 1) {
+            None => Bin::Modelled,
+            Some(&("contentType" | "headers")) => Bin::Modelled,
+            Some(_) => Bin::Unmodelled,
+        };
     }
     let Some(last) = keywords.last() else {
         return Bin::Unmodelled;
@@ -181,7 +190,7 @@ fn bin(path: &[String]) -> Bin {
     // A whole named entry appearing or disappearing (a property, a path, a response) is the
     // semantic rules' business when its container is.
     if last_is_name && MODELLED.iter().chain(CONTAINERS.iter()).any(|k| k == last) {
-        return if matches!(*last, "encoding" | "variables" | "links" | "examples") {
+        return if matches!(*last, "variables" | "links" | "examples") {
             Bin::Unmodelled
         } else {
             Bin::Modelled
@@ -213,16 +222,17 @@ fn report(path: &[String], old: Option<&Value>, new: Option<&Value>, root: &Valu
         (Some(a), Some(b)) if is_text(a) && is_text(b) => "changed".to_owned(),
         _ => format!("{} → {}", shown(old), shown(new)),
     };
-    match bin(path) {
-        Bin::Modelled => {}
-        Bin::Docs => out.push(Change::new(
+    let side = if new.is_some() { Side::Head } else { Side::Base };
+    let change = match bin(path) {
+        Bin::Modelled => return,
+        Bin::Docs => Change::new(
             "docs-changed",
             location,
             summary,
             Effect::new(Impact::Docs, "documentation only"),
             Effect::new(Impact::Docs, "doc comments of the generated code, at most"),
-        )),
-        Bin::Unmodelled => out.push(Change::new(
+        ),
+        Bin::Unmodelled => Change::new(
             "unmodelled-change",
             location,
             summary,
@@ -231,8 +241,9 @@ fn report(path: &[String], old: Option<&Value>, new: Option<&Value>, root: &Valu
                 "not modelled by spec-diff: review it in the YAML diff",
             ),
             Effect::new(Impact::None, "check the generated-API diff below"),
-        )),
-    }
+        ),
+    };
+    out.push(change.at(side, path.to_vec()));
 }
 
 /// Long prose is summarised as "changed"; short values are shown.
@@ -301,14 +312,18 @@ mod tests {
         assert_eq!(bin(&p("paths|/a|post|parameters|0|style")), Bin::Unmodelled);
         assert_eq!(
             bin(&p(
-                "paths|/a|post|requestBody|content|multipart/form-data|encoding"
+                "paths|/a|post|requestBody|content|multipart/form-data|encoding|file|contentType"
+            )),
+            Bin::Modelled
+        );
+        assert_eq!(
+            bin(&p(
+                "paths|/a|post|requestBody|content|multipart/form-data|encoding|file|style"
             )),
             Bin::Unmodelled
         );
-        assert_eq!(
-            bin(&p("x-feishu-rate-limit|requests_per_second")),
-            Bin::Unmodelled
-        );
+        assert_eq!(bin(&p("x-feishu-rate-limit|requests_per_second")), Bin::Modelled);
+        assert_eq!(bin(&p("x-feishu-rate-limit|description")), Bin::Docs);
         assert_eq!(bin(&p("x-feishu-scopes|scopes|drive:drive")), Bin::Docs);
         assert_eq!(bin(&p("servers")), Bin::Modelled);
         assert_eq!(bin(&p("servers|0|description")), Bin::Docs);

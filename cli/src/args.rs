@@ -1,0 +1,217 @@
+//! The command line, as clap reads it; completions and the man page are generated from it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use feishu_drive::limits::{REQUESTS_PER_SECOND, UPLOAD_ALL_REQUEST_SIZE_MAXIMUM};
+use feishu_drive::upload::DEFAULT_CONCURRENCY;
+
+use crate::exit::EXIT_CODES_HELP;
+
+/// Feishu's API host, the default with credentials.
+pub const FEISHU: &str = "https://open.feishu.cn";
+/// Lark's (Feishu outside China) API host.
+pub const LARK: &str = "https://open.larksuite.com";
+
+/// Upload files to Feishu / Lark drive and download them: resumable, within the rate limit and
+/// the daily quota, scriptable (`--json`), and with a local server to try it all (`serve`).
+#[derive(Debug, Parser)]
+#[command(name = "feishu-drive", version, after_help = EXIT_CODES_HELP, propagate_version = true)]
+pub struct Cli {
+    /// Print one JSON object per event on stdout (NDJSON), then a summary object.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The API: `feishu` (`https://open.feishu.cn`, the default), `lark`
+    /// (`https://open.larksuite.com`), or a URL such as a local server's `http://127.0.0.1:8787`.
+    #[arg(long, global = true, value_name = "URL", env = "FEISHU_BASE_URL", value_parser = parse_base_url)]
+    pub base_url: Option<String>,
+    /// The config file (app_id, app_secret or access_token, base_url, redis). Default:
+    /// $XDG_CONFIG_HOME/feishu-drive/config.toml; it must not be readable by group or others.
+    #[arg(long, global = true, value_name = "PATH", env = "FEISHU_DRIVE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Share the rate limit and daily quota with every run for the same app through this Redis
+    /// server, e.g. `redis://127.0.0.1:6379`.
+    #[arg(long, global = true, value_name = "URL", env = "FEISHU_REDIS_URL")]
+    pub redis: Option<String>,
+    /// Requests per second per operation (Feishu allows 5); 0 for no client-side limit (a local
+    /// server).
+    #[arg(long, global = true, default_value_t = REQUESTS_PER_SECOND)]
+    pub rps: u32,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Upload files or directory trees (one after another, over one token cache and budget).
+    Upload(UploadArgs),
+    /// Download media by file token, ranged and resumable.
+    Download(DownloadArgs),
+    /// Show what an upload would cost (requests, time at the rate, share of the daily quota)
+    /// without sending anything.
+    Plan(PlanArgs),
+    /// Run the local Feishu-compatible server, to try everything without an account.
+    Serve(ServeArgs),
+    /// Upload files to a local server started in this process, read them back and compare:
+    /// the whole round trip, with no account.
+    Demo(DemoArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+}
+
+/// `upload`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["folder", "parent_type"])))]
+pub struct UploadArgs {
+    /// Files or directories (walked, files only, in name order).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// A Drive folder token: upload as Drive files (needs the library's files family).
+    #[arg(long, value_name = "TOKEN")]
+    pub folder: Option<String>,
+    /// Attach as media of this type: docx_image, docx_file, sheet_file, bitable_file, …
+    #[arg(long, value_name = "T")]
+    pub parent_type: Option<String>,
+    /// The doc, sheet or base the media belongs to (none for ccm_import_open).
+    #[arg(long, value_name = "N", requires = "parent_type")]
+    pub parent_node: Option<String>,
+    /// Keep resume journals in this directory (default: $XDG_STATE_HOME/feishu-drive/journals);
+    /// running the same command again continues where it stopped.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_journal")]
+    pub journal: Option<PathBuf>,
+    /// Keep no journal: an interrupted run starts over.
+    #[arg(long)]
+    pub no_journal: bool,
+    /// Blocks in flight at once, per file.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u64, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub concurrency: u64,
+    /// When a file of that name is already in the folder (with --folder).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub if_exists: Option<IfExists>,
+    /// Files larger than this go through the chunked flow (resumable, block by block); smaller
+    /// ones in one upload_all request. At most the documented 20 MiB.
+    #[arg(long, value_name = "BYTES", default_value_t = UPLOAD_ALL_REQUEST_SIZE_MAXIMUM, value_parser = clap::value_parser!(u64).range(1..=UPLOAD_ALL_REQUEST_SIZE_MAXIMUM))]
+    pub chunked_over: u64,
+    /// Never risk a second media: when a finish may have succeeded without its answer, fail
+    /// instead of uploading again.
+    #[arg(long)]
+    pub refuse_duplicates: bool,
+}
+
+/// `--if-exists`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IfExists {
+    /// Keep the existing file; do not upload.
+    Skip,
+    /// Replace the existing file.
+    Overwrite,
+    /// Upload as a new version of the existing file.
+    Version,
+}
+
+/// `download`.
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// File tokens of the media.
+    #[arg(required = true, value_name = "TOKEN")]
+    pub tokens: Vec<String>,
+    /// A directory (files keep the name the server gives), or with one token a file path.
+    #[arg(short, long, value_name = "PATH", default_value = ".")]
+    pub output: PathBuf,
+}
+
+/// `plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Files or directories, walked as `upload` walks them.
+    #[arg(value_name = "PATH", required_unless_present = "size")]
+    pub paths: Vec<PathBuf>,
+    /// A file of this many bytes, instead of (or besides) paths; repeatable.
+    #[arg(long, value_name = "BYTES")]
+    pub size: Vec<u64>,
+    /// As `upload --chunked-over`.
+    #[arg(long, value_name = "BYTES", default_value_t = UPLOAD_ALL_REQUEST_SIZE_MAXIMUM, value_parser = clap::value_parser!(u64).range(1..=UPLOAD_ALL_REQUEST_SIZE_MAXIMUM))]
+    pub chunked_over: u64,
+}
+
+/// `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Files or directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// As `upload --chunked-over`.
+    #[arg(long, value_name = "BYTES", default_value_t = UPLOAD_ALL_REQUEST_SIZE_MAXIMUM, value_parser = clap::value_parser!(u64).range(1..=UPLOAD_ALL_REQUEST_SIZE_MAXIMUM))]
+    pub chunked_over: u64,
+}
+
+/// `serve`: the flags of `feishu-drive-server` a first try needs.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub addr: std::net::SocketAddr,
+    /// The app id the token endpoint accepts.
+    #[arg(long, default_value = feishu_drive_server::DEFAULT_APP_ID)]
+    pub app_id: String,
+    /// The app secret the token endpoint accepts.
+    #[arg(long, default_value = feishu_drive_server::DEFAULT_APP_SECRET)]
+    pub app_secret: String,
+    /// Keep uploaded bytes here (finished files survive a restart). Default: a temporary
+    /// directory, deleted on exit.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Block size handed out by upload_prepare, in bytes.
+    #[arg(long, default_value_t = feishu_drive_server::DEFAULT_BLOCK_SIZE, value_parser = clap::value_parser!(u64).range(1..))]
+    pub block_size: u64,
+    /// Milliseconds added to every media request.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `feishu`, `lark`, or an http(s) URL (a trailing `/` dropped), as the flag and the config
+/// file take it.
+pub fn parse_base_url(text: &str) -> Result<String, String> {
+    match text {
+        "feishu" => Ok(FEISHU.to_owned()),
+        "lark" => Ok(LARK.to_owned()),
+        url if url.starts_with("http://") || url.starts_with("https://") => {
+            Ok(url.trim_end_matches('/').to_owned())
+        }
+        other => Err(format!(
+            "{other:?}: give `feishu`, `lark` or a URL starting with http:// or https://"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn base_url_names_and_urls() {
+        assert_eq!(parse_base_url("lark").as_deref(), Ok(LARK));
+        assert_eq!(
+            parse_base_url("http://127.0.0.1:8787/").as_deref(),
+            Ok("http://127.0.0.1:8787")
+        );
+        assert!(parse_base_url("open.feishu.cn").is_err());
+    }
+}

@@ -1,0 +1,165 @@
+//! The documented exit codes, and the messages that come with them.
+
+use feishu_drive_server::Config;
+
+use crate::support::{Home, LocalServer, named, run};
+
+#[test]
+fn usage_errors_exit_2_and_say_what_to_do() {
+    let home = Home::new();
+    let file = home.file("a.txt", 10, 1);
+
+    let mut no_target = home.command();
+    no_target.arg("upload").arg(&file);
+    let finished = run(no_target);
+    assert_eq!(finished.code(), Some(2), "{}", finished.stderr);
+    assert!(finished.stderr.contains("--parent-type"), "{}", finished.stderr);
+
+    // No credentials and no base URL: point at `serve`.
+    let mut no_credentials = home.command();
+    no_credentials
+        .arg("upload")
+        .arg(&file)
+        .args(["--parent-type", "docx_file"]);
+    let finished = run(no_credentials);
+    assert_eq!(finished.code(), Some(2), "{}", finished.stderr);
+    assert!(finished.stderr.contains("LARK_APP_ID"), "{}", finished.stderr);
+    assert!(
+        finished.stderr.contains("feishu-drive serve"),
+        "{}",
+        finished.stderr
+    );
+
+    // --if-exists needs the folder listing compared by name and size, not built yet: refused,
+    // saying so, rather than ignored.
+    let mut if_exists = home.command();
+    if_exists
+        .args(["--base-url", "http://127.0.0.1:9", "upload"])
+        .arg(&file)
+        .args(["--folder", "fldcn1", "--if-exists", "skip"]);
+    let finished = run(if_exists);
+    assert_eq!(finished.code(), Some(2), "{}", finished.stderr);
+    assert!(finished.stderr.contains("--if-exists"), "{}", finished.stderr);
+
+    let mut missing = home.command();
+    missing.args([
+        "--base-url",
+        "http://127.0.0.1:9",
+        "upload",
+        "no-such-file",
+        "--parent-type",
+        "docx_file",
+    ]);
+    let finished = run(missing);
+    assert_eq!(finished.code(), Some(2), "{}", finished.stderr);
+    assert!(finished.stderr.contains("no-such-file"), "{}", finished.stderr);
+}
+
+#[test]
+fn refused_credentials_exit_4_with_the_code_and_no_secret_printed() {
+    let server = LocalServer::start(Config::default());
+    let home = Home::new();
+    let file = home.file("a.txt", 10, 1);
+    let mut command = home.command();
+    command
+        .env("LARK_APP_ID", feishu_drive_server::DEFAULT_APP_ID)
+        .env("LARK_APP_SECRET", "not-the-secret-xyz")
+        .args(["--json", "--base-url", &server.url(), "--rps", "0", "upload"])
+        .arg(&file)
+        .arg(&file)
+        .args(["--parent-type", "docx_file", "--parent-node", "doxcnX"]);
+    let finished = run(command);
+    assert_eq!(finished.code(), Some(4), "{}", finished.stderr);
+    let events = finished.events();
+    let failed = named(&events, "failed");
+    assert_eq!(
+        failed.len(),
+        1,
+        "the batch stops at the first refusal: {}",
+        finished.stdout
+    );
+    assert!(failed[0]["code"].as_i64().is_some(), "{}", failed[0]);
+    for output in [&finished.stdout, &finished.stderr] {
+        assert!(
+            !output.contains("not-the-secret-xyz"),
+            "the secret was printed: {output}"
+        );
+    }
+}
+
+#[test]
+fn failed_uploads_in_a_batch_exit_3_with_code_and_log_id() {
+    let server = LocalServer::start(Config::default());
+    let home = Home::new();
+    let a = home.file("a.txt", 10, 1);
+    let b = home.file("b.txt", 20, 2);
+    let mut command = home.command();
+    // The server says parent nodes starting with "missing" do not exist (1061044).
+    command
+        .args(["--json", "--base-url", &server.url(), "--rps", "0", "upload"])
+        .arg(&a)
+        .arg(&b)
+        .args(["--parent-type", "docx_file", "--parent-node", "missing-doc"]);
+    let finished = run(command);
+    assert_eq!(finished.code(), Some(3), "{}", finished.stderr);
+    let events = finished.events();
+    let failed = named(&events, "failed");
+    assert_eq!(failed.len(), 2, "{}", finished.stdout);
+    for event in failed {
+        assert_eq!(event["code"], 1_061_044, "{event}");
+        assert!(
+            event["log_id"].as_str().is_some_and(|id| !id.is_empty()),
+            "{event}"
+        );
+    }
+    let summary = events.last().expect("summary");
+    assert_eq!(
+        (summary["failed"].as_u64(), summary["exit_code"].as_u64()),
+        (Some(2), Some(3))
+    );
+}
+
+#[test]
+fn a_config_file_readable_by_others_is_refused_and_a_private_one_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = LocalServer::start(Config::default());
+    let home = Home::new();
+    let file = home.file("a.txt", 10, 1);
+    let config = home.path().join("config/feishu-drive/config.toml");
+    std::fs::create_dir_all(config.parent().expect("a parent")).expect("config dir");
+    std::fs::write(
+        &config,
+        format!(
+            "app_id = \"{}\"\napp_secret = \"{}\"\nbase_url = \"{}\"\n",
+            feishu_drive_server::DEFAULT_APP_ID,
+            feishu_drive_server::DEFAULT_APP_SECRET,
+            server.url()
+        ),
+    )
+    .expect("config written");
+    let upload = || {
+        let mut command = home.command();
+        command.args(["--rps", "0", "upload"]).arg(&file).args([
+            "--parent-type",
+            "docx_file",
+            "--parent-node",
+            "doxcnCfg",
+        ]);
+        run(command)
+    };
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let refused = upload();
+    assert_eq!(refused.code(), Some(2), "{}", refused.stderr);
+    assert!(refused.stderr.contains("chmod 600"), "{}", refused.stderr);
+    assert!(
+        !refused.stderr.contains(feishu_drive_server::DEFAULT_APP_SECRET),
+        "{}",
+        refused.stderr
+    );
+
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let used = upload();
+    assert_eq!(used.code(), Some(0), "{}", used.stderr);
+    assert!(used.stdout.starts_with("boxcn"), "{}", used.stdout);
+    assert_eq!(server.stats().files_finished, 1);
+}
