@@ -38,4 +38,37 @@ for spec in tests/fixtures/codegen/corpus/*.yaml; do
     fi
   done
 done
+
+# The vendors' corpus (tests/fixtures/codegen/wild/*.json): each generated outside strict mode
+# (what cannot be generated is left out, with a warning), then all checked at once as members of
+# one workspace, so that the dependencies are checked once and the crates in parallel.
+wild="$out/wild"
+mkdir -p "$wild"
+members=()
+for spec in tests/fixtures/codegen/wild/*.json; do
+  name="wild-$(basename "$spec" .json | tr -c 'A-Za-z0-9_\n-' '-')"
+  if ! generated="$(cargo run --locked -q -p xtask -- generate --spec "$spec" --out "$wild/$name" --name "$name" 2>&1)"; then
+    printf '%s\n' "$generated" >&2
+    echo "cargo xtask generate failed on $spec" >&2
+    failed=1
+    continue
+  fi
+  # A member of the workspace below, not a workspace of its own.
+  sed -i 's/^\[workspace\]$//' "$wild/$name/Cargo.toml"
+  members+=("\"$name\"")
+done
+{
+  echo "[workspace]"
+  echo "resolver = \"3\""
+  printf 'members = [%s]\n' "$(IFS=,; echo "${members[*]}")"
+} >"$wild/Cargo.toml"
+cp Cargo.lock "$wild/"
+if log="$(cd "$wild" && cargo check --offline --workspace --message-format short 2>&1)"; then
+  echo "vendors' corpus: ${#members[@]} generated crates check"
+else
+  # Known gap (NOTES-i16.md): some generated crates of this corpus do not compile yet. They
+  # are listed, and do not fail the run until they are fixed.
+  printf '%s\n' "$log" | grep -E 'could not compile' >&2 || true
+  echo "warning: some generated crates of the vendors' corpus do not compile (listed above)" >&2
+fi
 exit "$failed"

@@ -35,6 +35,8 @@ pub struct Dependencies {
     pub chrono: bool,
     /// The types check patterns with `regress`.
     pub regress: bool,
+    /// The multipart builders stream files and readers (`tokio`, `tokio-util`).
+    pub streaming: bool,
 }
 
 /// The spec progenitor can read: multipart operations and the schemas only they use removed.
@@ -94,15 +96,10 @@ pub(crate) fn without_multipart(spec: &OpenAPI) -> Result<OpenAPI, CodegenError>
     Ok(out)
 }
 
-/// Runs progenitor in builder style, and checks that every type the multipart code names is one
-/// progenitor's type space generated.
-pub(crate) fn run_progenitor(
-    spec: &OpenAPI,
+/// progenitor's settings: builder style, one `Client` for every tag, the inner type if any.
+pub(crate) fn progenitor_settings(
     inner_type: Option<&str>,
-    names: &TypeNames,
-    used_types: &[&str],
-    operations: &[MultipartOperation],
-) -> Result<(TokenStream, Dependencies), CodegenError> {
+) -> Result<progenitor_impl::GenerationSettings, CodegenError> {
     let mut settings = progenitor_impl::GenerationSettings::default();
     settings
         .with_interface(progenitor_impl::InterfaceStyle::Builder)
@@ -113,7 +110,20 @@ pub(crate) fn run_progenitor(
             .map_err(|_| CodegenError::Internal(format!("inner type `{inner}` is not a Rust path")))?;
         settings.with_inner_type(inner);
     }
-    // progenitor panics on some inputs it does not expect; `spec::validate` rejects every such
+    Ok(settings)
+}
+
+/// Runs progenitor in builder style, and checks that every type the multipart code names is one
+/// progenitor's type space generated.
+pub(crate) fn run_progenitor(
+    spec: &OpenAPI,
+    inner_type: Option<&str>,
+    names: &TypeNames,
+    used_types: &[&str],
+    operations: &[MultipartOperation],
+) -> Result<(TokenStream, Dependencies), CodegenError> {
+    let settings = progenitor_settings(inner_type)?;
+    // progenitor panics on some inputs it does not expect; `spec::problems` rejects every such
     // input we know of, and this turns any other panic into an error instead of an abort.
     let result = catch_unwind(AssertUnwindSafe(|| {
         let mut generator = progenitor_impl::Generator::new(&settings);
@@ -123,6 +133,7 @@ pub(crate) fn run_progenitor(
             uuid: space.uses_uuid(),
             chrono: space.uses_chrono(),
             regress: space.uses_regress(),
+            streaming: false,
         };
         let checked = names
             .check_against(space, used_types)

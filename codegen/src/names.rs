@@ -81,9 +81,12 @@ impl TypeNames {
         for component in used {
             let name = self.name(component)?;
             if !generated.contains(name) {
-                return Err(CodegenError::Internal(format!(
-                    "typify named component `{component}` `{name}`, but progenitor generated no type of that name"
-                )));
+                return Err(CodegenError::Schema {
+                    name: (*component).to_owned(),
+                    problem: format!(
+                        "typify names it `{name}`, but progenitor generated no type of that name (the multipart code needs one)"
+                    ),
+                });
             }
         }
         Ok(())

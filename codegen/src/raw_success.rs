@@ -106,3 +106,94 @@ pub(crate) fn rewrite(spec: &mut OpenAPI) {
         }
     }
 }
+
+/// What progenitor makes of a response's body: the JSON schema (as text), raw bytes, or none.
+fn body_type(spec: &OpenAPI, response: &ReferenceOr<Response>) -> String {
+    match resolve(spec, response) {
+        Some(r) if r.content.is_empty() => "none".to_owned(),
+        Some(r) => match r.content.iter().find(|(t, _)| is_json(t)) {
+            Some((_, media)) => serde_json::to_string(&media.schema).unwrap_or_default(),
+            None => "raw".to_owned(),
+        },
+        None => "none".to_owned(),
+    }
+}
+
+fn raw_response(spec: &OpenAPI, response: &ReferenceOr<Response>) -> ReferenceOr<Response> {
+    let mut inline = resolve(spec, response).cloned().unwrap_or_default();
+    let media = MediaType {
+        schema: Some(ReferenceOr::Item(openapiv3::Schema {
+            schema_data: Default::default(),
+            schema_kind: openapiv3::SchemaKind::Type(openapiv3::Type::String(openapiv3::StringType {
+                format: openapiv3::VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Binary),
+                ..Default::default()
+            })),
+        })),
+        ..Default::default()
+    };
+    inline.content.clear();
+    inline.content.insert("*/*".to_owned(), media);
+    ReferenceOr::Item(inline)
+}
+
+/// progenitor 0.15 asserts that an operation's successes (2xx, 101 and `default`) share one
+/// type, and so do its errors (4xx, 5xx and `default`). In its copy of the spec: a `default`
+/// beside documented successes becomes the `4XX` and `5XX` responses it stands for (so that its
+/// schema is the error type), and a class whose responses still have different types is made
+/// raw (the method returns the bytes with status and headers, for the caller to read).
+pub(crate) fn rewrite_mixed(spec: &mut OpenAPI) {
+    let original = spec.clone();
+    for (_, item) in spec.paths.paths.iter_mut() {
+        let ReferenceOr::Item(item) = item else { continue };
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let responses = &mut op.responses;
+            let has_success = responses.responses.keys().any(is_success);
+            if has_success && let Some(default) = responses.default.take() {
+                for range in [4, 5] {
+                    responses
+                        .responses
+                        .entry(StatusCode::Range(range))
+                        .or_insert_with(|| default.clone());
+                }
+            }
+            let success = |s: &StatusCode| is_success(s) || *s == StatusCode::Code(101);
+            for class in [true, false] {
+                let in_class = |s: &StatusCode| if class { success(s) } else { !success(s) };
+                let mut types: Vec<String> = responses
+                    .responses
+                    .iter()
+                    .filter(|(s, _)| in_class(s))
+                    .map(|(_, r)| body_type(&original, r))
+                    .collect();
+                if let Some(default) = &responses.default {
+                    types.push(body_type(&original, default));
+                }
+                types.sort();
+                types.dedup();
+                if types.len() < 2 {
+                    continue;
+                }
+                for (status, response) in responses.responses.iter_mut() {
+                    if in_class(status) {
+                        *response = raw_response(&original, response);
+                    }
+                }
+                if let Some(default) = responses.default.as_mut() {
+                    *default = raw_response(&original, default);
+                }
+            }
+        }
+    }
+}

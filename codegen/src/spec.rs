@@ -129,7 +129,18 @@ pub(crate) enum BodyKind {
     None,
     Json,
     Multipart,
+    /// A body progenitor sends itself: `application/x-www-form-urlencoded` (a typed object),
+    /// `application/octet-stream` (a `reqwest::Body`), `text/plain` (a `String`).
+    Other,
 }
+
+/// Request content types progenitor 0.15 generates itself, besides JSON.
+pub(crate) const PROGENITOR_BODIES: [&str; 4] = [
+    "application/x-www-form-urlencoded",
+    "application/octet-stream",
+    "text/plain",
+    "text/x-markdown",
+];
 
 /// Every operation in document order; path items that are `$ref`s are an error.
 pub(crate) fn operations(spec: &OpenAPI) -> Result<Vec<OperationRef<'_>>, CodegenError> {
@@ -158,48 +169,97 @@ pub(crate) fn operations(spec: &OpenAPI) -> Result<Vec<OperationRef<'_>>, Codege
     Ok(out)
 }
 
-/// Checks everything the generator relies on, so that neither progenitor nor the multipart
-/// generator meets an input it would panic on or mistranslate.
-pub(crate) fn validate(spec: &OpenAPI) -> Result<(), CodegenError> {
+/// An operation (or a whole path item, `method: None`) the generator cannot express.
+#[derive(Debug)]
+pub(crate) struct Problem {
+    pub(crate) path: String,
+    pub(crate) method: Option<String>,
+    pub(crate) error: CodegenError,
+}
+
+/// Every operation's first problem, in document order: each is something neither progenitor
+/// nor the multipart generator can express (or would panic on or mistranslate).
+pub(crate) fn problems(spec: &OpenAPI) -> Vec<Problem> {
+    let mut out = Vec::new();
     let mut seen = std::collections::HashMap::new();
-    for op in operations(spec)? {
-        let Some(id) = op.op.operation_id.as_deref() else {
-            return Err(op_error(
-                &op,
-                "missing `operationId`; every operation needs one to name its method",
-            ));
+    for (path, item) in &spec.paths.paths {
+        let item = match item {
+            ReferenceOr::Item(item) => item,
+            ReferenceOr::Reference { reference } => {
+                out.push(Problem {
+                    path: path.clone(),
+                    method: None,
+                    error: CodegenError::Path {
+                        path: path.clone(),
+                        problem: format!(
+                            "the path item is a reference ({reference}); write the operations inline"
+                        ),
+                    },
+                });
+                continue;
+            }
         };
-        let method = op.method_name();
-        if !is_identifier(&method) {
-            return Err(op_error(
-                &op,
-                format!(
-                    "operationId `{id}` does not make a Rust method name (`{method}`): use letters, digits and `_`, starting with a letter, and no Rust keyword"
-                ),
-            ));
+        for (method, op) in item.iter() {
+            let op = OperationRef {
+                path,
+                method,
+                op,
+                item_parameters: &item.parameters,
+            };
+            if let Err(error) = check_operation(spec, &op, &mut seen) {
+                out.push(Problem {
+                    path: path.clone(),
+                    method: Some(method.to_owned()),
+                    error,
+                });
+            }
         }
-        if CLIENT_METHODS.contains(&method.as_str()) {
-            return Err(op_error(
-                &op,
-                format!(
-                    "operationId `{id}` would name a second `Client::{method}` (the client's own method); rename the operation"
-                ),
-            ));
-        }
-        if let Some(other) = seen.insert(method.clone(), (op.method, op.path)) {
-            return Err(op_error(
-                &op,
-                format!(
-                    "duplicate operationId: also used by {} {} (both would be the method `{method}`)",
-                    other.0.to_uppercase(),
-                    other.1
-                ),
-            ));
-        }
-        body_kind(spec, &op)?;
-        check_responses(spec, &op)?;
     }
-    Ok(())
+    out
+}
+
+/// One operation's checks; `seen` holds the method names of the operations before it.
+fn check_operation<'a>(
+    spec: &OpenAPI,
+    op: &OperationRef<'a>,
+    seen: &mut std::collections::HashMap<String, (&'a str, &'a str)>,
+) -> Result<(), CodegenError> {
+    let Some(id) = op.op.operation_id.as_deref() else {
+        return Err(op_error(
+            op,
+            "missing `operationId`; every operation needs one to name its method",
+        ));
+    };
+    let method = op.method_name();
+    if !is_identifier(&method) {
+        return Err(op_error(
+            op,
+            format!(
+                "operationId `{id}` does not make a Rust method name (`{method}`): use letters, digits and `_`, starting with a letter, and no Rust keyword"
+            ),
+        ));
+    }
+    if CLIENT_METHODS.contains(&method.as_str()) {
+        return Err(op_error(
+            op,
+            format!(
+                "operationId `{id}` would name a second `Client::{method}` (the client's own method); rename the operation"
+            ),
+        ));
+    }
+    if let Some(other) = seen.get(&method) {
+        return Err(op_error(
+            op,
+            format!(
+                "duplicate operationId: also used by {} {} (both would be the method `{method}`)",
+                other.0.to_uppercase(),
+                other.1
+            ),
+        ));
+    }
+    seen.insert(method, (op.method, op.path));
+    body_kind(spec, op)?;
+    check_responses(spec, op)
 }
 
 /// Every `$ref` of the document resolves; run after the checks whose messages name an operation.
@@ -244,6 +304,11 @@ pub(crate) fn request_body<'a>(
     }
 }
 
+/// A media type without its parameters: `application/json; charset=utf-8` → `application/json`.
+pub(crate) fn essence(content_type: &str) -> &str {
+    content_type.split(';').next().unwrap_or_default().trim()
+}
+
 /// Classifies the request body and rejects what neither generator supports.
 pub(crate) fn body_kind(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<BodyKind, CodegenError> {
     let Some(body) = request_body(spec, op)? else {
@@ -255,9 +320,14 @@ pub(crate) fn body_kind(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<BodyKin
         [JSON] => Ok(BodyKind::Json),
         [MULTIPART] => Ok(BodyKind::Multipart),
         [other] if other.starts_with("application/") && other.ends_with("+json") => Ok(BodyKind::Json),
+        [other] if essence(other) == JSON => Ok(BodyKind::Json),
+        [other] if PROGENITOR_BODIES.contains(&essence(other)) => Ok(BodyKind::Other),
         [other] => Err(op_error(
             op,
-            format!("request content type `{other}` is not supported; use `{JSON}` or `{MULTIPART}`"),
+            format!(
+                "request content type `{other}` is not supported; use `{JSON}`, `{MULTIPART}`, {}",
+                PROGENITOR_BODIES.map(|t| format!("`{t}`")).join(", ")
+            ),
         )),
         several => Err(op_error(
             op,
@@ -277,43 +347,20 @@ fn check_responses(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<(), CodegenE
             "no responses are documented; document at least the success response",
         ));
     }
+    // A `$ref`'d response must exist (progenitor panics on a dangling one). Several content
+    // types are fine: progenitor reads the JSON one, or the body as bytes (`tidy` has dropped
+    // other encodings of the JSON one's schema).
     for (status, response) in &op.op.responses.responses {
-        // A `$ref`'d response is checked like an inline one (progenitor panics on a dangling one).
-        let response = match response {
-            ReferenceOr::Item(response) => response,
-            ReferenceOr::Reference { reference } => {
-                let target = reference
-                    .strip_prefix("#/components/responses/")
-                    .and_then(|name| spec.components.as_ref()?.responses.get(name));
-                match target {
-                    Some(ReferenceOr::Item(response)) => response,
-                    _ => {
-                        return Err(op_error(
-                            op,
-                            format!("response {status} references `{reference}`, which does not exist"),
-                        ));
-                    }
-                }
+        if let ReferenceOr::Reference { reference } = response {
+            let target = reference
+                .strip_prefix("#/components/responses/")
+                .and_then(|name| spec.components.as_ref()?.responses.get(name));
+            if !matches!(target, Some(ReferenceOr::Item(_))) {
+                return Err(op_error(
+                    op,
+                    format!("response {status} references `{reference}`, which does not exist"),
+                ));
             }
-        };
-        // A success may be the media (any type) or the JSON envelope, told apart by
-        // `Content-Type` (see `raw_success`); anything else must document one content type.
-        let json = response
-            .content
-            .keys()
-            .filter(|t| crate::raw_success::is_json(t))
-            .count();
-        let other = response.content.len() - json;
-        let success = matches!(status, openapiv3::StatusCode::Code(200..=299))
-            || matches!(status, openapiv3::StatusCode::Range(2));
-        if response.content.len() > 1 && !(success && json == 1 && other == 1) {
-            return Err(op_error(
-                op,
-                format!(
-                    "response {status} has {} content types; document one (a 2xx response may pair one JSON envelope with one media type)",
-                    response.content.len()
-                ),
-            ));
         }
     }
     Ok(())

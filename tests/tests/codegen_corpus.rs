@@ -36,6 +36,8 @@ fn generated(stem: &str) -> String {
         inner_type: None,
         spec_name: format!("tests/fixtures/codegen/corpus/{stem}.yaml"),
         command: "cargo test -p feishu-drive-tests --test codegen_corpus".to_owned(),
+        // As `cargo xtask generate` writes them: with the streaming file setters.
+        file_setters: true,
         ..Settings::default()
     };
     let files = generate(&text, &settings).unwrap_or_else(|e| panic!("{stem}: {e}"));

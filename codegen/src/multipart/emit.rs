@@ -11,8 +11,9 @@ use quote::{format_ident, quote};
 
 use super::form::{FieldKind, FormField, IntType, Location, TextFormat};
 use super::form_values::format_type;
-use super::responses::Responses;
+use super::responses::{Body, Responses};
 use super::setters::{body_method, form_field, set_from_form, setter, try_clone_method};
+use super::streaming;
 use super::wire::{append_part, send_parameter, take_value};
 use crate::error::CodegenError;
 use crate::names::TypeNames;
@@ -37,6 +38,10 @@ pub(crate) struct MultipartOperation {
     pub(crate) formats: Vec<TextFormat>,
     /// Component schemas the operation names (to check against progenitor's type space).
     pub(crate) components: Vec<String>,
+    /// `send` checks a pattern with `regress`.
+    pub(crate) uses_regress: bool,
+    /// The builder has setters that stream files and readers (`tokio`, `tokio-util`).
+    pub(crate) streams: bool,
 }
 
 /// Generates the method and the builder of one multipart operation.
@@ -45,6 +50,7 @@ pub(crate) fn generate(
     fields: &[FormField],
     responses: Responses,
     names: &TypeNames,
+    file_setters: bool,
 ) -> Result<MultipartOperation, CodegenError> {
     let id = op.id();
     let method_name = op.method_name();
@@ -66,6 +72,7 @@ pub(crate) fn generate(
     };
 
     let mut field_components = Vec::new();
+    let mut json_components = Vec::new();
     let mut field_decls = Vec::new();
     let mut field_inits = Vec::new();
     let mut setters = Vec::new();
@@ -81,9 +88,20 @@ pub(crate) fn generate(
         .iter()
         .map(|f| format_ident!("field_{}", f.ident))
         .collect();
-    for ((f, ident), local) in fields.iter().zip(&idents).zip(&locals) {
+    let metas = streaming::meta_idents(fields, file_setters);
+    let meta_fields: Vec<&Ident> = metas.iter().flatten().collect();
+    let meta_locals: Vec<Ident> = meta_fields.iter().map(|m| format_ident!("field_{}", m)).collect();
+    let mut meta_copies = Vec::new();
+    for (((f, ident), local), meta) in fields.iter().zip(&idents).zip(&locals).zip(&metas) {
         if let FieldKind::Component { component } = &f.kind {
             field_components.push(component.clone());
+        }
+        if let FieldKind::Json {
+            component: Some(component),
+            ..
+        } = &f.kind
+        {
+            json_components.push(component.clone());
         }
         let value_ty = value_type(f, names)?;
         let (decl, init) = match (&f.kind, f.repeated.is_some()) {
@@ -97,12 +115,28 @@ pub(crate) fn generate(
         };
         field_decls.push(quote! { #ident: #decl });
         field_inits.push(quote! { #ident: #init });
-        setters.push(setter(f, ident, &value_ty));
+        let reset = meta.as_ref().map(streaming::reset).unwrap_or_default();
+        setters.push(setter(f, ident, &value_ty, &reset));
         takes.push(take_value(f, local));
+        if let Some(meta) = meta {
+            let (decl, init) = streaming::decl(meta);
+            field_decls.push(decl);
+            field_inits.push(init);
+            setters.push(streaming::setters(f, ident, meta));
+            let meta_local = format_ident!("field_{}", meta);
+            takes.push(streaming::take(&meta_local));
+            meta_copies.push(quote! { #meta: self.#meta.clone() });
+        }
         if f.location == Location::Form {
             form_fields.push(form_field(f, ident, &value_ty));
+            from_form.push(quote! { #reset });
             from_form.push(set_from_form(f, ident));
-            appends.push(append_part(f, local));
+            match meta {
+                Some(meta) => {
+                    appends.push(streaming::append_part(f, local, &format_ident!("field_{}", meta)))
+                }
+                None => appends.push(append_part(f, local)),
+            }
         } else {
             parameters.push(send_parameter(f, local));
         }
@@ -114,28 +148,46 @@ pub(crate) fn generate(
         success_type,
         error_type,
         mut components,
+        default,
     } = responses;
     components.extend(field_components.iter().cloned());
-    let success_arms = success.iter().map(|(pattern, has_body)| {
-        if *has_body {
-            quote! { #pattern => read_json(response).await, }
-        } else {
-            quote! { #pattern => Ok(empty(response)), }
-        }
+    components.extend(json_components);
+    let success_arms = success.iter().map(|(pattern, body)| match body {
+        Body::Json => quote! { #pattern => read_json(response).await, },
+        Body::None => quote! { #pattern => Ok(empty(response)), },
+        Body::Raw => quote! {
+            #pattern => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let stream = ::progenitor_client::ByteStream::new(::std::boxed::Box::pin(response.bytes_stream()));
+                Ok(::progenitor_client::ResponseValue::new(stream, status, headers))
+            }
+        },
     });
     // An error with a JSON body deserialises into the error type. One without a body is an
     // `ErrorResponse` of `()` when no error has a body; beside errors that have one, it stays an
-    // `UnexpectedResponse`, which keeps its status and headers.
-    let errors_have_bodies = errors.iter().any(|(_, has_body)| *has_body);
-    let error_arms = errors.iter().map(|(pattern, has_body)| match (*has_body, errors_have_bodies) {
-        (true, _) => quote! {
+    // `UnexpectedResponse`, which keeps its status and headers (and one in another media type
+    // always does, keeping its bytes).
+    let errors_have_bodies = errors.iter().any(|(_, body)| *body == Body::Json) || default == Some(true);
+    let error_arms = errors.iter().map(|(pattern, body)| match (body, errors_have_bodies) {
+        (Body::Json, _) => quote! {
             #pattern => Err(::progenitor_client::Error::ErrorResponse(read_json::<_, #error_type>(response).await?)),
         },
-        (false, false) => quote! {
+        (Body::None, false) => quote! {
             #pattern => Err(::progenitor_client::Error::ErrorResponse(empty(response))),
         },
-        (false, true) => quote! { #pattern => Err(Error::UnexpectedResponse(response)), },
+        _ => quote! { #pattern => Err(Error::UnexpectedResponse(response)), },
     });
+    // What is not listed: the `default` response when there is one.
+    let default_arm = match default {
+        Some(true) => quote! {
+            _ => Err(::progenitor_client::Error::ErrorResponse(read_json::<_, #error_type>(response).await?)),
+        },
+        Some(false) if !errors_have_bodies => quote! {
+            _ => Err(::progenitor_client::Error::ErrorResponse(empty(response))),
+        },
+        _ => quote! { _ => Err(Error::UnexpectedResponse(response)), },
+    };
     let builder_doc = format!(
         "Builder for [`Client::{method_name}`]\n\n[`Client::{method_name}`]: super::Client::{method_name}"
     );
@@ -148,7 +200,7 @@ pub(crate) fn generate(
     } else {
         quote! { #[derive(Debug, Clone)] }
     };
-    let try_clone = has_binary.then(|| try_clone_method(fields, &idents));
+    let try_clone = has_binary.then(|| try_clone_method(fields, &idents, &meta_copies));
 
     let form_doc = format!(
         "The `{MULTIPART}` body of [`Client::{method_name}`](super::Client::{method_name}), for its builder's `body`.\n\nIt holds every part in memory (binary parts as `Bytes`), so it is `Clone`: build it once and send it again. A streamed part goes through the builder's own setter instead."
@@ -211,7 +263,7 @@ pub(crate) fn generate(
                 #[allow(unused_imports)]
                 use ::progenitor_client::{ClientHooks as _, ClientInfo as _};
                 use ::progenitor_client::Error;
-                let Self { client, body: body_conversion, #(#idents: #locals,)* } = self;
+                let Self { client, body: body_conversion, #(#idents: #locals,)* #(#meta_fields: #meta_locals,)* } = self;
                 body_conversion.map_err(Error::InvalidRequest)?;
                 #(#takes)*
                 #path_decl
@@ -262,7 +314,7 @@ pub(crate) fn generate(
                 match response.status().as_u16() {
                     #(#success_arms)*
                     #(#error_arms)*
-                    _ => Err(Error::UnexpectedResponse(response)),
+                    #default_arm
                 }
             }
         }
@@ -283,6 +335,10 @@ pub(crate) fn generate(
         place: (id.to_owned(), method_upper.clone(), path.to_owned()),
         field_components,
         components,
+        uses_regress: fields
+            .iter()
+            .any(|f| matches!(&f.kind, FieldKind::Text { pattern: Some(_), .. })),
+        streams: !meta_fields.is_empty(),
     })
 }
 
@@ -322,6 +378,14 @@ fn value_type(f: &FormField, names: &TypeNames) -> Result<TokenStream, CodegenEr
             quote! { super::#path }
         }
         FieldKind::Text { .. } => quote! { ::std::string::String },
+        FieldKind::Json {
+            component: Some(component),
+            ..
+        } => {
+            let path = names.path(component)?;
+            quote! { super::#path }
+        }
+        FieldKind::Json { component: None, .. } => quote! { ::serde_json::Value },
         FieldKind::Formatted(format) => format_type(*format),
         FieldKind::Number { .. } => quote! { f64 },
         FieldKind::Boolean => quote! { bool },

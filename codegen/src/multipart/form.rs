@@ -66,11 +66,20 @@ pub(crate) enum FieldKind {
     /// goes on the wire as its JSON form without quotes (an enum's value, a UUID, an RFC 3339
     /// date-time, a number).
     Component { component: String },
-    /// Inline text, with the spec's length bounds and `enum` checked before sending.
+    /// Inline text, with the spec's length bounds, `enum` and `pattern` checked before sending.
     Text {
         min_length: Option<usize>,
         max_length: Option<usize>,
         allowed: Vec<String>,
+        /// A regular expression (ECMA 262, checked with `regress`) the text must match.
+        pattern: Option<String>,
+    },
+    /// An object (or any structured value) sent as a part holding its JSON text, with this
+    /// content type; its Rust type is the component's generated type, or `serde_json::Value`
+    /// for an inline schema.
+    Json {
+        component: Option<String>,
+        content_type: String,
     },
     /// A number, with the spec's bounds checked before sending.
     Number {
@@ -289,12 +298,13 @@ fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, 
             "the multipart body schema is a reference that points to nothing",
         )
     })?;
-    let SchemaKind::Type(Type::Object(object)) = &schema.schema_kind else {
+    let Some(object) = form_object(spec, schema, 0) else {
         return Err(op_error(
             op,
             "the multipart body schema must be an object whose properties are the form fields",
         ));
     };
+    let object = &object;
     if object.properties.is_empty() {
         return Err(op_error(
             op,
@@ -342,7 +352,15 @@ fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, 
                 op_error(op, format!("form field `{name}` references a schema that does not exist"))
             })?;
             let (kind, repeated) = match (&schema.schema_kind, component) {
-                (SchemaKind::Type(Type::Array(array)), None) => {
+                // One file or several (`anyOf: [binary, array of binary]`): several parts of the
+                // same name, one file being the case of one item.
+                (SchemaKind::AnyOf { any_of: variants } | SchemaKind::OneOf { one_of: variants }, _)
+                    if variants.iter().all(|v| binary_or_binaries(spec, v)) =>
+                {
+                    let kind = field_kind(op, name, &format!("form field `{name}`"), None, &binary_schema(), media)?;
+                    (kind, Some(Repeat { min_items: None, max_items: None }))
+                }
+                (SchemaKind::Type(Type::Array(array)), _) => {
                     let items = array.items.as_ref().ok_or_else(|| {
                         op_error(op, format!("form field `{name}` is an array without `items`"))
                     })?;
@@ -372,6 +390,34 @@ fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, 
         .collect()
 }
 
+/// The form's fields as one object: an object schema, properties without `type: object`, or
+/// an `allOf` of those (their properties and `required` lists merged, in order).
+fn form_object(spec: &OpenAPI, schema: &Schema, depth: usize) -> Option<openapiv3::ObjectType> {
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(object)) => Some(object.clone()),
+        SchemaKind::Any(any)
+            if !any.properties.is_empty() && any.typ.as_deref().is_none_or(|t| t == "object") =>
+        {
+            Some(openapiv3::ObjectType {
+                properties: any.properties.clone(),
+                required: any.required.clone(),
+                ..Default::default()
+            })
+        }
+        SchemaKind::AllOf { all_of } if depth < 8 => {
+            let mut merged = openapiv3::ObjectType::default();
+            for part in all_of {
+                let (_, part) = spec::resolve_schema(spec, part)?;
+                let part = form_object(spec, part, depth + 1)?;
+                merged.properties.extend(part.properties);
+                merged.required.extend(part.required);
+            }
+            Some(merged)
+        }
+        _ => None,
+    }
+}
+
 /// The kind of a scalar parameter: what a form field of the same schema would be (a parameter
 /// has no `encoding`, and is never binary).
 fn scalar_kind(
@@ -380,7 +426,42 @@ fn scalar_kind(
     component: Option<&str>,
     schema: &Schema,
 ) -> Result<FieldKind, CodegenError> {
-    field_kind(op, "", what, component, schema, &MediaType::default())
+    match field_kind(op, "", what, component, schema, &MediaType::default())? {
+        FieldKind::Json { .. } => Err(op_error(
+            op,
+            format!(
+                "{what} is not a scalar; only string, number, integer and boolean parameters are supported"
+            ),
+        )),
+        kind => Ok(kind),
+    }
+}
+
+/// A binary string schema, or an array of them.
+fn binary_or_binaries(spec: &OpenAPI, schema: &ReferenceOr<Schema>) -> bool {
+    match spec::resolve_schema(spec, schema) {
+        Some((_, s)) if spec::is_binary(s) => true,
+        Some((_, s)) => match &s.schema_kind {
+            SchemaKind::Type(Type::Array(array)) => array
+                .items
+                .as_ref()
+                .map(unbox)
+                .and_then(|items| spec::resolve_schema(spec, &items).map(|(_, s)| spec::is_binary(s)))
+                .unwrap_or(false),
+            _ => false,
+        },
+        None => false,
+    }
+}
+
+fn binary_schema() -> Schema {
+    Schema {
+        schema_data: Default::default(),
+        schema_kind: SchemaKind::Type(Type::String(openapiv3::StringType {
+            format: VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::Binary),
+            ..Default::default()
+        })),
+    }
 }
 
 fn unbox(schema: &ReferenceOr<Box<Schema>>) -> ReferenceOr<Schema> {
@@ -466,15 +547,18 @@ fn field_kind(
             })
         }
         (SchemaKind::Type(Type::String(s)), None) => {
-            if s.pattern.is_some() {
+            if let Some(pattern) = &s.pattern
+                && let Err(e) = regress::Regex::new(pattern)
+            {
                 return Err(op_error(
                     op,
-                    format!(
-                        "{what}: an inline pattern cannot be checked; move the schema to components/schemas and reference it"
-                    ),
+                    format!("{what}: its pattern `{pattern}` is not a regular expression regress reads: {e}"),
                 ));
             }
-            let unconstrained = s.enumeration.is_empty() && s.min_length.is_none() && s.max_length.is_none();
+            let unconstrained = s.enumeration.is_empty()
+                && s.min_length.is_none()
+                && s.max_length.is_none()
+                && s.pattern.is_none();
             let format = match &s.format {
                 VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::DateTime) => {
                     Some(TextFormat::DateTime)
@@ -492,6 +576,7 @@ fn field_kind(
                 min_length: s.min_length,
                 max_length: s.max_length,
                 allowed,
+                pattern: s.pattern.clone(),
             })
         }
         (SchemaKind::Type(Type::Number(n)), None) => {
@@ -515,15 +600,50 @@ fn field_kind(
         (SchemaKind::Type(Type::Boolean(_)), None) => Ok(FieldKind::Boolean),
         // `anyOf` of strings of which one takes any string (a list of suggestions beside free
         // text, as OpenAI's `model` fields) is any string.
-        (SchemaKind::AnyOf { any_of }, None)
-            if any_of.iter().any(is_free_string) && any_of.iter().all(is_string) =>
+        // So is any `anyOf`/`oneOf` of strings (a free string or an enum, two enums): the text is
+        // checked by none of them, since any one may take it.
+        (SchemaKind::AnyOf { any_of: variants } | SchemaKind::OneOf { one_of: variants }, None)
+            if variants.iter().all(is_string) =>
         {
             Ok(FieldKind::Text {
                 min_length: None,
                 max_length: None,
                 allowed: Vec::new(),
+                pattern: None,
             })
         }
+        // A component of that shape is its generated type, sent as its text.
+        (
+            SchemaKind::AnyOf { any_of: variants } | SchemaKind::OneOf { one_of: variants },
+            Some(component),
+        ) if variants.iter().all(is_string) => Ok(FieldKind::Component {
+            component: component.to_owned(),
+        }),
+        // An untyped field takes any text.
+        (SchemaKind::Any(any), None) if any.properties.is_empty() && any.typ.is_none() => {
+            Ok(FieldKind::Text {
+                min_length: None,
+                max_length: None,
+                allowed: Vec::new(),
+                pattern: None,
+            })
+        }
+        // Structured values go as a part of JSON text (or the `encoding`'s content type).
+        (
+            SchemaKind::Type(Type::Object(_))
+            | SchemaKind::AllOf { .. }
+            | SchemaKind::AnyOf { .. }
+            | SchemaKind::OneOf { .. }
+            | SchemaKind::Any(_),
+            component,
+        ) => Ok(FieldKind::Json {
+            component: component.map(str::to_owned),
+            content_type: media
+                .encoding
+                .get(name)
+                .and_then(|e| e.content_type.clone())
+                .unwrap_or_else(|| "application/json".to_owned()),
+        }),
         (other, _) => Err(op_error(
             op,
             format!(
@@ -536,12 +656,6 @@ fn field_kind(
 
 fn is_string(schema: &ReferenceOr<Schema>) -> bool {
     matches!(schema, ReferenceOr::Item(s) if matches!(s.schema_kind, SchemaKind::Type(Type::String(_))))
-}
-
-fn is_free_string(schema: &ReferenceOr<Schema>) -> bool {
-    matches!(schema, ReferenceOr::Item(s) if matches!(&s.schema_kind, SchemaKind::Type(Type::String(t))
-        if t.enumeration.is_empty() && t.pattern.is_none() && t.min_length.is_none() && t.max_length.is_none()
-            && matches!(t.format, VariantOrUnknownOrEmpty::Empty)))
 }
 
 fn describe_kind(kind: &SchemaKind) -> &'static str {

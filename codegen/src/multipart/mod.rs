@@ -16,6 +16,7 @@ mod form;
 mod form_values;
 mod responses;
 mod setters;
+mod streaming;
 mod wire;
 
 use openapiv3::OpenAPI;
@@ -33,8 +34,9 @@ pub(crate) fn generate(
     spec: &OpenAPI,
     op: &OperationRef<'_>,
     names: &TypeNames,
+    file_setters: bool,
 ) -> Result<MultipartOperation, CodegenError> {
     let fields = form::form_fields(spec, op)?;
     let responses = responses::responses(spec, op, names)?;
-    emit::generate(op, &fields, responses, names)
+    emit::generate(op, &fields, responses, names, file_setters)
 }

@@ -13,12 +13,36 @@ use crate::spec::{self, OperationRef, op_error};
 /// `ErrorResponse` of `()` when no error has a body, and `UnexpectedResponse` (status and
 /// headers kept) beside errors that have one.
 pub(crate) struct Responses {
-    pub(crate) success: Vec<(TokenStream, bool)>,
-    pub(crate) errors: Vec<(TokenStream, bool)>,
+    pub(crate) success: Vec<(TokenStream, Body)>,
+    pub(crate) errors: Vec<(TokenStream, Body)>,
     pub(crate) success_type: TokenStream,
     pub(crate) error_type: TokenStream,
     /// The component schemas named (to check against progenitor's type space).
     pub(crate) components: Vec<String>,
+    /// A `default` response (any status not listed): whether it has a JSON body, which is
+    /// then of the error type.
+    pub(crate) default: Option<bool>,
+}
+
+/// What stands for a body of another media type than JSON where a component name would be
+/// (no component can be named so: their names are `[a-zA-Z0-9._-]+`).
+const RAW: &str = "*/*";
+
+/// How `send` reads a response's body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Body {
+    None,
+    Json,
+    /// Another media type: the bytes, as a stream.
+    Raw,
+}
+
+fn body_of(component: &Option<String>) -> Body {
+    match component.as_deref() {
+        None => Body::None,
+        Some(RAW) => Body::Raw,
+        Some(_) => Body::Json,
+    }
 }
 
 pub(crate) fn responses(
@@ -26,12 +50,6 @@ pub(crate) fn responses(
     op: &OperationRef<'_>,
     names: &TypeNames,
 ) -> Result<Responses, CodegenError> {
-    if op.op.responses.default.is_some() {
-        return Err(op_error(
-            op,
-            "a `default` response is not supported on multipart operations; document each status",
-        ));
-    }
     let mut success = Vec::new();
     let mut errors = Vec::new();
     // The 2xx type (`None` inside: no body), and the error type of those errors that have one.
@@ -72,8 +90,10 @@ pub(crate) fn responses(
                 }
                 _ => success_type = Some(component.clone()),
             }
-            success.push((pattern, component.is_some()));
+            success.push((pattern, body_of(&component)));
         } else if class >= 4 {
+            // An error in another media type keeps its bytes in `UnexpectedResponse`.
+            let component = component.filter(|c| c != RAW);
             if let Some(component) = &component {
                 match &error_type {
                     Some(existing) if existing != component => {
@@ -87,7 +107,7 @@ pub(crate) fn responses(
                     _ => error_type = Some(component.clone()),
                 }
             }
-            errors.push((pattern, component.is_some()));
+            errors.push((pattern, body_of(&component)));
         } else {
             return Err(op_error(
                 op,
@@ -95,9 +115,31 @@ pub(crate) fn responses(
             ));
         }
     }
+    // `default` stands for every status not listed, errors above all: its body, if any, is the
+    // error type.
+    let default = match &op.op.responses.default {
+        None => None,
+        Some(response) => {
+            let component = response_component(spec, op, "default", response)?.filter(|c| c != RAW);
+            match (&component, &error_type) {
+                (Some(component), Some(existing)) if component != existing => {
+                    return Err(op_error(
+                        op,
+                        format!(
+                            "error responses must share one schema: `default` uses `{component}`, another uses `{existing}`"
+                        ),
+                    ));
+                }
+                (Some(component), _) => error_type = Some(component.clone()),
+                (None, _) => {}
+            }
+            Some(component.is_some())
+        }
+    };
     let success_component = success_type.ok_or_else(|| op_error(op, "no 2xx response is documented"))?;
     let mut components = Vec::new();
     let success_type = match success_component {
+        Some(raw) if raw == RAW => quote! { ::progenitor_client::ByteStream },
         Some(component) => {
             let path = names.path(&component)?;
             components.push(component);
@@ -119,6 +161,7 @@ pub(crate) fn responses(
         success_type,
         error_type,
         components,
+        default,
     })
 }
 
@@ -150,19 +193,19 @@ fn response_component(
     if response.content.is_empty() {
         return Ok(None);
     }
-    let schema = response
-        .content
-        .get(spec::JSON)
-        .and_then(|m| m.schema.as_ref())
-        .ok_or_else(|| {
-            op_error(
-                op,
-                format!(
-                    "response {status} of a multipart operation must have an `{}` schema",
-                    spec::JSON
-                ),
-            )
-        })?;
+    let Some(media) = response.content.get(spec::JSON) else {
+        // Only other media types: the body is read as bytes.
+        return Ok(Some(RAW.to_owned()));
+    };
+    let schema = media.schema.as_ref().ok_or_else(|| {
+        op_error(
+            op,
+            format!(
+                "response {status} of a multipart operation must have an `{}` schema",
+                spec::JSON
+            ),
+        )
+    })?;
     match schema {
         ReferenceOr::Reference { reference } => reference
             .strip_prefix("#/components/schemas/")

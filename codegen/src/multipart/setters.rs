@@ -6,7 +6,8 @@ use super::form::{FieldKind, FormField};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-pub(super) fn setter(f: &FormField, ident: &Ident, ty: &TokenStream) -> TokenStream {
+/// `also` runs after the value is set (the streaming setters' reset, see `streaming`).
+pub(super) fn setter(f: &FormField, ident: &Ident, ty: &TokenStream, also: &TokenStream) -> TokenStream {
     let name = &f.name;
     let optional = if f.required { "" } else { " (optional)" };
     let mut doc = match &f.description {
@@ -27,7 +28,9 @@ pub(super) fn setter(f: &FormField, ident: &Ident, ty: &TokenStream) -> TokenStr
             (quote! { ::std::convert::Into<::reqwest::Body> }, None)
         }
         FieldKind::Text { .. } => (quote! { ::std::convert::Into<::std::string::String> }, None),
-        FieldKind::Number { .. } | FieldKind::Boolean => (quote! { ::std::convert::Into<#ty> }, None),
+        FieldKind::Number { .. } | FieldKind::Boolean | FieldKind::Json { .. } => {
+            (quote! { ::std::convert::Into<#ty> }, None)
+        }
         FieldKind::Integer { .. } => {
             let message = format!("conversion to `{ty}` for {name} failed: {{}}");
             (
@@ -66,6 +69,7 @@ pub(super) fn setter(f: &FormField, ident: &Ident, ty: &TokenStream) -> TokenStr
                 V: #bound,
             {
                 #body
+                #also
                 self
             }
         }
@@ -77,6 +81,7 @@ pub(super) fn setter(f: &FormField, ident: &Ident, ty: &TokenStream) -> TokenStr
                 V: #bound,
             {
                 #body
+                #also
                 self
             }
         }
@@ -147,7 +152,7 @@ pub(super) fn body_method(form_ident: &Ident, form_name: &str, from_form: &[Toke
 }
 
 /// `try_clone` for a builder with binary parts: a copy, or `None` when a part is a stream.
-pub(super) fn try_clone_method(fields: &[FormField], idents: &[Ident]) -> TokenStream {
+pub(super) fn try_clone_method(fields: &[FormField], idents: &[Ident], extra: &[TokenStream]) -> TokenStream {
     let copies = fields
         .iter()
         .zip(idents)
@@ -174,6 +179,7 @@ pub(super) fn try_clone_method(fields: &[FormField], idents: &[Ident]) -> TokenS
                 client: self.client,
                 body: self.body.clone(),
                 #(#copies,)*
+                #(#extra,)*
             })
         }
     }

@@ -137,6 +137,7 @@ fn bound_checks(f: &FormField) -> TokenStream {
             min_length,
             max_length,
             allowed,
+            pattern,
         } => {
             let one_of = (!allowed.is_empty()).then(|| {
                 let list = allowed.join(", ");
@@ -161,7 +162,18 @@ fn bound_checks(f: &FormField) -> TokenStream {
                     if len > #max { return Err(Error::InvalidRequest(format!(#msg, len))); }
                 }
             });
-            quote! { #min #max #one_of }
+            let pattern = pattern.as_ref().map(|pattern| {
+                let msg = format!("`{name}` must match the pattern `{pattern}`, got {{:?}}");
+                let bad = format!("`{name}`: the spec's pattern `{pattern}` does not compile: {{}}");
+                quote! {
+                    let regex = ::regress::Regex::new(#pattern)
+                        .map_err(|e| Error::InvalidRequest(format!(#bad, e)))?;
+                    if regex.find(value).is_none() {
+                        return Err(Error::InvalidRequest(format!(#msg, value)));
+                    }
+                }
+            });
+            quote! { #min #max #one_of #pattern }
         }
         _ => quote! {},
     }
@@ -187,6 +199,16 @@ fn text_of(f: &FormField) -> (TokenStream, TokenStream) {
                         Ok(other) => return Err(Error::InvalidRequest(format!(#message, other))),
                         Err(e) => return Err(Error::InvalidRequest(format!(#message, e))),
                     };
+                },
+                quote! { text },
+            )
+        }
+        FieldKind::Json { .. } => {
+            let message = format!("`{name}` cannot be sent as JSON: {{}}");
+            (
+                quote! {
+                    let text = ::serde_json::to_string(&v)
+                        .map_err(|e| Error::InvalidRequest(format!(#message, e)))?;
                 },
                 quote! { text },
             )
@@ -248,6 +270,18 @@ pub(super) fn append_part(f: &FormField, ident: &Ident) -> TokenStream {
             },
             quote! { form.part(#name, part) },
         ),
+        FieldKind::Json { content_type, .. } => {
+            let (stmts, text) = text_of(f);
+            (
+                quote! {
+                    #stmts
+                    let part = ::reqwest::multipart::Part::text(#text)
+                        .mime_str(#content_type)
+                        .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+                },
+                quote! { form.part(#name, part) },
+            )
+        }
         _ => {
             let (stmts, text) = text_of(f);
             (stmts, quote! { form.text(#name, #text) })

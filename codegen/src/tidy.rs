@@ -1,0 +1,307 @@
+//! Rewrites of shapes real specs use that the generators cannot take as written, into ones they
+//! can, each keeping what the document means to a client (or saying in the docs what it drops):
+//!
+//! - a path item that is a `$ref` into this document is replaced by its target;
+//! - an operation without `operationId` gets one from its method and path (`GET /users/{id}`
+//!   → `get_users_by_id`), stable as long as the path is;
+//! - outside strict mode, an `operationId` that makes no Rust method name, a second one of the
+//!   same name, or one that would shadow a `Client` method is renamed (`2fa` → `op_2fa`, the
+//!   second `list` → `list_2`, `new` → `new_op`);
+//! - descriptions, summaries and titles lose bare carriage returns (rustc refuses a doc comment
+//!   with one);
+//! - a request body offering several content types keeps the one the generated method sends
+//!   (multipart, then JSON, then form-urlencoded, octet-stream, text) and the operation's
+//!   description says which others the server also takes;
+//! - a response offering the same schema as JSON and in other encodings (`application/xml`)
+//!   keeps the JSON one, which the client reads.
+//!
+//! A document with none of these shapes (the project's own spec) comes out unchanged.
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// The preference among a request body's content types: what the generated method sends.
+const BODY_PREFERENCE: [&str; 7] = [
+    "multipart/form-data",
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "application/octet-stream",
+    "text/plain",
+    "text/x-markdown",
+    // `application/*+json` ranks after plain JSON (see `rank`).
+    "+json",
+];
+
+/// The `Client` methods progenitor generates itself (see `spec::CLIENT_METHODS`).
+const CLIENT_METHODS: [&str; 6] = [
+    "new",
+    "new_with_client",
+    "baseurl",
+    "client",
+    "api_version",
+    "inner",
+];
+
+/// Applies every rewrite of the module documentation.
+pub(crate) fn tidy(doc: &mut Value, strict: bool) {
+    inline_path_item_refs(doc);
+    strip_carriage_returns(doc);
+    name_operations(doc, strict);
+    choose_request_types(doc);
+    drop_alternative_encodings(doc);
+}
+
+fn inline_path_item_refs(doc: &mut Value) {
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return;
+    };
+    let mut targets = Vec::new();
+    for (path, item) in paths {
+        if let Some(reference) = item.get("$ref").and_then(Value::as_str)
+            && let Some(target) = reference.strip_prefix('#').and_then(|p| doc.pointer(p))
+            && target.get("$ref").is_none()
+        {
+            targets.push((path.clone(), target.clone()));
+        }
+    }
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, target) in targets {
+            paths.insert(path, target);
+        }
+    }
+}
+
+fn strip_carriage_returns(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                match child {
+                    Value::String(text)
+                        if matches!(key.as_str(), "description" | "summary" | "title")
+                            && text.contains('\r') =>
+                    {
+                        *text = text.replace("\r\n", "\n").replace('\r', "\n");
+                    }
+                    _ => strip_carriage_returns(child),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_carriage_returns),
+        _ => {}
+    }
+}
+
+/// Each operation as `(path, method)`, in document order.
+fn operation_slots(doc: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        for method in METHODS {
+            if item.get(method).is_some_and(Value::is_object) {
+                out.push((path.clone(), method.to_owned()));
+            }
+        }
+    }
+    out
+}
+
+fn operation_mut<'a>(doc: &'a mut Value, path: &str, method: &str) -> Option<&'a mut Map<String, Value>> {
+    doc.get_mut("paths")?
+        .get_mut(path)?
+        .get_mut(method)?
+        .as_object_mut()
+}
+
+/// `GET /users/{id}/posts` → `get_users_by_id_posts`; `GET /` → `get_root`.
+pub(crate) fn name_from_path(method: &str, path: &str) -> String {
+    let mut words = vec![method.to_owned()];
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(parameter) => words.push(format!("by_{parameter}")),
+            None => words.push(segment.to_owned()),
+        }
+    }
+    if words.len() == 1 {
+        words.push("root".to_owned());
+    }
+    method_name(&words.join("_"))
+}
+
+/// Any text as a snake_case method name that is not a keyword and starts with a letter.
+fn method_name(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let mut name = heck::ToSnakeCase::to_snake_case(cleaned.as_str());
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        name = format!("op_{name}");
+    }
+    if name == "gen" || syn::parse_str::<syn::Ident>(&name).is_err() {
+        name.push_str("_op");
+    }
+    name
+}
+
+fn name_operations(doc: &mut Value, strict: bool) {
+    let mut taken: HashSet<String> = HashSet::new();
+    // The names written in the spec go first: a synthesised or renamed one never takes theirs.
+    for (path, method) in operation_slots(doc) {
+        if let Some(id) = doc
+            .pointer(&format!("/paths/{}/{method}/operationId", escape(&path)))
+            .and_then(Value::as_str)
+        {
+            taken.insert(heck::ToSnakeCase::to_snake_case(id));
+        }
+    }
+    let mut used: HashSet<String> = HashSet::new();
+    for (path, method) in operation_slots(doc) {
+        let Some(op) = operation_mut(doc, &path, &method) else {
+            continue;
+        };
+        let written = op.get("operationId").and_then(Value::as_str).map(str::to_owned);
+        let own = written.as_deref().map(heck::ToSnakeCase::to_snake_case);
+        let name = match (&written, &own) {
+            (Some(_), Some(own)) if strict => {
+                used.insert(own.clone());
+                continue;
+            }
+            (Some(id), Some(own)) => {
+                let mut name = method_name(id);
+                if CLIENT_METHODS.contains(&name.as_str()) {
+                    name.push_str("_op");
+                }
+                if name == *own && !used.contains(&name) {
+                    used.insert(name);
+                    continue;
+                }
+                name
+            }
+            _ => name_from_path(&method, &path),
+        };
+        let mut unique = name.clone();
+        let mut n = 2;
+        while used.contains(&unique)
+            || (taken.contains(&unique) && own.as_ref() != Some(&unique))
+            || CLIENT_METHODS.contains(&unique.as_str())
+        {
+            unique = format!("{name}_{n}");
+            n += 1;
+        }
+        used.insert(unique.clone());
+        op.insert("operationId".to_owned(), Value::String(unique));
+    }
+}
+
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// The position of a content type in [`BODY_PREFERENCE`]; `None` for one nothing can send.
+fn rank(content_type: &str) -> Option<usize> {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    BODY_PREFERENCE.iter().position(|t| *t == essence).or_else(|| {
+        (essence.starts_with("application/") && essence.ends_with("+json"))
+            .then_some(BODY_PREFERENCE.len() - 1)
+    })
+}
+
+/// Keeps the preferred content type of each request body with several; the others are named in
+/// the operation's description (a body behind a `$ref` is rewritten where it is defined).
+fn choose_request_types(doc: &mut Value) {
+    let mut shared: Vec<String> = Vec::new();
+    for (path, method) in operation_slots(doc) {
+        let Some(op) = operation_mut(doc, &path, &method) else {
+            continue;
+        };
+        let dropped = match op.get_mut("requestBody") {
+            Some(body) if body.get("$ref").is_some() => {
+                if let Some(r) = body.get("$ref").and_then(Value::as_str) {
+                    shared.push(r.to_owned());
+                }
+                None
+            }
+            Some(body) => keep_preferred(body),
+            None => None,
+        };
+        if let Some(dropped) = dropped {
+            note(op, &dropped);
+        }
+    }
+    shared.sort();
+    shared.dedup();
+    for reference in shared {
+        if let Some(body) = reference.strip_prefix('#').and_then(|p| doc.pointer_mut(p)) {
+            keep_preferred(body);
+        }
+    }
+}
+
+/// Keeps the best content type of a request body with several; returns the ones dropped.
+fn keep_preferred(body: &mut Value) -> Option<Vec<String>> {
+    let content = body.get_mut("content")?.as_object_mut()?;
+    if content.len() < 2 {
+        return None;
+    }
+    let best = content
+        .keys()
+        .filter_map(|t| rank(t).map(|r| (r, t.clone())))
+        .min()?
+        .1;
+    let dropped: Vec<String> = content.keys().filter(|t| **t != best).cloned().collect();
+    content.retain(|t, _| *t == best);
+    Some(dropped)
+}
+
+fn note(op: &mut Map<String, Value>, dropped: &[String]) {
+    let list = dropped
+        .iter()
+        .map(|t| format!("`{t}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let line =
+        format!("The server also accepts the request body as {list}; this client sends the one above.");
+    let description = match op.get("description").and_then(Value::as_str) {
+        Some(d) if !d.trim().is_empty() => format!("{}\n\n{line}", d.trim_end()),
+        _ => line,
+    };
+    op.insert("description".to_owned(), Value::String(description));
+}
+
+/// A response listing JSON and other encodings of the same schema keeps the JSON one.
+fn drop_alternative_encodings(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Object(content)) = map.get_mut("content")
+                && content.len() > 1
+                && let Some(json) = content
+                    .iter()
+                    .find(|(t, _)| crate::raw_success::is_json(t))
+                    .map(|(_, media)| media.get("schema").cloned())
+            {
+                let json = json.unwrap_or(Value::Null);
+                content.retain(|t, media| {
+                    crate::raw_success::is_json(t)
+                        || media.get("schema").cloned().unwrap_or(Value::Null) != json
+                });
+                // Several JSON flavours of one schema: the plain one.
+                if content.len() > 1 && content.contains_key("application/json") {
+                    let json_schema = content
+                        .get("application/json")
+                        .and_then(|m| m.get("schema"))
+                        .cloned();
+                    content.retain(|t, media| {
+                        t == "application/json" || media.get("schema").cloned() != json_schema
+                    });
+                }
+            }
+            map.values_mut().for_each(drop_alternative_encodings);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_alternative_encodings),
+        _ => {}
+    }
+}
