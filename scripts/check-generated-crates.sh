@@ -41,7 +41,14 @@ done
 
 # The vendors' corpus (tests/fixtures/codegen/wild/*.json): each generated outside strict mode
 # (what cannot be generated is left out, with a warning), then all checked at once as members of
-# one workspace, so that the dependencies are checked once and the crates in parallel.
+# one workspace, so that the dependencies are checked once and the crates in parallel. Not every
+# one of its crates compiles yet (docs/generate.md), and it takes about 15 minutes on two busy
+# cores, so it runs only when asked: CHECK_WILD_CORPUS=1 scripts/check-generated-crates.sh. When
+# it runs, a crate that does not compile fails it.
+if [[ "${CHECK_WILD_CORPUS:-0}" != 1 ]]; then
+  echo "vendors' corpus: skipped (CHECK_WILD_CORPUS=1 checks it)"
+  exit "$failed"
+fi
 wild="$out/wild"
 mkdir -p "$wild"
 members=()
@@ -66,9 +73,8 @@ cp Cargo.lock "$wild/"
 if log="$(cd "$wild" && cargo check --offline --workspace --message-format short 2>&1)"; then
   echo "vendors' corpus: ${#members[@]} generated crates check"
 else
-  # Known gap (NOTES-i16.md): some generated crates of this corpus do not compile yet. They
-  # are listed, and do not fail the run until they are fixed.
-  printf '%s\n' "$log" | grep -E 'could not compile' >&2 || true
-  echo "warning: some generated crates of the vendors' corpus do not compile (listed above)" >&2
+  printf '%s\n' "$log" | grep -E '^error|could not compile' >&2 || true
+  echo "some generated crates of the vendors' corpus do not compile (listed above)" >&2
+  failed=1
 fi
 exit "$failed"
