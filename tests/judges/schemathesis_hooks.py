@@ -179,7 +179,7 @@ def _file_all_reasons(body: dict) -> dict[int, str]:
     reasons = _form_reasons(FILE_ALL, body) | _file_target_reasons(body)
     data = _bytes(body.get("file"))
     size = _int(body.get("size"))
-    if size is not None and size > UPLOAD_ALL_MAX_BYTES:
+    if size is not None and size > UPLOAD_ALL_REQUEST_SIZE_MAXIMUM:
         reasons[FILE_SIZE_BEYOND_LIMIT] = "size over 20 MiB"
     if size != len(data):
         reasons[SIZE_MISMATCH] = f"size {size} but {len(data)} bytes"

@@ -57,6 +57,38 @@ fn instances() -> Vec<(&'static str, Value)> {
             json!({"field": "f", "value": "v", "description": "d"}),
         ),
         ("ErrorHelp", json!({"url": "u", "description": "d"})),
+        (
+            "FileUploadResponse",
+            json!({"code": 0, "msg": "success", "data": {"file_token": "boxcnabc", "version": "7", "url": "https://x"}}),
+        ),
+        (
+            "FileUploadData",
+            json!({"file_token": "boxcnabc", "version": "7", "url": "https://x"}),
+        ),
+        (
+            "CreateFolderResponse",
+            json!({"code": 0, "msg": "success", "data": {"token": "fldcnabc", "url": "https://x"}}),
+        ),
+        (
+            "CreateFolderData",
+            json!({"token": "fldcnabc", "url": "https://x"}),
+        ),
+        (
+            "ListFilesResponse",
+            json!({"code": 0, "msg": "success", "data": {"files": [], "has_more": false}}),
+        ),
+        (
+            "ListFilesData",
+            json!({"files": [{"name": "a", "token": "boxcn1", "type": "file"}], "has_more": true, "next_page_token": "2"}),
+        ),
+        (
+            "DriveNode",
+            json!({"name": "a", "token": "boxcn1", "type": "shortcut", "shortcut_info": {"target_token": "t", "target_type": "file"}}),
+        ),
+        (
+            "ShortcutInfo",
+            json!({"target_token": "t", "target_type": "file"}),
+        ),
     ]
 }
 
@@ -68,6 +100,14 @@ fn round_trip(name: &str, value: Value) -> Result<Value, String> {
     }
     match name {
         "TenantAccessTokenResponse" => through::<types::TenantAccessTokenResponse>(value),
+        "FileUploadResponse" => through::<types::FileUploadResponse>(value),
+        "FileUploadData" => through::<types::FileUploadData>(value),
+        "CreateFolderResponse" => through::<types::CreateFolderResponse>(value),
+        "CreateFolderData" => through::<types::CreateFolderData>(value),
+        "ListFilesResponse" => through::<types::ListFilesResponse>(value),
+        "ListFilesData" => through::<types::ListFilesData>(value),
+        "DriveNode" => through::<types::DriveNode>(value),
+        "ShortcutInfo" => through::<types::ShortcutInfo>(value),
         "UploadPrepareResponse" => through::<types::UploadPrepareResponse>(value),
         "UploadPrepareData" => through::<types::UploadPrepareData>(value),
         "UploadPartResponse" => through::<types::UploadPartResponse>(value),
