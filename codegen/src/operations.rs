@@ -72,19 +72,17 @@ fn row(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Row, CodegenError> {
         Some(value) => serde_json::from_value::<Vec<String>>(value.clone())
             .map_err(|e| spec::op_error(op, format!("`{SCOPES}` must be a list of strings: {e}")))?,
     };
-    let mut statuses = Vec::new();
-    let mut media_success = false;
-    for (status, response) in &op.op.responses.responses {
-        let StatusCode::Code(code) = status else {
-            continue;
-        };
-        statuses.push(*code);
-        if (200..300).contains(code)
-            && let Some(response) = resolve_response(spec, response)
-        {
-            media_success |= response.content.keys().any(|t| !crate::raw_success::is_json(t));
-        }
-    }
+    let statuses: Vec<u16> = op
+        .op
+        .responses
+        .responses
+        .keys()
+        .filter_map(|status| match status {
+            StatusCode::Code(code) => Some(*code),
+            StatusCode::Range(_) => None,
+        })
+        .collect();
+    let media_success = crate::raw_success::has_raw_success(spec, op.op);
     let error_statuses = statuses.iter().copied().filter(|s| *s >= 300).collect();
     // `security: []` on the operation: no token (the token endpoint itself).
     let authenticated = !matches!(&op.op.security, Some(requirements) if requirements.is_empty());
@@ -100,22 +98,6 @@ fn row(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Row, CodegenError> {
         authenticated,
         rate_limit,
     })
-}
-
-fn resolve_response<'a>(
-    spec: &'a OpenAPI,
-    response: &'a ReferenceOr<openapiv3::Response>,
-) -> Option<&'a openapiv3::Response> {
-    match response {
-        ReferenceOr::Item(r) => Some(r),
-        ReferenceOr::Reference { reference } => {
-            let name = reference.strip_prefix("#/components/responses/")?;
-            match spec.components.as_ref()?.responses.get(name)? {
-                ReferenceOr::Item(r) => Some(r),
-                ReferenceOr::Reference { .. } => None,
-            }
-        }
-    }
 }
 
 /// Generates `operations.rs`.

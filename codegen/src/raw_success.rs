@@ -29,7 +29,7 @@ fn is_success(status: &StatusCode) -> bool {
 }
 
 /// Whether one of the operation's 2xx responses has a non-JSON body.
-fn has_raw_success(spec: &OpenAPI, op: &openapiv3::Operation) -> bool {
+pub(crate) fn has_raw_success(spec: &OpenAPI, op: &openapiv3::Operation) -> bool {
     op.responses.responses.iter().any(|(status, response)| {
         is_success(status) && resolve(spec, response).is_some_and(|r| r.content.keys().any(|t| !is_json(t)))
     })
