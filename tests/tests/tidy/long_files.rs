@@ -18,11 +18,6 @@ const ALLOWED: &[Allowed] = &[
         note: "i17 / tests helper: the files family's server tests, split by operation",
     },
     Allowed {
-        file: "client/src/download.rs",
-        what: "long file",
-        note: "lead: split by job (request, file, checks, retries)",
-    },
-    Allowed {
         file: "tests/tests/codegen_malformed.rs",
         what: "long file",
         note: "tests helper: one test binary with modules",
