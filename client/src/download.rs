@@ -332,10 +332,18 @@ impl Run<'_> {
             None => format!("bytes={offset}-"),
         };
         self.requests += 1;
-        let response = self.send(range).await.map_err(|e| Failure::Api {
-            error: ApiError::from(e),
-            wrote: false,
-        })?;
+        let response = match self.send(range).await.map_err(ApiError::from) {
+            Ok(response) => response,
+            // No range of an empty media is satisfiable (RFC 9110 §14.1.1), so a 416 for the
+            // bytes from 0 says the media is empty: done, with nothing to write.
+            Err(ApiError::Http { status, .. })
+                if offset == 0 && status == StatusCode::RANGE_NOT_SATISFIABLE =>
+            {
+                self.state.total = Some(0);
+                return Ok(Step::Done);
+            }
+            Err(error) => return Err(Failure::Api { error, wrote: false }),
+        };
         let status = response.status();
         let headers = response.headers().clone();
         let media_type = headers

@@ -22,6 +22,8 @@ pub mod operations;
 
 pub mod auth;
 #[cfg(feature = "upload")]
+pub mod batch;
+#[cfg(feature = "upload")]
 pub mod budget;
 pub mod checksum;
 mod client;

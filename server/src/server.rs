@@ -147,6 +147,12 @@ impl RunningServer {
         self.app.faults.rule_hits()
     }
 
+    /// Requests received per operation (every one, whether it was then served, refused or
+    /// answered by a fault rule): what a client sent, counted by its peer.
+    pub fn requests(&self) -> std::collections::BTreeMap<crate::Operation, u64> {
+        self.app.counters.requests()
+    }
+
     /// What the server has done so far.
     pub fn stats(&self) -> Stats {
         self.app.counters.snapshot()

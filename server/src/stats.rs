@@ -1,6 +1,6 @@
 //! What the server did, for tests and benchmarks: counters, and a log of the parts it received.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -56,11 +56,23 @@ pub(crate) struct Counters {
     pub(crate) connections_refused: AtomicU64,
     pub(crate) uploads_refused: AtomicU64,
     pub(crate) idle_timeouts: AtomicU64,
+    /// Requests received per operation, whatever then happened to them.
+    pub(crate) requests: Mutex<BTreeMap<Operation, u64>>,
 }
 
 impl Counters {
     pub(crate) fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one request to `op`.
+    pub(crate) fn request(&self, op: Operation) {
+        *lock(&self.requests).entry(op).or_default() += 1;
+    }
+
+    /// Requests received per operation.
+    pub(crate) fn requests(&self) -> BTreeMap<Operation, u64> {
+        lock(&self.requests).clone()
     }
 
     pub(crate) fn snapshot(&self) -> Stats {

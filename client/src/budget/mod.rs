@@ -291,6 +291,17 @@ impl BudgetConfig {
         self
     }
 
+    /// The least time between two requests of one group: a second and the spacing margin,
+    /// shared by the requests a second allows (what a batch plan counts time in).
+    pub fn spacing(&self) -> Duration {
+        (Duration::from_secs(1) + self.spacing_margin) / self.requests_per_second.get()
+    }
+
+    /// Each group's daily call quota (`None`: not counted).
+    pub fn quota(&self) -> Option<u64> {
+        self.daily_quota
+    }
+
     /// The app id the budget belongs to.
     pub fn app_id(&self) -> &str {
         &self.app_id

@@ -72,6 +72,7 @@ async fn faulted(app: Arc<App>, req: Request, next: Next) -> Response {
     let Some(op) = super::operation(req.method(), req.uri().path()) else {
         return next.run(req).await;
     };
+    app.counters.request(op);
     let Some(kind) = app.faults.pick(op) else {
         return next.run(req).await;
     };

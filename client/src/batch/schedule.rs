@@ -1,0 +1,566 @@
+//! One batch from start to end: the target listed, the folders made (each once, while files
+//! already upload), then every file through [`Client::upload`] in two lanes — large files
+//! (chunked, largest first, so the longest uploads start early) and small ones (`upload_all`,
+//! back to back) — under one bound on files in flight and one on bytes in memory, every request
+//! through the client's one budget and token cache.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use futures::future::{BoxFuture, FutureExt, Shared};
+use futures::stream::{self, StreamExt};
+use progenitor_client::ClientInfo;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use super::folders::{self, Child, Kind};
+use super::outcome::{
+    BatchError, BatchEvent, BatchEventFn, BatchOutcome, FileError, FileReport, FileResult, SkipReason,
+    Stopped,
+};
+use super::record::{Done, Record, State};
+use super::request::{BatchRequest, Entry, IfExists, OnFailure, Target, join};
+use crate::Client;
+use crate::limits::BLOCK_SIZE;
+use crate::upload::{ProgressEvent, UploadError, UploadRequest};
+
+/// Chunked files uploading at once: two, so one's parts keep the `upload_part` rate busy while
+/// the other prepares or finishes.
+const CHUNKED_IN_FLIGHT: usize = 2;
+
+/// A folder of the batch, once found or made.
+#[derive(Debug)]
+struct Folder {
+    token: String,
+    /// Its children now, when it was listed (or made: then none).
+    children: Option<Vec<Child>>,
+    /// The children it had before this batch put anything in it.
+    before: HashSet<String>,
+}
+
+type FolderResult = Result<Arc<Folder>, Arc<FileError>>;
+type FolderFuture = Shared<BoxFuture<'static, FolderResult>>;
+
+/// What every file of one batch shares.
+struct Run {
+    client: Client,
+    target: Target,
+    if_exists: Option<IfExists>,
+    on_failure: OnFailure,
+    refuse_duplicates: bool,
+    lists: bool,
+    events: Option<BatchEventFn>,
+    /// What the journal said when the batch started.
+    earlier: State,
+    /// Tokens the journal already gives to a file of this batch (never adopted by another).
+    owned: HashSet<String>,
+    record: Option<Arc<Mutex<Record>>>,
+    stop: CancellationToken,
+    stopped: Mutex<Option<Stopped>>,
+    slots: Semaphore,
+    memory: Semaphore,
+    memory_units: u32,
+    upload_all_max: u64,
+    concurrency: usize,
+    folders_created: AtomicU64,
+    warnings: Arc<Mutex<Vec<String>>>,
+}
+
+/// Runs `request` on `client`.
+pub(crate) async fn run(client: &Client, mut request: BatchRequest) -> Result<BatchOutcome, BatchError> {
+    request.check()?;
+    let (record, earlier) = match &request.journal_dir {
+        Some(dir) => {
+            let (record, state) = Record::open(dir, &scope(client, &request))?;
+            (Some(Arc::new(Mutex::new(record))), state)
+        }
+        None => (None, State::default()),
+    };
+    let run = Arc::new(Run::new(client, &request, record, earlier));
+    let folders = match &request.target {
+        Target::Folder(root) => run.clone().folders(root, &request).await?,
+        Target::Parent { .. } => HashMap::new(),
+    };
+    let entries = std::mem::take(&mut request.entries);
+    let count = entries.len();
+    let (mut chunked, small): (Vec<_>, Vec<_>) = entries
+        .into_iter()
+        .enumerate()
+        .partition(|(_, e)| e.size > run.upload_all_max);
+    chunked.sort_by_key(|(_, e)| std::cmp::Reverse(e.size));
+    let lane = |files: Vec<(usize, Entry)>, width: usize| {
+        let run = run.clone();
+        let folders = folders.clone();
+        stream::iter(files)
+            .map(move |(index, entry)| {
+                let folder = folders.get(&entry.folder).cloned();
+                run.clone().file(index, entry, folder)
+            })
+            .buffer_unordered(width)
+    };
+    let mut reports: Vec<Option<FileReport>> = vec![None; count];
+    let files = stream::select(
+        lane(chunked, CHUNKED_IN_FLIGHT.min(request.files_in_flight)),
+        lane(small, request.files_in_flight),
+    )
+    .for_each(|report| {
+        run.emit(&BatchEvent::Finished(&report));
+        let index = report.index;
+        reports[index] = Some(report);
+        async {}
+    });
+    // Every folder is made, empty ones (which no file awaits) included.
+    let all_folders = futures::future::join_all(folders.values().cloned());
+    let (_, folder_results) = tokio::join!(files, all_folders);
+    drop(folder_results);
+    let mut warnings = std::mem::take(&mut request.warnings);
+    warnings.extend(run.lock(&run.warnings).drain(..));
+    let stopped = *run.lock(&run.stopped);
+    let stopped = stopped.or_else(|| run.stop.is_cancelled().then_some(Stopped::Cancelled));
+    Ok(BatchOutcome {
+        files: reports.into_iter().flatten().collect(),
+        folders_created: run.folders_created.load(Ordering::Relaxed),
+        stopped,
+        journal: run.record.as_ref().map(|r| run.lock(r).path().to_owned()),
+        warnings,
+    })
+}
+
+/// What names a batch's journal: the server, the target and the local roots.
+fn scope(client: &Client, request: &BatchRequest) -> String {
+    let mut roots: Vec<String> = request
+        .roots
+        .iter()
+        .map(|r| r.to_string_lossy().into_owned())
+        .collect();
+    roots.sort();
+    format!(
+        "{} {} from {}",
+        client.baseurl(),
+        request.target.describe(),
+        roots.join(", ")
+    )
+}
+
+impl Run {
+    fn new(
+        client: &Client,
+        request: &BatchRequest,
+        record: Option<Arc<Mutex<Record>>>,
+        earlier: State,
+    ) -> Self {
+        let memory_units = units(request.memory_limit);
+        Run {
+            client: client.clone(),
+            target: request.target.clone(),
+            if_exists: request.if_exists,
+            on_failure: request.on_failure,
+            refuse_duplicates: request.refuse_duplicates,
+            lists: request.lists_target(),
+            events: request.events.clone(),
+            owned: earlier.done.values().map(|d| d.token.clone()).collect(),
+            earlier,
+            record,
+            stop: request
+                .cancel
+                .as_ref()
+                .map_or_else(CancellationToken::new, CancellationToken::child_token),
+            stopped: Mutex::new(None),
+            slots: Semaphore::new(request.files_in_flight),
+            memory: Semaphore::new(memory_units as usize),
+            memory_units,
+            upload_all_max: client.inner.transfer.upload_all_max,
+            concurrency: client.inner.transfer.concurrency,
+            folders_created: AtomicU64::new(0),
+            warnings: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    fn emit(&self, event: &BatchEvent<'_>) {
+        if let Some(events) = &self.events {
+            events(event);
+        }
+    }
+
+    /// A poisoned lock only means a callback panicked; the data is still whole.
+    fn lock<'a, T>(&self, mutex: &'a Mutex<T>) -> MutexGuard<'a, T> {
+        mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Writes to the journal, if the batch keeps one.
+    fn journal(&self, write: impl FnOnce(&mut Record) -> Result<(), BatchError>) -> Result<(), BatchError> {
+        match &self.record {
+            Some(record) => write(&mut self.lock(record)),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the batch (the first reason is kept): no file starts after this, and the uploads
+    /// in flight stop with their journals kept.
+    fn halt(&self, why: Stopped) {
+        self.lock(&self.stopped).get_or_insert(why);
+        self.stop.cancel();
+    }
+
+    /// The target folder, listed, and a future per sub-folder that finds or makes it once its
+    /// parent is ready.
+    async fn folders(
+        self: Arc<Self>,
+        root: &str,
+        request: &BatchRequest,
+    ) -> Result<HashMap<Vec<String>, FolderFuture>, BatchError> {
+        let children = match self.lists {
+            true => Some(
+                folders::list(&self.client, root)
+                    .await
+                    .map_err(BatchError::Listing)?
+                    .0,
+            ),
+            false => None,
+        };
+        let before = self.before(root, children.as_deref(), false)?;
+        let top = Arc::new(Folder {
+            token: root.to_owned(),
+            children,
+            before,
+        });
+        let mut all: HashMap<Vec<String>, FolderFuture> = HashMap::new();
+        all.insert(Vec::new(), futures::future::ready(Ok(top)).boxed().shared());
+        for path in request.all_folders() {
+            let parent = all[&path[..path.len() - 1]].clone();
+            let future = self.clone().folder(path.clone(), parent).boxed().shared();
+            all.insert(path, future);
+        }
+        Ok(all)
+    }
+
+    /// What `folder` held before this batch put anything in it: what the journal recorded the
+    /// first time, or (recorded now) its children, or nothing for a folder just made.
+    fn before(
+        &self,
+        folder: &str,
+        children: Option<&[Child]>,
+        made: bool,
+    ) -> Result<HashSet<String>, BatchError> {
+        if let Some(recorded) = self.earlier.listed.get(folder) {
+            return Ok(recorded.clone());
+        }
+        let tokens: Vec<String> = match (made, children) {
+            (true, _) | (false, None) => Vec::new(),
+            (false, Some(children)) => children.iter().map(|c| c.token.clone()).collect(),
+        };
+        if made || children.is_some() {
+            self.journal(|r| r.listed(folder, tokens.clone()))?;
+        }
+        Ok(tokens.into_iter().collect())
+    }
+
+    /// Finds or makes the folder `path` once its parent is ready.
+    async fn folder(self: Arc<Self>, path: Vec<String>, parent: FolderFuture) -> FolderResult {
+        let parent = parent.await?;
+        let key = join(&path, None);
+        let failed = |e: crate::ApiError| {
+            Arc::new(FileError::Folder {
+                folder: key.clone(),
+                source: Arc::new(e),
+            })
+        };
+        let name = path.last().map(String::as_str).unwrap_or_default();
+        let found = self.earlier.folders.get(&key).cloned().or_else(|| {
+            let children = parent.children.as_deref()?;
+            let found = children
+                .iter()
+                .find(|c| c.kind == Kind::Folder && c.name == name)?;
+            Some(found.token.clone())
+        });
+        let made = found.is_none();
+        let token = match found {
+            Some(token) => token,
+            None => folders::create(&self.client, &parent.token, name)
+                .await
+                .map_err(failed)?,
+        };
+        if !self.earlier.folders.contains_key(&key) {
+            self.journal(|r| r.folder(&key, &token)).map_err(journal_failed)?;
+        }
+        if made {
+            self.folders_created.fetch_add(1, Ordering::Relaxed);
+        }
+        let children = match (made, self.lists) {
+            (true, _) => Some(Vec::new()),
+            (false, true) => Some(
+                folders::list(&self.client, &token)
+                    .await
+                    .map_err(|e| {
+                        Arc::new(FileError::Listing {
+                            folder: key.clone(),
+                            source: Arc::new(e),
+                        })
+                    })?
+                    .0,
+            ),
+            (false, false) => None,
+        };
+        let before = self
+            .before(&token, children.as_deref(), made)
+            .map_err(journal_failed)?;
+        self.emit(&BatchEvent::FolderReady {
+            folder: &key,
+            token: &token,
+            created: made,
+        });
+        Ok(Arc::new(Folder {
+            token,
+            children,
+            before,
+        }))
+    }
+
+    /// One file, start to end.
+    async fn file(self: Arc<Self>, index: usize, entry: Entry, folder: Option<FolderFuture>) -> FileReport {
+        let remote_path = entry.remote_path();
+        let result = self.settle(index, &entry, &remote_path, folder).await;
+        if let FileResult::Failed(error) = &result {
+            if error.credentials_refused() {
+                self.halt(Stopped::CredentialsRefused);
+            } else if self.on_failure == OnFailure::Stop {
+                self.halt(Stopped::AtFailure);
+            }
+        }
+        FileReport {
+            index,
+            path: entry.shown,
+            remote_path,
+            size: entry.size,
+            result,
+        }
+    }
+
+    /// Decides what the file needs (nothing, adoption, an upload, a new version) and does it.
+    async fn settle(
+        &self,
+        index: usize,
+        entry: &Entry,
+        remote_path: &str,
+        folder: Option<FolderFuture>,
+    ) -> FileResult {
+        if self.stop.is_cancelled() {
+            return FileResult::NotStarted;
+        }
+        let earlier = self.earlier.done.get(remote_path);
+        let mut version_of = None;
+        if let Some(done) = earlier {
+            if done.size == entry.size && done.modified == entry.modified {
+                return FileResult::Skipped {
+                    file_token: done.token.clone(),
+                    reason: SkipReason::DoneEarlier,
+                };
+            }
+            // Changed since this batch uploaded it: a Drive file gets a new version.
+            if self.target.family() == crate::upload::Family::Files {
+                version_of = Some(done.token.clone());
+            }
+        }
+        let folder = match folder {
+            Some(folder) => match folder.await {
+                Ok(folder) => Some(folder),
+                Err(error) => return FileResult::Failed(error),
+            },
+            None => None,
+        };
+        if let (Some(folder), None) = (&folder, earlier) {
+            match self.decide(entry, remote_path, folder) {
+                Decision::Upload => {}
+                Decision::NewVersionOf(token) => version_of = Some(token),
+                Decision::Done(result) => return result,
+            }
+        }
+        let Ok(_slot) = self.wait_for(self.slots.acquire()).await else {
+            return FileResult::NotStarted;
+        };
+        let Ok(_memory) = self.wait_for(self.memory.acquire_many(self.cost(entry))).await else {
+            return FileResult::NotStarted;
+        };
+        self.upload(index, entry, remote_path, folder.as_deref(), version_of)
+            .await
+    }
+
+    /// Waits for a permit, or for the batch to stop (then `Err`).
+    async fn wait_for<'a>(
+        &self,
+        acquire: impl Future<Output = Result<tokio::sync::SemaphorePermit<'a>, tokio::sync::AcquireError>>,
+    ) -> Result<tokio::sync::SemaphorePermit<'a>, ()> {
+        tokio::select! {
+            biased;
+            () = self.stop.cancelled() => Err(()),
+            permit = acquire => permit.map_err(|_| ()),
+        }
+    }
+
+    /// What the folder's listing says about a file the journal does not know as done.
+    fn decide(&self, entry: &Entry, remote_path: &str, folder: &Folder) -> Decision {
+        let Some(children) = &folder.children else {
+            return Decision::Upload;
+        };
+        let named = |c: &&Child| c.kind == Kind::File && c.name == entry.name;
+        // An interrupted run started it: a file of its name that the folder did not hold before
+        // the batch, and that no other file of the batch owns, is the one that run made.
+        if self.earlier.started.contains(remote_path)
+            && let Some(made) = children
+                .iter()
+                .filter(named)
+                .find(|c| !folder.before.contains(&c.token) && !self.owned.contains(&c.token))
+        {
+            let done = Done {
+                token: made.token.clone(),
+                size: entry.size,
+                modified: entry.modified,
+            };
+            if let Err(error) = self.journal(|r| r.done(remote_path, &done)) {
+                return Decision::Done(FileResult::Failed(journal_failed(error)));
+            }
+            return Decision::Done(FileResult::Adopted {
+                file_token: made.token.clone(),
+            });
+        }
+        match (self.if_exists, children.iter().find(named)) {
+            (Some(IfExists::Skip), Some(there)) => Decision::Done(FileResult::Skipped {
+                file_token: there.token.clone(),
+                reason: SkipReason::NameExists,
+            }),
+            (Some(IfExists::Version), Some(there)) => Decision::NewVersionOf(there.token.clone()),
+            _ => Decision::Upload,
+        }
+    }
+
+    /// The memory a file's upload holds, in KiB: its `upload_all` body, or two blocks per worker.
+    fn cost(&self, entry: &Entry) -> u32 {
+        let bytes = match entry.size <= self.upload_all_max {
+            true => entry.size,
+            false => self.concurrency as u64 * 2 * BLOCK_SIZE,
+        };
+        units(bytes).min(self.memory_units)
+    }
+
+    async fn upload(
+        &self,
+        index: usize,
+        entry: &Entry,
+        remote_path: &str,
+        folder: Option<&Folder>,
+        version_of: Option<String>,
+    ) -> FileResult {
+        if let Err(error) = self.journal(|r| r.started(remote_path)) {
+            return FileResult::Failed(journal_failed(error));
+        }
+        self.emit(&BatchEvent::Started {
+            index,
+            path: &entry.shown,
+            remote_path,
+            size: entry.size,
+            new_version_of: version_of.as_deref(),
+        });
+        let mut upload = match (&self.target, folder) {
+            (
+                Target::Parent {
+                    parent_type,
+                    parent_node,
+                },
+                _,
+            ) => UploadRequest::file(&entry.local, parent_type.as_str(), parent_node.as_str()),
+            (Target::Folder(root), folder) => {
+                UploadRequest::to_folder(&entry.local, folder.map_or(root.as_str(), |f| f.token.as_str()))
+            }
+        };
+        upload = upload
+            .file_name(entry.name.as_str())
+            .cancel_on(self.stop.child_token());
+        if let Some(token) = version_of {
+            upload = upload.new_version_of(token);
+        }
+        if self.refuse_duplicates {
+            upload = upload.refuse_duplicates();
+        }
+        let journal = self
+            .record
+            .as_ref()
+            .map(|r| self.lock(r).journal_for(remote_path));
+        if let Some(path) = &journal {
+            upload = upload.journal(path);
+        }
+        let recorded = Arc::new(AtomicBool::new(false));
+        upload = upload.progress(self.progress(index, entry, remote_path, recorded.clone()));
+        match self.client.upload(upload).await {
+            Ok(outcome) => {
+                if !recorded.load(Ordering::SeqCst) {
+                    self.record_done(remote_path, entry, &outcome.file_token);
+                }
+                FileResult::Uploaded(outcome)
+            }
+            Err(UploadError::Cancelled) => FileResult::Interrupted {
+                journal: journal.filter(|j| j.exists()),
+            },
+            Err(error) => FileResult::Failed(Arc::new(FileError::Upload(error))),
+        }
+    }
+
+    /// The progress callback of one file: its events go out as the batch's, and its finish is
+    /// journaled the moment the server gives the token (before the upload's own journal goes).
+    fn progress(
+        &self,
+        index: usize,
+        entry: &Entry,
+        remote_path: &str,
+        recorded: Arc<AtomicBool>,
+    ) -> impl Fn(&ProgressEvent) + Send + Sync + 'static {
+        let events = self.events.clone();
+        let record = self.record.clone();
+        let (path, size, modified) = (remote_path.to_owned(), entry.size, entry.modified);
+        move |event: &ProgressEvent| {
+            if let (ProgressEvent::Finished { file_token, .. }, Some(record)) = (event, &record) {
+                let done = Done {
+                    token: file_token.clone(),
+                    size,
+                    modified,
+                };
+                let mut record = record.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                // A failed write is retried once the upload returns (and reported if it fails).
+                recorded.store(record.done(&path, &done).is_ok(), Ordering::SeqCst);
+            }
+            if let Some(events) = &events {
+                events(&BatchEvent::Progress { index, event });
+            }
+        }
+    }
+
+    fn record_done(&self, remote_path: &str, entry: &Entry, token: &str) {
+        let done = Done {
+            token: token.to_owned(),
+            size: entry.size,
+            modified: entry.modified,
+        };
+        if let Err(error) = self.journal(|r| r.done(remote_path, &done)) {
+            self.lock(&self.warnings).push(format!(
+                "{remote_path} was uploaded as {token}, but the batch journal could not record it ({error}): \
+                 a re-run would upload it again"
+            ));
+        }
+    }
+}
+
+/// What a folder's listing decides for one file.
+enum Decision {
+    Upload,
+    NewVersionOf(String),
+    Done(FileResult),
+}
+
+fn journal_failed(error: BatchError) -> Arc<FileError> {
+    Arc::new(FileError::Journal(error))
+}
+
+/// `bytes` in KiB, at least 1, at most what a semaphore counts.
+fn units(bytes: u64) -> u32 {
+    u32::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(u32::MAX >> 4)
+}
