@@ -16,7 +16,7 @@ use feishu_drive::batch::{
 };
 use feishu_drive::download::DownloadRequest;
 use feishu_drive::operations::OperationId;
-use feishu_drive::upload::{Family, UploadError, UploadRequest};
+use feishu_drive::upload::{Family, UploadRequest};
 use feishu_drive::{Client, FeishuResult};
 use feishu_drive_server::{Config, DEFAULT_BLOCK_SIZE, FaultKind, FaultRule, RunningServer, Server};
 use tokio_util::sync::CancellationToken;
@@ -312,16 +312,61 @@ async fn a_cancelled_batch_resumes_with_no_duplicate_and_nothing_done_sent_again
 }
 
 #[tokio::test]
-async fn an_upload_whose_answer_was_lost_is_adopted_by_the_next_run_not_sent_twice() {
+async fn an_upload_whose_answer_was_lost_is_found_in_the_listing_not_sent_twice() {
     let server = server(Config::default()).await;
+    let root = server.root_folder().to_owned();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = random_file(dir.path(), "a.bin", 2000, 1);
+    let b = random_file(dir.path(), "b.bin", 3000, 2);
+    let client = client(&server);
+    // The server stores the first upload_all, and its answer never arrives.
+    server.add_fault(FaultRule::new(FaultKind::LoseResponse, [OperationId::FileUploadAll]).first(1));
+    let request = BatchRequest::to_folder(&root)
+        .file(&a)
+        .and_then(|r| r.file(&b))
+        .expect("files")
+        .files_in_flight(1);
+    let outcome = client.upload_batch(request).await.expect("runs");
+    let FileResult::Adopted { file_token } = &outcome.files[0].result else {
+        panic!("the file the lost request made is taken: {outcome:#?}");
+    };
+    assert!(matches!(outcome.files[1].result, FileResult::Uploaded(_)));
+    assert_eq!(
+        sent(&server)[&OperationId::FileUploadAll],
+        2,
+        "a.bin was not sent again"
+    );
+    let top = children(&client, &root).await;
+    assert_eq!(
+        top["a.bin"],
+        std::slice::from_ref(file_token),
+        "one a.bin, the adopted one"
+    );
+    assert_eq!(read_back(&client, file_token, dir.path()).await, sha256_file(&a));
+}
+
+#[tokio::test]
+async fn a_file_an_interrupted_run_made_without_learning_so_is_adopted_by_the_next_run() {
+    let server = Arc::new(server(Config::default()).await);
     let root = server.root_folder().to_owned();
     let dir = tempfile::tempdir().expect("temp dir");
     let a = random_file(dir.path(), "a.bin", 2000, 1);
     let b = random_file(dir.path(), "b.bin", 3000, 2);
     let journals = dir.path().join("journals");
     let client = client(&server);
-    // The server stores the first upload_all and the answer never arrives.
     server.add_fault(FaultRule::new(FaultKind::LoseResponse, [OperationId::FileUploadAll]).first(1));
+    // Once a.bin has started, listings are refused: the first run cannot learn what its lost
+    // request did, and stops (refused credentials stop a batch) with a.bin started, not done.
+    let refuse_listings = {
+        let server = server.clone();
+        move |event: &BatchEvent<'_>| {
+            if let BatchEvent::Started { index: 0, .. } = event {
+                server.add_fault(
+                    FaultRule::new(FaultKind::RefuseCredentials, [OperationId::ListFiles]).first(1),
+                );
+            }
+        }
+    };
     let batch = || {
         BatchRequest::to_folder(&root)
             .file(&a)
@@ -329,22 +374,31 @@ async fn an_upload_whose_answer_was_lost_is_adopted_by_the_next_run_not_sent_twi
             .expect("files")
             .journal_dir(&journals)
             .files_in_flight(1)
-            .refuse_duplicates()
     };
-    let first = client.upload_batch(batch()).await.expect("first run");
-    let lost = &first.files[0];
+    let first = client
+        .upload_batch(batch().on_event(refuse_listings))
+        .await
+        .expect("first run");
     assert!(
-        matches!(&lost.result, FileResult::Failed(e) if matches!(&**e, feishu_drive::batch::FileError::Upload(UploadError::AmbiguousFinish { .. }))),
-        "{lost:#?}"
+        matches!(first.files[0].result, FileResult::Failed(_)),
+        "{first:#?}"
     );
+    assert_eq!(first.stopped, Some(Stopped::CredentialsRefused));
+    assert!(matches!(first.files[1].result, FileResult::NotStarted));
+
     let second = client.upload_batch(batch()).await.expect("second run");
     let FileResult::Adopted { file_token } = &second.files[0].result else {
-        panic!("the lost upload is adopted: {second:#?}");
+        panic!("the journal's started file, found in the folder, is adopted: {second:#?}");
     };
-    let top = children(&client, &root).await;
-    assert_eq!(top["a.bin"], std::slice::from_ref(file_token), "one a.bin, the adopted one");
-    assert_eq!(read_back(&client, file_token, dir.path()).await, sha256_file(&a));
-    assert!(matches!(second.files[1].result, FileResult::Skipped { .. }));
+    assert_eq!(
+        sent(&server)[&OperationId::FileUploadAll],
+        2,
+        "a.bin once, b.bin once"
+    );
+    assert_eq!(
+        children(&client, &root).await["a.bin"],
+        std::slice::from_ref(file_token)
+    );
 }
 
 #[tokio::test]

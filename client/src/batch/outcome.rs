@@ -139,7 +139,7 @@ impl FileError {
 fn credentials_refused(error: &ApiError) -> bool {
     match error {
         ApiError::Auth(auth) => auth_refused(auth),
-        _ => error.is_token_rejected(),
+        _ => error.is_token_rejected() || error.code().is_some_and(|code| code.is_credentials_refused()),
     }
 }
 

@@ -320,8 +320,11 @@ impl BatchRequest {
         self
     }
 
-    /// Refuses to upload a file again when an earlier attempt may have succeeded without its
-    /// answer (see [`UploadRequest::refuse_duplicates`](crate::upload::UploadRequest::refuse_duplicates)).
+    /// Never sends a file again when an earlier attempt may have succeeded without its answer
+    /// (see [`UploadRequest::refuse_duplicates`](crate::upload::UploadRequest::refuse_duplicates)).
+    /// Into a Drive folder the batch does not need it to avoid duplicates: after a lost answer
+    /// it looks in the folder's listing, adopts the file the lost request made, and sends again
+    /// only when there is none; with this set, it fails the file instead of sending again.
     pub fn refuse_duplicates(mut self) -> Self {
         self.refuse_duplicates = true;
         self
@@ -359,12 +362,12 @@ impl BatchRequest {
         all
     }
 
-    /// Whether a folder batch lists its target before it starts: to find sub-folders already
-    /// there, to decide `if_exists`, and to record what the folder held before (which a resumed
-    /// run needs to recognise the files an interrupted run made).
+    /// Whether the batch lists its target before it starts: a Drive folder always is, to find
+    /// sub-folders already there, to decide `if_exists`, and to know what the folder held
+    /// before, which tells a file a lost answer made (or an interrupted run) from one that
+    /// was there.
     pub(crate) fn lists_target(&self) -> bool {
         matches!(self.target, Target::Folder(_))
-            && (self.journal_dir.is_some() || self.if_exists.is_some() || !self.all_folders().is_empty())
     }
 
     /// Checks what can be checked without the network: a target the request can use, names

@@ -5,6 +5,7 @@
 //! through the client's one budget and token cache.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -443,6 +444,9 @@ impl Run {
         units(bytes).min(self.memory_units)
     }
 
+    /// Uploads the file. Into a listed Drive folder, an upload whose last request may have
+    /// succeeded without an answer is not sent again blindly: the folder's listing tells
+    /// whether the file was made (then it is adopted) or not (then it is sent again).
     async fn upload(
         &self,
         index: usize,
@@ -461,48 +465,118 @@ impl Run {
             size: entry.size,
             new_version_of: version_of.as_deref(),
         });
-        let mut upload = match (&self.target, folder) {
+        let journal = self
+            .record
+            .as_ref()
+            .map(|r| self.lock(r).journal_for(remote_path));
+        // A new version keeps the token the folder already lists, so only a new file can be
+        // told apart in the listing.
+        let listed = folder.filter(|f| f.children.is_some() && version_of.is_none());
+        let mut refuse = self.refuse_duplicates || listed.is_some();
+        loop {
+            let file = Attempt {
+                index,
+                entry,
+                remote_path,
+                folder,
+                version_of: version_of.clone(),
+                refuse_duplicates: refuse,
+                journal: journal.as_deref(),
+            };
+            let error = match self.send(file).await {
+                Ok(result) => return result,
+                Err(error) => error,
+            };
+            let (Some(folder), UploadError::AmbiguousFinish { .. }) = (listed, &error) else {
+                return FileResult::Failed(Arc::new(FileError::Upload(error)));
+            };
+            match self.made_by_lost_request(entry, remote_path, folder).await {
+                Ok(Some(adopted)) => return adopted,
+                // Not made: safe to send again, unless the caller refuses any risk.
+                Ok(None) if refuse && !self.refuse_duplicates => {
+                    refuse = false;
+                    if entry.size <= self.upload_all_max
+                        && let Some(path) = &journal
+                    {
+                        // An upload_all journal holds only "sent"; the listing answered it.
+                        let _ = std::fs::remove_file(path);
+                    }
+                }
+                Ok(None) => return FileResult::Failed(Arc::new(FileError::Upload(error))),
+                Err(failure) => return FileResult::Failed(failure),
+            }
+        }
+    }
+
+    /// One upload of the file through the client.
+    async fn send(&self, file: Attempt<'_>) -> Result<FileResult, UploadError> {
+        let mut upload = match (&self.target, file.folder) {
             (
                 Target::Parent {
                     parent_type,
                     parent_node,
                 },
                 _,
-            ) => UploadRequest::file(&entry.local, parent_type.as_str(), parent_node.as_str()),
-            (Target::Folder(root), folder) => {
-                UploadRequest::to_folder(&entry.local, folder.map_or(root.as_str(), |f| f.token.as_str()))
-            }
+            ) => UploadRequest::file(&file.entry.local, parent_type.as_str(), parent_node.as_str()),
+            (Target::Folder(root), folder) => UploadRequest::to_folder(
+                &file.entry.local,
+                folder.map_or(root.as_str(), |f| f.token.as_str()),
+            ),
         };
         upload = upload
-            .file_name(entry.name.as_str())
+            .file_name(file.entry.name.as_str())
             .cancel_on(self.stop.child_token());
-        if let Some(token) = version_of {
+        if let Some(token) = file.version_of {
             upload = upload.new_version_of(token);
         }
-        if self.refuse_duplicates {
+        if file.refuse_duplicates {
             upload = upload.refuse_duplicates();
         }
-        let journal = self
-            .record
-            .as_ref()
-            .map(|r| self.lock(r).journal_for(remote_path));
-        if let Some(path) = &journal {
+        if let Some(path) = file.journal {
             upload = upload.journal(path);
         }
         let recorded = Arc::new(AtomicBool::new(false));
-        upload = upload.progress(self.progress(index, entry, remote_path, recorded.clone()));
+        upload = upload.progress(self.progress(file.index, file.entry, file.remote_path, recorded.clone()));
         match self.client.upload(upload).await {
             Ok(outcome) => {
                 if !recorded.load(Ordering::SeqCst) {
-                    self.record_done(remote_path, entry, &outcome.file_token);
+                    self.record_done(file.remote_path, file.entry, &outcome.file_token);
                 }
-                FileResult::Uploaded(outcome)
+                Ok(FileResult::Uploaded(outcome))
             }
-            Err(UploadError::Cancelled) => FileResult::Interrupted {
-                journal: journal.filter(|j| j.exists()),
-            },
-            Err(error) => FileResult::Failed(Arc::new(FileError::Upload(error))),
+            Err(UploadError::Cancelled) => Ok(FileResult::Interrupted {
+                journal: file.journal.filter(|j| j.exists()).map(Path::to_owned),
+            }),
+            Err(error) => Err(error),
         }
+    }
+
+    /// After an answer was lost: the file of this name the folder lists now and did not hold
+    /// before the batch, if the lost request made one (adopted and journaled).
+    async fn made_by_lost_request(
+        &self,
+        entry: &Entry,
+        remote_path: &str,
+        folder: &Folder,
+    ) -> Result<Option<FileResult>, Arc<FileError>> {
+        let (children, _) = folders::list(&self.client, &folder.token).await.map_err(|e| {
+            Arc::new(FileError::Listing {
+                folder: join(&entry.folder, None),
+                source: Arc::new(e),
+            })
+        })?;
+        let made = children.into_iter().find(|c| {
+            c.kind == Kind::File
+                && c.name == entry.name
+                && !folder.before.contains(&c.token)
+                && !self.owned.contains(&c.token)
+        });
+        Ok(made.map(|made| {
+            self.record_done(remote_path, entry, &made.token);
+            FileResult::Adopted {
+                file_token: made.token,
+            }
+        }))
     }
 
     /// The progress callback of one file: its events go out as the batch's, and its finish is
@@ -547,6 +621,17 @@ impl Run {
             ));
         }
     }
+}
+
+/// One upload of one file of the batch.
+struct Attempt<'a> {
+    index: usize,
+    entry: &'a Entry,
+    remote_path: &'a str,
+    folder: Option<&'a Folder>,
+    version_of: Option<String>,
+    refuse_duplicates: bool,
+    journal: Option<&'a Path>,
 }
 
 /// What a folder's listing decides for one file.
