@@ -89,7 +89,15 @@ pub struct UploadArgs {
     /// Blocks in flight at once, per file.
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u64, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub concurrency: u64,
-    /// When a file of that name is already in the folder (with --folder).
+    /// Files uploaded at once (each chunked one with --concurrency blocks in flight).
+    #[arg(long, default_value_t = feishu_drive::batch::DEFAULT_FILES_IN_FLIGHT as u64, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub files: u64,
+    /// Stop at the first failed file (the files in flight stop, their journals kept); without
+    /// it the batch goes on and reports each failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// When the folder already holds a file of that name (with --folder): decided from the
+    /// folder's listing; files this batch uploaded itself are known from its journal.
     #[arg(long, value_enum, value_name = "WHAT")]
     pub if_exists: Option<IfExists>,
     /// Files larger than this go through the chunked flow (resumable, block by block); smaller
@@ -107,9 +115,9 @@ pub struct UploadArgs {
 pub enum IfExists {
     /// Keep the existing file; do not upload.
     Skip,
-    /// Replace the existing file.
+    /// Refused with an explanation: Drive has no in-place overwrite; use `version`.
     Overwrite,
-    /// Upload as a new version of the existing file.
+    /// Upload as a new version of the existing file (its token, links and history stay).
     Version,
 }
 
@@ -136,6 +144,10 @@ pub struct PlanArgs {
     /// As `upload --chunked-over`.
     #[arg(long, value_name = "BYTES", default_value_t = UPLOAD_ALL_REQUEST_SIZE_MAXIMUM, value_parser = clap::value_parser!(u64).range(1..=UPLOAD_ALL_REQUEST_SIZE_MAXIMUM))]
     pub chunked_over: u64,
+    /// Plan an upload into this Drive folder (directories become sub-folders; the folder's
+    /// listing and the folders made are counted); without it, media of a doc, sheet or base.
+    #[arg(long, value_name = "TOKEN")]
+    pub folder: Option<String>,
 }
 
 /// `demo`.
@@ -147,6 +159,10 @@ pub struct DemoArgs {
     /// As `upload --chunked-over`.
     #[arg(long, value_name = "BYTES", default_value_t = UPLOAD_ALL_REQUEST_SIZE_MAXIMUM, value_parser = clap::value_parser!(u64).range(1..=UPLOAD_ALL_REQUEST_SIZE_MAXIMUM))]
     pub chunked_over: u64,
+    /// Plan an upload into this Drive folder (directories become sub-folders; the folder's
+    /// listing and the folders made are counted); without it, media of a doc, sheet or base.
+    #[arg(long, value_name = "TOKEN")]
+    pub folder: Option<String>,
 }
 
 /// `serve`: the flags of `feishu-drive-server` a first try needs.

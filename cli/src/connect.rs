@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use feishu_drive::auth::AuthError;
 use feishu_drive::budget::{Budget, BudgetConfig, BudgetEvent, WaitReason};
 use feishu_drive::download::{DownloadError, DownloadEvent, DownloadRequest};
-use feishu_drive::upload::{ProgressEvent, UploadError, UploadRequest};
+use feishu_drive::upload::{ProgressEvent, UploadError};
 use feishu_drive::{ApiError, Client, ErrorCode};
 use tokio_util::sync::CancellationToken;
 
@@ -23,7 +23,6 @@ use crate::output::{Event, Reporter};
 #[derive(Debug)]
 pub struct Connection {
     client: Client,
-    base_url: String,
 }
 
 /// How uploads are sent.
@@ -91,15 +90,7 @@ impl Connection {
             None => builder.requests_per_second(None),
         };
         let client = builder.build().map_err(|e| CliError::Build(e.to_string()))?;
-        Ok(Self {
-            client,
-            base_url: settings.base_url,
-        })
-    }
-
-    /// The API base URL.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
+        Ok(Self { client })
     }
 
     /// The client: `upload`, `download_media`.
@@ -108,61 +99,8 @@ impl Connection {
     }
 }
 
-/// Where uploads go.
-#[derive(Debug, Clone)]
-pub struct MediaTarget {
-    /// The parent type.
-    pub parent_type: String,
-    /// The parent node (empty for none).
-    pub parent_node: String,
-    /// Media of a doc, sheet or base, or files of a Drive folder.
-    pub family: feishu_drive::upload::Family,
-}
-
-/// How one file is uploaded.
-#[derive(Debug)]
-pub struct UploadOptions<'a> {
-    /// Its resume journal, if any.
-    pub journal: Option<&'a Path>,
-    /// Fail rather than risk a second media.
-    pub refuse_duplicates: bool,
-    /// Stops the upload.
-    pub cancel: CancellationToken,
-}
-
-/// The request for one file, its progress shown as `label`.
-pub fn upload_request(
-    path: &Path,
-    label: &str,
-    target: &MediaTarget,
-    options: UploadOptions<'_>,
-    reporter: Arc<Reporter>,
-) -> UploadRequest {
-    let label = label.to_owned();
-    // Block confirmations do not repeat the number of blocks; `Started` gives it.
-    let blocks = AtomicU64::new(0);
-    let mut request = UploadRequest::file(path, &target.parent_type, &target.parent_node)
-        .family(target.family)
-        .cancel_on(options.cancel)
-        .progress(move |event| {
-            if let ProgressEvent::Started { total_blocks, .. } = event {
-                blocks.store(*total_blocks, Ordering::Relaxed);
-            }
-            if let Some(event) = upload_event(&label, event, blocks.load(Ordering::Relaxed)) {
-                reporter.emit(&event);
-            }
-        });
-    if let Some(journal) = options.journal {
-        request = request.journal(journal);
-    }
-    if options.refuse_duplicates {
-        request = request.refuse_duplicates();
-    }
-    request
-}
-
 /// The CLI's event for an uploader event (`None`: not shown).
-fn upload_event(file: &str, event: &ProgressEvent, blocks: u64) -> Option<Event> {
+pub fn upload_event(file: &str, event: &ProgressEvent, blocks: u64) -> Option<Event> {
     let file = file.to_owned();
     Some(match event {
         ProgressEvent::Started {
@@ -316,11 +254,6 @@ fn millis(delay: std::time::Duration) -> u64 {
     u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Whether the upload stopped because the run was interrupted.
-pub fn is_cancelled(error: &UploadError) -> bool {
-    matches!(error, UploadError::Cancelled)
-}
-
 /// Whether the download stopped because the run was interrupted.
 pub fn is_download_cancelled(error: &DownloadError) -> bool {
     matches!(error, DownloadError::Cancelled)
@@ -332,6 +265,17 @@ pub fn upload_failure(error: &UploadError) -> Failure {
         UploadError::Auth(auth) => auth_failure(auth, error),
         _ => api_failure(error.api_error(), error),
     }
+}
+
+/// What a batch's file that failed outside its upload (its folder, a listing, the batch
+/// journal) reports.
+pub fn error_failure(error: &feishu_drive::batch::FileError) -> Failure {
+    let api = match error {
+        feishu_drive::batch::FileError::Folder { source, .. }
+        | feishu_drive::batch::FileError::Listing { source, .. } => Some(&**source),
+        _ => None,
+    };
+    api_failure(api, error)
 }
 
 /// What a failed download reports.

@@ -43,6 +43,8 @@ pub async fn run(args: &DemoArgs, reporter: Arc<Reporter>, interrupt: &Interrupt
         no_journal: true,
         concurrency: feishu_drive::upload::DEFAULT_CONCURRENCY as u64,
         if_exists: None,
+        files: feishu_drive::batch::DEFAULT_FILES_IN_FLIGHT as u64,
+        fail_fast: false,
         chunked_over: args.chunked_over,
         refuse_duplicates: false,
     };

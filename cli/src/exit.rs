@@ -115,6 +115,9 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// The batch could not start: a path, the batch journal, a name clash, the target folder.
+    #[error(transparent)]
+    Batch(feishu_drive::batch::BatchError),
     /// Signal handlers could not be installed.
     #[error("installing the signal handlers failed: {0}")]
     Signals(#[source] std::io::Error),
@@ -132,6 +135,25 @@ impl CliError {
             | CliError::Redis(_)
             | CliError::Build(_) => Exit::Usage,
             CliError::Server(_) | CliError::Io { .. } | CliError::Signals(_) => Exit::Failed,
+            CliError::Batch(error) => batch_exit(error),
         }
+    }
+}
+
+/// A batch that could not start: the request's fault (usage), refused credentials, or a
+/// target folder that could not be listed.
+fn batch_exit(error: &feishu_drive::batch::BatchError) -> Exit {
+    use feishu_drive::batch::BatchError;
+    match error {
+        BatchError::Listing(api)
+            if api.is_token_rejected() || api.code().is_some_and(|c| c.is_credentials_refused()) =>
+        {
+            Exit::CredentialsRefused
+        }
+        BatchError::Listing(feishu_drive::ApiError::Auth(feishu_drive::auth::AuthError::Refused {
+            ..
+        })) => Exit::CredentialsRefused,
+        BatchError::Listing(_) => Exit::Failed,
+        _ => Exit::Usage,
     }
 }

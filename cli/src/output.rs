@@ -111,7 +111,18 @@ pub enum Event {
         /// Requests retried.
         retries: u64,
     },
-    /// A file was not uploaded again: an earlier run of the same batch finished it.
+    /// A Drive folder of the tree is ready: found, or made by this run.
+    Folder {
+        /// The folder, relative to the target (`a/b`).
+        folder: String,
+        /// Its token.
+        folder_token: String,
+        /// Made by this run.
+        created: bool,
+    },
+    /// A file was not uploaded: it is already in Drive (an earlier run of the same batch
+    /// finished it, the folder holds one of its name with `--if-exists skip`, or an earlier
+    /// attempt made it without its answer arriving).
     Skipped {
         /// The local file.
         file: String,
@@ -401,6 +412,14 @@ fn plain_line(event: &Event) -> Option<String> {
             file_token,
             reason,
         } => format!("{file}: skipped ({reason}), file_token {file_token}"),
+        Event::Folder {
+            folder,
+            folder_token,
+            created,
+        } => match created {
+            true => format!("{folder}/: folder made, folder_token {folder_token}"),
+            false => format!("{folder}/: folder found, folder_token {folder_token}"),
+        },
         Event::Failed {
             file, error, log_id, ..
         } => match log_id {

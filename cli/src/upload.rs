@@ -1,23 +1,25 @@
-//! `feishu-drive upload`: files and directory trees, one after another over one client (one
-//! token cache, one budget), each resumable through its journal, the batch resumable through
-//! its record.
+//! `feishu-drive upload`: files and directory trees through the library's batch scheduler
+//! (`Client::upload_batch`): one client (one token cache, one budget), files in flight at once,
+//! sub-folders made in Drive, resumable through the batch journal.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use feishu_drive::Client;
-use feishu_drive::upload::{UploadError, UploadOutcome};
+use feishu_drive::batch::{
+    self, BatchEvent, BatchOutcome, BatchRequest, FileReport, FileResult, OnFailure, Stopped,
+};
+use feishu_drive::upload::ProgressEvent;
 
-use crate::args::{Cli, UploadArgs};
+use crate::args::{Cli, IfExists, UploadArgs};
 use crate::config::{self, Settings};
-use crate::connect::{self, Connection, MediaTarget, Transfer, UploadOptions};
+use crate::connect::{self, Connection, Transfer};
 use crate::exit::{CliError, Exit};
 use crate::output::{Event, Reporter, Summary};
 use crate::signals::Interrupt;
-use crate::state::{BatchState, default_journal_dir};
-use crate::walk::{self, FileItem};
-use feishu_drive::upload::Family;
+use crate::state::default_journal_dir;
+use crate::walk;
 
 /// Runs `upload`.
 pub async fn run(
@@ -38,7 +40,7 @@ pub async fn run(
     Ok(upload_with(settings, args, reporter, interrupt).await?.0)
 }
 
-/// Uploads with resolved settings; returns the exit code and the files uploaded in this run
+/// Uploads with resolved settings; returns the exit code and the files in Drive after this run
 /// (path, file token).
 pub async fn upload_with(
     settings: Settings,
@@ -46,234 +48,242 @@ pub async fn upload_with(
     reporter: Arc<Reporter>,
     interrupt: &Interrupt,
 ) -> Result<(Exit, Vec<(PathBuf, String)>), CliError> {
-    let target = media_target(args)?;
-    let files = walk::collect(&args.paths)?;
-    let transfer = Transfer {
-        concurrency: usize::try_from(args.concurrency).unwrap_or(1),
-        chunked_over: args.chunked_over,
-    };
-    let connection = Connection::open(settings, transfer, reporter.clone())?;
-    let scope = format!(
-        "{}|{}|{}",
-        connection.base_url(),
-        target.parent_type,
-        target.parent_node
-    );
     let journal_dir = match (&args.journal, args.no_journal) {
         (_, true) => None,
         (Some(dir), false) => Some(dir.clone()),
         (None, false) => default_journal_dir(),
     };
-    let keys: Vec<_> = files.iter().map(|f| f.canonical.clone()).collect();
-    let state = journal_dir
-        .as_deref()
-        .map(|dir| BatchState::open(dir, &scope, &keys))
-        .transpose()?;
-    if let Some(done) = state.as_ref().map(BatchState::done_count).filter(|n| *n > 0) {
-        reporter.say(format_args!(
-            "resuming: {done} of {} files were uploaded by an earlier run of this command",
-            files.len()
-        ));
-    }
-    let batch = Batch {
-        client: connection.client(),
-        target: &target,
-        refuse_duplicates: args.refuse_duplicates,
-        reporter: &reporter,
-        interrupt,
+    let request = batch_request(args, journal_dir.as_deref())?;
+    let transfer = Transfer {
+        concurrency: usize::try_from(args.concurrency).unwrap_or(1),
+        chunked_over: args.chunked_over,
     };
+    let connection = Connection::open(settings, transfer, reporter.clone())?;
+    let request = request
+        .cancel_on(interrupt.token().child_token())
+        .on_event(events(reporter.clone()));
     let started = Instant::now();
-    let mut ran = batch.upload_each(&files, state).await?;
-    let end = End {
-        files: files.len(),
+    let outcome = connection
+        .client()
+        .upload_batch(request)
+        .await
+        .map_err(CliError::Batch)?;
+    let uploaded = outcome
+        .files
+        .iter()
+        .filter_map(|f| Some((f.path.clone(), f.result.file_token()?.to_owned())))
+        .collect();
+    let exit = finish(
+        &outcome,
         started,
-        journals: journal_dir.as_deref(),
-        signal: interrupt.received(),
-    };
-    let uploaded = std::mem::take(&mut ran.uploaded);
-    Ok((finish(ran, &end, &reporter), uploaded))
+        journal_dir.as_deref(),
+        interrupt.received(),
+        &reporter,
+    );
+    Ok((exit, uploaded))
 }
 
-/// The upload target of the flags: a Drive folder (`--folder`, the files family) or a doc,
-/// sheet or base (`--parent-type`, `--parent-node`, the media family).
-fn media_target(args: &UploadArgs) -> Result<MediaTarget, CliError> {
-    if args.if_exists.is_some() {
+/// The batch the flags and paths describe: into a Drive folder (`--folder`, directories
+/// mirrored as sub-folders) or attached to a doc, sheet or base (directories walked, files
+/// only).
+fn batch_request(args: &UploadArgs, journal_dir: Option<&Path>) -> Result<BatchRequest, CliError> {
+    let mut request = match &args.folder {
+        Some(folder) => BatchRequest::to_folder(folder.clone()),
+        None => BatchRequest::to_parent(
+            args.parent_type.clone().unwrap_or_default(),
+            args.parent_node.clone().unwrap_or_default(),
+        ),
+    };
+    for path in &args.paths {
+        let metadata = std::fs::metadata(path).map_err(|e| CliError::BadPath {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        request = match (metadata.is_dir(), &args.folder) {
+            (true, Some(_)) => request.tree(path),
+            (true, None) => walk::files_under(path)?
+                .iter()
+                .try_fold(request, |r, file| r.file(file)),
+            (false, _) => request.file(path),
+        }
+        .map_err(CliError::Batch)?;
+    }
+    if request.files().next().is_none() {
         return Err(CliError::Usage(
-            "--if-exists is not supported yet: it needs the folder listing compared by name and \
-             size, which this version does not do; a re-run of the same command skips the files \
-             its batch journal records as done"
-                .to_owned(),
+            "no files to upload: the directories given hold none".to_owned(),
         ));
     }
-    if let Some(folder) = &args.folder {
-        return Ok(MediaTarget {
-            parent_type: DRIVE_FOLDER_PARENT_TYPE.to_owned(),
-            parent_node: folder.clone(),
-            family: Family::Files,
-        });
-    }
-    Ok(MediaTarget {
-        parent_type: args.parent_type.clone().unwrap_or_default(),
-        parent_node: args.parent_node.clone().unwrap_or_default(),
-        family: Family::Media,
-    })
-}
-
-/// The files family's `parent_type` for a Drive folder (the first value the spec documents).
-const DRIVE_FOLDER_PARENT_TYPE: &str = "explorer";
-
-/// What one batch shares.
-struct Batch<'a> {
-    client: &'a Client,
-    target: &'a MediaTarget,
-    refuse_duplicates: bool,
-    reporter: &'a Arc<Reporter>,
-    interrupt: &'a Interrupt,
-}
-
-/// How a batch went.
-struct Ran {
-    summary: Summary,
-    credentials_refused: bool,
-    /// The journal of the file a signal stopped, if it had one.
-    interrupted_journal: Option<PathBuf>,
-    /// The files uploaded in this run, with their tokens.
-    uploaded: Vec<(PathBuf, String)>,
-}
-
-impl Batch<'_> {
-    /// Uploads the files one after another. The one place that iterates over a batch: the
-    /// library's batch scheduler replaces this loop when it lands.
-    async fn upload_each(&self, files: &[FileItem], mut state: Option<BatchState>) -> Result<Ran, CliError> {
-        let mut ran = Ran {
-            summary: Summary {
-                command: "upload".to_owned(),
-                total: files.len() as u64,
-                ..Summary::default()
-            },
-            credentials_refused: false,
-            interrupted_journal: None,
-            uploaded: Vec::new(),
-        };
-        let summary = &mut ran.summary;
-        for (index, file) in files.iter().enumerate() {
-            if self.interrupt.token().is_cancelled() || ran.credentials_refused {
-                summary.not_started = (files.len() - index) as u64;
-                break;
-            }
-            let label = file.path.display().to_string();
-            if let Some(token) = state.as_ref().and_then(|s| s.done(&file.canonical)) {
-                self.reporter.emit(&Event::Skipped {
-                    file: label.clone(),
-                    file_token: token.to_owned(),
-                    reason: "an earlier run of this batch uploaded it".to_owned(),
-                });
-                self.reporter.result(format_args!("{token}\t{label}"));
-                summary.skipped += 1;
-                continue;
-            }
-            let journal = state.as_ref().map(|s| s.journal_for(&file.canonical));
-            let request = connect::upload_request(
-                &file.canonical,
-                &label,
-                self.target,
-                UploadOptions {
-                    journal: journal.as_deref(),
-                    refuse_duplicates: self.refuse_duplicates,
-                    cancel: self.interrupt.token().child_token(),
-                },
-                self.reporter.clone(),
-            );
-            match self.client.upload(request).await {
-                Ok(outcome) => {
-                    if let Some(state) = &mut state {
-                        state.record_done(&file.canonical, &outcome.file_token)?;
-                    }
-                    self.finished(label, &outcome, summary);
-                    ran.uploaded.push((file.canonical.clone(), outcome.file_token));
-                }
-                Err(error) if connect::is_cancelled(&error) => {
-                    summary.not_started = (files.len() - index) as u64;
-                    ran.interrupted_journal = journal.filter(|j| j.exists());
-                    break;
-                }
-                Err(error) => {
-                    ran.credentials_refused |= self.failed(label, &error);
-                    summary.failed += 1;
-                }
-            }
+    request = match args.if_exists {
+        None => request,
+        Some(_) if args.folder.is_none() => {
+            return Err(CliError::Usage(
+                "--if-exists decides from a Drive folder's listing: use it with --folder".to_owned(),
+            ));
         }
-        let complete = summary.finished + summary.skipped == summary.total;
-        if let Some(state) = state.filter(|_| complete) {
-            state.remove()?;
+        Some(IfExists::Skip) => request.if_exists(batch::IfExists::Skip),
+        Some(IfExists::Version) => request.if_exists(batch::IfExists::Version),
+        Some(IfExists::Overwrite) => {
+            return Err(CliError::Usage(
+                "--if-exists overwrite: Drive has no in-place overwrite (and deleting is not an operation \
+                 this tool sends); use --if-exists version, which replaces the content and keeps the \
+                 file's token, links and history"
+                    .to_owned(),
+            ));
         }
-        Ok(ran)
+    };
+    if let Some(dir) = journal_dir {
+        request = request.journal_dir(dir);
+    }
+    if args.refuse_duplicates {
+        request = request.refuse_duplicates();
+    }
+    if args.fail_fast {
+        request = request.on_failure(OnFailure::Stop);
+    }
+    Ok(request.files_in_flight(usize::try_from(args.files).unwrap_or(1)))
+}
+
+/// The batch's events as the CLI's: each file labelled by its local path.
+fn events(reporter: Arc<Reporter>) -> impl Fn(&BatchEvent<'_>) + Send + Sync + 'static {
+    // index -> (label, blocks): block confirmations do not repeat the number of blocks.
+    let files: Mutex<HashMap<usize, (String, u64)>> = Mutex::new(HashMap::new());
+    move |event| {
+        let mut files = files.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match event {
+            BatchEvent::FolderReady {
+                folder,
+                token,
+                created,
+            } => reporter.emit(&Event::Folder {
+                folder: (*folder).to_owned(),
+                folder_token: (*token).to_owned(),
+                created: *created,
+            }),
+            BatchEvent::Started { index, path, .. } => {
+                files.insert(*index, (path.display().to_string(), 0));
+            }
+            BatchEvent::Progress { index, event } => {
+                let Some((label, blocks)) = files.get_mut(index) else {
+                    return;
+                };
+                if let ProgressEvent::Started { total_blocks, .. } = event {
+                    *blocks = *total_blocks;
+                }
+                if let Some(event) = connect::upload_event(label, event, *blocks) {
+                    reporter.emit(&event);
+                }
+            }
+            BatchEvent::Finished(report) => {
+                files.remove(&report.index);
+                finished(&reporter, report);
+            }
+            _ => {}
+        }
     }
 }
 
-/// What the end of a run reports besides the batch's outcome.
-struct End<'a> {
-    files: usize,
-    started: Instant,
-    journals: Option<&'a Path>,
-    signal: Option<&'static str>,
+/// Reports one file's end.
+fn finished(reporter: &Reporter, report: &FileReport) {
+    let label = report.path.display().to_string();
+    match &report.result {
+        FileResult::Uploaded(outcome) => {
+            // The event first: on a terminal it clears the bar the result line would break.
+            reporter.emit(&Event::Finished {
+                file: label.clone(),
+                file_token: outcome.file_token.clone(),
+                size: outcome.size,
+                blocks_sent: Some(outcome.blocks_sent),
+                retries: outcome.retries,
+            });
+            reporter.result(format_args!("{}\t{label}", outcome.file_token));
+        }
+        FileResult::Skipped { file_token, reason } => {
+            reporter.emit(&Event::Skipped {
+                file: label.clone(),
+                file_token: file_token.clone(),
+                reason: reason.to_string(),
+            });
+            reporter.result(format_args!("{file_token}\t{label}"));
+        }
+        FileResult::Adopted { file_token } => {
+            reporter.emit(&Event::Skipped {
+                file: label.clone(),
+                file_token: file_token.clone(),
+                reason: "an earlier attempt uploaded it without its answer arriving; found in the folder"
+                    .to_owned(),
+            });
+            reporter.result(format_args!("{file_token}\t{label}"));
+        }
+        FileResult::Failed(error) => {
+            let failure = match &**error {
+                batch::FileError::Upload(error) => connect::upload_failure(error),
+                other => connect::error_failure(other),
+            };
+            reporter.emit(&Event::Failed {
+                file: label,
+                file_token: None,
+                code: failure.code,
+                log_id: failure.log_id,
+                error: failure.message,
+            });
+        }
+        _ => {}
+    }
 }
 
-impl Batch<'_> {
-    /// Reports a finished file.
-    fn finished(&self, label: String, outcome: &UploadOutcome, summary: &mut Summary) {
-        // The event first: on a terminal it clears the bar the result line would break.
-        self.reporter.emit(&Event::Finished {
-            file: label.clone(),
-            file_token: outcome.file_token.clone(),
-            size: outcome.size,
-            blocks_sent: Some(outcome.blocks_sent),
-            retries: outcome.retries,
-        });
-        self.reporter
-            .result(format_args!("{}\t{label}", outcome.file_token));
-        summary.finished += 1;
-        summary.bytes += outcome.size;
-        summary.blocks_sent += outcome.blocks_sent;
-        summary.blocks_resumed += outcome.blocks_resumed;
-        summary.retries += outcome.retries;
-        summary.possible_duplicates += u64::from(outcome.possible_duplicates);
+/// The summary of a batch's outcome.
+fn summary(outcome: &BatchOutcome) -> Summary {
+    let mut summary = Summary {
+        command: "upload".to_owned(),
+        total: outcome.files.len() as u64,
+        failed: outcome.failed() as u64,
+        not_started: outcome.not_started() as u64,
+        skipped: outcome.already_there() as u64,
+        ..Summary::default()
+    };
+    for report in &outcome.files {
+        if let FileResult::Uploaded(upload) = &report.result {
+            summary.finished += 1;
+            summary.bytes += upload.size;
+            summary.blocks_sent += upload.blocks_sent;
+            summary.blocks_resumed += upload.blocks_resumed;
+            summary.retries += upload.retries;
+            summary.possible_duplicates += u64::from(upload.possible_duplicates);
+        }
     }
-
-    /// Reports a failed file; returns whether the credentials were refused.
-    fn failed(&self, label: String, error: &UploadError) -> bool {
-        let failure = connect::upload_failure(error);
-        self.reporter.emit(&Event::Failed {
-            file: label,
-            file_token: None,
-            code: failure.code,
-            log_id: failure.log_id,
-            error: failure.message,
-        });
-        failure.credentials_refused
-    }
+    summary
 }
 
 /// Reports the end of the run and picks its exit code.
-fn finish(mut ran: Ran, end: &End<'_>, reporter: &Reporter) -> Exit {
+fn finish(
+    outcome: &BatchOutcome,
+    started: Instant,
+    journals: Option<&Path>,
+    signal: Option<&'static str>,
+    reporter: &Reporter,
+) -> Exit {
     reporter.clear();
-    let interrupted = end.signal;
-    let exit = if interrupted.is_some() {
+    for warning in &outcome.warnings {
+        reporter.emit(&Event::Warning {
+            message: warning.clone(),
+        });
+    }
+    let credentials_refused = outcome.stopped == Some(Stopped::CredentialsRefused);
+    let exit = if signal.is_some() {
         Exit::Interrupted
-    } else if ran.credentials_refused {
+    } else if credentials_refused {
         Exit::CredentialsRefused
-    } else if ran.summary.failed > 0 {
+    } else if outcome.failed() > 0 {
         Exit::TransfersFailed
     } else {
         Exit::Done
     };
-    let summary = &mut ran.summary;
-    summary.interrupted = interrupted.is_some();
+    let mut summary = summary(outcome);
+    summary.interrupted = signal.is_some();
     summary.exit_code = exit.code();
-    summary.elapsed_secs = end.started.elapsed().as_secs_f64();
-    if let Some(signal) = interrupted {
-        let progress = reporter.last_progress();
-        let kept = kept_text(summary, ran.interrupted_journal.as_deref(), end, progress);
+    summary.elapsed_secs = started.elapsed().as_secs_f64();
+    if let Some(signal) = signal {
+        let kept = kept_text(outcome, journals, reporter.last_progress());
         let resume = crate::resume_command();
         reporter.say(format_args!("interrupted by {signal}: {kept}"));
         reporter.say(format_args!("resume with: {resume}"));
@@ -282,16 +292,16 @@ fn finish(mut ran: Ran, end: &End<'_>, reporter: &Reporter) -> Exit {
             kept,
             resume,
         });
-    } else if ran.credentials_refused {
+    } else if credentials_refused {
         reporter.say(
             "the credentials were refused: check LARK_APP_ID / LARK_APP_SECRET (or LARK_ACCESS_TOKEN) and --base-url",
         );
     }
     if reporter.is_json() {
-        reporter.emit(&Event::Summary(summary.clone()));
+        reporter.emit(&Event::Summary(summary));
     } else {
         reporter.say(format_args!(
-            "{} of {} files uploaded ({} by an earlier run), {} failed, {} not started; {} bytes, {} blocks sent, {} resumed, {} retries in {:.1} s",
+            "{} of {} files in Drive ({} already there), {} failed, {} not started; {} bytes, {} blocks sent, {} resumed, {} retries in {:.1} s",
             summary.finished + summary.skipped,
             summary.total,
             summary.skipped,
@@ -309,25 +319,39 @@ fn finish(mut ran: Ran, end: &End<'_>, reporter: &Reporter) -> Exit {
 
 /// What an interrupted batch keeps, in words.
 fn kept_text(
-    summary: &Summary,
-    journal: Option<&Path>,
-    end: &End<'_>,
+    outcome: &BatchOutcome,
+    journals: Option<&Path>,
     progress: Option<(String, u64, u64)>,
 ) -> String {
-    let done = summary.finished + summary.skipped;
-    let files = end.files;
-    let Some(dir) = end.journals else {
+    let files = outcome.files.len();
+    let done = files - outcome.not_started() - outcome.failed();
+    let Some(dir) = journals else {
         return format!("{done} of {files} files done; no journal (--no-journal): the rest starts over");
     };
-    match (journal, progress) {
+    let half_sent: Vec<&Path> = outcome
+        .files
+        .iter()
+        .filter_map(|f| match &f.result {
+            FileResult::Interrupted {
+                journal: Some(journal),
+            } => Some(journal.as_path()),
+            _ => None,
+        })
+        .collect();
+    let record = outcome
+        .journal
+        .as_deref()
+        .map_or_else(|| dir.display().to_string(), |j| j.display().to_string());
+    match (half_sent.first(), progress) {
         (Some(journal), Some((file, confirmed, blocks))) => format!(
-            "{done} of {files} files done; {file}: {confirmed} of {blocks} blocks confirmed, kept in {}",
+            "{done} of {files} files done, recorded in {record}; {file}: {confirmed} of {blocks} blocks confirmed, kept in {}",
             journal.display()
         ),
-        (Some(journal), None) => format!(
-            "{done} of {files} files done; the file in progress is journaled in {}",
-            journal.display()
+        (Some(_), None) => format!(
+            "{done} of {files} files done, recorded in {record}; {} files in progress journaled in {}",
+            half_sent.len(),
+            dir.display()
         ),
-        (None, _) => format!("{done} of {files} files done, recorded in {}", dir.display()),
+        (None, _) => format!("{done} of {files} files done, recorded in {record}"),
     }
 }

@@ -30,16 +30,29 @@ fn usage_errors_exit_2_and_say_what_to_do() {
         finished.stderr
     );
 
-    // --if-exists needs the folder listing compared by name and size, not built yet: refused,
-    // saying so, rather than ignored.
-    let mut if_exists = home.command();
-    if_exists
+    // --if-exists overwrite: Drive has no in-place overwrite; refused, saying what to use.
+    let mut overwrite = home.command();
+    overwrite
         .args(["--base-url", "http://127.0.0.1:9", "upload"])
         .arg(&file)
-        .args(["--folder", "fldcn1", "--if-exists", "skip"]);
-    let finished = run(if_exists);
+        .args(["--folder", "fldcn1", "--if-exists", "overwrite"]);
+    let finished = run(overwrite);
     assert_eq!(finished.code(), Some(2), "{}", finished.stderr);
-    assert!(finished.stderr.contains("--if-exists"), "{}", finished.stderr);
+    assert!(
+        finished.stderr.contains("--if-exists version"),
+        "{}",
+        finished.stderr
+    );
+
+    // --if-exists decides from a folder's listing: a doc has none.
+    let mut no_folder = home.command();
+    no_folder
+        .args(["--base-url", "http://127.0.0.1:9", "upload"])
+        .arg(&file)
+        .args(["--parent-type", "docx_file", "--if-exists", "skip"]);
+    let finished = run(no_folder);
+    assert_eq!(finished.code(), Some(2), "{}", finished.stderr);
+    assert!(finished.stderr.contains("--folder"), "{}", finished.stderr);
 
     let mut missing = home.command();
     missing.args([

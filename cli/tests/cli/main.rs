@@ -6,6 +6,7 @@ mod support;
 #[path = "../../../tests/tests/budget_support/mod.rs"]
 mod budget_support;
 
+mod batch;
 mod commands;
 mod exits;
 mod redis;

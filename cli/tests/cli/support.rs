@@ -65,6 +65,29 @@ impl LocalServer {
     pub fn stats(&self) -> Stats {
         self.server().stats()
     }
+
+    /// The children of `folder` (name, type, token), read through the API as the default app.
+    pub fn children(&self, folder: &str) -> Vec<(String, String, String)> {
+        use feishu_drive::FeishuResult;
+        let base = self.url();
+        let client = feishu_drive::Client::builder(&base)
+            .app_credentials(
+                feishu_drive_server::DEFAULT_APP_ID,
+                feishu_drive_server::DEFAULT_APP_SECRET,
+            )
+            .requests_per_second(None)
+            .build()
+            .expect("a client");
+        let data = self
+            .runtime
+            .block_on(client.list_files().folder_token(folder).send())
+            .into_data()
+            .expect("the folder lists");
+        data.files
+            .into_iter()
+            .map(|n| (n.name, n.type_, n.token))
+            .collect()
+    }
 }
 
 impl Drop for LocalServer {

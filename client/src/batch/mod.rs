@@ -40,12 +40,14 @@ mod plan;
 mod record;
 mod request;
 mod schedule;
+mod shared;
+mod tree;
 
 pub use outcome::{
     BatchError, BatchEvent, BatchEventFn, BatchOutcome, FileError, FileReport, FileResult, SkipReason,
     Stopped,
 };
-pub use plan::{OperationPlan, Plan};
+pub use plan::{OperationPlan, Plan, PlanSettings};
 pub use request::{BatchRequest, DEFAULT_FILES_IN_FLIGHT, DEFAULT_MEMORY_LIMIT, IfExists, OnFailure};
 
 use crate::Client;

@@ -267,8 +267,9 @@ pub enum BatchError {
     /// Two files would get the same name in the same folder, which `if_exists` and resuming
     /// cannot tell apart.
     #[error(
-        "{first} and {second} would both be `{remote_path}` in Drive: upload their directories as \
-         trees (each becomes a folder) or rename one"
+        "{first} and {second} would both be `{remote_path}` in Drive, which resuming and if_exists \
+         cannot tell apart: rename one, upload them in separate batches, or (into a Drive folder) \
+         upload their directories as trees"
     )]
     NameClash {
         /// The remote path both map to.

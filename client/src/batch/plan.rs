@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::request::{BatchRequest, Target};
+use super::request::BatchRequest;
 use crate::Client;
 use crate::limits::BLOCK_SIZE;
 use crate::operations::OperationId;
@@ -49,26 +49,65 @@ pub struct OperationPlan {
     pub quota_share: f64,
 }
 
+/// What a plan assumes of the client that will run it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct PlanSettings {
+    /// Files up to this size go through `upload_all`.
+    pub upload_all_max: u64,
+    /// The least time between two requests of one operation (zero: not paced).
+    pub spacing: Duration,
+    /// Each operation's calls per day (`None`: not counted).
+    pub daily_quota: Option<u64>,
+}
+
+impl PlanSettings {
+    /// A client with the documented limits: `upload_all` up to its maximum, the budget's
+    /// default rate and spacing, the documented daily quota.
+    pub fn documented() -> Self {
+        let config = crate::budget::BudgetConfig::new("plan");
+        PlanSettings {
+            upload_all_max: crate::limits::UPLOAD_ALL_REQUEST_SIZE_MAXIMUM,
+            spacing: config.spacing(),
+            daily_quota: config.quota(),
+        }
+    }
+
+    /// These settings with files up to `bytes` through `upload_all`.
+    pub fn upload_all_max(mut self, bytes: u64) -> Self {
+        self.upload_all_max = bytes;
+        self
+    }
+
+    /// These settings with requests of one operation `spacing` apart.
+    pub fn spacing(mut self, spacing: Duration) -> Self {
+        self.spacing = spacing;
+        self
+    }
+}
+
 impl Client {
     /// The plan of `request` on this client: its `upload_all` threshold and its budget's rate
     /// and quota. Sends nothing.
     pub fn plan_batch(&self, request: &BatchRequest) -> Plan {
         let config = self.inner.budget.config();
-        request.plan(
-            self.inner.transfer.upload_all_max,
-            config.spacing(),
-            config.quota(),
-        )
+        request.plan(PlanSettings {
+            upload_all_max: self.inner.transfer.upload_all_max,
+            spacing: config.spacing(),
+            daily_quota: config.quota(),
+        })
     }
 }
 
 impl BatchRequest {
-    /// The plan of this batch for files up to `upload_all_max` through `upload_all`, requests
-    /// of one operation `spacing` apart (see [`BudgetConfig::spacing`]) and `daily_quota` calls
-    /// a day per operation.
-    ///
-    /// [`BudgetConfig::spacing`]: crate::budget::BudgetConfig::spacing
-    pub fn plan(&self, upload_all_max: u64, spacing: Duration, daily_quota: Option<u64>) -> Plan {
+    /// The plan of this batch under `settings`. Sends nothing.
+    pub fn plan(&self, settings: PlanSettings) -> Plan {
+        self.plan_adding(&[], settings)
+    }
+
+    /// The plan of this batch plus files of `extra_sizes` bytes that are not on disk (what a
+    /// batch of those sizes would cost), under `settings`. Sends nothing.
+    pub fn plan_adding(&self, extra_sizes: &[u64], settings: PlanSettings) -> Plan {
         let family = self.target.family();
         let mut counts: Vec<(OperationId, u64)> = Vec::new();
         let mut count =
@@ -76,54 +115,59 @@ impl BatchRequest {
                 Some((_, total)) => *total += n,
                 None => counts.push((operation, n)),
             };
-        if let Target::Folder(_) = self.target {
-            if self.lists_target() {
-                count(OperationId::ListFiles, 1);
-            }
-            let folders = self.all_folders().len() as u64;
-            if folders > 0 {
-                count(OperationId::CreateFolder, folders);
-            }
+        if self.lists_target() {
+            count(OperationId::ListFiles, 1);
         }
-        for entry in &self.entries {
-            if entry.size <= upload_all_max {
+        let folders = self.all_folders().len() as u64;
+        if folders > 0 {
+            count(OperationId::CreateFolder, folders);
+        }
+        let sizes: Vec<u64> = self
+            .entries
+            .iter()
+            .map(|e| e.size)
+            .chain(extra_sizes.iter().copied())
+            .collect();
+        for &size in &sizes {
+            if size <= settings.upload_all_max {
                 count(family.upload_all(), 1);
             } else {
                 count(family.upload_prepare(), 1);
-                count(family.upload_part(), entry.size.div_ceil(BLOCK_SIZE));
+                count(family.upload_part(), size.div_ceil(BLOCK_SIZE));
                 count(family.upload_finish(), 1);
             }
         }
         counts.sort_by_key(|(operation, _)| OperationId::ALL.iter().position(|o| o == operation));
         let operations: Vec<OperationPlan> = counts
             .into_iter()
-            .map(|(operation, requests)| {
-                let paced = operation.rate_group().is_some();
-                OperationPlan {
-                    operation,
-                    requests,
-                    seconds_at_rate: if paced {
-                        spacing.as_secs_f64() * requests as f64
-                    } else {
-                        0.0
-                    },
-                    quota_share: match daily_quota {
-                        Some(quota) if paced && quota > 0 => requests as f64 / quota as f64,
-                        _ => 0.0,
-                    },
-                }
-            })
+            .map(|(operation, requests)| operation_plan(operation, requests, settings))
             .collect();
         Plan {
-            files: self.entries.len() as u64,
-            bytes: self.entries.iter().map(|e| e.size).sum(),
-            upload_all_max,
+            files: sizes.len() as u64,
+            bytes: sizes.iter().sum(),
+            upload_all_max: settings.upload_all_max,
             block_size: BLOCK_SIZE,
             seconds_at_rate: operations.iter().map(|o| o.seconds_at_rate).fold(0.0, f64::max),
             fits: operations.iter().all(|o| o.quota_share <= 1.0),
-            daily_quota,
+            daily_quota: settings.daily_quota,
             operations,
         }
+    }
+}
+
+fn operation_plan(operation: OperationId, requests: u64, settings: PlanSettings) -> OperationPlan {
+    let paced = operation.rate_group().is_some();
+    OperationPlan {
+        operation,
+        requests,
+        seconds_at_rate: match paced {
+            true => settings.spacing.as_secs_f64() * requests as f64,
+            false => 0.0,
+        },
+        quota_share: match settings.daily_quota {
+            Some(quota) if paced && quota > 0 => requests as f64 / quota as f64,
+            _ => 0.0,
+        },
     }
 }
 

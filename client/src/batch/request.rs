@@ -268,6 +268,14 @@ impl BatchRequest {
         name: String,
         metadata: &std::fs::Metadata,
     ) {
+        // The same file named twice (a path and a directory holding it) is one file.
+        if self
+            .entries
+            .iter()
+            .any(|e| e.local == local && e.folder == folder && e.name == name)
+        {
+            return;
+        }
         let modified = metadata
             .modified()
             .ok()

@@ -4,24 +4,22 @@
 //! back to back) — under one bound on files in flight and one on bytes in memory, every request
 //! through the client's one budget and token cache.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
-use futures::future::{BoxFuture, FutureExt, Shared};
 use futures::stream::{self, StreamExt};
 use progenitor_client::ClientInfo;
-use tokio::sync::Semaphore;
-use tokio_util::sync::CancellationToken;
 
 use super::folders::{self, Child, Kind};
 use super::outcome::{
-    BatchError, BatchEvent, BatchEventFn, BatchOutcome, FileError, FileReport, FileResult, SkipReason,
-    Stopped,
+    BatchError, BatchEvent, BatchOutcome, FileError, FileReport, FileResult, SkipReason, Stopped,
 };
 use super::record::{Done, Record, State};
 use super::request::{BatchRequest, Entry, IfExists, OnFailure, Target, join};
+use super::shared::{Run, journal_failed, units};
+use super::tree::{Folder, FolderFuture};
 use crate::Client;
 use crate::limits::BLOCK_SIZE;
 use crate::upload::{ProgressEvent, UploadError, UploadRequest};
@@ -29,44 +27,6 @@ use crate::upload::{ProgressEvent, UploadError, UploadRequest};
 /// Chunked files uploading at once: two, so one's parts keep the `upload_part` rate busy while
 /// the other prepares or finishes.
 const CHUNKED_IN_FLIGHT: usize = 2;
-
-/// A folder of the batch, once found or made.
-#[derive(Debug)]
-struct Folder {
-    token: String,
-    /// Its children now, when it was listed (or made: then none).
-    children: Option<Vec<Child>>,
-    /// The children it had before this batch put anything in it.
-    before: HashSet<String>,
-}
-
-type FolderResult = Result<Arc<Folder>, Arc<FileError>>;
-type FolderFuture = Shared<BoxFuture<'static, FolderResult>>;
-
-/// What every file of one batch shares.
-struct Run {
-    client: Client,
-    target: Target,
-    if_exists: Option<IfExists>,
-    on_failure: OnFailure,
-    refuse_duplicates: bool,
-    lists: bool,
-    events: Option<BatchEventFn>,
-    /// What the journal said when the batch started.
-    earlier: State,
-    /// Tokens the journal already gives to a file of this batch (never adopted by another).
-    owned: HashSet<String>,
-    record: Option<Arc<Mutex<Record>>>,
-    stop: CancellationToken,
-    stopped: Mutex<Option<Stopped>>,
-    slots: Semaphore,
-    memory: Semaphore,
-    memory_units: u32,
-    upload_all_max: u64,
-    concurrency: usize,
-    folders_created: AtomicU64,
-    warnings: Arc<Mutex<Vec<String>>>,
-}
 
 /// Runs `request` on `client`.
 pub(crate) async fn run(client: &Client, mut request: BatchRequest) -> Result<BatchOutcome, BatchError> {
@@ -145,179 +105,6 @@ fn scope(client: &Client, request: &BatchRequest) -> String {
 }
 
 impl Run {
-    fn new(
-        client: &Client,
-        request: &BatchRequest,
-        record: Option<Arc<Mutex<Record>>>,
-        earlier: State,
-    ) -> Self {
-        let memory_units = units(request.memory_limit);
-        Run {
-            client: client.clone(),
-            target: request.target.clone(),
-            if_exists: request.if_exists,
-            on_failure: request.on_failure,
-            refuse_duplicates: request.refuse_duplicates,
-            lists: request.lists_target(),
-            events: request.events.clone(),
-            owned: earlier.done.values().map(|d| d.token.clone()).collect(),
-            earlier,
-            record,
-            stop: request
-                .cancel
-                .as_ref()
-                .map_or_else(CancellationToken::new, CancellationToken::child_token),
-            stopped: Mutex::new(None),
-            slots: Semaphore::new(request.files_in_flight),
-            memory: Semaphore::new(memory_units as usize),
-            memory_units,
-            upload_all_max: client.inner.transfer.upload_all_max,
-            concurrency: client.inner.transfer.concurrency,
-            folders_created: AtomicU64::new(0),
-            warnings: Arc::new(Mutex::new(Vec::new())),
-        }
-    }
-
-    fn emit(&self, event: &BatchEvent<'_>) {
-        if let Some(events) = &self.events {
-            events(event);
-        }
-    }
-
-    /// A poisoned lock only means a callback panicked; the data is still whole.
-    fn lock<'a, T>(&self, mutex: &'a Mutex<T>) -> MutexGuard<'a, T> {
-        mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Writes to the journal, if the batch keeps one.
-    fn journal(&self, write: impl FnOnce(&mut Record) -> Result<(), BatchError>) -> Result<(), BatchError> {
-        match &self.record {
-            Some(record) => write(&mut self.lock(record)),
-            None => Ok(()),
-        }
-    }
-
-    /// Stops the batch (the first reason is kept): no file starts after this, and the uploads
-    /// in flight stop with their journals kept.
-    fn halt(&self, why: Stopped) {
-        self.lock(&self.stopped).get_or_insert(why);
-        self.stop.cancel();
-    }
-
-    /// The target folder, listed, and a future per sub-folder that finds or makes it once its
-    /// parent is ready.
-    async fn folders(
-        self: Arc<Self>,
-        root: &str,
-        request: &BatchRequest,
-    ) -> Result<HashMap<Vec<String>, FolderFuture>, BatchError> {
-        let children = match self.lists {
-            true => Some(
-                folders::list(&self.client, root)
-                    .await
-                    .map_err(BatchError::Listing)?
-                    .0,
-            ),
-            false => None,
-        };
-        let before = self.before(root, children.as_deref(), false)?;
-        let top = Arc::new(Folder {
-            token: root.to_owned(),
-            children,
-            before,
-        });
-        let mut all: HashMap<Vec<String>, FolderFuture> = HashMap::new();
-        all.insert(Vec::new(), futures::future::ready(Ok(top)).boxed().shared());
-        for path in request.all_folders() {
-            let parent = all[&path[..path.len() - 1]].clone();
-            let future = self.clone().folder(path.clone(), parent).boxed().shared();
-            all.insert(path, future);
-        }
-        Ok(all)
-    }
-
-    /// What `folder` held before this batch put anything in it: what the journal recorded the
-    /// first time, or (recorded now) its children, or nothing for a folder just made.
-    fn before(
-        &self,
-        folder: &str,
-        children: Option<&[Child]>,
-        made: bool,
-    ) -> Result<HashSet<String>, BatchError> {
-        if let Some(recorded) = self.earlier.listed.get(folder) {
-            return Ok(recorded.clone());
-        }
-        let tokens: Vec<String> = match (made, children) {
-            (true, _) | (false, None) => Vec::new(),
-            (false, Some(children)) => children.iter().map(|c| c.token.clone()).collect(),
-        };
-        if made || children.is_some() {
-            self.journal(|r| r.listed(folder, tokens.clone()))?;
-        }
-        Ok(tokens.into_iter().collect())
-    }
-
-    /// Finds or makes the folder `path` once its parent is ready.
-    async fn folder(self: Arc<Self>, path: Vec<String>, parent: FolderFuture) -> FolderResult {
-        let parent = parent.await?;
-        let key = join(&path, None);
-        let failed = |e: crate::ApiError| {
-            Arc::new(FileError::Folder {
-                folder: key.clone(),
-                source: Arc::new(e),
-            })
-        };
-        let name = path.last().map(String::as_str).unwrap_or_default();
-        let found = self.earlier.folders.get(&key).cloned().or_else(|| {
-            let children = parent.children.as_deref()?;
-            let found = children
-                .iter()
-                .find(|c| c.kind == Kind::Folder && c.name == name)?;
-            Some(found.token.clone())
-        });
-        let made = found.is_none();
-        let token = match found {
-            Some(token) => token,
-            None => folders::create(&self.client, &parent.token, name)
-                .await
-                .map_err(failed)?,
-        };
-        if !self.earlier.folders.contains_key(&key) {
-            self.journal(|r| r.folder(&key, &token)).map_err(journal_failed)?;
-        }
-        if made {
-            self.folders_created.fetch_add(1, Ordering::Relaxed);
-        }
-        let children = match (made, self.lists) {
-            (true, _) => Some(Vec::new()),
-            (false, true) => Some(
-                folders::list(&self.client, &token)
-                    .await
-                    .map_err(|e| {
-                        Arc::new(FileError::Listing {
-                            folder: key.clone(),
-                            source: Arc::new(e),
-                        })
-                    })?
-                    .0,
-            ),
-            (false, false) => None,
-        };
-        let before = self
-            .before(&token, children.as_deref(), made)
-            .map_err(journal_failed)?;
-        self.emit(&BatchEvent::FolderReady {
-            folder: &key,
-            token: &token,
-            created: made,
-        });
-        Ok(Arc::new(Folder {
-            token,
-            children,
-            before,
-        }))
-    }
-
     /// One file, start to end.
     async fn file(self: Arc<Self>, index: usize, entry: Entry, folder: Option<FolderFuture>) -> FileReport {
         let remote_path = entry.remote_path();
@@ -639,13 +426,4 @@ enum Decision {
     Upload,
     NewVersionOf(String),
     Done(FileResult),
-}
-
-fn journal_failed(error: BatchError) -> Arc<FileError> {
-    Arc::new(FileError::Journal(error))
-}
-
-/// `bytes` in KiB, at least 1, at most what a semaphore counts.
-fn units(bytes: u64) -> u32 {
-    u32::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(u32::MAX >> 4)
 }
