@@ -144,12 +144,17 @@ pub(crate) fn media<'a>(spec: &'a OpenAPI, op: &OperationRef<'a>) -> Result<&'a 
 
 /// Reads the parameters and form fields of a multipart operation (in that order: path, query
 /// and header parameters as the spec lists them, then the form's fields), rejecting what
-/// cannot be sent.
-pub(crate) fn form_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, CodegenError> {
+/// cannot be sent. `lenient` (outside strict mode) ignores a `required` name that is no
+/// property (it names no part to send) instead of refusing the operation.
+pub(crate) fn form_fields(
+    spec: &OpenAPI,
+    op: &OperationRef<'_>,
+    lenient: bool,
+) -> Result<Vec<FormField>, CodegenError> {
     let mut fields = parameters(spec, op)?;
     let mut idents: std::collections::HashMap<String, String> =
         fields.iter().map(|f| (f.ident.clone(), f.name.clone())).collect();
-    for field in body_fields(spec, op)? {
+    for field in body_fields(spec, op, lenient)? {
         if let Some(other) = idents.insert(field.ident.clone(), field.name.clone()) {
             return Err(op_error(
                 op,
@@ -288,7 +293,7 @@ fn parameters(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, C
 }
 
 /// The fields of the form.
-fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, CodegenError> {
+fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>, lenient: bool) -> Result<Vec<FormField>, CodegenError> {
     let media = media(spec, op)?;
     let schema = media.schema.as_ref().ok_or_else(|| {
         op_error(
@@ -308,6 +313,11 @@ fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, 
             "the multipart body schema must be an object whose properties are the form fields",
         ));
     };
+    let mut object = object;
+    if lenient {
+        let properties = &object.properties;
+        object.required.retain(|name| properties.contains_key(name));
+    }
     let object = &object;
     if object.properties.is_empty() {
         return Err(op_error(
@@ -399,14 +409,25 @@ fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, 
 fn form_object(spec: &OpenAPI, schema: &Schema, depth: usize) -> Option<openapiv3::ObjectType> {
     match &schema.schema_kind {
         SchemaKind::Type(Type::Object(object)) => Some(object.clone()),
+        // Properties (or an `allOf`) beside other keywords: openapiv3 reads the schema as `Any`
+        // (an `allOf` with a sibling `required` list, as generated specs write forms).
         SchemaKind::Any(any)
-            if !any.properties.is_empty() && any.typ.as_deref().is_none_or(|t| t == "object") =>
+            if (!any.properties.is_empty() || !any.all_of.is_empty())
+                && any.typ.as_deref().is_none_or(|t| t == "object")
+                && depth < 8 =>
         {
-            Some(openapiv3::ObjectType {
+            let mut merged = openapiv3::ObjectType {
                 properties: any.properties.clone(),
                 required: any.required.clone(),
                 ..Default::default()
-            })
+            };
+            for part in &any.all_of {
+                let (_, part) = spec::resolve_schema(spec, part)?;
+                let part = form_object(spec, part, depth + 1)?;
+                merged.properties.extend(part.properties);
+                merged.required.extend(part.required);
+            }
+            Some(merged)
         }
         SchemaKind::AllOf { all_of } if depth < 8 => {
             let mut merged = openapiv3::ObjectType::default();
