@@ -15,7 +15,9 @@
 //!   form (an array, a string, an empty schema: which parts it means is unsaid) yields to the
 //!   next one;
 //! - a response offering the same schema as JSON and in other encodings (`application/xml`)
-//!   keeps the JSON one, which the client reads.
+//!   keeps the JSON one, which the client reads;
+//! - outside strict mode, a JSON response without a schema gets `{}` (any value), and a
+//!   multipart `encoding` content type listing several media types keeps the first.
 //!
 //! A document with none of these shapes (the project's own spec) comes out unchanged.
 
@@ -57,7 +59,66 @@ pub(crate) fn tidy(doc: &mut Value, strict: bool) -> Vec<(String, String)> {
     name_operations(doc, strict);
     let not_multipart = choose_request_types(doc);
     drop_alternative_encodings(doc);
+    if !strict {
+        first_of_listed_part_types(doc);
+        any_json_where_no_schema(doc);
+    }
     not_multipart
+}
+
+/// An `encoding` content type listing several media types (OAS 3.0 allows a list, a part has
+/// one) keeps the first: the default the part is sent with (the streaming setters take any).
+fn first_of_listed_part_types(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Object(encoding)) =
+                map.get_mut(MULTIPART).and_then(|media| media.get_mut("encoding"))
+            {
+                for part in encoding.values_mut() {
+                    if let Some(Value::String(types)) = part.get_mut("contentType")
+                        && let Some((first, _)) = types.split_once(',')
+                    {
+                        *types = first.trim().to_owned();
+                    }
+                }
+            }
+            map.values_mut().for_each(first_of_listed_part_types);
+        }
+        Value::Array(items) => items.iter_mut().for_each(first_of_listed_part_types),
+        _ => {}
+    }
+}
+
+/// A JSON response media type without a schema (progenitor panics on one: "media type
+/// encoding, no schema") says only that the body is JSON: it gets the schema `{}`, any value.
+fn any_json_where_no_schema(doc: &mut Value) {
+    if let Some(Value::Object(shared)) = doc.pointer_mut("/components/responses") {
+        shared.values_mut().for_each(any_json_body);
+    }
+    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for (method, op) in item.iter_mut() {
+                if METHODS.contains(&method.as_str())
+                    && let Some(Value::Object(listed)) = op.get_mut("responses")
+                {
+                    listed.values_mut().for_each(any_json_body);
+                }
+            }
+        }
+    }
+}
+
+fn any_json_body(response: &mut Value) {
+    if let Some(Value::Object(content)) = response.get_mut("content") {
+        for (media_type, media) in content.iter_mut() {
+            if crate::raw_success::is_json(media_type)
+                && let Some(media) = media.as_object_mut()
+                && !media.contains_key("schema")
+            {
+                media.insert("schema".to_owned(), Value::Object(Map::new()));
+            }
+        }
+    }
 }
 
 fn inline_path_item_refs(doc: &mut Value) {

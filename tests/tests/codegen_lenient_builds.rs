@@ -10,7 +10,7 @@ mod lenient;
 
 mod form_support;
 
-use form_support::{BOUND, one_shot, part, received};
+use form_support::{BOUND, one_shot, part, part_headers, received};
 use futures::TryStreamExt;
 use lenient::{Client, Error};
 
@@ -108,4 +108,45 @@ async fn an_array_multipart_body_is_sent_as_the_json_it_also_offers() {
     let head = String::from_utf8_lossy(&request).to_ascii_lowercase();
     assert!(head.contains("content-type: application/json"), "{head}");
     assert_eq!(body_of(&request), "[4,5]");
+}
+
+#[tokio::test]
+async fn renamed_setters_send_the_spec_names_and_a_listed_part_type_sends_its_first() {
+    let (base, server) = one_shot(200, r#"{"id": "in-form"}"#).await;
+    let client = Client::new(&base);
+    let send = client
+        .update_thing()
+        .id("in-path")
+        .id_field("in-form")
+        .body_field("text")
+        .picture(vec![9u8])
+        .send();
+    let thing = tokio::time::timeout(BOUND, send)
+        .await
+        .expect("bounded")
+        .expect("a 200 is the success");
+    assert_eq!(thing.id.as_deref(), Some("in-form"));
+    let request = received(server).await;
+    assert!(
+        request.starts_with(b"POST /things/in-path "),
+        "{}",
+        String::from_utf8_lossy(&request)
+    );
+    assert_eq!(part(&request, "id", 0), "in-form");
+    assert_eq!(part(&request, "body", 0), "text");
+    assert!(part_headers(&request, "picture").contains("content-type: image/png"));
+}
+
+#[tokio::test]
+async fn a_json_error_without_a_schema_is_any_json_value() {
+    let (base, _server) = one_shot(400, r#"{"anything": [1]}"#).await;
+    let client = Client::new(&base);
+    let send = client.update_thing().id("x").send();
+    match tokio::time::timeout(BOUND, send).await.expect("bounded") {
+        Err(Error::ErrorResponse(error)) => {
+            assert_eq!(error.status(), 400);
+            assert_eq!(error.into_inner().0, serde_json::json!({"anything": [1]}));
+        }
+        other => panic!("expected an ErrorResponse, got {other:?}"),
+    }
 }

@@ -145,16 +145,22 @@ pub(crate) fn media<'a>(spec: &'a OpenAPI, op: &OperationRef<'a>) -> Result<&'a 
 /// Reads the parameters and form fields of a multipart operation (in that order: path, query
 /// and header parameters as the spec lists them, then the form's fields), rejecting what
 /// cannot be sent. `lenient` (outside strict mode) ignores a `required` name that is no
-/// property (it names no part to send) instead of refusing the operation.
+/// property (it names no part to send), and renames setters that would clash (`body` →
+/// `body_field`, a form field named like a parameter → `{name}_field`), instead of refusing.
 pub(crate) fn form_fields(
     spec: &OpenAPI,
     op: &OperationRef<'_>,
     lenient: bool,
 ) -> Result<Vec<FormField>, CodegenError> {
-    let mut fields = parameters(spec, op)?;
+    let mut fields = parameters(spec, op, lenient)?;
     let mut idents: std::collections::HashMap<String, String> =
         fields.iter().map(|f| (f.ident.clone(), f.name.clone())).collect();
-    for field in body_fields(spec, op, lenient)? {
+    for mut field in body_fields(spec, op, lenient)? {
+        // A form field named like a parameter (`id` in the path and in the form): outside
+        // strict mode its setter is `{name}_field`, its wire name unchanged.
+        if lenient && idents.contains_key(&field.ident) {
+            field.ident.push_str("_field");
+        }
         if let Some(other) = idents.insert(field.ident.clone(), field.name.clone()) {
             return Err(op_error(
                 op,
@@ -171,7 +177,7 @@ pub(crate) fn form_fields(
 
 /// The operation's path, query and header parameters, with the path item's shared ones (an
 /// operation's own parameter replaces a shared one of the same name and location).
-fn parameters(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, CodegenError> {
+fn parameters(spec: &OpenAPI, op: &OperationRef<'_>, lenient: bool) -> Result<Vec<FormField>, CodegenError> {
     let mut list: Vec<(&openapiv3::ParameterData, Location)> = Vec::new();
     for parameter in op.item_parameters.iter().chain(&op.op.parameters) {
         let parameter = spec::resolve_parameter(spec, parameter)
@@ -239,14 +245,17 @@ fn parameters(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, C
                 format!("header parameter `{name}` is not a valid header name"),
             ));
         }
-        let ident = field_ident(name);
+        let mut ident = field_ident(name);
         if RESERVED_FIELD_NAMES.contains(&ident.as_str()) {
-            return Err(op_error(
-                op,
-                format!(
-                    "parameter `{name}` would clash with the generated builder's own `{ident}`; rename it"
-                ),
-            ));
+            if !lenient {
+                return Err(op_error(
+                    op,
+                    format!(
+                        "parameter `{name}` would clash with the generated builder's own `{ident}`; rename it"
+                    ),
+                ));
+            }
+            ident.push_str("_param");
         }
         if let Some(other) = idents.insert(ident.clone(), name.clone()) {
             return Err(op_error(
@@ -348,12 +357,15 @@ fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>, lenient: bool) -> Result<V
         .properties
         .iter()
         .map(|(name, property)| {
-            let ident = field_ident(name);
+            let mut ident = field_ident(name);
             if RESERVED_FIELD_NAMES.contains(&ident.as_str()) {
-                return Err(op_error(
-                    op,
-                    format!("form field `{name}` would clash with the generated builder's own `{ident}`; rename it"),
-                ));
+                if !lenient {
+                    return Err(op_error(
+                        op,
+                        format!("form field `{name}` would clash with the generated builder's own `{ident}`; rename it"),
+                    ));
+                }
+                ident.push_str("_field");
             }
             if let Some(other) = idents.insert(ident.clone(), name.clone()) {
                 return Err(op_error(
