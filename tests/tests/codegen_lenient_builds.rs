@@ -150,3 +150,15 @@ async fn a_json_error_without_a_schema_is_any_json_value() {
         other => panic!("expected an ErrorResponse, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_pattern_with_braces_is_checked_before_sending() {
+    let client = Client::new("http://127.0.0.1:9");
+    let send = client.update_thing().id("x").body_field("not-lower-case").send();
+    match tokio::time::timeout(BOUND, send).await.expect("bounded") {
+        Err(Error::InvalidRequest(message)) => {
+            assert!(message.contains("the pattern `^[a-z]{1,8}$`"), "{message}");
+        }
+        other => panic!("expected an InvalidRequest, got {other:?}"),
+    }
+}
