@@ -43,6 +43,7 @@ pub struct Dependencies {
 pub(crate) fn without_multipart(spec: &OpenAPI) -> Result<OpenAPI, CodegenError> {
     let mut out = spec.clone();
     let mut body_schemas = Vec::new();
+    let mut still_used = String::new();
     for (path, item) in out.paths.paths.iter_mut() {
         let ReferenceOr::Item(item) = item else { continue };
         let item_parameters = item.parameters.clone();
@@ -73,6 +74,11 @@ pub(crate) fn without_multipart(spec: &OpenAPI) -> Result<OpenAPI, CodegenError>
             {
                 body_schemas.push(reference.clone());
             }
+            // Its responses and parameters keep what they use (a form schema that is also
+            // the response, as slicebox's `scp`), which the multipart code names.
+            let used = (&op.responses, &op.parameters);
+            still_used
+                .push_str(&serde_json::to_string(&used).map_err(|e| CodegenError::Internal(e.to_string()))?);
             *slot = None;
         }
     }
@@ -82,7 +88,8 @@ pub(crate) fn without_multipart(spec: &OpenAPI) -> Result<OpenAPI, CodegenError>
     });
     // A body schema nothing else references would only become an unused type with a `String`
     // where the bytes go; drop it.
-    let text = serde_json::to_string(&out).map_err(|e| CodegenError::Internal(e.to_string()))?;
+    let mut text = serde_json::to_string(&out).map_err(|e| CodegenError::Internal(e.to_string()))?;
+    text.push_str(&still_used);
     if let Some(components) = out.components.as_mut() {
         for reference in body_schemas {
             let quoted = format!("\"{reference}\"");

@@ -143,6 +143,9 @@ pub struct Counts {
     pub multipart: usize,
     /// Of those, the ones generated (as multipart builders).
     pub multipart_generated: usize,
+    /// Of those, the ones generated with another content type their body offers, because the
+    /// multipart schema is no form (an array, a string: it does not say which parts to send).
+    pub multipart_sent_otherwise: usize,
 }
 
 /// [`generate`], also saying which optional crates the generated code uses.
@@ -157,10 +160,10 @@ pub fn generate_with_dependencies(
 pub fn generate_output(spec_text: &str, settings: &Settings) -> Result<Output, CodegenError> {
     // Named first: the normalisation names inline response types after their operation.
     let mut doc = spec::parse_value(spec_text)?;
-    tidy::tidy(&mut doc, settings.strict);
+    let sent_otherwise = tidy::tidy(&mut doc, settings.strict);
     let mut doc = normalize::normalize(doc)?;
     let operations = select::operations(&doc).len();
-    let multipart = select::multipart_operations(&doc);
+    let multipart = select::multipart_operations(&doc).len() + sent_otherwise.len();
     let mut left_out = Vec::new();
     let generated = generate_api(&mut doc, settings, &mut left_out)?;
     let spec = generated.spec;
@@ -192,11 +195,13 @@ pub fn generate_output(spec_text: &str, settings: &Settings) -> Result<Output, C
             contents: format::format_file(operations::generate_limits(&spec)?, &header)?,
         });
     }
+    let kept = select::operations(&doc);
     let counts = Counts {
         operations,
-        generated: select::operations(&doc).len(),
-        multipart: multipart.len(),
+        generated: kept.len(),
+        multipart,
         multipart_generated: generated.multipart,
+        multipart_sent_otherwise: sent_otherwise.iter().filter(|op| kept.contains(op)).count(),
     };
     Ok(Output {
         files,
@@ -295,7 +300,7 @@ fn attempt(spec: &OpenAPI, settings: &Settings) -> Result<Attempt, CodegenError>
     let mut failed = Vec::new();
     for op in spec::operations(spec)? {
         if spec::body_kind(spec, &op)? == spec::BodyKind::Multipart {
-            match multipart::generate(spec, &op, &names, settings.file_setters) {
+            match multipart::generate(spec, &op, &names, settings.file_setters, !settings.strict) {
                 Ok(generated) => multipart_ops.push(generated),
                 Err(e) if !settings.strict => {
                     failed.push((op.path.to_owned(), op.method.to_owned(), reason(e)))

@@ -129,8 +129,29 @@ fn rewrite_refs(value: &mut Value, renames: &[(String, String)]) {
     }
 }
 
+/// Whether an operation's request body (inline or a `$ref` into `#/components/requestBodies`)
+/// offers `multipart/form-data`.
+fn is_multipart(doc: &Value, op: &Value) -> bool {
+    let body = match op.pointer("/requestBody/$ref").and_then(Value::as_str) {
+        Some(reference) => reference.strip_prefix('#').and_then(|p| doc.pointer(p)),
+        None => op.get("requestBody"),
+    };
+    body.and_then(|b| b.get("content"))
+        .and_then(Value::as_object)
+        .is_some_and(|c| c.contains_key(MULTIPART))
+}
+
+/// The JSON schema of a response, when it is inline (not a `$ref`).
+fn inline_json_schema(response: &mut Value) -> Option<&mut Value> {
+    let schema = response.pointer_mut("/content/application~1json/schema")?;
+    schema.get("$ref").is_none().then_some(schema)
+}
+
 /// An inline JSON response schema of a multipart operation becomes the component
-/// `{Operation}Response` (the name progenitor gives inline response types).
+/// `{Operation}Response` (the name progenitor gives inline response types), or
+/// `{Operation}ErrorResponse` for an error; identical error schemas of one operation share one.
+/// A `#/components/responses/{Name}` such an operation uses has its inline schema hoisted
+/// once, as the component `{Name}`.
 fn hoist_multipart_responses(doc: &mut Value) {
     let mut hoisted: Vec<(String, Value)> = Vec::new();
     let mut taken = doc
@@ -138,64 +159,98 @@ fn hoist_multipart_responses(doc: &mut Value) {
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
+    let mut shared: Vec<String> = Vec::new();
+    let multipart: Vec<(String, String)> = multipart_operations(doc);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
-    for item in paths.values_mut() {
-        let Some(item) = item.as_object_mut() else {
+    for (path, method) in multipart {
+        let Some(op) = paths.get_mut(&path).and_then(|item| item.get_mut(&method)) else {
             continue;
         };
-        for (method, op) in item.iter_mut() {
-            if ![
-                "get", "put", "post", "delete", "options", "head", "patch", "trace",
-            ]
-            .contains(&method.as_str())
+        let Some(id) = op.get("operationId").and_then(Value::as_str).map(str::to_owned) else {
+            continue;
+        };
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        // The schemas hoisted for this operation's errors, to reuse for an identical one.
+        let mut errors: Vec<(Value, String)> = Vec::new();
+        for (status, response) in responses.iter_mut() {
+            if let Some(name) = response
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/responses/"))
             {
+                shared.push(name.to_owned());
                 continue;
             }
-            let is_multipart = op
-                .pointer("/requestBody/content")
-                .and_then(Value::as_object)
-                .is_some_and(|c| c.contains_key(MULTIPART));
-            let Some(id) = op.get("operationId").and_then(Value::as_str).map(str::to_owned) else {
+            let Some(schema) = inline_json_schema(response) else {
                 continue;
             };
-            if !is_multipart {
+            let error = !status.starts_with('2');
+            if let Some((_, name)) = errors.iter().find(|(s, _)| error && s == &*schema) {
+                *schema = reference(name);
                 continue;
             }
-            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
-                continue;
-            };
-            for (status, response) in responses.iter_mut() {
-                let Some(schema) = response.pointer_mut(&format!("/content/{}/schema", "application~1json"))
-                else {
-                    continue;
-                };
-                if schema.get("$ref").is_some() {
-                    continue;
-                }
-                let suffix = if status.starts_with('2') {
-                    "Response"
-                } else {
-                    "ErrorResponse"
-                };
-                let base = format!(
-                    "{}{suffix}",
-                    heck::ToUpperCamelCase::to_upper_camel_case(id.as_str())
-                );
-                let name = free_name(&taken, &base);
-                taken.insert(name.clone(), Value::Null);
-                let inline = std::mem::replace(
-                    schema,
-                    serde_json::json!({ "$ref": format!("#/components/schemas/{name}") }),
-                );
-                hoisted.push((name, inline));
+            let suffix = if error { "ErrorResponse" } else { "Response" };
+            let base = format!(
+                "{}{suffix}",
+                heck::ToUpperCamelCase::to_upper_camel_case(id.as_str())
+            );
+            let name = free_name(&taken, &base);
+            taken.insert(name.clone(), Value::Null);
+            let inline = std::mem::replace(schema, reference(&name));
+            if error {
+                errors.push((inline.clone(), name.clone()));
             }
+            hoisted.push((name, inline));
         }
+    }
+    shared.sort();
+    shared.dedup();
+    for name in shared {
+        let pointer = format!(
+            "/components/responses/{}",
+            name.replace('~', "~0").replace('/', "~1")
+        );
+        let Some(schema) = doc.pointer_mut(&pointer).and_then(inline_json_schema) else {
+            continue;
+        };
+        let component = free_name(
+            &taken,
+            &heck::ToUpperCamelCase::to_upper_camel_case(name.as_str()),
+        );
+        taken.insert(component.clone(), Value::Null);
+        let inline = std::mem::replace(schema, reference(&component));
+        hoisted.push((component, inline));
     }
     if !hoisted.is_empty()
         && let Some(schemas) = schemas(doc)
     {
         schemas.extend(hoisted);
     }
+}
+
+fn reference(component: &str) -> Value {
+    serde_json::json!({ "$ref": format!("#/components/schemas/{component}") })
+}
+
+/// The (path, method) of every operation whose request body offers multipart.
+fn multipart_operations(doc: &Value) -> Vec<(String, String)> {
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    paths
+        .iter()
+        .flat_map(|(path, item)| {
+            METHODS
+                .iter()
+                .filter(|m| item.get(**m).is_some_and(|op| is_multipart(doc, op)))
+                .map(move |m| (path.clone(), (*m).to_owned()))
+        })
+        .collect()
 }

@@ -11,9 +11,13 @@
 //!   with one);
 //! - a request body offering several content types keeps the one the generated method sends
 //!   (multipart, then JSON, then form-urlencoded, octet-stream, text) and the operation's
-//!   description says which others the server also takes;
+//!   description says which others the server also takes; a multipart body whose schema is no
+//!   form (an array, a string, an empty schema: which parts it means is unsaid) yields to the
+//!   next one;
 //! - a response offering the same schema as JSON and in other encodings (`application/xml`)
-//!   keeps the JSON one, which the client reads.
+//!   keeps the JSON one, which the client reads;
+//! - outside strict mode, a JSON response without a schema gets `{}` (any value), and a
+//!   multipart `encoding` content type listing several media types keeps the first.
 //!
 //! A document with none of these shapes (the project's own spec) comes out unchanged.
 
@@ -47,13 +51,74 @@ const CLIENT_METHODS: [&str; 6] = [
     "inner",
 ];
 
-/// Applies every rewrite of the module documentation.
-pub(crate) fn tidy(doc: &mut Value, strict: bool) {
+/// Applies every rewrite of the module documentation; returns the operations (path, method)
+/// whose multipart body yielded to another content type.
+pub(crate) fn tidy(doc: &mut Value, strict: bool) -> Vec<(String, String)> {
     inline_path_item_refs(doc);
     strip_carriage_returns(doc);
     name_operations(doc, strict);
-    choose_request_types(doc);
+    let not_multipart = choose_request_types(doc);
     drop_alternative_encodings(doc);
+    if !strict {
+        first_of_listed_part_types(doc);
+        any_json_where_no_schema(doc);
+    }
+    not_multipart
+}
+
+/// An `encoding` content type listing several media types (OAS 3.0 allows a list, a part has
+/// one) keeps the first: the default the part is sent with (the streaming setters take any).
+fn first_of_listed_part_types(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Object(encoding)) =
+                map.get_mut(MULTIPART).and_then(|media| media.get_mut("encoding"))
+            {
+                for part in encoding.values_mut() {
+                    if let Some(Value::String(types)) = part.get_mut("contentType")
+                        && let Some((first, _)) = types.split_once(',')
+                    {
+                        *types = first.trim().to_owned();
+                    }
+                }
+            }
+            map.values_mut().for_each(first_of_listed_part_types);
+        }
+        Value::Array(items) => items.iter_mut().for_each(first_of_listed_part_types),
+        _ => {}
+    }
+}
+
+/// A JSON response media type without a schema (progenitor panics on one: "media type
+/// encoding, no schema") says only that the body is JSON: it gets the schema `{}`, any value.
+fn any_json_where_no_schema(doc: &mut Value) {
+    if let Some(Value::Object(shared)) = doc.pointer_mut("/components/responses") {
+        shared.values_mut().for_each(any_json_body);
+    }
+    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for (method, op) in item.iter_mut() {
+                if METHODS.contains(&method.as_str())
+                    && let Some(Value::Object(listed)) = op.get_mut("responses")
+                {
+                    listed.values_mut().for_each(any_json_body);
+                }
+            }
+        }
+    }
+}
+
+fn any_json_body(response: &mut Value) {
+    if let Some(Value::Object(content)) = response.get_mut("content") {
+        for (media_type, media) in content.iter_mut() {
+            if crate::raw_success::is_json(media_type)
+                && let Some(media) = media.as_object_mut()
+                && !media.contains_key("schema")
+            {
+                media.insert("schema".to_owned(), Value::Object(Map::new()));
+            }
+        }
+    }
 }
 
 fn inline_path_item_refs(doc: &mut Value) {
@@ -212,8 +277,11 @@ fn rank(content_type: &str) -> Option<usize> {
 
 /// Keeps the preferred content type of each request body with several; the others are named in
 /// the operation's description (a body behind a `$ref` is rewritten where it is defined).
-fn choose_request_types(doc: &mut Value) {
-    let mut shared: Vec<String> = Vec::new();
+/// Returns the operations whose multipart body yielded to another content type.
+fn choose_request_types(doc: &mut Value) -> Vec<(String, String)> {
+    let schemas = doc.pointer("/components/schemas").cloned().unwrap_or(Value::Null);
+    let mut shared: Vec<(String, String, String)> = Vec::new();
+    let mut not_multipart = Vec::new();
     for (path, method) in operation_slots(doc) {
         let Some(op) = operation_mut(doc, &path, &method) else {
             continue;
@@ -221,40 +289,94 @@ fn choose_request_types(doc: &mut Value) {
         let dropped = match op.get_mut("requestBody") {
             Some(body) if body.get("$ref").is_some() => {
                 if let Some(r) = body.get("$ref").and_then(Value::as_str) {
-                    shared.push(r.to_owned());
+                    shared.push((r.to_owned(), path.clone(), method.clone()));
                 }
                 None
             }
-            Some(body) => keep_preferred(body),
+            Some(body) => keep_preferred(body, &schemas),
             None => None,
         };
-        if let Some(dropped) = dropped {
+        if let Some((kept, dropped)) = dropped {
             note(op, &dropped);
+            if dropped.iter().any(|t| t == MULTIPART) {
+                not_multipart.push((path.clone(), method.clone()));
+                note_not_a_form(op, &kept);
+            }
         }
     }
     shared.sort();
-    shared.dedup();
-    for reference in shared {
-        if let Some(body) = reference.strip_prefix('#').and_then(|p| doc.pointer_mut(p)) {
-            keep_preferred(body);
+    let mut done: HashSet<String> = HashSet::new();
+    let mut yielded: HashSet<String> = HashSet::new();
+    for (reference, path, method) in shared {
+        if done.insert(reference.clone())
+            && let Some(body) = reference.strip_prefix('#').and_then(|p| doc.pointer_mut(p))
+            && keep_preferred(body, &schemas).is_some_and(|(_, d)| d.iter().any(|t| t == MULTIPART))
+        {
+            yielded.insert(reference.clone());
+        }
+        if yielded.contains(&reference) {
+            not_multipart.push((path, method));
         }
     }
+    not_multipart
 }
 
-/// Keeps the best content type of a request body with several; returns the ones dropped.
-fn keep_preferred(body: &mut Value) -> Option<Vec<String>> {
+const MULTIPART: &str = "multipart/form-data";
+
+/// Whether a multipart schema describes a form: an object (its properties the parts), by
+/// `$ref` or `allOf`; not an array, a string or an empty schema, which say no part names.
+fn is_form(schema: Option<&Value>, schemas: &Value) -> bool {
+    let mut schema = schema;
+    for _ in 0..8 {
+        match schema
+            .and_then(|s| s.get("$ref"))
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        {
+            Some(name) => schema = schemas.get(name),
+            None => break,
+        }
+    }
+    let Some(schema) = schema.and_then(Value::as_object) else {
+        return false;
+    };
+    let typed_otherwise = schema
+        .get("type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t != "object");
+    !typed_otherwise
+        && ["properties", "allOf", "anyOf", "oneOf"]
+            .iter()
+            .any(|k| schema.contains_key(*k))
+}
+
+/// Keeps the best content type of a request body with several; returns it and the ones
+/// dropped.
+fn keep_preferred(body: &mut Value, schemas: &Value) -> Option<(String, Vec<String>)> {
     let content = body.get_mut("content")?.as_object_mut()?;
     if content.len() < 2 {
         return None;
     }
     let best = content
-        .keys()
-        .filter_map(|t| rank(t).map(|r| (r, t.clone())))
+        .iter()
+        .filter(|(t, media)| *t != MULTIPART || is_form(media.get("schema"), schemas))
+        .filter_map(|(t, _)| rank(t).map(|r| (r, t.clone())))
         .min()?
         .1;
     let dropped: Vec<String> = content.keys().filter(|t| **t != best).cloned().collect();
     content.retain(|t, _| *t == best);
-    Some(dropped)
+    Some((best, dropped))
+}
+
+/// Says why an operation does not send the multipart body it offers.
+fn note_not_a_form(op: &mut Map<String, Value>, kept: &str) {
+    let line = format!(
+        "Its `{MULTIPART}` schema is no form (it does not say which parts to send), so this client sends `{kept}`."
+    );
+    if let Some(Value::String(description)) = op.get_mut("description") {
+        description.push(' ');
+        description.push_str(&line);
+    }
 }
 
 fn note(op: &mut Map<String, Value>, dropped: &[String]) {

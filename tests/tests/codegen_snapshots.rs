@@ -276,3 +276,72 @@ fn json_operation() {
     assert!(codes.contains("pub const ALL: &'static [ErrorCode] = &[];"));
     assert_snapshot!("json_error_codes_rs", codes);
 }
+
+#[test]
+fn lenient_operations() {
+    // Outside strict mode, shapes of real specs that strict generation refuses (see the
+    // fixture's header); none of its operations is left out.
+    let relative = "tests/fixtures/codegen/lenient.yaml";
+    let settings = Settings {
+        inner_type: None,
+        spec_name: relative.to_owned(),
+        strict: false,
+        ..Settings::default()
+    };
+    let output = feishu_drive_codegen::generate_output(&read(relative), &settings)
+        .unwrap_or_else(|e| panic!("generating {relative}: {e}"));
+    assert!(output.left_out.is_empty(), "left out: {:?}", output.left_out);
+    let counts = output.counts;
+    assert_eq!((counts.operations, counts.generated, counts.multipart), (5, 5, 5));
+    assert_eq!(
+        (counts.multipart_generated, counts.multipart_sent_otherwise),
+        (4, 1)
+    );
+    let api = file(&output.files, "api.rs");
+    // The `$ref`'d allOf form with a sibling `required`: both real fields required, the name
+    // that is no field ignored; its component response and its two identical errors typed.
+    let attach_send = section(api, "ResponseValue<super::types::Stored>", "\n        }\n");
+    for piece in [
+        "\"`title` is required but was not set\"",
+        "\"`file` is required but was not set\"",
+        "400u16 => {",
+        "403u16 => {",
+        "read_json::<_, super::types::AttachErrorResponse>",
+    ] {
+        assert!(attach_send.contains(piece), "attach lacks {piece}");
+    }
+    assert!(!api.contains("`name` is required"));
+    assert!(!api.contains("AttachErrorResponse2"));
+    // 2xx of different schemas are bytes; errors of different schemas keep theirs.
+    let import = section(
+        api,
+        "ResponseValue<::progenitor_client::ByteStream>",
+        "\n        }\n",
+    );
+    for piece in [
+        "409u16 => Err(Error::UnexpectedResponse(response))",
+        "400u16 => Err(Error::UnexpectedResponse(response))",
+    ] {
+        assert!(import.contains(piece), "import lacks {piece}");
+    }
+    // `default` alone is the success; the array body is sent as JSON, and says why.
+    assert!(api.contains("200u16..=299u16 => read_json(response).await"));
+    assert!(api.contains("ResponseValue<super::types::Imported>"));
+    assert!(api.contains(
+        "is no form (it does not say which parts to send), so this client sends `application/json`"
+    ));
+    assert!(api.contains("pub fn delete_images(&self) -> builder::DeleteImages<'_>"));
+    // Renamed setters, the first of the listed part types, the schema-less JSON error.
+    for piece in [
+        "pub fn id_field<V>",
+        "pub fn body_field<V>",
+        "Sent as a file part with `Content-Type: image/png`.",
+        "::progenitor_client::Error<super::types::UpdateThingErrorResponse>",
+        "pub struct UpdateThingErrorResponse(pub ::serde_json::Value);",
+    ] {
+        assert!(api.contains(piece), "update_thing lacks {piece}");
+    }
+
+    assert_snapshot!("lenient_api_rs", api);
+    assert_compiled_copy_is_fresh("tests/fixtures/codegen/lenient.api.rs", api);
+}

@@ -116,8 +116,12 @@ pub fn run_generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
     }
     let counts = generated.counts;
     eprintln!(
-        "{} of {} operations generated ({} of {} multipart)",
-        counts.generated, counts.operations, counts.multipart_generated, counts.multipart
+        "{} of {} operations generated ({} of {} multipart, {} more with another content type)",
+        counts.generated,
+        counts.operations,
+        counts.multipart_generated,
+        counts.multipart,
+        counts.multipart_sent_otherwise
     );
     eprintln!("generated in {:.2?}", started.elapsed());
     Ok(ExitCode::SUCCESS)

@@ -97,7 +97,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
 
 /// The cause an operation was left out for, by the words of its reason.
 pub fn cause(reason: &str) -> &'static str {
-    const CAUSES: [(&str, &str); 16] = [
+    const CAUSES: [(&str, &str); 21] = [
         ("panic at", "progenitor/typify panic"),
         ("typify cannot convert", "schema typify rejects"),
         ("progenitor cannot generate", "progenitor rejects the operation"),
@@ -117,6 +117,20 @@ pub fn cause(reason: &str) -> &'static str {
         ("operationId", "operation name"),
         ("both become", "name clash"),
         ("clash", "name clash"),
+        (
+            "multipart body schema must be an object",
+            "multipart body not a form",
+        ),
+        (
+            "inline schemas have no stable type name",
+            "multipart response: inline schema",
+        ),
+        ("no 2xx response", "no 2xx response"),
+        (
+            "but progenitor generated no type",
+            "type name progenitor does not generate",
+        ),
+        ("not one media type", "multipart encoding: several content types"),
     ];
     CAUSES
         .iter()
@@ -127,7 +141,7 @@ pub fn cause(reason: &str) -> &'static str {
 /// The report as Markdown: one row per spec, the totals, and the causes.
 pub fn markdown(rows: &[SpecRow]) -> String {
     let mut out = String::from(
-        "| spec | operations | generated | left out | multipart | multipart generated |\n| --- | ---: | ---: | ---: | ---: | ---: |\n",
+        "| spec | operations | generated | left out | multipart | multipart generated | multipart sent as another type |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
     let mut total = Counts::default();
     let (mut compiled, mut refused) = (0, Vec::new());
@@ -138,17 +152,19 @@ pub fn markdown(rows: &[SpecRow]) -> String {
             Ok(c) => {
                 compiled += 1;
                 out.push_str(&format!(
-                    "| {name} | {} | {} | {} | {} | {} |\n",
+                    "| {name} | {} | {} | {} | {} | {} | {} |\n",
                     c.operations,
                     c.generated,
                     c.operations - c.generated,
                     c.multipart,
-                    c.multipart_generated
+                    c.multipart_generated,
+                    c.multipart_sent_otherwise
                 ));
                 total.operations += c.operations;
                 total.generated += c.generated;
                 total.multipart += c.multipart;
                 total.multipart_generated += c.multipart_generated;
+                total.multipart_sent_otherwise += c.multipart_sent_otherwise;
                 for left in &row.left_out {
                     *causes.entry(cause(&left.reason)).or_default() += 1;
                 }
@@ -156,7 +172,7 @@ pub fn markdown(rows: &[SpecRow]) -> String {
             Err(e) => {
                 let first = e.lines().next().unwrap_or_default();
                 out.push_str(&format!(
-                    "| {name} | refused: {} | | | | |\n",
+                    "| {name} | refused: {} | | | | | |\n",
                     first.replace('|', "\\|")
                 ));
                 refused.push(name.to_string());
@@ -164,13 +180,14 @@ pub fn markdown(rows: &[SpecRow]) -> String {
         }
     }
     out.push_str(&format!(
-        "| **{} specs, {compiled} generated** | **{}** | **{}** | **{}** | **{}** | **{}** |\n",
+        "| **{} specs, {compiled} generated** | **{}** | **{}** | **{}** | **{}** | **{}** | **{}** |\n",
         rows.len(),
         total.operations,
         total.generated,
         total.operations - total.generated,
         total.multipart,
-        total.multipart_generated
+        total.multipart_generated,
+        total.multipart_sent_otherwise
     ));
     out.push_str("\n| operations left out, by cause | count |\n| --- | ---: |\n");
     let mut by_count: Vec<_> = causes.into_iter().collect();

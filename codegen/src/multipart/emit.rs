@@ -168,7 +168,8 @@ pub(crate) fn generate(
     // `ErrorResponse` of `()` when no error has a body; beside errors that have one, it stays an
     // `UnexpectedResponse`, which keeps its status and headers (and one in another media type
     // always does, keeping its bytes).
-    let errors_have_bodies = errors.iter().any(|(_, body)| *body == Body::Json) || default == Some(true);
+    let errors_have_bodies =
+        errors.iter().any(|(_, body)| *body == Body::Json) || default == Some(Body::Json);
     let error_arms = errors.iter().map(|(pattern, body)| match (body, errors_have_bodies) {
         (Body::Json, _) => quote! {
             #pattern => Err(::progenitor_client::Error::ErrorResponse(read_json::<_, #error_type>(response).await?)),
@@ -180,10 +181,10 @@ pub(crate) fn generate(
     });
     // What is not listed: the `default` response when there is one.
     let default_arm = match default {
-        Some(true) => quote! {
+        Some(Body::Json) => quote! {
             _ => Err(::progenitor_client::Error::ErrorResponse(read_json::<_, #error_type>(response).await?)),
         },
-        Some(false) if !errors_have_bodies => quote! {
+        Some(Body::None) if !errors_have_bodies => quote! {
             _ => Err(::progenitor_client::Error::ErrorResponse(empty(response))),
         },
         _ => quote! { _ => Err(Error::UnexpectedResponse(response)), },

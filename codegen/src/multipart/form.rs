@@ -144,12 +144,23 @@ pub(crate) fn media<'a>(spec: &'a OpenAPI, op: &OperationRef<'a>) -> Result<&'a 
 
 /// Reads the parameters and form fields of a multipart operation (in that order: path, query
 /// and header parameters as the spec lists them, then the form's fields), rejecting what
-/// cannot be sent.
-pub(crate) fn form_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, CodegenError> {
-    let mut fields = parameters(spec, op)?;
+/// cannot be sent. `lenient` (outside strict mode) ignores a `required` name that is no
+/// property (it names no part to send), and renames setters that would clash (`body` →
+/// `body_field`, a form field named like a parameter → `{name}_field`), instead of refusing.
+pub(crate) fn form_fields(
+    spec: &OpenAPI,
+    op: &OperationRef<'_>,
+    lenient: bool,
+) -> Result<Vec<FormField>, CodegenError> {
+    let mut fields = parameters(spec, op, lenient)?;
     let mut idents: std::collections::HashMap<String, String> =
         fields.iter().map(|f| (f.ident.clone(), f.name.clone())).collect();
-    for field in body_fields(spec, op)? {
+    for mut field in body_fields(spec, op, lenient)? {
+        // A form field named like a parameter (`id` in the path and in the form): outside
+        // strict mode its setter is `{name}_field`, its wire name unchanged.
+        if lenient && idents.contains_key(&field.ident) {
+            field.ident.push_str("_field");
+        }
         if let Some(other) = idents.insert(field.ident.clone(), field.name.clone()) {
             return Err(op_error(
                 op,
@@ -166,7 +177,7 @@ pub(crate) fn form_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<F
 
 /// The operation's path, query and header parameters, with the path item's shared ones (an
 /// operation's own parameter replaces a shared one of the same name and location).
-fn parameters(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, CodegenError> {
+fn parameters(spec: &OpenAPI, op: &OperationRef<'_>, lenient: bool) -> Result<Vec<FormField>, CodegenError> {
     let mut list: Vec<(&openapiv3::ParameterData, Location)> = Vec::new();
     for parameter in op.item_parameters.iter().chain(&op.op.parameters) {
         let parameter = spec::resolve_parameter(spec, parameter)
@@ -234,14 +245,17 @@ fn parameters(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, C
                 format!("header parameter `{name}` is not a valid header name"),
             ));
         }
-        let ident = field_ident(name);
+        let mut ident = field_ident(name);
         if RESERVED_FIELD_NAMES.contains(&ident.as_str()) {
-            return Err(op_error(
-                op,
-                format!(
-                    "parameter `{name}` would clash with the generated builder's own `{ident}`; rename it"
-                ),
-            ));
+            if !lenient {
+                return Err(op_error(
+                    op,
+                    format!(
+                        "parameter `{name}` would clash with the generated builder's own `{ident}`; rename it"
+                    ),
+                ));
+            }
+            ident.push_str("_param");
         }
         if let Some(other) = idents.insert(ident.clone(), name.clone()) {
             return Err(op_error(
@@ -288,7 +302,7 @@ fn parameters(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, C
 }
 
 /// The fields of the form.
-fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, CodegenError> {
+fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>, lenient: bool) -> Result<Vec<FormField>, CodegenError> {
     let media = media(spec, op)?;
     let schema = media.schema.as_ref().ok_or_else(|| {
         op_error(
@@ -308,6 +322,11 @@ fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, 
             "the multipart body schema must be an object whose properties are the form fields",
         ));
     };
+    let mut object = object;
+    if lenient {
+        let properties = &object.properties;
+        object.required.retain(|name| properties.contains_key(name));
+    }
     let object = &object;
     if object.properties.is_empty() {
         return Err(op_error(
@@ -338,12 +357,15 @@ fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, 
         .properties
         .iter()
         .map(|(name, property)| {
-            let ident = field_ident(name);
+            let mut ident = field_ident(name);
             if RESERVED_FIELD_NAMES.contains(&ident.as_str()) {
-                return Err(op_error(
-                    op,
-                    format!("form field `{name}` would clash with the generated builder's own `{ident}`; rename it"),
-                ));
+                if !lenient {
+                    return Err(op_error(
+                        op,
+                        format!("form field `{name}` would clash with the generated builder's own `{ident}`; rename it"),
+                    ));
+                }
+                ident.push_str("_field");
             }
             if let Some(other) = idents.insert(ident.clone(), name.clone()) {
                 return Err(op_error(
@@ -399,14 +421,25 @@ fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<FormField>, 
 fn form_object(spec: &OpenAPI, schema: &Schema, depth: usize) -> Option<openapiv3::ObjectType> {
     match &schema.schema_kind {
         SchemaKind::Type(Type::Object(object)) => Some(object.clone()),
+        // Properties (or an `allOf`) beside other keywords: openapiv3 reads the schema as `Any`
+        // (an `allOf` with a sibling `required` list, as generated specs write forms).
         SchemaKind::Any(any)
-            if !any.properties.is_empty() && any.typ.as_deref().is_none_or(|t| t == "object") =>
+            if (!any.properties.is_empty() || !any.all_of.is_empty())
+                && any.typ.as_deref().is_none_or(|t| t == "object")
+                && depth < 8 =>
         {
-            Some(openapiv3::ObjectType {
+            let mut merged = openapiv3::ObjectType {
                 properties: any.properties.clone(),
                 required: any.required.clone(),
                 ..Default::default()
-            })
+            };
+            for part in &any.all_of {
+                let (_, part) = spec::resolve_schema(spec, part)?;
+                let part = form_object(spec, part, depth + 1)?;
+                merged.properties.extend(part.properties);
+                merged.required.extend(part.required);
+            }
+            Some(merged)
         }
         SchemaKind::AllOf { all_of } if depth < 8 => {
             let mut merged = openapiv3::ObjectType::default();

@@ -29,14 +29,17 @@ use crate::error::CodegenError;
 use crate::names::TypeNames;
 use crate::spec::OperationRef;
 
-/// Generates the method and the builder of one multipart operation.
+/// Generates the method and the builder of one multipart operation; `lenient` (outside strict
+/// mode) reads as bytes the responses a type cannot express, and ignores `required` names that
+/// are no field, instead of refusing them.
 pub(crate) fn generate(
     spec: &OpenAPI,
     op: &OperationRef<'_>,
     names: &TypeNames,
     file_setters: bool,
+    lenient: bool,
 ) -> Result<MultipartOperation, CodegenError> {
-    let fields = form::form_fields(spec, op)?;
-    let responses = responses::responses(spec, op, names)?;
+    let fields = form::form_fields(spec, op, lenient)?;
+    let responses = responses::responses(spec, op, names, lenient)?;
     emit::generate(op, &fields, responses, names, file_setters)
 }

@@ -19,9 +19,9 @@ pub(crate) struct Responses {
     pub(crate) error_type: TokenStream,
     /// The component schemas named (to check against progenitor's type space).
     pub(crate) components: Vec<String>,
-    /// A `default` response (any status not listed): whether it has a JSON body, which is
-    /// then of the error type.
-    pub(crate) default: Option<bool>,
+    /// A `default` response (any status not listed): how its body is read (a JSON one is of
+    /// the error type; a raw one is kept in `UnexpectedResponse`).
+    pub(crate) default: Option<Body>,
 }
 
 /// What stands for a body of another media type than JSON where a component name would be
@@ -45,16 +45,83 @@ fn body_of(component: &Option<String>) -> Body {
     }
 }
 
+/// One documented response: its pattern, class (2, 4 or 5) and component (`None`: no body).
+struct Entry {
+    status: String,
+    pattern: TokenStream,
+    class: u16,
+    component: Option<String>,
+}
+
+/// `lenient` (outside strict mode) reads what a type cannot express as bytes rather than
+/// refusing: 2xx responses of different schemas as a `ByteStream`, errors of different schemas
+/// as `UnexpectedResponse` (bytes kept), and an operation without a 2xx takes its `default`
+/// (or, without one, any 2xx as bytes) as the success, as progenitor does.
 pub(crate) fn responses(
     spec: &OpenAPI,
     op: &OperationRef<'_>,
     names: &TypeNames,
+    lenient: bool,
 ) -> Result<Responses, CodegenError> {
-    let mut success = Vec::new();
-    let mut errors = Vec::new();
-    // The 2xx type (`None` inside: no body), and the error type of those errors that have one.
-    let mut success_type: Option<Option<String>> = None;
-    let mut error_type: Option<String> = None;
+    let mut entries = entries(spec, op)?;
+    let mut default = match &op.op.responses.default {
+        None => None,
+        Some(response) => Some(response_component(spec, op, "default", response)?),
+    };
+    if lenient && !entries.iter().any(|e| e.class == 2) {
+        // No 2xx documented: `default` (or any 2xx, as bytes) is the success.
+        let component = default.take().unwrap_or_else(|| Some(RAW.to_owned()));
+        entries.push(Entry {
+            status: "2XX".to_owned(),
+            pattern: quote! { 200u16..=299u16 },
+            class: 2,
+            component,
+        });
+    }
+    let success_type = success_component(op, &mut entries, lenient)?;
+    // An error in another media type keeps its bytes in `UnexpectedResponse`.
+    let mut default = default.map(|c| c.filter(|c| c != RAW));
+    for entry in entries.iter_mut().filter(|e| e.class != 2) {
+        entry.component = entry.component.take().filter(|c| c != RAW);
+    }
+    let error_type = error_component(op, &mut entries, &mut default, lenient)?;
+    let mut components = Vec::new();
+    let success_type = match success_type {
+        Some(raw) if raw == RAW => quote! { ::progenitor_client::ByteStream },
+        Some(component) => {
+            let path = names.path(&component)?;
+            components.push(component);
+            quote! { super::#path }
+        }
+        None => quote! { () },
+    };
+    let error_type = match error_type {
+        Some(component) => {
+            let path = names.path(&component)?;
+            components.push(component);
+            quote! { super::#path }
+        }
+        None => quote! { () },
+    };
+    let (success, errors): (Vec<_>, Vec<_>) = entries.into_iter().partition(|e| e.class == 2);
+    let pairs = |v: Vec<Entry>| {
+        v.into_iter()
+            .map(|e| (e.pattern, body_of(&e.component)))
+            .collect()
+    };
+    Ok(Responses {
+        success: pairs(success),
+        errors: pairs(errors),
+        success_type,
+        error_type,
+        components,
+        default: default.map(|c| body_of(&c)),
+    })
+}
+
+/// The documented responses with a status (not `default`), in the spec's order.
+fn entries(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<Vec<Entry>, CodegenError> {
+    let mut entries = Vec::new();
     for (status, response) in &op.op.responses.responses {
         let (pattern, class) = match status {
             StatusCode::Code(code) => {
@@ -74,95 +141,112 @@ pub(crate) fn responses(
                 (quote! { #lo..=#hi }, range)
             }
         };
-        let component = response_component(spec, op, &status.to_string(), response)?;
-        let describe = |c: &Option<String>| c.as_ref().map_or("no body".to_owned(), |c| format!("`{c}`"));
-        if class == 2 {
-            match &success_type {
-                Some(existing) if *existing != component => {
-                    return Err(op_error(
-                        op,
-                        format!(
-                            "2xx responses must share one schema: {status} has {}, another has {}",
-                            describe(&component),
-                            describe(existing)
-                        ),
-                    ));
-                }
-                _ => success_type = Some(component.clone()),
-            }
-            success.push((pattern, body_of(&component)));
-        } else if class >= 4 {
-            // An error in another media type keeps its bytes in `UnexpectedResponse`.
-            let component = component.filter(|c| c != RAW);
-            if let Some(component) = &component {
-                match &error_type {
-                    Some(existing) if existing != component => {
-                        return Err(op_error(
-                            op,
-                            format!(
-                                "error responses must share one schema: {status} uses `{component}`, another uses `{existing}`"
-                            ),
-                        ));
-                    }
-                    _ => error_type = Some(component.clone()),
-                }
-            }
-            errors.push((pattern, body_of(&component)));
-        } else {
+        if class != 2 && class < 4 {
             return Err(op_error(
                 op,
                 format!("response status {status} (1xx/3xx) is not supported on multipart operations"),
             ));
         }
+        let component = response_component(spec, op, &status.to_string(), response)?;
+        entries.push(Entry {
+            status: status.to_string(),
+            pattern,
+            class,
+            component,
+        });
     }
-    // `default` stands for every status not listed, errors above all: its body, if any, is the
-    // error type.
-    let default = match &op.op.responses.default {
-        None => None,
-        Some(response) => {
-            let component = response_component(spec, op, "default", response)?.filter(|c| c != RAW);
-            match (&component, &error_type) {
-                (Some(component), Some(existing)) if component != existing => {
+    Ok(entries)
+}
+
+fn describe(component: &Option<String>) -> String {
+    component
+        .as_ref()
+        .map_or("no body".to_owned(), |c| format!("`{c}`"))
+}
+
+/// The one schema of the 2xx responses (`None` inside: no body); when they differ, outside
+/// strict mode, all of them are read as bytes.
+fn success_component(
+    op: &OperationRef<'_>,
+    entries: &mut [Entry],
+    lenient: bool,
+) -> Result<Option<String>, CodegenError> {
+    let mut success: Option<&Entry> = None;
+    let mut differ = None;
+    for entry in entries.iter().filter(|e| e.class == 2) {
+        match success {
+            Some(first) if first.component != entry.component => {
+                differ = Some(format!(
+                    "2xx responses must share one schema: {} has {}, another has {}",
+                    entry.status,
+                    describe(&entry.component),
+                    describe(&first.component)
+                ));
+                break;
+            }
+            Some(_) => {}
+            None => success = Some(entry),
+        }
+    }
+    let Some(first) = success else {
+        return Err(op_error(op, "no 2xx response is documented"));
+    };
+    let first = first.component.clone();
+    match differ {
+        None => Ok(first),
+        Some(problem) if !lenient => Err(op_error(op, problem)),
+        Some(_) => {
+            for entry in entries.iter_mut().filter(|e| e.class == 2) {
+                entry.component = Some(RAW.to_owned());
+            }
+            Ok(Some(RAW.to_owned()))
+        }
+    }
+}
+
+/// The one schema of the errors that have a body, `default` included; when they differ,
+/// outside strict mode, none is typed (each is an `UnexpectedResponse`, its bytes kept).
+/// Called after other media types were dropped from the errors (`None`), so `RAW` below only
+/// marks these.
+fn error_component(
+    op: &OperationRef<'_>,
+    entries: &mut [Entry],
+    default: &mut Option<Option<String>>,
+    lenient: bool,
+) -> Result<Option<String>, CodegenError> {
+    let mut error_type: Option<String> = None;
+    let listed = entries
+        .iter()
+        .filter(|e| e.class != 2)
+        .filter_map(|e| Some((e.status.clone(), e.component.clone()?)));
+    let from_default = default.clone().flatten().map(|c| ("`default`".to_owned(), c));
+    for (status, component) in listed.chain(from_default) {
+        match &error_type {
+            Some(existing) if *existing != component => {
+                if !lenient {
                     return Err(op_error(
                         op,
                         format!(
-                            "error responses must share one schema: `default` uses `{component}`, another uses `{existing}`"
+                            "error responses must share one schema: {status} uses `{component}`, another uses `{existing}`"
                         ),
                     ));
                 }
-                (Some(component), _) => error_type = Some(component.clone()),
-                (None, _) => {}
+                // Read as bytes: each is an `UnexpectedResponse`, which keeps them.
+                let bodies = entries
+                    .iter_mut()
+                    .filter(|e| e.class != 2)
+                    .map(|e| &mut e.component)
+                    .chain(default.as_mut());
+                for component in bodies.filter(|c| c.is_some()) {
+                    *component = Some(RAW.to_owned());
+                }
+                return Ok(None);
             }
-            Some(component.is_some())
+            Some(_) => {}
+            None => error_type = Some(component),
         }
-    };
-    let success_component = success_type.ok_or_else(|| op_error(op, "no 2xx response is documented"))?;
-    let mut components = Vec::new();
-    let success_type = match success_component {
-        Some(raw) if raw == RAW => quote! { ::progenitor_client::ByteStream },
-        Some(component) => {
-            let path = names.path(&component)?;
-            components.push(component);
-            quote! { super::#path }
-        }
-        None => quote! { () },
-    };
-    let error_type = match error_type {
-        Some(component) => {
-            let path = names.path(&component)?;
-            components.push(component);
-            quote! { super::#path }
-        }
-        None => quote! { () },
-    };
-    Ok(Responses {
-        success,
-        errors,
-        success_type,
-        error_type,
-        components,
-        default,
-    })
+    }
+    Ok(error_type)
 }
 
 /// The component schema a response's JSON body references; `None` for a response without a

@@ -163,8 +163,10 @@ fn bound_checks(f: &FormField) -> TokenStream {
                 }
             });
             let pattern = pattern.as_ref().map(|pattern| {
-                let msg = format!("`{name}` must match the pattern `{pattern}`, got {{:?}}");
-                let bad = format!("`{name}`: the spec's pattern `{pattern}` does not compile: {{}}");
+                // The messages are format strings: the pattern's braces (`{4,32}`) are text.
+                let (name, shown) = (brace_escape(name), brace_escape(pattern));
+                let msg = format!("`{name}` must match the pattern `{shown}`, got {{:?}}");
+                let bad = format!("`{name}`: the spec's pattern `{shown}` does not compile: {{}}");
                 quote! {
                     let regex = ::regress::Regex::new(#pattern)
                         .map_err(|e| Error::InvalidRequest(format!(#bad, e)))?;
@@ -303,4 +305,9 @@ pub(super) fn append_part(f: &FormField, ident: &Ident) -> TokenStream {
             };
         },
     }
+}
+
+/// `text` as literal text inside a format string.
+fn brace_escape(text: &str) -> String {
+    text.replace('{', "{{").replace('}', "}}")
 }
