@@ -1,5 +1,6 @@
-//! One upload from start to finish: `upload_all`, or prepare → parts → finish; restarts,
-//! resume, and the rules that keep an upload from being finished twice without a word.
+//! One upload from start to finish: prepare → parts → finish (the one-shot `upload_all` is
+//! `one_shot.rs`); restarts, resume, and the rules that keep an upload from being finished
+//! twice without a word.
 //!
 //! Exactly-once where the protocol allows it: an upload id can be finished once, so re-sending
 //! parts or a finish of the same id never makes a second media. What the protocol does not
@@ -12,19 +13,17 @@
 //!
 //! [`UploadRequest::refuse_duplicates`]: super::UploadRequest::refuse_duplicates
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use bytes::Bytes;
 use tokio::io::AsyncRead;
 
 use super::family::{self, Target, Uploaded};
-use super::journal::{self, Journal, Loaded, Mode, Snapshot};
+use super::journal::{self, Journal, Loaded, Mode};
 use super::request::{Input, Opened};
 use super::retry::{Caller, RetryPolicy};
-use super::source::{self, FileBlocks, Layout, StreamBlocks};
+use super::source::{FileBlocks, Layout, StreamBlocks};
 use super::transaction::Transaction;
 use super::verify::{changed_blocks, check_unchanged, identify};
 use super::workers::{Blocks, Sender};
@@ -74,12 +73,22 @@ pub(super) struct Upload<'a> {
 
 /// Counts for the outcome.
 #[derive(Default)]
-struct Tally {
+pub(super) struct Tally {
     sent: u64,
     resumed: u64,
     verified: u64,
     changed: u64,
     restarts: u32,
+}
+
+impl Tally {
+    /// The tally of an upload that sent `sent` blocks and nothing else.
+    pub(super) fn sent(sent: u64) -> Self {
+        Tally {
+            sent,
+            ..Tally::default()
+        }
+    }
 }
 
 impl Upload<'_> {
@@ -107,7 +116,7 @@ impl Upload<'_> {
         }
     }
 
-    fn warn(&self, message: String) {
+    pub(super) fn warn(&self, message: String) {
         tracing::warn!("{message}");
         self.emit(ProgressEvent::Warning {
             message: message.clone(),
@@ -119,13 +128,19 @@ impl Upload<'_> {
     }
 
     /// `count` more media may exist; say so.
-    fn report_duplicate(&self, count: u32, reason: String) {
+    pub(super) fn report_duplicate(&self, count: u32, reason: String) {
         tracing::warn!(%reason, count, "possible duplicate media");
         self.possible_duplicates.fetch_add(count, Ordering::Relaxed);
         self.emit(ProgressEvent::PossibleDuplicate { reason });
     }
 
-    fn outcome(&self, uploaded: Uploaded, size: u64, chunked: bool, tally: &Tally) -> UploadOutcome {
+    pub(super) fn outcome(
+        &self,
+        uploaded: Uploaded,
+        size: u64,
+        chunked: bool,
+        tally: &Tally,
+    ) -> UploadOutcome {
         UploadOutcome {
             file_token: uploaded.file_token,
             family: self.target.family,
@@ -153,168 +168,19 @@ impl Upload<'_> {
     /// caller that records the token there can then never lose it to a crash unless the journal
     /// still says the finish was sent (and the next run reports the possible duplicate); with
     /// the event after the removal, a crash in between would leave a media nobody knows about.
-    fn finished(&self, file_token: &str) {
+    pub(super) fn finished(&self, file_token: &str) {
         self.emit(ProgressEvent::Finished {
             file_token: file_token.to_owned(),
         });
     }
 
     /// Removes a finished upload's journal; a failure is a warning, never a failed upload.
-    fn cleanup(&self, result: Result<(), UploadError>) {
+    pub(super) fn cleanup(&self, result: Result<(), UploadError>) {
         if let Err(e) = result {
             self.warn(format!(
                 "the upload finished, but removing its journal failed: {e}"
             ));
         }
-    }
-
-    /// `upload_all`: the whole file in one request.
-    pub(super) async fn all(
-        &self,
-        input: Input,
-        journal_path: Option<&Path>,
-    ) -> Result<UploadOutcome, UploadError> {
-        let size = input.size();
-        let (bytes, adler, journaled) = self.read_whole(input, journal_path).await?;
-        self.emit(ProgressEvent::Started {
-            upload_id: None,
-            total_bytes: size,
-            total_blocks: 1,
-            resumed_bytes: 0,
-            resumed_blocks: 0,
-        });
-        let checksum = adler.to_string();
-        let client = &self.uploader.client;
-        let target = &self.target;
-        let called = self
-            .caller()
-            .call_tracked(target.family.upload_all(), !self.refuse_duplicates, || {
-                family::upload_all(client, target, bytes.clone(), &checksum)
-            })
-            .await;
-        let earlier_sent = journaled.as_ref().is_some_and(|(_, earlier)| *earlier);
-        let journal = journaled.map(|(journal, _)| journal);
-        match called.result {
-            Ok(data) => Ok(self.uploaded_all(data, size, called.ambiguous, earlier_sent, journal)),
-            Err(e) => {
-                // The journal stays when a media may exist, so the next run can say so.
-                if let Some(journal) = journal
-                    && called.ambiguous == 0
-                    && !earlier_sent
-                {
-                    let _ = journal.remove();
-                }
-                if called.ambiguous > 0
-                    && self.refuse_duplicates
-                    && e.api_error().is_some_and(ApiError::is_ambiguous)
-                {
-                    return Err(UploadError::AmbiguousFinish {
-                        operation: self.target.family.upload_all(),
-                        upload_id: String::new(),
-                    });
-                }
-                Err(e)
-            }
-        }
-    }
-
-    /// The whole input and its Adler-32; for a file with a journal, the journal that records the
-    /// `upload_all` about to be sent, and whether an earlier run had sent one.
-    async fn read_whole(
-        &self,
-        input: Input,
-        journal_path: Option<&Path>,
-    ) -> Result<(Bytes, u32, Option<(Journal, bool)>), UploadError> {
-        match input {
-            Input::File { path, opened } => {
-                let size = opened.size;
-                let (bytes, adler) = source::read_block(&path, &opened.file, 0, size, None).await?;
-                check_unchanged(&path, &opened, "during the upload")?;
-                let journaled = match journal_path {
-                    Some(journal_path) => Some(self.journal_upload_all(journal_path, &path, &opened).await?),
-                    None => None,
-                };
-                Ok((bytes, adler, journaled))
-            }
-            Input::Stream { mut reader, size } => {
-                let bytes = source::read_exact(&mut *reader, size, size).await?;
-                source::ensure_ended(&mut *reader, size).await?;
-                let adler = crate::checksum::adler32(&bytes);
-                Ok((bytes, adler, None))
-            }
-        }
-    }
-
-    /// `upload_all` succeeded: says whether a media may exist twice, and removes the journal.
-    fn uploaded_all(
-        &self,
-        data: Uploaded,
-        size: u64,
-        ambiguous: u32,
-        earlier_sent: bool,
-        journal: Option<Journal>,
-    ) -> UploadOutcome {
-        if earlier_sent {
-            self.report_duplicate(
-                1,
-                "an earlier run sent upload_all and never learned whether it succeeded".to_owned(),
-            );
-        }
-        if ambiguous > 0 {
-            self.report_duplicate(
-                ambiguous,
-                format!("{ambiguous} upload_all attempt(s) got no answer before the retry that succeeded"),
-            );
-        }
-        self.emit(ProgressEvent::BlockConfirmed {
-            seq: 0,
-            bytes: size,
-            confirmed_bytes: size,
-            confirmed_blocks: 1,
-        });
-        self.finished(&data.file_token);
-        if let Some(journal) = journal {
-            self.cleanup(journal.remove());
-        }
-        let tally = Tally {
-            sent: 1,
-            ..Tally::default()
-        };
-        self.outcome(data, size, false, &tally)
-    }
-
-    /// Records, durably, an `upload_all` about to be sent; returns the journal and whether an
-    /// earlier run had sent one without learning its fate.
-    async fn journal_upload_all(
-        &self,
-        journal_path: &Path,
-        path: &Path,
-        opened: &Opened,
-    ) -> Result<(Journal, bool), UploadError> {
-        let identity = identify(path, opened).await?;
-        let earlier = match Journal::load(journal_path, Mode::UploadAll, &identity, &self.target)? {
-            Loaded::None => false,
-            Loaded::Resume(resumed) => resumed.1.finish_sent_at.is_some(),
-            Loaded::Discard { finish_sent, .. } => finish_sent,
-        };
-        let size = opened.size;
-        let block_size = size.max(1);
-        let layout = Layout::new(size, block_size, size.div_ceil(block_size))?;
-        // One request, no upload id: the journal's only snapshot says it was sent.
-        let sent = Snapshot {
-            upload_id: "",
-            layout,
-            confirmed: &BTreeMap::new(),
-            finish_sent_at: Some(journal::now_secs()),
-        };
-        let journal = Journal::create(
-            journal_path,
-            Mode::UploadAll,
-            identity,
-            self.target.clone(),
-            &sent,
-        )?;
-        Ok((journal, earlier))
     }
 
     /// The chunked flow, from a file (resumable, restartable) or a stream (one pass).
@@ -531,11 +397,7 @@ impl Upload<'_> {
         match result {
             Ok((uploaded, sent)) => {
                 self.finished(&uploaded.file_token);
-                let tally = Tally {
-                    sent,
-                    ..Tally::default()
-                };
-                Ok(self.outcome(uploaded, size, true, &tally))
+                Ok(self.outcome(uploaded, size, true, &Tally::sent(sent)))
             }
             Err(e) => Err(match error_code(&e) {
                 Some(ErrorCode::UploadIdExpired) if tx.finish_maybe_delivered.load(Ordering::Relaxed) => {

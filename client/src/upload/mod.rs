@@ -8,7 +8,7 @@
 //!
 //! Where things live: [`Client::upload`] and the upload's view of the client (this file),
 //! [`UploadRequest`] and its checks (`request.rs`), one upload's flow and its exactly-once rules
-//! (`flow.rs`), the transaction of one upload id, owner of the id and its confirmed blocks
+//! (`flow.rs`; the one-shot `upload_all` in `one_shot.rs`), the transaction of one upload id, owner of the id and its confirmed blocks
 //! (`transaction.rs`), the workers that send its blocks (`workers.rs`), the journal that
 //! persists snapshots of the transaction (`journal.rs`), resume verification (`verify.rs`),
 //! retries and the budget (`retry.rs`, [`crate::budget`]), [`UploadOutcome`] and [`ProgressEvent`]
@@ -35,6 +35,7 @@ mod error;
 mod family;
 mod flow;
 mod journal;
+mod one_shot;
 mod outcome;
 mod progress;
 mod request;

@@ -410,8 +410,10 @@ fn code_paths(tokens: &[Token]) -> Vec<(usize, Vec<String>)> {
 /// closing bracket: the paths inside are the generated code's, not imports of this crate.
 fn quoted_code_end(tokens: &[Token], i: usize) -> Option<usize> {
     let name = ident(tokens.get(i))?;
-    if !matches!(name, "quote" | "quote_spanned" | "parse_quote" | "parse_quote_spanned")
-        || tokens.get(i + 1)?.tok != Tok::Punct('!')
+    if !matches!(
+        name,
+        "quote" | "quote_spanned" | "parse_quote" | "parse_quote_spanned"
+    ) || tokens.get(i + 1)?.tok != Tok::Punct('!')
     {
         return None;
     }
