@@ -47,10 +47,10 @@ use std::path::PathBuf;
 
 use futures::StreamExt;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HeaderMap};
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, HeaderMap};
 
 pub use disposition::{file_name_from_content_disposition, safe_file_name};
-use media::{essence, is_json, parse_content_range};
+use media::{Span, body_span, essence, is_json};
 use partial::{State, sync_dir};
 use request::Destination;
 pub use request::{DownloadError, DownloadEvent, DownloadOutcome, DownloadProgressFn, DownloadRequest};
@@ -393,42 +393,60 @@ impl Run<'_> {
         status: StatusCode,
         headers: &HeaderMap,
         media_type: Option<String>,
-        mut body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+        body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
         offset: u64,
     ) -> Result<Step, Failure> {
-        // Where this body starts, how long it is, and the media's size.
-        let (start, length, total) = match status {
-            StatusCode::PARTIAL_CONTENT => {
-                let value = headers
-                    .get(CONTENT_RANGE)
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                    .unwrap_or_default();
-                let bad = |reason: String| {
-                    Failure::Fatal(DownloadError::BadContentRange {
-                        value: value.clone(),
-                        reason,
-                    })
-                };
-                let (first, last, size) = parse_content_range(&value).map_err(bad)?;
-                if first != offset {
-                    return Err(bad(format!("asked for bytes from {offset}, got from {first}")));
-                }
-                (first, Some(last - first + 1), size)
-            }
-            StatusCode::OK => {
-                let length = headers
-                    .get(CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok());
-                (0, length, length)
-            }
-            other => {
-                return Err(Failure::Fatal(DownloadError::Api {
-                    file_token: self.request.file_token.clone(),
-                    source: ApiError::InvalidResponse(format!("download answered HTTP {other} with a body")),
-                }));
-            }
+        let Some(Span { start, length, total }) = body_span(status, headers, offset)? else {
+            return Err(Failure::Fatal(DownloadError::Api {
+                file_token: self.request.file_token.clone(),
+                source: ApiError::InvalidResponse(format!("download answered HTTP {status} with a body")),
+            }));
         };
+        if let Some(step) = self
+            .accept_body(headers, media_type, start, total, offset)
+            .await?
+        {
+            return Ok(step);
+        }
+        let received = self.receive(body, length).await?;
+        if let Some(length) = length
+            && received < length
+        {
+            // The body ended early without an error: resume after what arrived, if anything did.
+            if received > 0 {
+                return Ok(Step::Progress);
+            }
+            return Err(DownloadError::LengthMismatch {
+                what: "response body shorter than announced",
+                expected: length,
+                actual: received,
+            }
+            .into());
+        }
+        match self.state.total {
+            Some(total) if self.state.written == total => Ok(Step::Done),
+            Some(_) => Ok(Step::Progress),
+            // A range of a media of unknown size (`bytes a-b/*`): a full range may be followed by
+            // more; anything else (a short range, a 200 without Content-Length) ends the media.
+            None if status == StatusCode::PARTIAL_CONTENT
+                && self.downloader.range_size.is_some_and(|size| received >= size) =>
+            {
+                Ok(Step::Progress)
+            }
+            None => Ok(Step::Done),
+        }
+    }
+
+    /// Checks a body before its first byte is written: its media type and size, and whether the
+    /// partial file can continue (a `Some` step ends this request without reading the body).
+    async fn accept_body(
+        &mut self,
+        headers: &HeaderMap,
+        media_type: Option<String>,
+        start: u64,
+        total: Option<u64>,
+        offset: u64,
+    ) -> Result<Option<Step>, Failure> {
         self.check_media(media_type)?;
         if let (Some(before), Some(after)) = (self.state.total, total)
             && before != after
@@ -446,7 +464,7 @@ impl Run<'_> {
                         reason: format!("the partial file is longer than the media's {total} bytes"),
                     },
                 );
-                return Ok(Step::Progress);
+                return Ok(Some(Step::Progress));
             }
         }
         if self.state.file_name.is_none() {
@@ -474,7 +492,15 @@ impl Run<'_> {
                 },
             );
         }
+        Ok(None)
+    }
 
+    /// Writes the body to the partial file as it arrives; returns how many bytes came.
+    async fn receive(
+        &mut self,
+        mut body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+        length: Option<u64>,
+    ) -> Result<u64, Failure> {
         let mut received = 0_u64;
         while let Some(chunk) = body.next().await {
             let chunk = match chunk {
@@ -507,32 +533,7 @@ impl Run<'_> {
                 },
             );
         }
-        if let Some(length) = length
-            && received < length
-        {
-            // The body ended early without an error: resume after what arrived, if anything did.
-            if received > 0 {
-                return Ok(Step::Progress);
-            }
-            return Err(DownloadError::LengthMismatch {
-                what: "response body shorter than announced",
-                expected: length,
-                actual: received,
-            }
-            .into());
-        }
-        match self.state.total {
-            Some(total) if self.state.written == total => Ok(Step::Done),
-            Some(_) => Ok(Step::Progress),
-            // A range of a media of unknown size (`bytes a-b/*`): a full range may be followed by
-            // more; anything else (a short range, a 200 without Content-Length) ends the media.
-            None if status == StatusCode::PARTIAL_CONTENT
-                && self.downloader.range_size.is_some_and(|size| received >= size) =>
-            {
-                Ok(Step::Progress)
-            }
-            None => Ok(Step::Done),
-        }
+        Ok(received)
     }
 
     fn check_media(&mut self, media_type: Option<String>) -> Result<(), DownloadError> {

@@ -1,4 +1,7 @@
-//! One error type for every operation, and the check that makes a non-zero `code` an error.
+//! One error type for every operation ([`ApiError`]), and the typed failure the hooks carry to
+//! it. Below the generated client: nothing here names the client or its generated types, so
+//! the budget and the client's context can hold and classify `ApiError`s (the check that makes a
+//! non-zero `code` an error, which reads generated types, is `checked.rs`).
 //!
 //! A failure reaches [`ApiError`] by one of two roads. A documented status with a Feishu envelope
 //! arrives as progenitor's `Error::ErrorResponse`. Everything progenitor would get wrong — a body
@@ -10,20 +13,23 @@
 
 use std::time::Duration;
 
-use progenitor_client::ResponseValue;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorCode;
 use crate::auth::AuthError;
-use crate::types::ErrorEnvelope;
-use crate::{Envelope, EnvelopeData, ErrorCode};
 
 /// The header with the seconds until the gateway's rate-limit window resets.
 pub const RATE_LIMIT_RESET_HEADER: &str = "x-ogw-ratelimit-reset";
 
 /// The header with the id Feishu support asks for.
 pub const LOG_ID_HEADER: &str = "x-tt-logid";
+
+/// The phase of a request stalled before its body was sent in full ([`ApiError::Stalled`]'s
+/// `phase`): nothing can have been handled, so it is not ambiguous. Here, beside the variant,
+/// because the hooks write it and the verdict reads it.
+pub(crate) const PHASE_SENDING: &str = "sending the request";
 
 /// How much of a body that is not a Feishu envelope an error keeps, in bytes.
 pub const BODY_SNIPPET_BYTES: usize = 512;
@@ -401,42 +407,6 @@ impl From<Carried> for ApiError {
     }
 }
 
-impl From<progenitor_client::Error<ErrorEnvelope>> for ApiError {
-    fn from(error: progenitor_client::Error<ErrorEnvelope>) -> Self {
-        use progenitor_client::Error as E;
-        match error {
-            // The hooks carry every failure as `Carried`; a documented error status reaches here
-            // only without them.
-            E::ErrorResponse(rv) => {
-                let headers = rv.headers();
-                let diagnostics = Diagnostics::from_parts(None, headers);
-                ApiError::Api {
-                    code: ErrorCode::from(rv.code),
-                    retry_after: retry_after(headers),
-                    status: rv.status(),
-                    diagnostics: Box::new(diagnostics),
-                    msg: rv.into_inner().msg,
-                }
-            }
-            E::InvalidRequest(message) => ApiError::InvalidRequest(message),
-            E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
-                ApiError::Transport(e)
-            }
-            E::InvalidResponsePayload(body, e) => {
-                ApiError::InvalidResponse(format!("{e}; body: {}", snippet(&body)))
-            }
-            E::UnexpectedResponse(response) => match response.extensions().get::<Carried>() {
-                Some(carried) => carried.clone().into(),
-                None => ApiError::UnexpectedStatus {
-                    status: response.status(),
-                    retry_after: retry_after(response.headers()),
-                },
-            },
-            E::Custom(text) => ApiError::InvalidResponse(text),
-        }
-    }
-}
-
 /// At most [`BODY_SNIPPET_BYTES`] of `body`, as text, cut at a character boundary.
 pub(crate) fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(BODY_SNIPPET_BYTES)]);
@@ -445,112 +415,4 @@ pub(crate) fn snippet(body: &[u8]) -> String {
         text.push('…');
     }
     text
-}
-
-/// Turns what a generated `send()` returns into a `Result` that is `Ok` only when `code == 0`.
-///
-/// The client's hooks already turn every non-zero `code` into an error (see the README), so
-/// `send()` itself never returns `Ok` for a Feishu failure; this is where the error becomes an
-/// [`ApiError`], and where `data` is unwrapped.
-///
-/// ```no_run
-/// use feishu_drive::{Client, FeishuResult, types};
-///
-/// # async fn run() -> Result<(), feishu_drive::Error> {
-/// let client = Client::builder("https://open.feishu.cn").access_token("t-…").build()?;
-/// let prepared = client
-///     .upload_prepare()
-///     .body(types::UploadPrepareRequest::builder()
-///         .file_name("report.pdf")
-///         .parent_type("docx_file")
-///         .parent_node(types::ParentNode::from("doxcnXgNGAtaAraIRVeCfmabcef".to_owned()))
-///         .size(10_485_760))
-///     .send()
-///     .await
-///     .into_data()?;
-/// println!("upload id {}", *prepared.upload_id);
-/// # Ok(()) }
-/// ```
-pub trait FeishuResult<T> {
-    /// The response, if its `code` is 0; otherwise the typed error.
-    fn checked(self) -> Result<ResponseValue<T>, ApiError>;
-
-    /// The response's `data`, if its `code` is 0.
-    fn into_data(self) -> Result<T::Data, ApiError>
-    where
-        T: EnvelopeData;
-}
-
-impl<T: Envelope> FeishuResult<T> for Result<ResponseValue<T>, progenitor_client::Error<ErrorEnvelope>> {
-    fn checked(self) -> Result<ResponseValue<T>, ApiError> {
-        let response = self?;
-        if response.code() == 0 {
-            return Ok(response);
-        }
-        // The hooks make this unreachable through the generated client; a `ResponseValue` built
-        // by hand still gets the same check.
-        Err(ApiError::Api {
-            code: ErrorCode::from(response.code()),
-            msg: response.msg().to_owned(),
-            status: response.status(),
-            retry_after: retry_after(response.headers()),
-            diagnostics: Box::new(Diagnostics::from_parts(None, response.headers())),
-        })
-    }
-
-    fn into_data(self) -> Result<T::Data, ApiError>
-    where
-        T: EnvelopeData,
-    {
-        self.checked()?
-            .into_inner()
-            .into_data()
-            .ok_or(ApiError::MissingData)
-    }
-}
-
-/// Any failure of this crate, for callers that handle them alike (`?` into one type): building
-/// a [`Client`](crate::Client), a raw operation, an upload or a download. Each variant keeps the
-/// specific error; [`Error::api_error`] finds the Feishu failure inside any of them.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The client could not be built.
-    #[error(transparent)]
-    Build(#[from] crate::BuildError),
-    /// An operation failed.
-    #[error(transparent)]
-    Api(#[from] ApiError),
-    /// An upload failed.
-    #[cfg(feature = "upload")]
-    #[error(transparent)]
-    Upload(#[from] crate::upload::UploadError),
-    /// A download failed.
-    #[cfg(feature = "upload")]
-    #[error(transparent)]
-    Download(#[from] crate::download::DownloadError),
-}
-
-impl Error {
-    /// The failed request's error, when one request's answer is the reason.
-    pub fn api_error(&self) -> Option<&ApiError> {
-        match self {
-            Error::Build(_) => None,
-            Error::Api(e) => Some(e),
-            #[cfg(feature = "upload")]
-            Error::Upload(e) => e.api_error(),
-            #[cfg(feature = "upload")]
-            Error::Download(e) => e.api_error(),
-        }
-    }
-
-    /// The Feishu error code, if a server sent one.
-    pub fn code(&self) -> Option<ErrorCode> {
-        self.api_error().and_then(ApiError::code)
-    }
-
-    /// The request's log id (what Feishu support asks for), if the server sent one.
-    pub fn log_id(&self) -> Option<&str> {
-        self.api_error().and_then(ApiError::log_id)
-    }
 }

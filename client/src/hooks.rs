@@ -34,7 +34,9 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::error::{Carried, Diagnostics, FAILURE_STATUS, LOG_ID_HEADER, header_text, retry_after, snippet};
+use crate::error::{
+    Carried, Diagnostics, FAILURE_STATUS, LOG_ID_HEADER, PHASE_SENDING, header_text, retry_after, snippet,
+};
 use crate::operations::OperationId;
 use crate::{Client, ClientContext};
 
@@ -44,10 +46,6 @@ const MAX_JSON_BODY: usize = 8 * 1024 * 1024;
 /// Data frames of a request body are handed to the connection in slices of at most this size,
 /// so progress (and so a stall) is seen at this granularity, not per 4 MiB block.
 const SEND_SLICE: usize = 64 * 1024;
-
-/// The phase of a request stalled before its body was sent in full: nothing can have been
-/// handled, so it is not ambiguous.
-pub(crate) const PHASE_SENDING: &str = "sending the request";
 
 impl ClientHooks<ClientContext> for Client {
     async fn exec(

@@ -25,9 +25,11 @@ pub mod auth;
 pub mod batch;
 #[cfg(feature = "upload")]
 pub mod budget;
+mod checked;
 pub mod checksum;
 mod client;
 mod context;
+mod crate_error;
 #[cfg(feature = "upload")]
 pub mod download;
 mod error;
@@ -38,11 +40,13 @@ pub mod upload;
 mod verdict;
 
 pub use api::{Client, Envelope, EnvelopeData, builder, prelude, types};
+pub use checked::FeishuResult;
 pub use client::{BuildError, ClientBuilder};
 pub use context::{CONNECT_TIMEOUT, ClientContext, DEFAULT_STALL_TIMEOUT};
+pub use crate_error::Error;
 pub use error::{
-    ApiError, BODY_SNIPPET_BYTES, Diagnostics, Error, FeishuResult, FieldViolation, LOG_ID_HEADER,
-    PermissionViolation, RATE_LIMIT_RESET_HEADER,
+    ApiError, BODY_SNIPPET_BYTES, Diagnostics, FieldViolation, LOG_ID_HEADER, PermissionViolation,
+    RATE_LIMIT_RESET_HEADER,
 };
 pub use error_codes::{ErrorCode, UnknownCode};
 pub use hooks::BodyStalled;

@@ -97,7 +97,7 @@ impl ApiError {
     pub fn is_ambiguous(&self) -> bool {
         match self {
             ApiError::Transport(e) => !e.is_connect() && !e.is_builder(),
-            ApiError::Stalled { phase, .. } => phase != crate::hooks::PHASE_SENDING,
+            ApiError::Stalled { phase, .. } => phase != crate::error::PHASE_SENDING,
             ApiError::Http { status, .. } | ApiError::UnexpectedStatus { status, .. } => {
                 status.is_server_error()
             }

@@ -170,6 +170,8 @@ fn rate_limit_tokens(limit: RateLimit) -> TokenStream {
     quote! { RateLimit { requests_per_second: #rps, calls_per_day: #daily } }
 }
 
+// Why this function is long: one `quote!` template of the generated `OperationId` and its
+// lookups, which reads top to bottom as `generated/operations.rs` does.
 fn operation_id(rows: &[Row]) -> TokenStream {
     let variants: Vec<_> = rows.iter().map(|r| &r.variant).collect();
     let ids: Vec<_> = rows.iter().map(|r| r.id.as_str()).collect();

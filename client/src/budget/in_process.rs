@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime};
 use governor::clock::Clock;
 use tokio::time::Instant;
 
-use super::{
-    BudgetConfig, BudgetEvent, DECREASE_HOLDOFF, FRACTION_STEP, FULL, Group, MIN_FRACTION, QuotaExceeded,
-    WaitReason,
+use super::Group;
+use super::config::{
+    BudgetConfig, BudgetEvent, DECREASE_HOLDOFF, FRACTION_STEP, FULL, MIN_FRACTION, QuotaExceeded, WaitReason,
 };
 
 /// On `std::time::Instant`, named here rather than `governor::DefaultClock`: a dependency that

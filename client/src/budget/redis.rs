@@ -9,11 +9,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::time::Instant;
 
-use super::in_process::{Inherited, LocalBudget};
-use super::{
-    BudgetConfig, BudgetEvent, DECREASE_HOLDOFF, FRACTION_STEP, FULL, Group, MIN_FRACTION, QuotaExceeded,
+use super::Group;
+use super::config::{
+    BudgetConfig, BudgetEvent, DECREASE_HOLDOFF, FRACTION_STEP, FULL, MIN_FRACTION, QuotaExceeded,
     StoreError, WaitReason,
 };
+use super::in_process::{Inherited, LocalBudget};
 
 const SCRIPT: &str = include_str!("budget.lua");
 

@@ -1,4 +1,5 @@
 //! Unit tests of the download module's parsing and envelope checks.
+use super::media::parse_content_range;
 use super::*;
 use crate::ErrorCode;
 

@@ -6,7 +6,6 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::journal::Target;
 use crate::operations::OperationId;
 use crate::{ApiError, Client, FeishuResult, types};
 
@@ -70,6 +69,23 @@ impl Family {
             Family::Files => types::FileParentType::KNOWN,
         }
     }
+}
+
+/// Where the upload goes, and as whom; a journal for another target must not be resumed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Target {
+    /// Which family's endpoints; journals written before the files family are media ones.
+    #[serde(default)]
+    pub(crate) family: Family,
+    /// The Drive file this upload makes a new version of (files family only).
+    #[serde(default)]
+    pub(crate) version_of: Option<String>,
+    pub(crate) file_name: String,
+    pub(crate) parent_type: String,
+    pub(crate) parent_node: String,
+    pub(crate) extra: Option<String>,
+    /// The app whose token uploads (an upload id belongs to it), when the token source says.
+    pub(crate) app: Option<String>,
 }
 
 /// What a finish or a one-shot upload answered.

@@ -1,5 +1,6 @@
-//! One upload from start to finish: `upload_all`, or prepare → parts → finish; restarts,
-//! resume, and the rules that keep an upload from being finished twice without a word.
+//! One upload from start to finish: prepare → parts → finish (the one-shot `upload_all` is
+//! `one_shot.rs`); restarts, resume, and the rules that keep an upload from being finished
+//! twice without a word.
 //!
 //! Exactly-once where the protocol allows it: an upload id can be finished once, so re-sending
 //! parts or a finish of the same id never makes a second media. What the protocol does not
@@ -18,21 +19,46 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use tokio::io::AsyncRead;
 
-use super::family::{self, Uploaded};
-use super::journal::{self, Journal, Loaded, Mode, Target};
+use super::family::{self, Target, Uploaded};
+use super::journal::{self, Journal, Loaded, Mode};
 use super::request::{Input, Opened};
-use super::retry::Caller;
-use super::source::{self, FileBlocks, Layout, StreamBlocks};
+use super::retry::{Caller, RetryPolicy};
+use super::source::{FileBlocks, Layout, StreamBlocks};
+use super::transaction::Transaction;
 use super::verify::{changed_blocks, check_unchanged, identify};
-use super::workers::{Blocks, Transaction};
-use super::{ProgressEvent, ProgressFn, UploadError, UploadOutcome, Uploader};
-use crate::budget::Group;
+use super::workers::{Blocks, Sender};
+use super::{ProgressEvent, ProgressFn, UploadError, UploadOutcome};
+use crate::budget::{Budget, Group};
 use crate::limits::BLOCK_SIZE;
-use crate::{ApiError, ErrorCode};
+use crate::{ApiError, Client, ErrorCode};
 
 /// How many times an upload starts over after its upload id expired, or re-sends blocks the
 /// server lost, before giving up.
 const MAX_RESTARTS: u32 = 3;
+
+/// One upload's view of its [`Client`]: the client's budget, retry policy, concurrency and
+/// `upload_all` threshold.
+#[derive(Debug)]
+pub(super) struct Uploader {
+    pub(super) client: Client,
+    pub(super) concurrency: usize,
+    pub(super) upload_all_max: u64,
+    pub(super) budget: Option<Budget>,
+    pub(super) policy: RetryPolicy,
+}
+
+impl Uploader {
+    pub(super) fn of(client: &Client) -> Self {
+        let context = &client.inner;
+        Uploader {
+            client: client.clone(),
+            concurrency: context.transfer.concurrency,
+            upload_all_max: context.transfer.upload_all_max,
+            budget: Some(context.budget.clone()),
+            policy: context.policy,
+        }
+    }
+}
 
 /// The state of one upload in progress.
 pub(super) struct Upload<'a> {
@@ -47,12 +73,22 @@ pub(super) struct Upload<'a> {
 
 /// Counts for the outcome.
 #[derive(Default)]
-struct Tally {
+pub(super) struct Tally {
     sent: u64,
     resumed: u64,
     verified: u64,
     changed: u64,
     restarts: u32,
+}
+
+impl Tally {
+    /// The tally of an upload that sent `sent` blocks and nothing else.
+    pub(super) fn sent(sent: u64) -> Self {
+        Tally {
+            sent,
+            ..Tally::default()
+        }
+    }
 }
 
 impl Upload<'_> {
@@ -65,13 +101,22 @@ impl Upload<'_> {
         }
     }
 
+    fn sender(&self) -> Sender<'_> {
+        Sender {
+            client: &self.uploader.client,
+            family: self.target.family,
+            concurrency: self.uploader.concurrency,
+            caller: self.caller(),
+        }
+    }
+
     pub(super) fn emit(&self, event: ProgressEvent) {
         if let Some(progress) = &self.progress {
             progress(&event);
         }
     }
 
-    fn warn(&self, message: String) {
+    pub(super) fn warn(&self, message: String) {
         tracing::warn!("{message}");
         self.emit(ProgressEvent::Warning {
             message: message.clone(),
@@ -83,13 +128,19 @@ impl Upload<'_> {
     }
 
     /// `count` more media may exist; say so.
-    fn report_duplicate(&self, count: u32, reason: String) {
+    pub(super) fn report_duplicate(&self, count: u32, reason: String) {
         tracing::warn!(%reason, count, "possible duplicate media");
         self.possible_duplicates.fetch_add(count, Ordering::Relaxed);
         self.emit(ProgressEvent::PossibleDuplicate { reason });
     }
 
-    fn outcome(&self, uploaded: Uploaded, size: u64, chunked: bool, tally: &Tally) -> UploadOutcome {
+    pub(super) fn outcome(
+        &self,
+        uploaded: Uploaded,
+        size: u64,
+        chunked: bool,
+        tally: &Tally,
+    ) -> UploadOutcome {
         UploadOutcome {
             file_token: uploaded.file_token,
             family: self.target.family,
@@ -117,144 +168,19 @@ impl Upload<'_> {
     /// caller that records the token there can then never lose it to a crash unless the journal
     /// still says the finish was sent (and the next run reports the possible duplicate); with
     /// the event after the removal, a crash in between would leave a media nobody knows about.
-    fn finished(&self, file_token: &str) {
+    pub(super) fn finished(&self, file_token: &str) {
         self.emit(ProgressEvent::Finished {
             file_token: file_token.to_owned(),
         });
     }
 
     /// Removes a finished upload's journal; a failure is a warning, never a failed upload.
-    fn cleanup(&self, result: Result<(), UploadError>) {
+    pub(super) fn cleanup(&self, result: Result<(), UploadError>) {
         if let Err(e) = result {
             self.warn(format!(
                 "the upload finished, but removing its journal failed: {e}"
             ));
         }
-    }
-
-    /// `upload_all`: the whole file in one request.
-    pub(super) async fn all(
-        &self,
-        input: Input,
-        journal_path: Option<&Path>,
-    ) -> Result<UploadOutcome, UploadError> {
-        let size = input.size();
-        let mut journaled = None;
-        let (bytes, adler) = match input {
-            Input::File { path, opened } => {
-                let (bytes, adler) = source::read_block(&path, &opened.file, 0, size, None).await?;
-                check_unchanged(&path, &opened, "during the upload")?;
-                if let Some(journal_path) = journal_path {
-                    journaled = Some(self.journal_upload_all(journal_path, &path, &opened).await?);
-                }
-                (bytes, adler)
-            }
-            Input::Stream { mut reader, size } => {
-                let bytes = source::read_exact(&mut *reader, size, size).await?;
-                source::ensure_ended(&mut *reader, size).await?;
-                let adler = crate::checksum::adler32(&bytes);
-                (bytes, adler)
-            }
-        };
-        self.emit(ProgressEvent::Started {
-            upload_id: None,
-            total_bytes: size,
-            total_blocks: 1,
-            resumed_bytes: 0,
-            resumed_blocks: 0,
-        });
-        let checksum = adler.to_string();
-        let client = &self.uploader.client;
-        let target = &self.target;
-        let called = self
-            .caller()
-            .call_tracked(target.family.upload_all(), !self.refuse_duplicates, || {
-                family::upload_all(client, target, bytes.clone(), &checksum)
-            })
-            .await;
-        let earlier_sent = journaled.as_ref().is_some_and(|(_, earlier)| *earlier);
-        match called.result {
-            Ok(data) => {
-                if earlier_sent {
-                    self.report_duplicate(
-                        1,
-                        "an earlier run sent upload_all and never learned whether it succeeded".to_owned(),
-                    );
-                }
-                if called.ambiguous > 0 {
-                    self.report_duplicate(
-                        called.ambiguous,
-                        format!(
-                            "{} upload_all attempt(s) got no answer before the retry that succeeded",
-                            called.ambiguous
-                        ),
-                    );
-                }
-                self.emit(ProgressEvent::BlockConfirmed {
-                    seq: 0,
-                    bytes: size,
-                    confirmed_bytes: size,
-                    confirmed_blocks: 1,
-                });
-                self.finished(&data.file_token);
-                if let Some((journal, _)) = journaled {
-                    self.cleanup(journal.remove());
-                }
-                let tally = Tally {
-                    sent: 1,
-                    ..Tally::default()
-                };
-                Ok(self.outcome(data, size, false, &tally))
-            }
-            Err(e) => {
-                // The journal stays when a media may exist, so the next run can say so.
-                if let Some((journal, _)) = journaled
-                    && called.ambiguous == 0
-                    && !earlier_sent
-                {
-                    let _ = journal.remove();
-                }
-                if called.ambiguous > 0
-                    && self.refuse_duplicates
-                    && e.api_error().is_some_and(ApiError::is_ambiguous)
-                {
-                    return Err(UploadError::AmbiguousFinish {
-                        operation: self.target.family.upload_all(),
-                        upload_id: String::new(),
-                    });
-                }
-                Err(e)
-            }
-        }
-    }
-
-    /// Records an `upload_all` about to be sent; returns the journal and whether an earlier run
-    /// had sent one without learning its fate.
-    async fn journal_upload_all(
-        &self,
-        journal_path: &Path,
-        path: &Path,
-        opened: &Opened,
-    ) -> Result<(Journal, bool), UploadError> {
-        let identity = identify(path, opened).await?;
-        let earlier = match Journal::load(journal_path, Mode::UploadAll, &identity, &self.target)? {
-            Loaded::None => false,
-            Loaded::Resume(journal) => journal.finish_sent(),
-            Loaded::Discard { finish_sent, .. } => finish_sent,
-        };
-        let size = opened.size;
-        let block_size = size.max(1);
-        let layout = Layout::new(size, block_size, size.div_ceil(block_size))?;
-        let mut journal = Journal::create(
-            journal_path,
-            Mode::UploadAll,
-            "",
-            layout,
-            identity,
-            self.target.clone(),
-        )?;
-        journal.mark_finish_sent()?;
-        Ok((journal, earlier))
     }
 
     /// The chunked flow, from a file (resumable, restartable) or a stream (one pass).
@@ -294,8 +220,9 @@ impl Upload<'_> {
                 journal::remove(journal_path)?;
                 Ok(None)
             }
-            Loaded::Resume(journal) => {
-                let tx = Transaction::resumed(*journal);
+            Loaded::Resume(resumed) => {
+                let (journal, saved) = *resumed;
+                let tx = Transaction::resumed(journal, saved);
                 let confirmed = tx.confirmed();
                 let changed = changed_blocks(path, opened, tx.layout, &confirmed).await?;
                 tally.verified = confirmed.len() as u64;
@@ -336,22 +263,7 @@ impl Upload<'_> {
         loop {
             let current = match tx.take() {
                 Some(tx) => tx,
-                None => {
-                    let (upload_id, layout) = self.prepare(size).await?;
-                    let journal = journal_path
-                        .map(|p| {
-                            Journal::create(
-                                p,
-                                Mode::Chunked,
-                                &upload_id,
-                                layout,
-                                identity.clone(),
-                                self.target.clone(),
-                            )
-                        })
-                        .transpose()?;
-                    Transaction::new(upload_id, layout, journal)
-                }
+                None => self.begin(size, journal_path, &identity).await?,
             };
             let blocks = FileBlocks::new(
                 path.to_owned(),
@@ -359,7 +271,7 @@ impl Upload<'_> {
                 current.layout,
                 current.pending(),
             );
-            let result = match self.send_blocks(&current, Blocks::File(&blocks)).await {
+            let result = match self.sender().send_blocks(&current, Blocks::File(&blocks)).await {
                 Ok(n) => {
                     tally.sent += n;
                     check_unchanged(path, &opened, "during the upload")?;
@@ -373,69 +285,101 @@ impl Upload<'_> {
                     self.cleanup(current.close());
                     return Ok(self.outcome(uploaded, size, true, &tally));
                 }
-                Err(e)
-                    if tally.restarts < MAX_RESTARTS
-                        && error_code(&e) == Some(ErrorCode::UploadIdExpired) =>
-                {
-                    tally.restarts += 1;
-                    if current.finish_maybe_delivered.load(Ordering::Relaxed) {
-                        let reason = format!(
-                            "upload id {} answered 1061021 after a finish that got no answer: it was most likely finished, under a token never received",
-                            current.upload_id
-                        );
-                        if self.refuse_duplicates {
-                            tracing::warn!(%reason, "refusing to upload again");
-                            let upload_id = current.upload_id.clone();
-                            current.close()?;
-                            return Err(UploadError::AmbiguousFinish {
-                                operation: self.target.family.upload_finish(),
-                                upload_id,
-                            });
-                        }
-                        self.report_duplicate(1, reason);
-                    }
-                    self.emit(ProgressEvent::Restarted {
-                        reason: "the upload id expired; starting over".to_owned(),
-                    });
-                    current.close()?;
-                }
-                Err(e)
-                    if tally.restarts < MAX_RESTARTS && error_code(&e) == Some(ErrorCode::BlockMissing) =>
-                {
-                    // The server cannot say which blocks it lacks, so every block goes again.
-                    tally.restarts += 1;
-                    // After a finish that got no answer, "blocks missing" may mean the upload was
-                    // finished (and its blocks consumed) under a token never received: finishing
-                    // again may create a second media, so that is said, or refused.
-                    if current.finish_maybe_delivered.swap(false, Ordering::Relaxed) {
-                        let reason = format!(
-                            "upload id {} answered 1062010 after a finish that got no answer: it may have been finished, under a token never received",
-                            current.upload_id
-                        );
-                        if self.refuse_duplicates {
-                            tracing::warn!(%reason, "refusing to upload again");
-                            let upload_id = current.upload_id.clone();
-                            current.close()?;
-                            return Err(UploadError::AmbiguousFinish {
-                                operation: self.target.family.upload_finish(),
-                                upload_id,
-                            });
-                        }
-                        self.report_duplicate(1, reason);
-                    }
-                    // Feishu's 1062010 ("block missing, please upload all blocks") names no block,
-                    // so every block goes again: each re-send draws on the budget like any part, and
-                    // a repair the day's quota cannot finish is refused before it starts.
-                    self.check_quota(current.layout.block_num, false).await?;
-                    self.emit(ProgressEvent::Restarted {
-                        reason: "upload_finish reported missing blocks; sending every block again".to_owned(),
-                    });
-                    current.forget(None)?;
-                    tx = Some(current);
-                }
-                Err(e) => return Err(e),
+                Err(e) => tx = self.after_failure(current, e, &mut tally).await?,
             }
         }
+    }
+
+    /// A new transaction: upload_prepare, and with a journal path a journal of it.
+    async fn begin(
+        &self,
+        size: u64,
+        journal_path: Option<&Path>,
+        identity: &journal::FileIdentity,
+    ) -> Result<Transaction, UploadError> {
+        let (upload_id, layout) = self.prepare(size).await?;
+        let tx = Transaction::new(upload_id, layout);
+        match journal_path {
+            Some(path) => tx.journal_with(|snapshot| {
+                Journal::create(
+                    path,
+                    Mode::Chunked,
+                    identity.clone(),
+                    self.target.clone(),
+                    snapshot,
+                )
+            }),
+            None => Ok(tx),
+        }
+    }
+
+    /// What follows a failed transaction: a new one (`Ok(None)`: its upload id expired), the
+    /// same one with every block again (`Ok(Some)`: the server lost blocks), or the end.
+    async fn after_failure(
+        &self,
+        mut current: Transaction,
+        error: UploadError,
+        tally: &mut Tally,
+    ) -> Result<Option<Transaction>, UploadError> {
+        if tally.restarts >= MAX_RESTARTS {
+            return Err(error);
+        }
+        match error_code(&error) {
+            Some(ErrorCode::UploadIdExpired) => {
+                tally.restarts += 1;
+                if current.finish_maybe_delivered.load(Ordering::Relaxed) {
+                    let reason = format!(
+                        "upload id {} answered 1061021 after a finish that got no answer: it was most likely finished, under a token never received",
+                        current.upload_id
+                    );
+                    current = self.maybe_finished(current, reason)?;
+                }
+                self.emit(ProgressEvent::Restarted {
+                    reason: "the upload id expired; starting over".to_owned(),
+                });
+                current.close()?;
+                Ok(None)
+            }
+            Some(ErrorCode::BlockMissing) => {
+                tally.restarts += 1;
+                // After a finish that got no answer, "blocks missing" may mean the upload was
+                // finished (and its blocks consumed) under a token never received: finishing
+                // again may create a second media, so that is said, or refused.
+                if current.finish_maybe_delivered.swap(false, Ordering::Relaxed) {
+                    let reason = format!(
+                        "upload id {} answered 1062010 after a finish that got no answer: it may have been finished, under a token never received",
+                        current.upload_id
+                    );
+                    current = self.maybe_finished(current, reason)?;
+                }
+                // Feishu's 1062010 ("block missing, please upload all blocks") names no block,
+                // so every block goes again: each re-send draws on the budget like any part, and
+                // a repair the day's quota cannot finish is refused before it starts.
+                self.check_quota(current.layout.block_num, false).await?;
+                self.emit(ProgressEvent::Restarted {
+                    reason: "upload_finish reported missing blocks; sending every block again".to_owned(),
+                });
+                current.forget(None)?;
+                Ok(Some(current))
+            }
+            _ => Err(error),
+        }
+    }
+
+    /// The transaction's upload id may have been finished under a token never received: that
+    /// is reported as a possible duplicate, or, with `refuse_duplicates`, the upload stops.
+    fn maybe_finished(&self, current: Transaction, reason: String) -> Result<Transaction, UploadError> {
+        if !self.refuse_duplicates {
+            self.report_duplicate(1, reason);
+            return Ok(current);
+        }
+        tracing::warn!(%reason, "refusing to upload again");
+        let upload_id = current.upload_id.clone();
+        current.close()?;
+        Err(UploadError::AmbiguousFinish {
+            operation: self.target.family.upload_finish(),
+            upload_id,
+        })
     }
 
     async fn chunked_stream(
@@ -444,20 +388,16 @@ impl Upload<'_> {
         size: u64,
     ) -> Result<UploadOutcome, UploadError> {
         let (upload_id, layout) = self.prepare(size).await?;
-        let tx = Transaction::new(upload_id, layout, None);
+        let tx = Transaction::new(upload_id, layout);
         let blocks = StreamBlocks::new(reader, layout);
-        let result = match self.send_blocks(&tx, Blocks::Stream(&blocks)).await {
+        let result = match self.sender().send_blocks(&tx, Blocks::Stream(&blocks)).await {
             Ok(sent) => self.finish(&tx).await.map(|uploaded| (uploaded, sent)),
             Err(e) => Err(e),
         };
         match result {
             Ok((uploaded, sent)) => {
                 self.finished(&uploaded.file_token);
-                let tally = Tally {
-                    sent,
-                    ..Tally::default()
-                };
-                Ok(self.outcome(uploaded, size, true, &tally))
+                Ok(self.outcome(uploaded, size, true, &Tally::sent(sent)))
             }
             Err(e) => Err(match error_code(&e) {
                 Some(ErrorCode::UploadIdExpired) if tx.finish_maybe_delivered.load(Ordering::Relaxed) => {

@@ -1,8 +1,11 @@
 //! The resume journal: enough to continue an upload in a later process, and to know whether an
 //! earlier run may already have created the media.
 //!
-//! It records the upload id, the block layout, the file's identity, the blocks the server has
-//! confirmed with each block's Adler-32, and whether a finish (or the `upload_all`) was sent. It
+//! It records the file's identity and the upload's target (written once), and a snapshot of the
+//! transaction (`transaction.rs`, which owns it): the upload id, the block layout, the blocks the
+//! server has confirmed with each block's Adler-32, and whether a finish (or the `upload_all`)
+//! was sent. The journal keeps no copy of the transaction; each rewrite writes the snapshot it
+//! is handed. It
 //! is rewritten atomically — a temp file, `fsync`, rename over the journal, `fsync` of the
 //! directory — so a process killed (or a machine that loses power) at any moment leaves the old
 //! or the new journal, never a torn one. A sidecar `<journal>.lock` file, locked exclusively for
@@ -13,7 +16,7 @@
 //! journal is rewritten once [`JOURNAL_BATCH_BLOCKS`] confirmations are pending, or at the first
 //! confirmation [`JOURNAL_BATCH_INTERVAL`] or more after the last rewrite, whichever comes
 //! first; every other change (creation, forgotten blocks, "finish sent") is written at once, and
-//! pending confirmations are written when the journal is dropped (an error, a cancellation).
+//! pending confirmations are written when the transaction is dropped (an error, a cancellation).
 //! So a process killed at any moment has lost at most `JOURNAL_BATCH_BLOCKS - 1` confirmations:
 //! the next run sends those blocks again, which is safe because a part re-sent with the same
 //! `seq` replaces the stored one. The journal never claims a block the server did not confirm.
@@ -25,6 +28,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::UploadError;
+use super::family::Target;
 use super::source::Layout;
 
 const FORMAT_VERSION: u32 = 2;
@@ -51,23 +55,6 @@ pub(crate) struct FileIdentity {
     pub(crate) edge_checksum: u32,
 }
 
-/// Where the upload goes, and as whom; a journal for another target must not be resumed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Target {
-    /// Which family's endpoints; journals written before the files family are media ones.
-    #[serde(default)]
-    pub(crate) family: super::Family,
-    /// The Drive file this upload makes a new version of (files family only).
-    #[serde(default)]
-    pub(crate) version_of: Option<String>,
-    pub(crate) file_name: String,
-    pub(crate) parent_type: String,
-    pub(crate) parent_node: String,
-    pub(crate) extra: Option<String>,
-    /// The app whose token uploads (an upload id belongs to it), when the token source says.
-    pub(crate) app: Option<String>,
-}
-
 /// Which flow the journal belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -76,30 +63,74 @@ pub(crate) enum Mode {
     UploadAll,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Record {
-    version: u32,
+/// What the journal holds of one upload beyond the transaction: written once, when it is made.
+#[derive(Debug, Clone)]
+struct Header {
     mode: Mode,
-    /// Empty for `upload_all`.
-    upload_id: String,
-    block_size: u64,
-    block_num: u64,
     /// When upload_prepare returned the id, seconds since the Unix epoch.
     prepared_at: u64,
     file: FileIdentity,
     target: Target,
+}
+
+/// A snapshot of a transaction, as the journal writes it: the transaction owns these values
+/// (`transaction.rs`); the journal only borrows them for each rewrite and keeps no copy.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Snapshot<'a> {
+    /// Empty for `upload_all`.
+    pub(crate) upload_id: &'a str,
+    pub(crate) layout: Layout,
     /// Confirmed blocks and the Adler-32 of the bytes that were sent.
-    confirmed: BTreeMap<u64, u32>,
+    pub(crate) confirmed: &'a BTreeMap<u64, u32>,
     /// When `upload_finish` (or `upload_all`) was first sent: from then on the media may exist.
+    pub(crate) finish_sent_at: Option<u64>,
+}
+
+/// The journal on disk, as written: the header and a snapshot.
+#[derive(Serialize)]
+struct Written<'a> {
+    version: u32,
+    mode: Mode,
+    upload_id: &'a str,
+    block_size: u64,
+    block_num: u64,
+    prepared_at: u64,
+    file: &'a FileIdentity,
+    target: &'a Target,
+    confirmed: &'a BTreeMap<u64, u32>,
     finish_sent_at: Option<u64>,
 }
 
-/// A journal file and its contents.
+/// The journal on disk, as read back.
+#[derive(Debug, Deserialize)]
+struct Record {
+    mode: Mode,
+    upload_id: String,
+    block_size: u64,
+    block_num: u64,
+    prepared_at: u64,
+    file: FileIdentity,
+    target: Target,
+    confirmed: BTreeMap<u64, u32>,
+    finish_sent_at: Option<u64>,
+}
+
+/// The transaction a journal describes, handed to the transaction that resumes it.
+#[derive(Debug)]
+pub(crate) struct Saved {
+    pub(crate) upload_id: String,
+    pub(crate) layout: Layout,
+    pub(crate) confirmed: BTreeMap<u64, u32>,
+    pub(crate) finish_sent_at: Option<u64>,
+}
+
+/// A journal file: where it is, what it was made for, and how much of the transaction it has
+/// not written yet.
 #[derive(Debug)]
 pub(crate) struct Journal {
     path: PathBuf,
-    record: Record,
-    /// Confirmations in `record` not yet written to disk.
+    header: Header,
+    /// Confirmations of the transaction not yet written to disk.
     unsaved: u64,
     /// When the journal was last written.
     saved_at: Instant,
@@ -110,8 +141,8 @@ pub(crate) struct Journal {
 pub(crate) enum Loaded {
     /// No journal.
     None,
-    /// A journal of this upload: continue it.
-    Resume(Box<Journal>),
+    /// A journal of this upload: continue its transaction.
+    Resume(Box<(Journal, Saved)>),
     /// A journal that cannot be continued (expired, or the file changed): start afresh.
     Discard {
         /// Why.
@@ -170,234 +201,197 @@ impl Journal {
         identity: &FileIdentity,
         target: &Target,
     ) -> Result<Loaded, UploadError> {
-        let text = match std::fs::read(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Loaded::None),
-            Err(source) => {
-                return Err(UploadError::Journal {
-                    path: path.to_owned(),
-                    source,
-                });
-            }
+        let Some(record) = read_record(path)? else {
+            return Ok(Loaded::None);
         };
-        let corrupt = |reason: String| UploadError::JournalCorrupt {
-            path: path.to_owned(),
-            reason,
+        let header = Header {
+            mode: record.mode,
+            prepared_at: record.prepared_at,
+            file: record.file,
+            target: record.target,
         };
-        if text.iter().all(u8::is_ascii_whitespace) {
-            return Err(corrupt("it is empty".to_owned()));
-        }
-        let record: Record = match serde_json::from_slice::<serde_json::Value>(&text) {
-            Err(e) => return Err(corrupt(format!("it is not JSON ({e})"))),
-            Ok(value) => {
-                let version = value.get("version").and_then(serde_json::Value::as_u64);
-                if version != Some(u64::from(FORMAT_VERSION)) {
-                    return Err(corrupt(format!(
-                        "journal format {} (this version reads {FORMAT_VERSION})",
-                        version.map_or_else(|| "unknown".to_owned(), |v| v.to_string())
-                    )));
-                }
-                serde_json::from_value(value)
-                    .map_err(|e| corrupt(format!("a field is missing or wrong ({e})")))?
-            }
-        };
-        if &record.target != target {
+        if &header.target != target {
             return Err(UploadError::JournalMismatch {
                 path: path.to_owned(),
                 reason: format!(
                     "it is for {:?} in {} {} (extra {:?}, app {:?}), not this upload",
-                    record.target.file_name,
-                    record.target.parent_type,
-                    record.target.parent_node,
-                    record.target.extra,
-                    record.target.app
+                    header.target.file_name,
+                    header.target.parent_type,
+                    header.target.parent_node,
+                    header.target.extra,
+                    header.target.app
                 ),
             });
         }
-        let finish_sent = record.finish_sent_at.is_some();
-        let age = now_secs().saturating_sub(record.prepared_at);
-        if age >= crate::limits::UPLOAD_ID_LIFETIME.as_secs() {
+        if let Some(reason) = why_not_resumable(&header, mode, identity) {
             return Ok(Loaded::Discard {
-                reason: format!("the journal's upload id expired ({age} s old)"),
-                finish_sent,
+                reason,
+                finish_sent: record.finish_sent_at.is_some(),
             });
         }
-        if &record.file != identity {
-            return Ok(Loaded::Discard {
-                reason: format!(
-                    "the file changed since the journal was written ({})",
-                    describe_change(&record.file, identity)
-                ),
-                finish_sent,
-            });
-        }
-        if record.mode != mode {
-            return Ok(Loaded::Discard {
-                reason: "the journal is for the other upload flow".to_owned(),
-                finish_sent,
-            });
-        }
-        if mode == Mode::UploadAll {
-            return Ok(Loaded::Discard {
-                reason: "an earlier upload_all got no answer".to_owned(),
-                finish_sent,
-            });
-        }
-        let layout = Layout::new(record.file.size, record.block_size, record.block_num)
-            .map_err(|e| corrupt(format!("its block layout is inconsistent ({e})")))?;
+        let layout = Layout::new(header.file.size, record.block_size, record.block_num)
+            .map_err(|e| corrupt(path, format!("its block layout is inconsistent ({e})")))?;
         if record.confirmed.keys().any(|&seq| seq >= layout.block_num) {
-            return Err(corrupt("it confirms a block past the last one".to_owned()));
+            return Err(corrupt(path, "it confirms a block past the last one".to_owned()));
         }
-        Ok(Loaded::Resume(Box::new(Self {
+        let saved = Saved {
+            upload_id: record.upload_id,
+            layout,
+            confirmed: record.confirmed,
+            finish_sent_at: record.finish_sent_at,
+        };
+        let journal = Self {
             path: path.to_owned(),
-            record,
+            header,
             unsaved: 0,
             saved_at: Instant::now(),
-        })))
-    }
-
-    pub(crate) fn upload_id(&self) -> &str {
-        &self.record.upload_id
-    }
-
-    /// The block layout; checked against the file's size when the journal was loaded.
-    pub(crate) fn layout(&self) -> Layout {
-        Layout {
-            size: self.record.file.size,
-            block_size: self.record.block_size,
-            block_num: self.record.block_num,
-        }
-    }
-
-    /// The confirmed blocks and their Adler-32.
-    pub(crate) fn confirmed(&self) -> &BTreeMap<u64, u32> {
-        &self.record.confirmed
-    }
-
-    /// Whether a finish of this upload id was sent by an earlier run.
-    pub(crate) fn finish_sent(&self) -> bool {
-        self.record.finish_sent_at.is_some()
+        };
+        Ok(Loaded::Resume(Box::new((journal, saved))))
     }
 
     /// A journal for an upload id upload_prepare just returned (or, with an empty id, for an
-    /// `upload_all` about to be sent), written at once.
+    /// `upload_all` about to be sent), with the transaction's first snapshot, written at once.
     pub(crate) fn create(
         path: &Path,
         mode: Mode,
-        upload_id: &str,
-        layout: Layout,
         file: FileIdentity,
         target: Target,
+        snapshot: &Snapshot<'_>,
     ) -> Result<Self, UploadError> {
         let mut journal = Self {
             path: path.to_owned(),
-            record: Record {
-                version: FORMAT_VERSION,
+            header: Header {
                 mode,
-                upload_id: upload_id.to_owned(),
-                block_size: layout.block_size,
-                block_num: layout.block_num,
                 prepared_at: now_secs(),
                 file,
                 target,
-                confirmed: BTreeMap::new(),
-                finish_sent_at: None,
             },
             unsaved: 0,
             saved_at: Instant::now(),
         };
-        journal.persist_at_once()?;
+        journal.save(snapshot)?;
         Ok(journal)
     }
 
-    /// Records a confirmed block and the Adler-32 of what was sent; written to disk with the
-    /// batch it completes (see the module's documentation for the bound).
-    pub(crate) fn confirm(&mut self, seq: u64, adler: u32) -> Result<(), UploadError> {
-        if self.record.confirmed.insert(seq, adler) == Some(adler) {
-            return Ok(());
-        }
+    /// A block was confirmed (it is in `snapshot`): the snapshot is written with the batch the
+    /// confirmation completes (see the module's documentation for the bound).
+    pub(crate) fn confirmed(&mut self, snapshot: &Snapshot<'_>) -> Result<(), UploadError> {
         self.unsaved += 1;
         if self.unsaved >= JOURNAL_BATCH_BLOCKS || self.saved_at.elapsed() >= JOURNAL_BATCH_INTERVAL {
-            self.persist_at_once()?;
+            self.save(snapshot)?;
         }
         Ok(())
+    }
+
+    /// Whether confirmations wait to be written.
+    pub(crate) fn has_unsaved(&self) -> bool {
+        self.unsaved > 0
     }
 
     /// Writes pending confirmations now, if there are any.
-    pub(crate) fn flush(&mut self) -> Result<(), UploadError> {
-        if self.unsaved > 0 {
-            self.persist_at_once()?;
+    pub(crate) fn flush(&mut self, snapshot: &Snapshot<'_>) -> Result<(), UploadError> {
+        if self.has_unsaved() {
+            self.save(snapshot)?;
         }
         Ok(())
     }
 
-    /// Forgets confirmed blocks: all of them (the server lost some and cannot say which), or
-    /// those whose bytes on disk no longer match.
-    pub(crate) fn forget(&mut self, seqs: Option<&[u64]>) -> Result<(), UploadError> {
-        match seqs {
-            None => self.record.confirmed.clear(),
-            Some(seqs) => {
-                for seq in seqs {
-                    self.record.confirmed.remove(seq);
-                }
-            }
-        }
-        // At once, not batched: a journal that still trusted these blocks would make the next run
-        // skip them (it re-checks their bytes, but cannot know the server lost them).
-        self.persist_at_once()
-    }
-
-    /// Records, durably, that the finish (or `upload_all`) is about to be sent; pending
-    /// confirmations are written with it.
-    pub(crate) fn mark_finish_sent(&mut self) -> Result<(), UploadError> {
-        if self.record.finish_sent_at.is_none() {
-            self.record.finish_sent_at = Some(now_secs());
-            self.persist_at_once()?;
-        }
-        self.flush()
-    }
-
-    /// The upload finished (or its id expired): the journal has nothing left to resume.
-    pub(crate) fn remove(mut self) -> Result<(), UploadError> {
-        // Nothing is left to write: dropping `self` must not bring the file back.
-        self.unsaved = 0;
-        remove(&self.path)
-    }
-
-    /// Rewrites the journal durably, pending confirmations included.
-    fn persist_at_once(&mut self) -> Result<(), UploadError> {
-        self.persist()?;
+    /// Rewrites the journal durably with `snapshot`: a change the next run must see (forgotten
+    /// blocks, a finish about to be sent), pending confirmations included.
+    pub(crate) fn save(&mut self, snapshot: &Snapshot<'_>) -> Result<(), UploadError> {
+        self.write(snapshot)?;
         self.unsaved = 0;
         self.saved_at = Instant::now();
         Ok(())
     }
 
-    fn persist(&self) -> Result<(), UploadError> {
+    /// The upload finished (or its id expired): the journal has nothing left to resume.
+    pub(crate) fn remove(self) -> Result<(), UploadError> {
+        remove(&self.path)
+    }
+
+    fn write(&self, snapshot: &Snapshot<'_>) -> Result<(), UploadError> {
         let fail = |source: std::io::Error| UploadError::Journal {
             path: self.path.clone(),
             source,
         };
+        let written = Written {
+            version: FORMAT_VERSION,
+            mode: self.header.mode,
+            upload_id: snapshot.upload_id,
+            block_size: snapshot.layout.block_size,
+            block_num: snapshot.layout.block_num,
+            prepared_at: self.header.prepared_at,
+            file: &self.header.file,
+            target: &self.header.target,
+            confirmed: snapshot.confirmed,
+            finish_sent_at: snapshot.finish_sent_at,
+        };
         let dir = parent_dir(&self.path);
         let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-        serde_json::to_writer(&mut temp, &self.record).map_err(|e| fail(std::io::Error::other(e)))?;
+        serde_json::to_writer(&mut temp, &written).map_err(|e| fail(std::io::Error::other(e)))?;
         temp.as_file().sync_all().map_err(fail)?;
         temp.persist(&self.path).map_err(|e| fail(e.error))?;
         sync_dir(dir).map_err(fail)
     }
 }
 
-impl Drop for Journal {
-    /// An upload that ends any other way than finishing (an error, a cancellation that drops its
-    /// future) keeps its journal: pending confirmations are written, so the next run re-sends only
-    /// the blocks that were in flight.
-    fn drop(&mut self) {
-        if let Err(e) = self.flush() {
-            tracing::warn!(
-                "writing the journal's last {} confirmations failed ({e}); the next run sends those blocks again",
-                self.unsaved
-            );
-        }
+fn corrupt(path: &Path, reason: String) -> UploadError {
+    UploadError::JournalCorrupt {
+        path: path.to_owned(),
+        reason,
     }
+}
+
+/// The journal at `path`, parsed; `None` when there is none.
+fn read_record(path: &Path) -> Result<Option<Record>, UploadError> {
+    let text = match std::fs::read(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(UploadError::Journal {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return Err(corrupt(path, "it is empty".to_owned()));
+    }
+    let value = serde_json::from_slice::<serde_json::Value>(&text)
+        .map_err(|e| corrupt(path, format!("it is not JSON ({e})")))?;
+    let version = value.get("version").and_then(serde_json::Value::as_u64);
+    if version != Some(u64::from(FORMAT_VERSION)) {
+        return Err(corrupt(
+            path,
+            format!(
+                "journal format {} (this version reads {FORMAT_VERSION})",
+                version.map_or_else(|| "unknown".to_owned(), |v| v.to_string())
+            ),
+        ));
+    }
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|e| corrupt(path, format!("a field is missing or wrong ({e})")))
+}
+
+/// Why a journal for this target cannot be continued by this run, if it cannot: its upload id
+/// expired, the file changed, it is for the other flow, or it recorded an `upload_all`.
+fn why_not_resumable(header: &Header, mode: Mode, identity: &FileIdentity) -> Option<String> {
+    let age = now_secs().saturating_sub(header.prepared_at);
+    if age >= crate::limits::UPLOAD_ID_LIFETIME.as_secs() {
+        return Some(format!("the journal's upload id expired ({age} s old)"));
+    }
+    if &header.file != identity {
+        return Some(format!(
+            "the file changed since the journal was written ({})",
+            describe_change(&header.file, identity)
+        ));
+    }
+    if header.mode != mode {
+        return Some("the journal is for the other upload flow".to_owned());
+    }
+    (mode == Mode::UploadAll).then(|| "an earlier upload_all got no answer".to_owned())
 }
 
 /// Removes a journal file, durably.
@@ -448,14 +442,12 @@ fn describe_change(then: &FileIdentity, now: &FileIdentity) -> String {
 mod tests {
     use super::*;
 
-    fn journal(dir: &Path, blocks: u64) -> Journal {
-        let layout = Layout::new(blocks * 10, 10, blocks).expect("a layout");
-        let identity = FileIdentity {
-            size: layout.size,
-            mtime_ns: 1,
-            edge_checksum: 2,
-        };
-        let target = Target {
+    fn layout(blocks: u64) -> Layout {
+        Layout::new(blocks * 10, 10, blocks).expect("a layout")
+    }
+
+    fn target() -> Target {
+        Target {
             family: crate::upload::Family::Media,
             version_of: None,
             file_name: "f.bin".to_owned(),
@@ -463,14 +455,31 @@ mod tests {
             parent_node: "doxcn1".to_owned(),
             extra: None,
             app: None,
+        }
+    }
+
+    fn snapshot(confirmed: &BTreeMap<u64, u32>) -> Snapshot<'_> {
+        Snapshot {
+            upload_id: "u-1",
+            layout: layout(40),
+            confirmed,
+            finish_sent_at: None,
+        }
+    }
+
+    fn journal(dir: &Path) -> Journal {
+        let identity = FileIdentity {
+            size: layout(40).size,
+            mtime_ns: 1,
+            edge_checksum: 2,
         };
+        let empty = BTreeMap::new();
         Journal::create(
             &dir.join("f.journal"),
             Mode::Chunked,
-            "u-1",
-            layout,
             identity,
-            target,
+            target(),
+            &snapshot(&empty),
         )
         .expect("created")
     }
@@ -485,67 +494,58 @@ mod tests {
     #[test]
     fn confirmations_are_written_in_batches_of_the_documented_size() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut journal = journal(dir.path(), 40);
+        let mut journal = journal(dir.path());
+        let mut confirmed = BTreeMap::new();
         assert_eq!(on_disk(dir.path()), 0, "written when created");
         for seq in 0..JOURNAL_BATCH_BLOCKS - 1 {
-            journal.confirm(seq, 7).expect("confirm");
+            confirmed.insert(seq, 7);
+            journal.confirmed(&snapshot(&confirmed)).expect("confirm");
         }
         assert_eq!(on_disk(dir.path()), 0, "a batch is pending");
-        journal.confirm(JOURNAL_BATCH_BLOCKS - 1, 7).expect("confirm");
+        confirmed.insert(JOURNAL_BATCH_BLOCKS - 1, 7);
+        journal.confirmed(&snapshot(&confirmed)).expect("confirm");
         assert_eq!(
             on_disk(dir.path()) as u64,
             JOURNAL_BATCH_BLOCKS,
             "the full batch is written"
         );
-        // The same block confirmed again with the same checksum changes nothing.
-        journal.confirm(0, 7).expect("confirm");
-        assert_eq!(journal.unsaved, 0);
+        assert!(!journal.has_unsaved());
     }
 
     #[test]
     fn a_confirmation_long_after_the_last_write_is_written_at_once() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut journal = journal(dir.path(), 40);
-        journal.confirm(0, 7).expect("confirm");
+        let mut journal = journal(dir.path());
+        let mut confirmed = BTreeMap::from([(0, 7)]);
+        journal.confirmed(&snapshot(&confirmed)).expect("confirm");
         assert_eq!(on_disk(dir.path()), 0);
         journal.saved_at = Instant::now()
             .checked_sub(JOURNAL_BATCH_INTERVAL)
             .expect("the clock is past the interval");
-        journal.confirm(1, 7).expect("confirm");
+        confirmed.insert(1, 7);
+        journal.confirmed(&snapshot(&confirmed)).expect("confirm");
         assert_eq!(on_disk(dir.path()), 2, "both pending confirmations written");
     }
 
     #[test]
-    fn finish_sent_forget_and_drop_write_what_is_pending() {
+    fn a_journal_reads_back_the_snapshot_it_wrote() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut journal = journal(dir.path(), 40);
-        journal.confirm(0, 7).expect("confirm");
-        journal.mark_finish_sent().expect("finish sent");
-        assert_eq!(on_disk(dir.path()), 1, "with the finish");
-
-        journal.confirm(1, 7).expect("confirm");
-        journal.confirm(2, 7).expect("confirm");
-        journal.forget(Some(&[0])).expect("forget");
-        assert_eq!(on_disk(dir.path()), 2, "forgetting is written at once");
-
-        journal.confirm(3, 7).expect("confirm");
-        drop(journal);
-        assert_eq!(
-            on_disk(dir.path()),
-            3,
-            "an upload that stops keeps its confirmations"
-        );
-    }
-
-    #[test]
-    fn a_removed_journal_stays_removed() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut journal = journal(dir.path(), 40);
-        journal.confirm(0, 7).expect("confirm");
-        journal.remove().expect("removed");
-        assert!(
-            !dir.path().join("f.journal").exists(),
-            "dropping a removed journal must not write it again"
-        );
+        let mut journal = journal(dir.path());
+        let confirmed = BTreeMap::from([(0, 7), (3, 9)]);
+        let mut sent = snapshot(&confirmed);
+        sent.finish_sent_at = Some(now_secs());
+        journal.save(&sent).expect("saved");
+        let identity = journal.header.file.clone();
+        let Loaded::Resume(resumed) =
+            Journal::load(&dir.path().join("f.journal"), Mode::Chunked, &identity, &target())
+                .expect("loaded")
+        else {
+            panic!("a journal of this upload resumes");
+        };
+        let (_, saved) = *resumed;
+        assert_eq!(saved.upload_id, "u-1");
+        assert_eq!(saved.layout, layout(40));
+        assert_eq!(saved.confirmed, confirmed);
+        assert_eq!(saved.finish_sent_at, sent.finish_sent_at);
     }
 }

@@ -7,8 +7,10 @@
 //! mid-way resumes where it stopped, after re-reading and checking every block it trusts.
 //!
 //! Where things live: [`Client::upload`] and the upload's view of the client (this file),
-//! [`UploadRequest`] and its checks (`request.rs`), one upload's flow and its exactly-once rules (`flow.rs`), the transaction and
-//! its workers (`workers.rs`), the journal (`journal.rs`), resume verification (`verify.rs`),
+//! [`UploadRequest`] and its checks (`request.rs`), one upload's flow and its exactly-once rules
+//! (`flow.rs`; the one-shot `upload_all` in `one_shot.rs`), the transaction of one upload id, owner of the id and its confirmed blocks
+//! (`transaction.rs`), the workers that send its blocks (`workers.rs`), the journal that
+//! persists snapshots of the transaction (`journal.rs`), resume verification (`verify.rs`),
 //! retries and the budget (`retry.rs`, [`crate::budget`]), [`UploadOutcome`] and [`ProgressEvent`]
 //! (`outcome.rs`, `progress.rs`).
 //!
@@ -33,11 +35,13 @@ mod error;
 mod family;
 mod flow;
 mod journal;
+mod one_shot;
 mod outcome;
 mod progress;
 mod request;
 pub(crate) mod retry;
 mod source;
+mod transaction;
 mod verify;
 mod workers;
 
@@ -55,8 +59,9 @@ pub use retry::RetryPolicy;
 
 use crate::Client;
 use crate::limits::UPLOAD_ALL_REQUEST_SIZE_MAXIMUM;
-use flow::Upload;
-use journal::{JournalLock, Target};
+use family::Target;
+use flow::{Upload, Uploader};
+use journal::JournalLock;
 use request::{Data, Input, check_file_name, check_parent, open_file};
 
 /// The parent type of slides media, which only `upload_all` accepts.
@@ -66,17 +71,6 @@ const SLIDE_FILE: &str = "slide_file";
 /// a 4 MiB block takes most of a second, while holding at most 32 MiB of blocks in memory (two
 /// per worker: one being sent, the next being read).
 pub const DEFAULT_CONCURRENCY: usize = 4;
-
-/// One upload's view of its [`Client`]: the client's budget, retry policy, concurrency and
-/// `upload_all` threshold.
-#[derive(Debug)]
-pub(crate) struct Uploader {
-    client: Client,
-    concurrency: usize,
-    upload_all_max: u64,
-    budget: Option<crate::budget::Budget>,
-    policy: RetryPolicy,
-}
 
 impl Client {
     /// Uploads a file (or a reader of known size) into a doc, sheet or base and returns its
@@ -88,7 +82,7 @@ impl Client {
     pub async fn upload(&self, request: UploadRequest) -> Result<UploadOutcome, UploadError> {
         let uploader = Uploader::of(self);
         let cancel = request.cancel.clone();
-        let run = uploader.run(request);
+        let run = run(&uploader, request);
         match cancel {
             // Dropping `run` drops every request in flight, so cancellation is prompt.
             Some(token) => tokio::select! {
@@ -101,100 +95,96 @@ impl Client {
     }
 }
 
-impl Uploader {
-    fn of(client: &Client) -> Self {
-        let context = &client.inner;
-        Uploader {
-            client: client.clone(),
-            concurrency: context.transfer.concurrency,
-            upload_all_max: context.transfer.upload_all_max,
-            budget: Some(context.budget.clone()),
-            policy: context.policy,
-        }
+/// One upload: the request checked, the journal locked, the token fetched, then `upload_all` or
+/// the chunked flow.
+async fn run(uploader: &Uploader, request: UploadRequest) -> Result<UploadOutcome, UploadError> {
+    let UploadRequest {
+        data,
+        family,
+        version_of,
+        file_name,
+        parent_type,
+        parent_node,
+        extra,
+        journal,
+        progress,
+        cancel: _,
+        refuse_duplicates,
+    } = request;
+    check_parent(&parent_type, family)?;
+    let (input, default_name) = open_input(data)?;
+    let file_name = file_name.unwrap_or(default_name);
+    check_file_name(&file_name)?;
+    check_slides(uploader, &parent_type, input.size())?;
+    // Journals apply to files; the lock is held until this upload ends, however it ends.
+    let journal = journal.filter(|_| matches!(input, Input::File { .. }));
+    let lock = journal.as_deref().map(JournalLock::acquire).transpose()?;
+    // Fetching the token first turns bad credentials into a typed error before any upload
+    // request.
+    let tokens = uploader.client.inner.token_source();
+    if let Some(tokens) = tokens {
+        tokens.token().await?;
     }
-
-    async fn run(&self, request: UploadRequest) -> Result<UploadOutcome, UploadError> {
-        let UploadRequest {
-            data,
+    let upload = Upload {
+        uploader,
+        target: Target {
             family,
             version_of,
             file_name,
             parent_type,
             parent_node,
             extra,
-            journal,
-            progress,
-            cancel: _,
-            refuse_duplicates,
-        } = request;
-        check_parent(&parent_type, family)?;
-        let (input, default_name) = match data {
-            Data::File(path) => {
-                let opened = open_file(&path)?;
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                (Input::File { path, opened }, name)
-            }
-            Data::Reader {
-                reader,
-                size,
-                file_name,
-            } => (Input::Stream { reader, size }, file_name),
-        };
-        let file_name = file_name.unwrap_or(default_name);
-        check_file_name(&file_name)?;
-        if parent_type == SLIDE_FILE
-            && input.size() > self.upload_all_max.min(UPLOAD_ALL_REQUEST_SIZE_MAXIMUM)
-        {
-            return Err(UploadError::SlideFileTooLarge {
-                size: input.size(),
-                max: self.upload_all_max.min(UPLOAD_ALL_REQUEST_SIZE_MAXIMUM),
-            });
+            app: tokens.and_then(|t| t.identity()),
+        },
+        retries: AtomicU64::new(0),
+        progress,
+        refuse_duplicates,
+        possible_duplicates: AtomicU32::new(0),
+        warnings: std::sync::Mutex::new(Vec::new()),
+    };
+    let span = tracing::info_span!("upload", file_name = %upload.target.file_name, size = input.size());
+    let result = async {
+        if input.size() <= uploader.upload_all_max {
+            upload.all(input, journal.as_deref()).await
+        } else {
+            upload.chunked(input, journal.as_deref()).await
         }
-        // Journals apply to files; the lock is held until this upload ends, however it ends.
-        let journal = journal.filter(|_| matches!(input, Input::File { .. }));
-        let lock = journal.as_deref().map(JournalLock::acquire).transpose()?;
-        // Fetching the token first turns bad credentials into a typed error before any upload
-        // request.
-        let tokens = self.client.inner.token_source();
-        if let Some(tokens) = tokens {
-            tokens.token().await?;
-        }
-        let upload = Upload {
-            uploader: self,
-            target: Target {
-                family,
-                version_of,
-                file_name,
-                parent_type,
-                parent_node,
-                extra,
-                app: tokens.and_then(|t| t.identity()),
-            },
-            retries: AtomicU64::new(0),
-            progress,
-            refuse_duplicates,
-            possible_duplicates: AtomicU32::new(0),
-            warnings: std::sync::Mutex::new(Vec::new()),
-        };
-        let span = tracing::info_span!("upload", file_name = %upload.target.file_name, size = input.size());
-        let result = async {
-            if input.size() <= self.upload_all_max {
-                upload.all(input, journal.as_deref()).await
-            } else {
-                upload.chunked(input, journal.as_deref()).await
-            }
-        }
-        .instrument(span)
-        .await;
-        if let Some(lock) = lock {
-            lock.release();
-        }
-        // `ProgressEvent::Finished` was emitted by the flow, before the journal was removed.
-        result
     }
+    .instrument(span)
+    .await;
+    if let Some(lock) = lock {
+        lock.release();
+    }
+    // `ProgressEvent::Finished` was emitted by the flow, before the journal was removed.
+    result
+}
+
+/// The request's data opened, and the file name it suggests.
+fn open_input(data: Data) -> Result<(Input, String), UploadError> {
+    Ok(match data {
+        Data::File(path) => {
+            let opened = open_file(&path)?;
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (Input::File { path, opened }, name)
+        }
+        Data::Reader {
+            reader,
+            size,
+            file_name,
+        } => (Input::Stream { reader, size }, file_name),
+    })
+}
+
+/// Slides media go only through `upload_all`: one larger than it takes is refused up front.
+fn check_slides(uploader: &Uploader, parent_type: &str, size: u64) -> Result<(), UploadError> {
+    let max = uploader.upload_all_max.min(UPLOAD_ALL_REQUEST_SIZE_MAXIMUM);
+    if parent_type == SLIDE_FILE && size > max {
+        return Err(UploadError::SlideFileTooLarge { size, max });
+    }
+    Ok(())
 }
 
 /// Internals exposed for `benches/resume.rs` only (the journal's fsync cost per block, the
@@ -205,8 +195,10 @@ pub mod bench_support {
     use std::time::{Duration, Instant};
 
     use super::UploadError;
-    use super::journal::{FileIdentity, Journal, Mode, Target};
+    use super::family::Target;
+    use super::journal::{FileIdentity, Journal, Mode};
     use super::source::Layout;
+    use super::transaction::Transaction;
 
     /// Creates a journal at `path` for `blocks` blocks and confirms each as the uploader does
     /// (written in batches, see [`JOURNAL_BATCH_BLOCKS`](super::JOURNAL_BATCH_BLOCKS)); returns
@@ -238,17 +230,18 @@ pub mod bench_support {
             extra: None,
             app: None,
         };
-        let mut journal = Journal::create(path, Mode::Chunked, "bench-upload-id", layout, identity, target)?;
+        let tx = Transaction::new("bench-upload-id".to_owned(), layout)
+            .journal_with(|snapshot| Journal::create(path, Mode::Chunked, identity, target, snapshot))?;
         let started = Instant::now();
         for seq in 0..blocks {
-            journal.confirm(seq, u32::try_from(seq).unwrap_or(0))?;
+            tx.confirm(seq, u32::try_from(seq).unwrap_or(0))?;
             if write_each {
-                journal.flush()?;
+                tx.flush()?;
             }
         }
-        journal.flush()?;
+        tx.flush()?;
         let per_block = started.elapsed() / u32::try_from(blocks.max(1)).unwrap_or(u32::MAX);
-        journal.remove()?;
+        tx.close()?;
         Ok(per_block)
     }
 

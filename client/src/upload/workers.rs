@@ -1,14 +1,14 @@
-//! One upload id's transaction — the blocks the server confirmed, mirrored into the journal —
-//! and the workers that send its blocks.
-
-use std::collections::BTreeMap;
+//! The workers that send a transaction's blocks, `concurrency` at a time, each reading its next
+//! block while the current one is on the wire.
 
 use bytes::{Bytes, BytesMut};
 
-use super::flow::Upload;
-use super::journal::Journal;
-use super::source::{Block, FileBlocks, Layout, StreamBlocks};
+use super::family::{self, Family};
+use super::retry::Caller;
+use super::source::{Block, FileBlocks, StreamBlocks};
+use super::transaction::Transaction;
 use super::{ProgressEvent, UploadError};
+use crate::Client;
 
 /// Where the next block comes from.
 pub(super) enum Blocks<'a> {
@@ -26,133 +26,16 @@ impl Blocks<'_> {
     }
 }
 
-/// One upload id and the blocks the server has confirmed for it, mirrored into the journal.
-pub(super) struct Transaction {
-    pub(super) upload_id: String,
-    pub(super) layout: Layout,
-    /// A finish of this id may have been handled without its answer arriving (an ambiguous
-    /// attempt in this run, or a finish an earlier run sent): a 1061021 then means "finished".
-    pub(super) finish_maybe_delivered: std::sync::atomic::AtomicBool,
-    state: std::sync::Mutex<Confirmed>,
+/// What the workers of one upload share: where the parts go and how they are sent.
+pub(super) struct Sender<'a> {
+    pub(super) client: &'a Client,
+    pub(super) family: Family,
+    /// Blocks read and sent at once.
+    pub(super) concurrency: usize,
+    pub(super) caller: Caller<'a>,
 }
 
-struct Confirmed {
-    /// Confirmed blocks and the Adler-32 of the bytes sent.
-    blocks: BTreeMap<u64, u32>,
-    journal: Option<Journal>,
-}
-
-impl Transaction {
-    pub(super) fn new(upload_id: String, layout: Layout, journal: Option<Journal>) -> Self {
-        Self::with_state(upload_id, layout, BTreeMap::new(), journal, false)
-    }
-
-    pub(super) fn resumed(journal: Journal) -> Self {
-        let (upload_id, layout) = (journal.upload_id().to_owned(), journal.layout());
-        let blocks = journal.confirmed().clone();
-        let finish_sent = journal.finish_sent();
-        Self::with_state(upload_id, layout, blocks, Some(journal), finish_sent)
-    }
-
-    fn with_state(
-        upload_id: String,
-        layout: Layout,
-        blocks: BTreeMap<u64, u32>,
-        journal: Option<Journal>,
-        finish_sent: bool,
-    ) -> Self {
-        Self {
-            upload_id,
-            layout,
-            finish_maybe_delivered: std::sync::atomic::AtomicBool::new(finish_sent),
-            state: std::sync::Mutex::new(Confirmed { blocks, journal }),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Confirmed> {
-        // Each change is one insert or clear, so a panic elsewhere cannot leave it half-done.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    pub(super) fn pending(&self) -> Vec<u64> {
-        let state = self.lock();
-        (0..self.layout.block_num)
-            .filter(|seq| !state.blocks.contains_key(seq))
-            .collect()
-    }
-
-    pub(super) fn confirmed(&self) -> Vec<(u64, u32)> {
-        self.lock()
-            .blocks
-            .iter()
-            .map(|(&seq, &adler)| (seq, adler))
-            .collect()
-    }
-
-    pub(super) fn confirmed_blocks(&self) -> u64 {
-        self.lock().blocks.len() as u64
-    }
-
-    pub(super) fn confirmed_totals(&self) -> (u64, u64) {
-        let state = self.lock();
-        (
-            state.blocks.keys().map(|&seq| self.layout.len(seq)).sum(),
-            state.blocks.len() as u64,
-        )
-    }
-
-    /// Records a confirmed block; returns the confirmed bytes and blocks so far.
-    fn confirm(&self, seq: u64, adler: u32) -> Result<(u64, u64), UploadError> {
-        let mut state = self.lock();
-        state.blocks.insert(seq, adler);
-        if let Some(journal) = state.journal.as_mut() {
-            journal.confirm(seq, adler)?;
-        }
-        drop(state);
-        Ok(self.confirmed_totals())
-    }
-
-    /// Forgets confirmed blocks: `None` all of them, else those listed.
-    pub(super) fn forget(&self, seqs: Option<&[u64]>) -> Result<(), UploadError> {
-        let mut state = self.lock();
-        match seqs {
-            None => state.blocks.clear(),
-            Some(seqs) => {
-                for seq in seqs {
-                    state.blocks.remove(seq);
-                }
-            }
-        }
-        match state.journal.as_mut() {
-            Some(journal) => journal.forget(seqs),
-            None => Ok(()),
-        }
-    }
-
-    /// Records, in the journal first, that the finish is about to be sent.
-    pub(super) fn mark_finish_sent(&self) -> Result<(), UploadError> {
-        match self.lock().journal.as_mut() {
-            Some(journal) => journal.mark_finish_sent(),
-            None => Ok(()),
-        }
-    }
-
-    /// The transaction is over (finished, or its id expired): its journal goes.
-    pub(super) fn close(self) -> Result<(), UploadError> {
-        let state = self
-            .state
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match state.journal {
-            Some(journal) => journal.remove(),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Upload<'_> {
+impl Sender<'_> {
     /// Sends every block `blocks` hands out, `concurrency` at a time; the first permanent error
     /// stops the others. Returns the number of blocks sent.
     pub(super) async fn send_blocks(&self, tx: &Transaction, blocks: Blocks<'_>) -> Result<u64, UploadError> {
@@ -164,7 +47,7 @@ impl Upload<'_> {
             resumed_bytes: confirmed_bytes,
             resumed_blocks: confirmed_blocks,
         });
-        let workers = (0..self.uploader.concurrency).map(|_| self.worker(tx, &blocks));
+        let workers = (0..self.concurrency).map(|_| self.worker(tx, &blocks));
         let sent = futures::future::try_join_all(workers).await?;
         Ok(sent.into_iter().sum())
     }
@@ -204,14 +87,12 @@ impl Upload<'_> {
         bytes: &Bytes,
         adler: u32,
     ) -> Result<(), UploadError> {
-        let client = &self.uploader.client;
         let checksum = adler.to_string();
-        let family = self.target.family;
-        self.caller()
-            .call(family.upload_part(), || {
-                super::family::part(
-                    client,
-                    family,
+        self.caller
+            .call(self.family.upload_part(), || {
+                family::part(
+                    self.client,
+                    self.family,
                     tx.upload_id.as_str(),
                     seq,
                     bytes.clone(),
@@ -219,5 +100,11 @@ impl Upload<'_> {
                 )
             })
             .await
+    }
+
+    fn emit(&self, event: ProgressEvent) {
+        if let Some(progress) = self.caller.progress {
+            progress(&event);
+        }
     }
 }

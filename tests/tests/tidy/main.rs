@@ -9,5 +9,6 @@ mod cycles;
 mod cycles_allowlist;
 mod lexer;
 mod long_files;
+mod long_functions;
 mod source;
 mod spec_facts;
