@@ -6,28 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Runs `f` (a wait on the child `pid`) on a thread: if it has not returned within `bound`, the
-/// child is killed by its id and the test fails, so no wait on a child is unbounded.
-fn within<T: Send + 'static>(
-    bound: Duration,
-    pid: u32,
-    what: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    let (done, wait) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(f());
-    });
-    match wait.recv_timeout(bound) {
-        Ok(value) => value,
-        Err(_) => {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-            panic!("{what} took over {bound:?}");
-        }
-    }
-}
+use crate::support::within;
 
 #[tokio::test]
 async fn binary_serves_and_stops_on_ctrl_c() {

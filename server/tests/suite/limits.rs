@@ -8,35 +8,12 @@ use std::time::Duration;
 
 use feishu_drive_server::{Config, Limits, Server, ServerError};
 use serde_json::json;
-use support::{PARENT, json_of, start};
+use support::{PARENT, json_of, start, within};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Every wait on a server process ends within this.
 const CHILD_BOUND: Duration = Duration::from_secs(30);
-
-/// Runs `f` (a wait on the child `pid`) on a thread: if it has not returned within `bound`, the
-/// child is killed by its id and the test fails, so no wait on a child is unbounded.
-fn within<T: Send + 'static>(
-    bound: Duration,
-    pid: u32,
-    what: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    let (done, wait) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(f());
-    });
-    match wait.recv_timeout(bound) {
-        Ok(value) => value,
-        Err(_) => {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-            panic!("{what} took over {bound:?}");
-        }
-    }
-}
 
 /// Waits (up to 30 s) until the server closes `stream`: a read returns end-of-file or an error.
 /// Returns whatever it sent first.

@@ -1,7 +1,9 @@
 //! What the server's integration tests share: raw HTTP over loopback with reqwest, no generated
 //! client, so that the tests see exactly what the server sends.
 
-#![allow(dead_code)] // Each test binary uses part of it.
+#![allow(dead_code)] // Each test module uses part of it.
+
+use std::time::Duration;
 
 use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, RunningServer, Server};
 use serde_json::{Value, json};
@@ -140,4 +142,27 @@ pub async fn json_of(response: reqwest::Response) -> (u16, reqwest::header::Head
     let text = response.text().await.expect("a body");
     let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text:?}"));
     (status, headers, value)
+}
+
+/// Runs `f` (a wait on the child `pid`) on a thread: if it has not returned within `bound`, the
+/// child is killed by its id and the test fails, so no wait on a child is unbounded.
+pub fn within<T: Send + 'static>(
+    bound: Duration,
+    pid: u32,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(f());
+    });
+    match wait.recv_timeout(bound) {
+        Ok(value) => value,
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("{what} took over {bound:?}");
+        }
+    }
 }

@@ -4,9 +4,9 @@
 //! part, no inline string with length bounds, no exclusive maximum), so a snapshot alone could
 //! accept code that does not build. `tests/fixtures/codegen/multipart.api.rs` is the fixture's
 //! generated `api.rs`, committed and compiled into this test. `codegen_snapshots` keeps it equal to
-//! a fresh generation (and rewrites it outside CI), from a test binary that does not include it, so
+//! a fresh generation (and rewrites it outside CI), from a test binary (`suite`) that does not include it, so
 //! a stale copy that no longer compiles can still be regenerated with
-//! `cargo test -p feishu-drive-tests --test codegen_snapshots`.
+//! `cargo test -p feishu-drive-tests --test suite codegen_snapshots::`.
 
 #[rustfmt::skip]
 #[allow(dead_code, unused_imports, clippy::all, clippy::unwrap_used, missing_debug_implementations)]

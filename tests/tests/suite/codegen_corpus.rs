@@ -35,7 +35,7 @@ fn generated(stem: &str) -> String {
     let settings = Settings {
         inner_type: None,
         spec_name: format!("tests/fixtures/codegen/corpus/{stem}.yaml"),
-        command: "cargo test -p feishu-drive-tests --test codegen_corpus".to_owned(),
+        command: "cargo test -p feishu-drive-tests --test suite codegen_corpus::".to_owned(),
         // As `cargo xtask generate` writes them: with the streaming file setters.
         file_setters: true,
         ..Settings::default()

@@ -5,6 +5,7 @@
 
 use crate::kit::e2e as e2e_support;
 use crate::kit::upload as upload_support;
+use e2e_support::data;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,19 +19,6 @@ use feishu_drive::upload::{RetryPolicy, UploadRequest};
 use feishu_drive_server::{Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, Faults, Operation, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-/// Pseudo-random bytes (xorshift), different for each seed.
-fn data(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
 
 fn fast_policy() -> RetryPolicy {
     RetryPolicy {

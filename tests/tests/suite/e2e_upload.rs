@@ -584,7 +584,7 @@ async fn two_servers_side_by_side() {
 
 /// 1 GiB through 4 MiB blocks, 4 parts in flight: the server streams every block to disk and the
 /// download back from it, so memory does not grow with the file. Opt-in (it writes 1 GiB to the
-/// temp dir): `cargo test -p feishu-drive-tests --test e2e_upload -- --ignored --nocapture`.
+/// temp dir): `cargo test -p feishu-drive-tests --test suite e2e_upload:: -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "writes 1 GiB; run with --ignored"]
 async fn one_gib_chunked_upload_round_trips() {

@@ -146,7 +146,7 @@ const ACCEPTED: &[(&str, &str)] = &[
     (
         "PageSize: maximum spec=200 rust=-",
         "typify does not bound integers above, so a page size over 200 is sent; the server \
-         answers it with 1064001 PageSizeOutOfLimit (server/tests/files.rs)",
+         answers it with 1064001 PageSizeOutOfLimit (server/tests/suite/files.rs)",
     ),
     (
         "TenantAccessTokenRequest.app_id: minLength spec=1 rust=-",

@@ -1,5 +1,5 @@
-//! Helpers shared by the spec-diff test binaries: fixture pairs, reviewed and snapshotted.
-#![allow(dead_code)] // each test binary uses its own subset
+//! Helpers shared by the spec-diff test modules: fixture pairs, reviewed and snapshotted.
+#![allow(dead_code)] // each test module uses its own subset
 
 use std::path::PathBuf;
 

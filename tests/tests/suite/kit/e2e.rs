@@ -1,7 +1,7 @@
 //! What the end-to-end tests share: a server on port 0, a generated client with a tenant token
 //! from the server's own token endpoint, and the upload steps through that client.
 
-#![allow(dead_code)] // Each e2e test binary uses part of it.
+#![allow(dead_code)] // Each e2e module uses part of it.
 
 use bytes::Bytes;
 use feishu_drive::ClientBuilder;

@@ -3,7 +3,7 @@
 //! can decide, per request, to lose the server's answer (after the server handled it).
 //! Multipart bodies are parsed with `multer`.
 
-#![allow(dead_code)] // Each test binary uses part of it.
+#![allow(dead_code)] // Each test module uses part of it.
 
 use std::sync::{Arc, Mutex};
 
