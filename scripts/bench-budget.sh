@@ -12,5 +12,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v redis-server >/dev/null || { echo "redis-server not found: bash tools/install.sh --system-only" >&2; exit 1; }
 PROCESSES="${PROCESSES:-1 2 4 8}" PARTS="${PARTS:-80}" \
-  cargo test -q -p feishu-drive-tests --test budget_processes -- \
-  --ignored benchmark --exact --nocapture
+  cargo test -q -p feishu-drive-tests --test suite -- \
+  --ignored budget_processes::benchmark --exact --nocapture

@@ -10,7 +10,7 @@
 #   tools/cargo/bin     <- cargo install --locked (exact version below)
 #       cargo-machete (unused-dependency check in .ci/run)
 #   system packages     <- Debian's redis-server and strace (apt-get), for the budget tests
-#       (tests/tests/budget_*.rs start their own redis-server) and the journal's fsync test;
+#       (tests/tests/suite/budget_*.rs start their own redis-server) and the journal's fsync test;
 #       each skipped when on PATH
 #
 # Offline: every half installs from its own warm cache first and says when it
@@ -165,7 +165,7 @@ install_python() {
 
 # -------------------------------------------------------------- system half
 # Debian packages: redis-server for the shared-budget tests, strace for the test that watches
-# the journal's fsyncs (tests/tests/upload_journal.rs). `apt-get update` only when the install
+# the journal's fsyncs (tests/tests/suite/upload_journal.rs). `apt-get update` only when the install
 # fails on a stale or empty package list.
 install_system() {
   local missing=() command package

@@ -1,4 +1,4 @@
-"""schemathesis hooks for the judge in tests/tests/e2e_judges.rs.
+"""schemathesis hooks for the judge in tests/tests/suite/e2e_judges.rs.
 
 Schema-valid requests can still break the documented business rules: a part whose bytes differ
 from its `size`, a finish before its blocks arrived, an upload id the server never issued. A

@@ -3,7 +3,7 @@
 
 mod support;
 // The real redis-server the budget tests start (tools/install.sh installs it).
-#[path = "../../../tests/tests/budget_support/mod.rs"]
+#[path = "../../../tests/tests/suite/kit/budget.rs"]
 mod budget_support;
 
 mod batch;

@@ -41,7 +41,7 @@ pub struct AppCredentials {
 }
 
 /// Times are tokio's `Instant` (the system clock unless a test pauses tokio's): the refresh
-/// schedule, hours long, is then tested on a paused clock (`tests/tests/client_clock.rs`).
+/// schedule, hours long, is then tested on a paused clock (`tests/tests/suite/client_clock.rs`).
 struct CachedToken {
     token: AccessToken,
     refresh_at: tokio::time::Instant,

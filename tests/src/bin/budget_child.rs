@@ -82,7 +82,7 @@ async fn run(args: &[String]) -> Result<(), String> {
     let counters = Arc::new(Counters::default());
     let events = counters.clone();
     let mut config = BudgetConfig::new(APP_ID);
-    // The tests widen the spacing margin (see tests/tests/budget_processes.rs); unset, the
+    // The tests widen the spacing margin (see tests/tests/suite/budget_processes.rs); unset, the
     // default margin is used, as the benchmark does.
     if let Ok(ms) = std::env::var("BUDGET_SPACING_MARGIN_MS") {
         let ms: u64 = ms
