@@ -41,6 +41,7 @@
 #![forbid(unsafe_code)]
 
 mod auth;
+pub mod cli;
 mod config;
 mod conn;
 mod drive;

@@ -154,10 +154,13 @@ fn plan_counts_requests_from_the_documented_limits_and_sends_nothing() {
 }
 
 #[test]
-fn serve_answers_an_upload_and_stops_on_sigint() {
+fn serve_takes_the_servers_flags_answers_an_upload_into_its_root_folder_and_stops_on_sigint() {
     let home = Home::new();
     let mut serve = home.command();
+    // `--fault` is one of the flags `serve` has from `feishu-drive-server`: the first part gets
+    // a proxy's HTML 502, which the upload below must retry.
     serve.args(["serve", "--addr", "127.0.0.1:0", "--block-size", "65536"]);
+    serve.args(["--fault", "html-502:file-upload-part:first=1"]);
     let server = Running::spawn(&mut serve, true);
     let first = server.wait_for_line(Duration::from_secs(30), |l| l.contains("listening on"));
     let url = first
@@ -165,15 +168,31 @@ fn serve_answers_an_upload_and_stops_on_sigint() {
         .next()
         .expect("the line ends with the URL")
         .to_owned();
+    let root_line = server.wait_for_line(Duration::from_secs(5), |l| l.starts_with("root folder: "));
+    let root = root_line.trim_start_matches("root folder: ").to_owned();
     let file = home.file("x.bin", 200 * KIB, 6);
     let mut upload = home.command();
     upload
-        .args(["--base-url", &url, "--rps", "0", "upload"])
+        .args(["--json", "--base-url", &url, "--rps", "0", "upload"])
         .arg(&file)
-        .args(["--parent-type", "docx_image", "--parent-node", "doxcnServe"]);
+        .args(["--folder", &root, "--chunked-over", "65536"]);
     let uploaded = run(upload);
     assert_eq!(uploaded.code(), Some(0), "{}", uploaded.stderr);
-    assert!(uploaded.stdout.starts_with("boxcn"), "{}", uploaded.stdout);
+    let events = uploaded.events();
+    assert!(
+        named(&events, "finished")
+            .iter()
+            .any(|e| e["file_token"].as_str().is_some_and(|t| !t.is_empty())),
+        "{}",
+        uploaded.stdout
+    );
+    assert!(
+        named(&events, "retrying")
+            .iter()
+            .any(|e| e["operation"] == "file_upload_part"),
+        "the --fault given to serve did not reach the server: {}",
+        uploaded.stdout
+    );
     server.signal("INT");
     let stopped = server.wait(Duration::from_secs(30));
     assert_eq!(stopped.code(), Some(0), "{}", stopped.stderr);
