@@ -124,6 +124,10 @@ pub struct DownloadArgs {
     /// A directory (files keep the name the server gives), or with one token a file path.
     #[arg(short, long, value_name = "PATH", default_value = ".")]
     pub output: PathBuf,
+    /// The tokens are files in Drive folders (what `upload --folder` made), read through the
+    /// files family; without it, media attached to a doc, sheet or base.
+    #[arg(long)]
+    pub drive_file: bool,
 }
 
 /// `plan`.
