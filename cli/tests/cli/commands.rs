@@ -199,6 +199,18 @@ fn serve_takes_the_servers_flags_answers_an_upload_into_its_root_folder_and_stop
 }
 
 #[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let home = Home::new();
+    let mut serve = home.command();
+    serve.args(["serve", "--addr", "127.0.0.1:0"]);
+    let server = Running::spawn(&mut serve, true);
+    server.wait_for_line(Duration::from_secs(30), |l| l.starts_with("root folder: "));
+    server.signal("TERM");
+    let stopped = server.wait(Duration::from_secs(30));
+    assert_eq!(stopped.code(), Some(0), "{}", stopped.stderr);
+}
+
+#[test]
 fn completions_and_the_man_page_come_from_the_command_definition() {
     let home = Home::new();
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
