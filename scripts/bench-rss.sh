@@ -17,7 +17,9 @@ cargo build --release -q -p feishu-drive-cli --bin feishu-drive
 work="$(mktemp -d)"
 server_pid=""
 cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  # SIGINT: the server's clean stop. `|| true`: under `set -e` the trap's last status would
+  # otherwise become the script's (the server's 130/143), hiding the verdict.
+  if [[ -n "$server_pid" ]]; then kill -INT "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
