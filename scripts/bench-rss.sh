@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Peak RSS of the CLI (target/release/examples/upload) uploading 64 MiB and 1 GiB of random
-# bytes to the local server running as its own process, no client-side rate limit:
+# Peak RSS of the CLI (target/release/feishu-drive, the `feishu-drive` command) uploading 64 MiB
+# and 1 GiB of random bytes to the local server running as its own process, no client-side rate
+# limit, each run with a journal of its own (a fresh XDG_STATE_HOME: a second run of the same
+# command would otherwise find the file done and skip it):
 #   /usr/bin/time -f %M  -> KiB; target <= 64 MiB (65536 KiB).
 #
 # Usage: scripts/bench-rss.sh      Env: SIZES_MIB ("64 1024"), RUNS (3), PORT (18788), CONCURRENCY (4)
@@ -10,12 +12,14 @@ cd "$(dirname "$0")/.."
 SIZES_MIB="${SIZES_MIB:-64 1024}" RUNS="${RUNS:-3}" PORT="${PORT:-18788}" CONCURRENCY="${CONCURRENCY:-4}"
 
 cargo build --release -q -p feishu-drive-server
-cargo build --release -q -p feishu-drive --example upload
+cargo build --release -q -p feishu-drive-cli --bin feishu-drive
 
 work="$(mktemp -d)"
 server_pid=""
 cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  # SIGINT: the server's clean stop. `|| true`: under `set -e` the trap's last status would
+  # otherwise become the script's (the server's 130/143), hiding the verdict.
+  if [[ -n "$server_pid" ]]; then kill -INT "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -28,20 +32,23 @@ for _ in $(seq 100); do grep -q "listening on" "$work/server.log" 2>/dev/null &&
 base_url="http://127.0.0.1:$PORT"
 
 echo "== $(date -u +%FT%TZ) $(nproc) cores; load: $(uptime | sed 's/.*load/load/')"
-echo "peak RSS of target/release/examples/upload --rps 0 --concurrency $CONCURRENCY (KiB, $RUNS runs)"
+echo "peak RSS of target/release/feishu-drive --rps 0 upload --concurrency $CONCURRENCY (KiB, $RUNS runs)"
 status=0
 for mib in $SIZES_MIB; do
   file="$work/random-$mib.bin"
   head -c $((mib * 1024 * 1024)) /dev/urandom > "$file"
   peaks=()
   for run in $(seq "$RUNS"); do
-    LARK_APP_ID=cli_local LARK_APP_SECRET=local-secret /usr/bin/time -f %M -o "$work/rss" \
-      target/release/examples/upload "$file" --base-url "$base_url" --parent-node doxcnBenchRss \
-      --rps 0 --concurrency "$CONCURRENCY" > "$work/out" 2> "$work/err" \
+    LARK_APP_ID=cli_local LARK_APP_SECRET=local-secret XDG_STATE_HOME="$work/state-$mib-$run" \
+      /usr/bin/time -f '%M %e' -o "$work/rss" \
+      target/release/feishu-drive --base-url "$base_url" --rps 0 upload "$file" \
+      --parent-type docx_file --parent-node doxcnBenchRss --concurrency "$CONCURRENCY" \
+      > "$work/out" 2> "$work/err" \
       || { cat "$work/err" >&2; exit 1; }
-    peak="$(tail -n1 "$work/rss")"
+    read -r peak secs < <(tail -n1 "$work/rss")
     peaks+=("$peak")
-    echo "  $mib MiB run $run: peak RSS $peak KiB ($((peak / 1024)) MiB); $(grep -o 'uploaded.*MiB/s)' "$work/err")"
+    echo "  $mib MiB run $run: peak RSS $peak KiB ($((peak / 1024)) MiB); $secs s," \
+      "$(awk -v m="$mib" -v s="$secs" 'BEGIN { printf "%.1f MiB/s", (s > 0 ? m / s : 0) }')"
   done
   median="$(printf '%s\n' "${peaks[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")"
   verdict=ok; (( median <= 65536 )) || { verdict="OVER the 64 MiB target"; status=1; }

@@ -23,7 +23,8 @@ cargo bench -q -p feishu-drive --bench upload --no-run
 work="$(mktemp -d)"
 server_pid=""
 cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  # SIGINT: the server's clean stop; `|| true` keeps its exit status out of the script's.
+  if [[ -n "$server_pid" ]]; then kill -INT "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT

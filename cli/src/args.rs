@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use feishu_drive::limits::{REQUESTS_PER_SECOND, UPLOAD_ALL_REQUEST_SIZE_MAXIMUM};
 use feishu_drive::upload::DEFAULT_CONCURRENCY;
+pub use feishu_drive_server::cli::ServeArgs;
 
 use crate::exit::EXIT_CODES_HELP;
 
@@ -52,7 +53,8 @@ pub enum Command {
     /// Show what an upload would cost (requests, time at the rate, share of the daily quota)
     /// without sending anything.
     Plan(PlanArgs),
-    /// Run the local Feishu-compatible server, to try everything without an account.
+    /// Run the local Feishu-compatible server, to try everything without an account: the
+    /// flags of `feishu-drive-server`, from the same definition.
     Serve(ServeArgs),
     /// Upload files to a local server started in this process, read them back and compare:
     /// the whole round trip, with no account.
@@ -130,6 +132,10 @@ pub struct DownloadArgs {
     /// A directory (files keep the name the server gives), or with one token a file path.
     #[arg(short, long, value_name = "PATH", default_value = ".")]
     pub output: PathBuf,
+    /// The tokens are files in Drive folders (what `upload --folder` made), read through the
+    /// files family; without it, media attached to a doc, sheet or base.
+    #[arg(long)]
+    pub drive_file: bool,
 }
 
 /// `plan`.
@@ -165,30 +171,6 @@ pub struct DemoArgs {
     pub folder: Option<String>,
 }
 
-/// `serve`: the flags of `feishu-drive-server` a first try needs.
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Address to listen on (port 0 picks a free one).
-    #[arg(long, default_value = "127.0.0.1:8787")]
-    pub addr: std::net::SocketAddr,
-    /// The app id the token endpoint accepts.
-    #[arg(long, default_value = feishu_drive_server::DEFAULT_APP_ID)]
-    pub app_id: String,
-    /// The app secret the token endpoint accepts.
-    #[arg(long, default_value = feishu_drive_server::DEFAULT_APP_SECRET)]
-    pub app_secret: String,
-    /// Keep uploaded bytes here (finished files survive a restart). Default: a temporary
-    /// directory, deleted on exit.
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Block size handed out by upload_prepare, in bytes.
-    #[arg(long, default_value_t = feishu_drive_server::DEFAULT_BLOCK_SIZE, value_parser = clap::value_parser!(u64).range(1..))]
-    pub block_size: u64,
-    /// Milliseconds added to every media request.
-    #[arg(long, default_value_t = 0)]
-    pub latency_ms: u64,
-}
-
 /// `completions`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -219,6 +201,51 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    /// Every flag of a built command: its id and its long name.
+    fn flags(command: &clap::Command) -> std::collections::BTreeSet<(String, Option<String>)> {
+        command
+            .get_arguments()
+            .map(|arg| (arg.get_id().to_string(), arg.get_long().map(str::to_owned)))
+            .collect()
+    }
+
+    /// `feishu-drive serve` and `feishu-drive-server` take the same flags: the serve subcommand,
+    /// built with everything clap adds, has the server's flags and the CLI's global ones, no
+    /// other. The server binary's own test checks that it takes `ServeArgs` alone.
+    #[test]
+    fn serve_takes_exactly_the_flags_of_feishu_drive_server() {
+        let mut cli = <Cli as clap::CommandFactory>::command();
+        cli.build();
+        let globals: Vec<String> = cli
+            .get_arguments()
+            .filter(|arg| arg.is_global_set())
+            .map(|arg| arg.get_id().to_string())
+            .collect();
+        let serve = cli.find_subcommand("serve").expect("a serve subcommand");
+        let mut server =
+            <ServeArgs as Args>::augment_args(clap::Command::new("feishu-drive-server").version("0"));
+        server.build();
+        let serve_flags: std::collections::BTreeSet<_> = flags(serve)
+            .into_iter()
+            .filter(|(id, _)| !globals.contains(id))
+            .collect();
+        assert_eq!(serve_flags, flags(&server));
+        for flag in [
+            "addr",
+            "fault",
+            "rate-limit",
+            "daily-quota",
+            "data-dir",
+            "help",
+            "version",
+        ] {
+            assert!(
+                serve_flags.iter().any(|(_, long)| long.as_deref() == Some(flag)),
+                "serve lacks --{flag}: {serve_flags:?}"
+            );
+        }
     }
 
     #[test]

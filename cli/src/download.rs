@@ -1,10 +1,12 @@
-//! `feishu-drive download`: media by file token, one after another over one client, each
-//! ranged and resumed from the partial file an interrupted run left.
+//! `feishu-drive download`: media (or, with `--drive-file`, Drive files) by file token, one
+//! after another over one client, each ranged and resumed from the partial file an interrupted
+//! run left.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use feishu_drive::Client;
+use feishu_drive::upload::Family;
 
 use crate::args::{Cli, DownloadArgs};
 use crate::config;
@@ -64,13 +66,19 @@ async fn download_each(
             summary.not_started = (args.tokens.len() - index) as u64;
             break;
         }
+        let family = if args.drive_file {
+            Family::Files
+        } else {
+            Family::Media
+        };
         let request = connect::download_request(
             token,
             output,
             names_dir,
             interrupt.token().child_token(),
             reporter.clone(),
-        );
+        )
+        .family(family);
         match client.download_media(request).await {
             Ok(outcome) => {
                 let path = outcome.path.display().to_string();

@@ -24,6 +24,11 @@
 //!
 //! [progenitor]: https://github.com/oxidecomputer/progenitor
 
+/// The README's examples (the crate's page on crates.io), compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod constructor;
 mod envelope;
 mod error;

@@ -40,7 +40,13 @@
 
 #![forbid(unsafe_code)]
 
+/// The README's examples (the crate's page on crates.io), compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod auth;
+pub mod cli;
 mod config;
 mod conn;
 mod drive;

@@ -152,10 +152,13 @@ fn plan_counts_requests_from_the_documented_limits_and_sends_nothing() {
 }
 
 #[test]
-fn serve_answers_an_upload_and_stops_on_sigint() {
+fn serve_takes_the_servers_flags_answers_an_upload_into_its_root_folder_and_stops_on_sigint() {
     let home = Home::new();
     let mut serve = home.command();
+    // `--fault` is one of the flags `serve` has from `feishu-drive-server`: the first part gets
+    // a proxy's HTML 502, which the upload below must retry.
     serve.args(["serve", "--addr", "127.0.0.1:0", "--block-size", "65536"]);
+    serve.args(["--fault", "html-502:file-upload-part:first=1"]);
     let server = Running::spawn(&mut serve, true);
     let first = server.wait_for_line(Duration::from_secs(30), |l| l.contains("listening on"));
     let url = first
@@ -163,16 +166,44 @@ fn serve_answers_an_upload_and_stops_on_sigint() {
         .next()
         .expect("the line ends with the URL")
         .to_owned();
+    let root_line = server.wait_for_line(Duration::from_secs(5), |l| l.starts_with("root folder: "));
+    let root = root_line.trim_start_matches("root folder: ").to_owned();
     let file = home.file("x.bin", 200 * KIB, 6);
     let mut upload = home.command();
     upload
-        .args(["--base-url", &url, "--rps", "0", "upload"])
+        .args(["--json", "--base-url", &url, "--rps", "0", "upload"])
         .arg(&file)
-        .args(["--parent-type", "docx_image", "--parent-node", "doxcnServe"]);
+        .args(["--folder", &root, "--chunked-over", "65536"]);
     let uploaded = run(upload);
     assert_eq!(uploaded.code(), Some(0), "{}", uploaded.stderr);
-    assert!(uploaded.stdout.starts_with("boxcn"), "{}", uploaded.stdout);
+    let events = uploaded.events();
+    assert!(
+        named(&events, "finished")
+            .iter()
+            .any(|e| e["file_token"].as_str().is_some_and(|t| !t.is_empty())),
+        "{}",
+        uploaded.stdout
+    );
+    assert!(
+        named(&events, "retrying")
+            .iter()
+            .any(|e| e["operation"] == "file_upload_part"),
+        "the --fault given to serve did not reach the server: {}",
+        uploaded.stdout
+    );
     server.signal("INT");
+    let stopped = server.wait(Duration::from_secs(30));
+    assert_eq!(stopped.code(), Some(0), "{}", stopped.stderr);
+}
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let home = Home::new();
+    let mut serve = home.command();
+    serve.args(["serve", "--addr", "127.0.0.1:0"]);
+    let server = Running::spawn(&mut serve, true);
+    server.wait_for_line(Duration::from_secs(30), |l| l.starts_with("root folder: "));
+    server.signal("TERM");
     let stopped = server.wait(Duration::from_secs(30));
     assert_eq!(stopped.code(), Some(0), "{}", stopped.stderr);
 }
@@ -300,5 +331,108 @@ fn a_tree_uploads_into_a_drive_folder_through_the_files_family() {
         to(OperationId::UploadPart) + to(OperationId::UploadAll),
         0,
         "no media was made"
+    );
+
+    // Read back through the files family: `download --drive-file` with the printed tokens.
+    let events = finished.events();
+    let tokens: Vec<&str> = named(&events, "finished")
+        .iter()
+        .map(|e| e["file_token"].as_str().expect("a token"))
+        .collect();
+    let into = home.path().join("back");
+    let mut download = home.command();
+    download
+        .args([
+            "--base-url",
+            &server.url(),
+            "--rps",
+            "0",
+            "download",
+            "--drive-file",
+        ])
+        .args(&tokens)
+        .arg("-o")
+        .arg(&into);
+    let downloaded = run(download);
+    assert_eq!(downloaded.code(), Some(0), "{}", downloaded.stderr);
+    assert_eq!(
+        std::fs::read(into.join("a.bin")).expect("a.bin"),
+        pattern(100 * KIB, 5)
+    );
+    assert_eq!(std::fs::read(into.join("b.txt")).expect("b.txt"), pattern(10, 6));
+    // Without the flag the token is looked up as a media, which it is not.
+    let mut as_media = home.command();
+    as_media
+        .args([
+            "--base-url",
+            &server.url(),
+            "--rps",
+            "0",
+            "download",
+            tokens[0],
+            "-o",
+        ])
+        .arg(home.path().join("nope.bin"));
+    assert_eq!(run(as_media).code(), Some(3));
+}
+
+/// Plain mode (pipes, no `--json`), over the documented 20 MiB so the chunked flow runs with the
+/// default threshold: the first finish's answer is lost, the media may now exist twice, and
+/// the run must say so on stderr as it happens, print the token, and the media must read back
+/// whole under the name it was uploaded with.
+#[test]
+fn a_lost_finish_answer_is_a_possible_duplicate_said_on_stderr_and_the_media_reads_back_whole() {
+    use feishu_drive_server::{FaultKind, FaultRule, Faults, Operation};
+    let faults =
+        Faults::default().rule(FaultRule::new(FaultKind::LoseResponse, [Operation::UploadFinish]).first(1));
+    let server = LocalServer::start(Config::default().block_size(1024 * KIB as u64).faults(faults));
+    let home = Home::new();
+    let len = 21 * 1024 * KIB + 3;
+    let file = home.file("deck.bin", len, 2);
+    let mut upload = home.command();
+    upload
+        .env("LARK_APP_ID", feishu_drive_server::DEFAULT_APP_ID)
+        .env("LARK_APP_SECRET", feishu_drive_server::DEFAULT_APP_SECRET)
+        .args(["--base-url", &server.url(), "--rps", "0", "upload"])
+        .arg(&file)
+        .args(["--parent-type", "docx_file", "--parent-node", "doxcnCli"]);
+    let uploaded = run(upload);
+    assert_eq!(uploaded.code(), Some(0), "{}", uploaded.stderr);
+    let (token, _) = uploaded
+        .stdout
+        .trim()
+        .split_once('\t')
+        .unwrap_or_else(|| panic!("stdout is `<token>\\t<path>`: {:?}", uploaded.stdout));
+    assert!(
+        uploaded.stderr.contains("warning: possible duplicate media: "),
+        "the lost finish answer was not reported: {}",
+        uploaded.stderr
+    );
+    assert!(
+        uploaded
+            .stderr
+            .lines()
+            .any(|line| line.ends_with(&format!("finished, file_token {token}"))),
+        "no finished line with this run's token: {}",
+        uploaded.stderr
+    );
+
+    let into = home.path().join("out");
+    std::fs::create_dir(&into).expect("a directory to download into");
+    let mut download = home.command();
+    download
+        .env("LARK_APP_ID", feishu_drive_server::DEFAULT_APP_ID)
+        .env("LARK_APP_SECRET", feishu_drive_server::DEFAULT_APP_SECRET)
+        .args(["--base-url", &server.url(), "--rps", "0", "download", token, "-o"])
+        .arg(&into);
+    let downloaded = run(download);
+    assert_eq!(downloaded.code(), Some(0), "{}", downloaded.stderr);
+    assert_eq!(
+        std::path::PathBuf::from(downloaded.stdout.trim()),
+        into.join("deck.bin")
+    );
+    assert!(
+        std::fs::read(into.join("deck.bin")).expect("downloaded") == pattern(len, 2),
+        "the downloaded bytes differ"
     );
 }

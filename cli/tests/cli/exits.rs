@@ -176,3 +176,35 @@ fn a_config_file_readable_by_others_is_refused_and_a_private_one_used() {
     assert!(used.stdout.starts_with("boxcn"), "{}", used.stdout);
     assert_eq!(server.stats().files_finished, 1);
 }
+
+#[test]
+fn a_server_that_cannot_start_exits_1_naming_the_address() {
+    // The port is taken by this listener for as long as the test runs.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let addr = taken.local_addr().expect("its address").to_string();
+    let home = Home::new();
+    let mut serve = home.command();
+    serve.args(["serve", "--addr", &addr]);
+    let finished = run(serve);
+    assert_eq!(finished.code(), Some(1), "{}", finished.stderr);
+    assert!(finished.stderr.contains(&addr), "{}", finished.stderr);
+}
+
+#[test]
+fn help_shows_every_documented_exit_code() {
+    let home = Home::new();
+    let mut help = home.command();
+    help.arg("--help");
+    let finished = run(help);
+    assert_eq!(finished.code(), Some(0), "{}", finished.stderr);
+    let table = finished
+        .stdout
+        .split_once("Exit codes:")
+        .map(|(_, table)| table)
+        .unwrap_or_else(|| panic!("no exit-code table in --help: {}", finished.stdout));
+    let codes: Vec<&str> = table
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert_eq!(codes, ["0", "1", "2", "3", "4", "130"], "{table}");
+}

@@ -144,7 +144,7 @@ fn interrupted_run(server: &LocalServer, home: &Home, signal: &str) -> (u64, ser
         "{}",
         first.stderr
     );
-    assert!(resume.starts_with(bin()), "{resume}");
+    assert!(resume.starts_with(&*bin().to_string_lossy()), "{resume}");
     let summary = events.last().expect("a summary");
     assert_eq!(
         (summary["event"].as_str(), summary["interrupted"].as_bool()),

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use feishu_drive_server::{Config, RunningServer, Server, Stats};
@@ -13,9 +13,49 @@ use feishu_drive_server::{Config, RunningServer, Server, Stats};
 /// Bound on a whole CLI run.
 pub const RUN_BOUND: Duration = Duration::from_secs(120);
 
-/// The binary under test.
-pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_feishu-drive")
+/// The variable that names the installed binary to test (`.ci/run` sets it to what
+/// `cargo install --path cli` installed).
+pub const BIN_VAR: &str = "FEISHU_DRIVE_BIN";
+
+/// The binary under test: the installed one `FEISHU_DRIVE_BIN` names, as a user runs it, or
+/// else (a local `cargo test`) the one cargo built for this test. Under CI (`CI=true`) the
+/// installed one is required: a missing one fails the test instead of silently testing the
+/// build-tree binary.
+pub fn bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+        resolve_bin(std::env::var_os(BIN_VAR).map(PathBuf::from), ci)
+            .unwrap_or_else(|message| panic!("{message}"))
+    })
+}
+
+/// [`bin`]'s choice, given `FEISHU_DRIVE_BIN` and whether this is CI.
+fn resolve_bin(installed: Option<PathBuf>, ci: bool) -> Result<PathBuf, String> {
+    match installed {
+        Some(path) if path.is_file() => Ok(path),
+        Some(path) => Err(format!(
+            "{BIN_VAR}={} is not a file: install it with `cargo install --locked --path cli --root DIR` \
+             and set {BIN_VAR}=DIR/bin/feishu-drive",
+            path.display()
+        )),
+        None if ci => Err(format!(
+            "CI=true but {BIN_VAR} is not set: CI tests the installed binary (`.ci/run` installs it \
+             with `cargo install --path cli` and sets {BIN_VAR})"
+        )),
+        None => Ok(PathBuf::from(env!("CARGO_BIN_EXE_feishu-drive"))),
+    }
+}
+
+#[test]
+fn under_ci_a_missing_installed_binary_is_a_failure_not_a_fallback() {
+    let built = PathBuf::from(env!("CARGO_BIN_EXE_feishu-drive"));
+    assert_eq!(resolve_bin(None, false), Ok(built.clone()));
+    assert!(resolve_bin(None, true).is_err());
+    let missing = Path::new(env!("CARGO_MANIFEST_DIR")).join("no-such-feishu-drive");
+    assert!(resolve_bin(Some(missing.clone()), false).is_err());
+    assert!(resolve_bin(Some(missing), true).is_err());
+    assert_eq!(resolve_bin(Some(built.clone()), true), Ok(built));
 }
 
 /// A local server on a runtime of its own, stopped when dropped.

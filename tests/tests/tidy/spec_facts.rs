@@ -49,7 +49,7 @@ const ALLOWED: &[Allowed] = &[
         note: "the quota day (24 * 60 * 60), not the upload-id lifetime: keep",
     },
     Allowed {
-        file: "server/src/main.rs",
+        file: "server/src/cli.rs",
         what: "limit 86400 (UPLOAD_ID_LIFETIME)",
         note: "--quota-day-secs' default, a day: keep",
     },
