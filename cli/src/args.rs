@@ -165,10 +165,6 @@ pub struct DemoArgs {
     /// As `upload --chunked-over`.
     #[arg(long, value_name = "BYTES", default_value_t = UPLOAD_ALL_REQUEST_SIZE_MAXIMUM, value_parser = clap::value_parser!(u64).range(1..=UPLOAD_ALL_REQUEST_SIZE_MAXIMUM))]
     pub chunked_over: u64,
-    /// Plan an upload into this Drive folder (directories become sub-folders; the folder's
-    /// listing and the folders made are counted); without it, media of a doc, sheet or base.
-    #[arg(long, value_name = "TOKEN")]
-    pub folder: Option<String>,
 }
 
 /// `completions`.

@@ -78,9 +78,6 @@ pub enum SkipReason {
     DoneEarlier,
     /// The folder already holds a file of its name (`IfExists::Skip`).
     NameExists,
-    /// The folder holds a file of its name that this batch uploaded from the same size and
-    /// modification time (`IfExists::Version`: nothing changed, no new version).
-    Unchanged,
 }
 
 impl std::fmt::Display for SkipReason {
@@ -88,7 +85,6 @@ impl std::fmt::Display for SkipReason {
         f.write_str(match self {
             SkipReason::DoneEarlier => "an earlier run of this batch uploaded it",
             SkipReason::NameExists => "the folder already holds a file of this name",
-            SkipReason::Unchanged => "unchanged since this batch uploaded it",
         })
     }
 }

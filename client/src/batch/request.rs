@@ -12,9 +12,13 @@ use super::outcome::{BatchError, BatchEvent, BatchEventFn};
 use crate::limits::{FOLDER_DEPTH, FOLDER_NAME_MAX_LENGTH};
 use crate::upload::Family;
 
-/// Files at most this many at once by default (small ones through `upload_all`, large ones each
-/// with the client's `concurrency` parts in flight).
-pub const DEFAULT_FILES_IN_FLIGHT: usize = 4;
+/// Files at most this many at once by default (small ones through `upload_all`, up to two large
+/// ones each with the client's `concurrency` parts in flight). The budget paces the requests, so
+/// more files in flight cost no rate; they keep an operation's next request ready while others
+/// are still on the wire (at 5 requests a second, a 20 MiB `upload_all` that takes longer than
+/// the spacing would otherwise leave its slot unused). Memory is bounded apart, by
+/// [`DEFAULT_MEMORY_LIMIT`].
+pub const DEFAULT_FILES_IN_FLIGHT: usize = 8;
 
 /// The most bytes of file data a batch holds in memory at once by default: `upload_all` bodies
 /// and the blocks of the chunked files in flight.
