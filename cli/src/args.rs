@@ -46,7 +46,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Upload files or directory trees (one after another, over one token cache and budget).
+    /// Upload files or directory trees: one batch, several files at once (`--files`), one token
+    /// cache and budget; resumable from its batch journal.
     Upload(UploadArgs),
     /// Download media by file token, ranged and resumable.
     Download(DownloadArgs),
@@ -69,10 +70,11 @@ pub enum Command {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["folder", "parent_type"])))]
 pub struct UploadArgs {
-    /// Files or directories (walked, files only, in name order).
+    /// Files or directories. With `--folder` a directory is mirrored (its sub-directories become
+    /// sub-folders, made as needed); otherwise its files are walked, in name order.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// A Drive folder token: upload as Drive files (needs the library's files family).
+    /// A Drive folder token: upload as Drive files (the `files` family) into it.
     #[arg(long, value_name = "TOKEN")]
     pub folder: Option<String>,
     /// Attach as media of this type: docx_image, docx_file, sheet_file, bitable_file, …
@@ -81,8 +83,9 @@ pub struct UploadArgs {
     /// The doc, sheet or base the media belongs to (none for ccm_import_open).
     #[arg(long, value_name = "N", requires = "parent_type")]
     pub parent_node: Option<String>,
-    /// Keep resume journals in this directory (default: $XDG_STATE_HOME/feishu-drive/journals);
-    /// running the same command again continues where it stopped.
+    /// Keep the batch journal (files done, folders made) and the resume journals of chunked
+    /// files in this directory (default: $XDG_STATE_HOME/feishu-drive/journals); running the
+    /// same command again skips what is done and continues what was half sent.
     #[arg(long, value_name = "DIR", conflicts_with = "no_journal")]
     pub journal: Option<PathBuf>,
     /// Keep no journal: an interrupted run starts over.

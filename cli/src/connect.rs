@@ -1,6 +1,6 @@
-//! Every library object the CLI makes is made here: the budget, the one [`Client`], its upload
-//! and download requests, and the reading of their errors. Moving to the library's batch
-//! scheduler changes this module and `Batch::upload_each`, not the commands.
+//! Every library object the CLI makes is made here: the budget, the one [`Client`], its download
+//! requests, the CLI events of an upload's progress, and the reading of errors. The uploads
+//! themselves are one library batch (`upload.rs`).
 
 use std::path::Path;
 use std::sync::Arc;

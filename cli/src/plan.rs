@@ -13,22 +13,12 @@ use crate::walk;
 
 /// The plan of the paths and sizes of `args` at `rps` requests per second per operation.
 pub fn plan(args: &PlanArgs, rps: u32) -> Result<Plan, CliError> {
-    let mut request = match &args.folder {
+    let target = match &args.folder {
         Some(folder) => BatchRequest::to_folder(folder.clone()),
         // The target of media does not change the count; the plan needs none.
         None => BatchRequest::to_parent("", ""),
     };
-    for path in &args.paths {
-        let is_dir = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
-        request = match (is_dir, &args.folder) {
-            (true, Some(_)) => request.tree(path),
-            (true, None) => walk::files_under(path)?
-                .iter()
-                .try_fold(request, |r, file| r.file(file)),
-            (false, _) => request.file(path),
-        }
-        .map_err(CliError::Batch)?;
-    }
+    let request = walk::add_paths(target, &args.paths, args.folder.is_some())?;
     let spacing = match rps {
         0 => Duration::ZERO,
         rps => BudgetConfig::new("plan").requests_per_second(rps).spacing(),

@@ -94,20 +94,7 @@ fn batch_request(args: &UploadArgs, journal_dir: Option<&Path>) -> Result<BatchR
             args.parent_node.clone().unwrap_or_default(),
         ),
     };
-    for path in &args.paths {
-        let metadata = std::fs::metadata(path).map_err(|e| CliError::BadPath {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        request = match (metadata.is_dir(), &args.folder) {
-            (true, Some(_)) => request.tree(path),
-            (true, None) => walk::files_under(path)?
-                .iter()
-                .try_fold(request, |r, file| r.file(file)),
-            (false, _) => request.file(path),
-        }
-        .map_err(CliError::Batch)?;
-    }
+    request = walk::add_paths(request, &args.paths, args.folder.is_some())?;
     if request.files().next().is_none() {
         return Err(CliError::Usage(
             "no files to upload: the directories given hold none".to_owned(),

@@ -27,6 +27,7 @@ mod e2e_download;
 mod e2e_errors;
 mod e2e_judges;
 mod e2e_upload;
+mod readme_examples;
 mod response_types_accept_unknown_keys;
 mod schema_drift;
 mod spec_official_sources;
