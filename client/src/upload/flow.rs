@@ -29,7 +29,7 @@ use super::verify::{changed_blocks, check_unchanged, identify};
 use super::workers::{Blocks, Sender};
 use super::{ProgressEvent, ProgressFn, UploadError, UploadOutcome};
 use crate::budget::{Budget, Group};
-use crate::limits::BLOCK_SIZE;
+use crate::limits::{BLOCK_SIZE, CALLS_PER_DAY, UPLOAD_ID_LIFETIME};
 use crate::{ApiError, Client, ErrorCode};
 
 /// How many times an upload starts over after its upload id expired, or re-sends blocks the
@@ -442,6 +442,7 @@ impl Upload<'_> {
         let block_num = u64::try_from(data.block_num)
             .map_err(|_| UploadError::Protocol(format!("negative block_num {}", data.block_num)))?;
         let layout = Layout::new(size, data.block_size, block_num)?;
+        check_plan(&layout)?;
         self.check_quota(layout.block_num, false).await?;
         Ok((data.upload_id, layout))
     }
@@ -466,4 +467,30 @@ impl Upload<'_> {
 
 fn error_code(error: &UploadError) -> Option<ErrorCode> {
     error.api_error().and_then(ApiError::code)
+}
+
+/// A plan the server dictates is checked against the spec before any part is sent: blocks larger
+/// than the documented block would break the memory bound (two blocks per worker), and more
+/// parts than one day's `upload_part` calls cannot finish while the upload id lives (one day) —
+/// a server answering one-byte blocks would otherwise get millions of one-byte parts.
+fn check_plan(layout: &Layout) -> Result<(), UploadError> {
+    if layout.block_size > BLOCK_SIZE {
+        return Err(UploadError::Protocol(format!(
+            "upload_prepare planned blocks of {} bytes; the documented block is {BLOCK_SIZE} bytes, and \
+             larger blocks would hold more memory than the uploader allows",
+            layout.block_size
+        )));
+    }
+    if layout.block_num > CALLS_PER_DAY {
+        return Err(UploadError::Protocol(format!(
+            "upload_prepare planned {} parts of {} bytes for {} bytes: more than the {CALLS_PER_DAY} \
+             upload_part calls a day allows while the upload id lives ({} h); the documented block \
+             is {BLOCK_SIZE} bytes",
+            layout.block_num,
+            layout.block_size,
+            layout.size,
+            UPLOAD_ID_LIFETIME.as_secs() / 3600
+        )));
+    }
+    Ok(())
 }

@@ -941,3 +941,47 @@ async fn an_empty_or_corrupt_journal_gets_a_typed_error_naming_it() {
     }
     assert_eq!(server.hits(PREPARE), 0);
 }
+
+// ---- A plan the server dictates is checked before any part is sent ----
+
+/// A sparse file of `len` bytes (no disk used): the plan is refused before anything is read.
+fn sparse_file(len: u64) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("big.iso");
+    std::fs::File::create(&path)
+        .and_then(|f| f.set_len(len))
+        .expect("a sparse file");
+    (dir, path)
+}
+
+#[tokio::test]
+async fn one_byte_blocks_from_the_server_are_refused_before_any_part() {
+    // 40 MiB in 1-byte blocks: 41,943,040 parts, consistent with the size, and absurd.
+    let server = Scripted::start(feishu(1)).await;
+    let client = fast_uploader(&server.base_url, |b| b.upload_all_max(0));
+    let (_dir, path) = sparse_file(40 * 1024 * 1024);
+    let error = client
+        .upload(UploadRequest::file(&path, "docx_file", "doxcn1"))
+        .await
+        .expect_err("the plan is refused");
+    assert!(matches!(error, UploadError::Protocol(_)), "{error}");
+    assert!(error.to_string().contains("upload_part calls a day"), "{error}");
+    assert_eq!(server.hits(PART), 0, "no part sent");
+}
+
+#[tokio::test]
+async fn blocks_larger_than_the_documented_block_are_refused_before_any_part() {
+    // 64 MiB blocks would hold 16 times the memory the uploader's bound assumes.
+    let server = Scripted::start(feishu(64 * 1024 * 1024)).await;
+    let client = fast_uploader(&server.base_url, |b| b.upload_all_max(0));
+    let (_dir, path) = sparse_file(100 * 1024 * 1024);
+    let error = client
+        .upload(UploadRequest::file(&path, "docx_file", "doxcn1"))
+        .await
+        .expect_err("the plan is refused");
+    assert!(
+        error.to_string().contains("documented block is 4194304"),
+        "{error}"
+    );
+    assert_eq!(server.hits(PART), 0, "no part sent");
+}
