@@ -23,6 +23,11 @@ if [[ -n "${STRESS_TESTS:-}" ]]; then
   for t in $STRESS_TESTS; do filters+=("$t::"); done
 fi
 cargo test --locked -q "${args[@]}" --no-run
+# The CLI's tests run FEISHU_DRIVE_BIN and, with CI=true, fail when it is unset (CI installs the
+# binary first). Here the load is what is under test, not the install: the build-tree binary the
+# --no-run above just built stands in for it, unless one is named already.
+export FEISHU_DRIVE_BIN="${FEISHU_DRIVE_BIN:-$PWD/target/debug/feishu-drive}"
+[[ -x "$FEISHU_DRIVE_BIN" ]] || { echo "no CLI binary at $FEISHU_DRIVE_BIN" >&2; exit 1; }
 cores="$(nproc)"
 stress-ng --cpu "$cores" --timeout 0 --quiet &
 stress=$!

@@ -9,6 +9,8 @@
 #       openapi-spec-validator, schemathesis (st), lark-oapi (python SDK)
 #   tools/cargo/bin     <- cargo install --locked (exact version below)
 #       cargo-machete (unused-dependency check in .ci/run)
+#       cargo-mutants with INSTALL_CARGO_MUTANTS=1 (mutation testing, run by hand: docs/guarantees.md;
+#       not in .ci/run, too slow)
 #   system packages     <- Debian's redis-server and strace (apt-get), for the budget tests
 #       (tests/tests/suite/budget_*.rs start their own redis-server) and the journal's fsync test;
 #       each skipped when on PATH
@@ -196,18 +198,30 @@ install_system() {
 # --------------------------------------------------------------- cargo half
 # Exact versions; `cargo install --locked` builds with the tool's own Cargo.lock.
 CARGO_MACHETE_VERSION=0.9.2
-install_cargo() {
-  local bin=cargo/bin/cargo-machete
+CARGO_MUTANTS_VERSION=25.3.1
+# install_crate CRATE VERSION BIN VERSION_CMD...: skipped while BIN reports VERSION.
+install_crate() {
+  local crate=$1 version=$2 bin=cargo/bin/$3
+  shift 3
   if (( ! force )) && [[ -x "$bin" ]] \
-      && [[ "$("$bin" --version 2>/dev/null)" == *"$CARGO_MACHETE_VERSION"* ]]; then
-    log "cargo-machete $CARGO_MACHETE_VERSION up to date (skip)"
+      && [[ "$("$bin" "$@" 2>/dev/null)" == *"$version"* ]]; then
+    log "$crate $version up to date (skip)"
     return
   fi
-  log "cargo install cargo-machete@$CARGO_MACHETE_VERSION into tools/cargo"
-  local args=(install --locked --force --quiet --root cargo "cargo-machete@$CARGO_MACHETE_VERSION")
+  log "cargo install $crate@$version into tools/cargo"
+  local args=(install --locked --force --quiet --root cargo "$crate@$version")
   if ! cargo "${args[@]}" --offline 2>/dev/null; then
-    log "cargo-machete is not in the local registry cache: fetching it from crates.io (needs the network)"
-    cargo "${args[@]}" || { log "needs the network: cargo install cargo-machete@$CARGO_MACHETE_VERSION failed"; exit 1; }
+    log "$crate is not in the local registry cache: fetching it from crates.io (needs the network)"
+    cargo "${args[@]}" || { log "needs the network: cargo install $crate@$version failed"; exit 1; }
+  fi
+}
+install_cargo() {
+  install_crate cargo-machete "$CARGO_MACHETE_VERSION" cargo-machete --version
+  # cargo-mutants only on request (INSTALL_CARGO_MUTANTS=1): nothing in .ci/run runs it, and
+  # building it would add minutes to every clean clone. It answers --version only as a cargo
+  # subcommand (`cargo-mutants mutants --version`).
+  if [[ "${INSTALL_CARGO_MUTANTS:-0}" == 1 ]]; then
+    install_crate cargo-mutants "$CARGO_MUTANTS_VERSION" cargo-mutants mutants --version
   fi
 }
 
@@ -224,6 +238,7 @@ if (( verify )); then
     echo "prism $(prism --version)"
     echo "optic $(optic --version)"
   }
+  (( do_cargo )) && { cargo-machete --version; cargo-mutants mutants --version; }
   (( do_system )) && { redis-server --version; strace -V | head -n1; }
   (( do_python )) && {
     openapi-spec-validator --version

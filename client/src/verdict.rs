@@ -164,4 +164,20 @@ mod tests {
         assert_eq!(http(502, None).verdict(), Verdict::Ambiguous);
         assert_eq!(http(404, None).verdict(), Verdict::Permanent);
     }
+
+    /// A stall before the body was sent in full cannot have been handled; one after can.
+    #[test]
+    fn a_stall_is_ambiguous_only_once_the_request_was_sent() {
+        let stalled = |phase: &str| ApiError::Stalled {
+            operation: "upload_all".to_owned(),
+            stalled_for: Duration::from_secs(30),
+            phase: phase.to_owned(),
+        };
+        let sending = stalled(crate::error::PHASE_SENDING);
+        assert!(!sending.is_ambiguous());
+        assert_eq!(sending.verdict(), Verdict::Transient { retry_after: None });
+        let waiting = stalled("waiting for the response");
+        assert!(waiting.is_ambiguous());
+        assert_eq!(waiting.verdict(), Verdict::Ambiguous);
+    }
 }

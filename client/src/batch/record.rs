@@ -353,4 +353,36 @@ mod tests {
         let error = Record::open(dir.path(), "a").expect_err("a bad middle line");
         assert!(error.to_string().contains("delete the file"), "{error}");
     }
+
+    #[test]
+    fn a_log_names_its_batch_once_and_another_batch_refuses_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = {
+            let (mut record, _) = Record::open(dir.path(), "a").expect("open");
+            record.started("f").expect("started");
+            record.path().to_owned()
+        };
+        drop(Record::open(dir.path(), "a").expect("reopen"));
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.starts_with(r#"{"event":"batch","scope":"a"}"#), "{text}");
+        assert_eq!(text.matches(r#""event":"batch""#).count(), 1, "{text}");
+        // The same lines where another batch's log belongs: refused, not replayed as its own.
+        let other = Record::open(dir.path(), "b").expect("open b").0.path().to_owned();
+        std::fs::copy(&path, &other).expect("copy");
+        let error = Record::open(dir.path(), "b").expect_err("another batch's log");
+        assert!(error.to_string().contains("another batch"), "{error}");
+    }
+
+    #[test]
+    fn a_resume_journal_is_named_after_the_file_with_only_safe_characters() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (record, _) = Record::open(dir.path(), "a").expect("open");
+        let journal = record.journal_for("docs/my report: v2-final.txt");
+        let name = journal.file_name().and_then(|n| n.to_str()).expect("a name");
+        assert!(
+            name.starts_with("my_report__v2-final.txt-") && name.ends_with(".journal"),
+            "{name}"
+        );
+        assert_eq!(journal.parent(), Some(dir.path()));
+    }
 }

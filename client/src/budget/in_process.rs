@@ -391,4 +391,25 @@ mod tests {
             })
         );
     }
+
+    #[test]
+    fn of_two_pauses_the_later_end_wins() {
+        let b = budget(BudgetConfig::new("app"));
+        let now = Instant::now();
+        let (long, short) = (now + Duration::from_secs(20), now + Duration::from_secs(1));
+        b.block_until(Group::UploadPart, long);
+        b.block_until(Group::UploadPart, short);
+        assert_eq!(
+            b.blocked_until(Group::UploadPart),
+            Some(long),
+            "a shorter pause does not cut it"
+        );
+        let longer = long + Duration::from_secs(10);
+        b.block_until(Group::UploadPart, longer);
+        assert_eq!(
+            b.blocked_until(Group::UploadPart),
+            Some(longer),
+            "a longer one extends it"
+        );
+    }
 }

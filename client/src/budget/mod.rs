@@ -252,3 +252,38 @@ impl Permit {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failure that already is the budget's refusal comes back as it is, and does not mark the
+    /// group's quota used up: only the server's quota answer does that.
+    #[tokio::test]
+    async fn a_failure_that_is_a_quota_refusal_is_handed_back_unchanged() {
+        let budget = Budget::in_process(
+            BudgetConfig::new("app")
+                .daily_quota(Some(10))
+                .requests_per_second(1000),
+        );
+        let refusal = QuotaExceeded {
+            group: Group::UploadPart,
+            needed: 5,
+            remaining: 3,
+            resets_at: SystemTime::now(),
+        };
+        let permit = budget.acquire(Group::UploadPart).await.expect("a permit");
+        let back = permit
+            .failed(&ApiError::QuotaExceeded(refusal.clone()))
+            .await
+            .expect("a quota error");
+        assert_eq!(
+            (back.needed, back.remaining, back.resets_at),
+            (5, 3, refusal.resets_at)
+        );
+        let _next = budget
+            .acquire(Group::UploadPart)
+            .await
+            .expect("the group is not marked used up");
+    }
+}

@@ -376,3 +376,11 @@ async fn a_quota_answer_from_the_server_ends_the_day_for_everyone() {
     assert_eq!(pair[0].remaining(Group::UploadPart).await, Some(100));
     server.shutdown().await.expect("shutdown");
 }
+
+/// `is_shared` tells the two backends apart: only the Redis budget is shared by other processes.
+#[tokio::test]
+async fn only_a_redis_budget_is_shared() {
+    assert!(!Budget::in_process(config("cli_local", 5)).is_shared());
+    let shared = Budget::redis("redis://127.0.0.1:1/", config("cli_shared", 5)).expect("a lazy budget");
+    assert!(shared.is_shared());
+}

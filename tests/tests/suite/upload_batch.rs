@@ -20,6 +20,8 @@ use feishu_drive::{Client, FeishuResult};
 use feishu_drive_server::{Config, DEFAULT_BLOCK_SIZE, FaultKind, FaultRule, RunningServer, Server};
 use tokio_util::sync::CancellationToken;
 
+mod guards;
+
 /// Files up to this go through `upload_all`; the kit's blocks are 64 KiB.
 const ONE_SHOT_MAX: u64 = 256 * 1024;
 

@@ -985,3 +985,99 @@ async fn blocks_larger_than_the_documented_block_are_refused_before_any_part() {
     );
     assert_eq!(server.hits(PART), 0, "no part sent");
 }
+
+/// A lost `upload_all` answer with duplicates refused: the attempt may have made the media, so
+/// it is not sent again (the retry loop's rule for a request that is not idempotent).
+#[tokio::test]
+async fn a_lost_upload_all_answer_is_not_sent_again_when_duplicates_are_refused() {
+    let server = Scripted::start(feishu(4)).await;
+    server.then(ALL, Act::Drop);
+    let uploader = fast_uploader(&server.base_url, |b| b);
+    let result = uploader.upload(hello().refuse_duplicates()).await;
+    assert!(
+        matches!(result, Err(UploadError::AmbiguousFinish { .. })),
+        "an ambiguous upload_all is final, and says so: {result:?}"
+    );
+    assert_eq!(server.hits(ALL), 1, "sent once");
+}
+
+/// The retry policy's count is the whole story: `max_retries` failures in a row are retried and
+/// the next attempt's success returned; one more failure is final, after exactly
+/// `max_retries + 1` attempts.
+#[tokio::test]
+async fn a_fault_that_never_clears_fails_after_max_retries_plus_one_attempts() {
+    let retries = fast_retries().max_retries;
+    // A Feishu envelope, so the failure is transient and not ambiguous: the server said it failed.
+    let unavailable = || json_reply(500, json!({"code": 1061001, "msg": "internal error."}));
+    for (failures, succeeds) in [(retries, true), (retries + 1, false)] {
+        let server = Scripted::start(feishu(4)).await;
+        for _ in 0..failures {
+            server.then(PREPARE, unavailable());
+        }
+        let client = fast_uploader(&server.base_url, |b| b);
+        let result = client.retrying(true, || prepare(&client)).await;
+        assert_eq!(result.is_ok(), succeeds, "{failures} failures: {result:?}");
+        assert_eq!(server.hits(PREPARE), retries + 1, "{failures} failures");
+    }
+}
+
+/// A journaled `upload_all` that fails with nothing ambiguous leaves no journal; one that may
+/// have made the media keeps it, and so does every later failure of that file until one succeeds
+/// (the next run must still say a media may exist).
+#[tokio::test]
+async fn a_failed_upload_all_keeps_its_journal_only_while_a_media_may_exist() {
+    let refused = || json_reply(400, json!({"code": 1061002, "msg": "params error."}));
+    let (dir, file) = ten_byte_file();
+    let journal = dir.path().join("f.journal");
+    let request = || UploadRequest::file(&file, "docx_file", "doxcn1").journal(&journal);
+
+    let server = Scripted::start(feishu(4)).await;
+    server.then(ALL, refused());
+    let uploader = fast_uploader(&server.base_url, |b| b);
+    uploader.upload(request()).await.expect_err("refused");
+    assert!(!journal.exists(), "nothing was made: the journal is gone");
+
+    server.then(ALL, Act::Drop).then(ALL, refused());
+    uploader
+        .upload(request().refuse_duplicates())
+        .await
+        .expect_err("an ambiguous attempt, not sent again");
+    assert!(journal.exists(), "a media may exist: the journal stays");
+    uploader.upload(request()).await.expect_err("refused");
+    assert!(
+        journal.exists(),
+        "an earlier run sent one: the journal still stays"
+    );
+}
+
+/// A streamed upload cannot send its blocks again: an expired id (1061021) or missing blocks
+/// (1062010) at the finish end it with `CannotRewind`, naming which, not the raw API error.
+#[tokio::test]
+async fn a_streamed_upload_refused_at_the_finish_cannot_rewind() {
+    for (code, msg, why) in [
+        (1061021, "upload id expire.", "the upload id expired"),
+        (
+            1062010,
+            "block missing, please upload all blocks.",
+            "blocks were missing at finish",
+        ),
+    ] {
+        let server = Scripted::start(feishu(4)).await;
+        server.then(FINISH, json_reply(400, json!({"code": code, "msg": msg})));
+        let bytes = b"0123456789";
+        let result = chunked_uploader(&server, 4)
+            .upload(UploadRequest::reader(
+                &bytes[..],
+                10,
+                "a.bin",
+                "docx_file",
+                "doxcn1",
+            ))
+            .await;
+        assert!(
+            matches!(result, Err(UploadError::CannotRewind(said)) if said == why),
+            "{code}: {result:?}"
+        );
+        assert_eq!(server.hits(PREPARE), 1, "{code}: not prepared again");
+    }
+}

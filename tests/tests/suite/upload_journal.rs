@@ -506,3 +506,41 @@ async fn the_journal_is_fsynced_file_and_directory_before_the_finish_is_sent() {
         "the directory is fsynced after the rename and before the finish is sent"
     );
 }
+
+/// The journal's identity samples the file's first and last MiB: a byte changed anywhere in
+/// them, with size and mtime kept (`cp -p`, `touch -r`), discards the journal for a fresh upload,
+/// even where no confirmed block covers it.
+#[tokio::test]
+async fn a_change_in_the_first_or_last_mib_with_size_and_mtime_kept_discards_the_journal() {
+    const MIB: u64 = 1024 * 1024;
+    let server = server(Config::default()).await;
+    let uploader = uploader(&server, |b| b.concurrency(1));
+    let dir = tempfile::tempdir().expect("temp dir");
+    // 40 blocks (2.5 MiB): both offsets below are well inside the sampled MiB and far from its
+    // first and last KiB, and only block 0 is confirmed when the first run stops.
+    let size = 40 * BLOCK;
+    let file = random_file(dir.path(), "f.bin", size, 43);
+    let journal = dir.path().join("f.journal");
+    for at in [MIB / 2, size - MIB / 2] {
+        let old_id = leave_a_journal(&uploader, &file, &journal).await;
+        let mtime = std::fs::metadata(&file)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        let mut bytes = std::fs::read(&file).expect("read");
+        bytes[usize::try_from(at).expect("fits")] ^= 0xff;
+        std::fs::write(&file, &bytes).expect("write");
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .and_then(|f| f.set_modified(mtime))
+            .expect("restoring the mtime");
+        let (outcome, restarted, started) = run_with_journal(&uploader, &file, &journal).await;
+        assert!(
+            restarted.iter().any(|r| r.contains("file changed")),
+            "byte {at}: Restarted says why: {restarted:?}"
+        );
+        assert!(!started.contains(&old_id), "byte {at}: a fresh upload id");
+        assert_eq!(outcome.blocks_resumed, 0, "byte {at}: {outcome:?}");
+        assert_round_trip(&uploader, &outcome.file_token, &file).await;
+    }
+}

@@ -1,0 +1,128 @@
+//! The scheduler's guards, each a test a mutant of `client/src/batch/` made fail: the memory
+//! bound, and what a lost or ambiguous answer into a listed folder leads to.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{ONE_SHOT_MAX, client, read_back, sent};
+use crate::kit::upload::{BLOCK, random_file, server, sha256_file, uploader};
+use feishu_drive::batch::{BatchEvent, BatchRequest, FileResult};
+use feishu_drive::operations::OperationId;
+use feishu_drive::upload::UploadRequest;
+use feishu_drive_server::{Config, DEFAULT_BLOCK_SIZE, FaultKind, FaultRule};
+
+/// The memory bound holds files back: with room for one chunked upload (two blocks per worker,
+/// one worker), two chunked files upload one after the other although two may be in flight.
+/// Counted by events, not timed: an upload's own `Finished` comes before its memory is given
+/// back, so under the bound no second `Started` can come between them.
+#[tokio::test]
+async fn the_memory_limit_admits_one_chunked_file_at_a_time_when_it_fits_one() {
+    use feishu_drive::upload::ProgressEvent;
+    let server = server(Config::default()).await;
+    let root = server.root_folder().to_owned();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = random_file(dir.path(), "a.bin", 5 * BLOCK, 1);
+    let b = random_file(dir.path(), "b.bin", 5 * BLOCK, 2);
+    let client = uploader(&server, |b| b.upload_all_max(ONE_SHOT_MAX).concurrency(1));
+    let (in_flight, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let count = {
+        let (in_flight, most) = (in_flight.clone(), most.clone());
+        move |event: &BatchEvent<'_>| match event {
+            BatchEvent::Started { .. } => {
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+            }
+            BatchEvent::Progress {
+                event: ProgressEvent::Finished { .. },
+                ..
+            } => {
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+            }
+            _ => {}
+        }
+    };
+    // Feishu's block size (4 MiB), not the test server's: the scheduler budgets for the real one.
+    let one_upload = 2 * DEFAULT_BLOCK_SIZE;
+    let request = BatchRequest::to_folder(&root)
+        .file(&a)
+        .and_then(|r| r.file(&b))
+        .expect("files")
+        .files_in_flight(2)
+        .memory_limit(one_upload)
+        .on_event(count);
+    let outcome = client.upload_batch(request).await.expect("runs");
+    assert!(
+        outcome
+            .files
+            .iter()
+            .all(|f| matches!(f.result, FileResult::Uploaded(_))),
+        "{outcome:#?}"
+    );
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        1,
+        "one chunked upload in flight at a time"
+    );
+    assert_eq!(in_flight.load(Ordering::SeqCst), 0);
+}
+
+/// A lost answer into a folder that already held a file of that name: the listing's file from
+/// before the batch is not the lost request's, so the one adopted is the new one.
+#[tokio::test]
+async fn a_lost_answer_adopts_the_new_file_not_one_the_folder_held_before() {
+    let server = server(Config::default()).await;
+    let root = server.root_folder().to_owned();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let old = dir.path().join("old");
+    std::fs::create_dir_all(&old).expect("dir");
+    let client = client(&server);
+    let there = client
+        .upload(UploadRequest::to_folder(
+            random_file(&old, "a.bin", 1000, 3),
+            &root,
+        ))
+        .await
+        .expect("a file already in the folder");
+    let a = random_file(dir.path(), "a.bin", 2000, 1);
+    server.add_fault(FaultRule::new(FaultKind::LoseResponse, [OperationId::FileUploadAll]).first(1));
+    let request = BatchRequest::to_folder(&root).file(&a).expect("a file");
+    let outcome = client.upload_batch(request).await.expect("runs");
+    let FileResult::Adopted { file_token } = &outcome.files[0].result else {
+        panic!("the file the lost request made is taken: {outcome:#?}");
+    };
+    assert_ne!(
+        file_token, &there.file_token,
+        "not the file from before the batch"
+    );
+    assert_eq!(read_back(&client, file_token, dir.path()).await, sha256_file(&a));
+}
+
+/// An ambiguous failure the listing shows made nothing (a proxy's 502, the request never
+/// handled): sent again, unless the batch refuses duplicates, which fails the file instead.
+#[tokio::test]
+async fn an_ambiguous_failure_that_made_nothing_is_sent_again_unless_duplicates_are_refused() {
+    for refuse in [false, true] {
+        let server = server(Config::default()).await;
+        let root = server.root_folder().to_owned();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let a = random_file(dir.path(), "a.bin", 2000, 1);
+        let client = client(&server);
+        server.add_fault(FaultRule::new(FaultKind::Html(502), [OperationId::FileUploadAll]).first(1));
+        let mut request = BatchRequest::to_folder(&root).file(&a).expect("a file");
+        if refuse {
+            request = request.refuse_duplicates();
+        }
+        let outcome = client.upload_batch(request).await.expect("runs");
+        let result = &outcome.files[0].result;
+        match refuse {
+            false => assert!(matches!(result, FileResult::Uploaded(_)), "{outcome:#?}"),
+            true => assert!(matches!(result, FileResult::Failed(_)), "{outcome:#?}"),
+        }
+        let expected = if refuse { 1 } else { 2 };
+        assert_eq!(
+            sent(&server)[&OperationId::FileUploadAll],
+            expected,
+            "refuse_duplicates: {refuse}"
+        );
+    }
+}
