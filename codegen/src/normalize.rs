@@ -16,6 +16,7 @@ const MULTIPART: &str = "multipart/form-data";
 
 /// The rewritten document.
 pub(crate) fn normalize(mut doc: Value) -> Result<Value, CodegenError> {
+    rename_prelude_components(&mut doc);
     // A hoisted schema may itself point inside another component: repeat until none does (each
     // round hoists at least one target, and a document has finitely many).
     while hoist_inner_references(&mut doc) {}
@@ -34,6 +35,62 @@ fn schemas(doc: &mut Value) -> Option<&mut Map<String, Value>> {
         .entry("schemas")
         .or_insert_with(|| Value::Object(Map::new()))
         .as_object_mut()
+}
+
+/// Type names that, given to a type of the generated `types` module, shadow the prelude names
+/// typify's and progenitor's code there uses unqualified (`Ok(Self::Open)`, `Default::default()`):
+/// a component `OK` (mist's hoisted response) made every `FromStr` impl beside it call its
+/// constructor.
+const PRELUDE: [&str; 5] = ["Ok", "Err", "Some", "None", "Default"];
+
+/// The name typify gives a component (its `sanitize` in Pascal case, on ASCII).
+fn type_name(component: &str) -> String {
+    let cleaned: String = component
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect();
+    heck::ToUpperCamelCase::to_upper_camel_case(cleaned.as_str())
+}
+
+/// `base`, or `{base}Schema` when typify would name it like a prelude item.
+fn not_prelude(base: String) -> String {
+    if PRELUDE.contains(&type_name(&base).as_str()) {
+        format!("{base}Schema")
+    } else {
+        base
+    }
+}
+
+/// Component schemas typify would name like a prelude item get a name that is not.
+fn rename_prelude_components(doc: &mut Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let clashing: Vec<String> = schemas
+        .keys()
+        .filter(|k| PRELUDE.contains(&type_name(k).as_str()))
+        .cloned()
+        .collect();
+    let mut renames = Vec::new();
+    for old in clashing {
+        let new = free_name(schemas, &format!("{old}Schema"));
+        if let Some(schema) = schemas.remove(&old) {
+            schemas.insert(new.clone(), schema);
+        }
+        let pointer = |name: &str| {
+            format!(
+                "#/components/schemas/{}",
+                name.replace('~', "~0").replace('/', "~1")
+            )
+        };
+        renames.push((pointer(&old), pointer(&new)));
+    }
+    if !renames.is_empty() {
+        rewrite_refs(doc, &renames);
+    }
 }
 
 /// `base`, or `base2`, `base3`… whichever no component schema has yet.
@@ -219,7 +276,7 @@ fn hoist_multipart_responses(doc: &mut Value) {
         };
         let component = free_name(
             &taken,
-            &heck::ToUpperCamelCase::to_upper_camel_case(name.as_str()),
+            &not_prelude(heck::ToUpperCamelCase::to_upper_camel_case(name.as_str())),
         );
         taken.insert(component.clone(), Value::Null);
         let inline = std::mem::replace(schema, reference(&component));

@@ -160,3 +160,39 @@ async fn a_pattern_with_braces_is_checked_before_sending() {
         other => panic!("expected an InvalidRequest, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn colliding_names_are_set_and_read_apart_under_their_wire_names() {
+    let body = r#"{"@id": "/records/1", "id": "1", "Name": "N", "name": "n",
+        "x-axis": true, "xAxis": {"label": "t"}, "kind": "open", "meta": {"k": 1}}"#;
+    let (base, server) = one_shot(200, body).await;
+    let client = Client::new(&base);
+    let send = client
+        .get_record()
+        .status("a")
+        .status_2(vec!["b".to_owned(), "c".to_owned()])
+        .send();
+    let record = tokio::time::timeout(BOUND, send)
+        .await
+        .expect("bounded")
+        .expect("a 200 is the success")
+        .into_inner();
+    assert_eq!(record.id, "1");
+    assert_eq!(record.id_2.as_deref(), Some("/records/1"));
+    assert_eq!(record.name.as_deref(), Some("n"));
+    assert_eq!(record.name_2, serde_json::json!("N"));
+    assert_eq!(record.x_axis, Some(true));
+    assert_eq!(record.x_axis_2.and_then(|a| a.label).as_deref(), Some("t"));
+    assert_eq!(record.kind, Some(lenient::types::RecordKind::Open));
+    assert_eq!(record.meta.map(|m| m.0.len()), Some(1));
+    let request = received(server).await;
+    let line = String::from_utf8_lossy(&request)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        line,
+        "GET /records?status=a&status%5B%5D=b&status%5B%5D=c HTTP/1.1"
+    );
+}
