@@ -17,6 +17,7 @@ const MULTIPART: &str = "multipart/form-data";
 /// The rewritten document.
 pub(crate) fn normalize(mut doc: Value) -> Result<Value, CodegenError> {
     rename_prelude_components(&mut doc);
+    hoist_shadowing_inline_types(&mut doc);
     // A hoisted schema may itself point inside another component: repeat until none does (each
     // round hoists at least one target, and a document has finitely many).
     while hoist_inner_references(&mut doc) {}
@@ -93,6 +94,74 @@ fn rename_prelude_components(doc: &mut Value) {
     }
 }
 
+/// Whether typify gives this inline schema a type of its own named after where it is (an object
+/// or an enum; an `allOf` around one `$ref`, say, is that type).
+fn is_named_inline(schema: &Value) -> bool {
+    schema.get("$ref").is_none() && (schema.get("properties").is_some() || schema.get("enum").is_some())
+}
+
+/// typify names the type of a component `User`'s inline property `role` `UserRole`, and writes
+/// a second `UserRole` when a component has that name (peertube). Such an inline schema becomes
+/// a component of a free name (`UserRole2`), which it then points to.
+fn hoist_shadowing_inline_types(doc: &mut Value) {
+    let Some(components) = doc.pointer("/components/schemas").and_then(Value::as_object) else {
+        return;
+    };
+    let mut types: std::collections::BTreeSet<String> = components.keys().map(|k| type_name(k)).collect();
+    let mut taken = components.clone();
+    let mut found: Vec<(String, String)> = Vec::new();
+    for (component, schema) in components {
+        let pointer = format!(
+            "/components/schemas/{}",
+            component.replace('~', "~0").replace('/', "~1")
+        );
+        shadowing(schema, &type_name(component), &pointer, &types, &mut found);
+    }
+    let mut hoisted = Vec::new();
+    for (pointer, name) in found {
+        let Some(place) = doc.pointer_mut(&pointer) else {
+            continue;
+        };
+        let component = free_name(&taken, &name);
+        taken.insert(component.clone(), Value::Null);
+        types.insert(type_name(&component));
+        hoisted.push((component.clone(), std::mem::replace(place, reference(&component))));
+    }
+    if !hoisted.is_empty()
+        && let Some(schemas) = schemas(doc)
+    {
+        schemas.extend(hoisted);
+    }
+}
+
+/// The pointers (deepest first) of the inline property schemas under `schema` (named `name`,
+/// at `pointer`) whose typify name is one of `types`, each with that name.
+fn shadowing(
+    schema: &Value,
+    name: &str,
+    pointer: &str,
+    types: &std::collections::BTreeSet<String>,
+    found: &mut Vec<(String, String)>,
+) {
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    for (property, child) in properties {
+        if !is_named_inline(child) {
+            continue;
+        }
+        let child_name = format!("{name}{}", type_name(property));
+        let child_pointer = format!(
+            "{pointer}/properties/{}",
+            property.replace('~', "~0").replace('/', "~1")
+        );
+        shadowing(child, &child_name, &child_pointer, types, found);
+        if types.contains(&child_name) {
+            found.push((child_pointer, child_name));
+        }
+    }
+}
+
 /// `base`, or `base2`, `base3`… whichever no component schema has yet.
 fn free_name(taken: &Map<String, Value>, base: &str) -> String {
     if !taken.contains_key(base) {
@@ -139,7 +208,8 @@ fn hoist_inner_references(doc: &mut Value) -> bool {
     let mut targets: Vec<String> = Vec::new();
     collect_refs(doc, &mut targets);
     targets.retain(|r| is_inner(r));
-    targets.sort();
+    // Deepest first: a target inside another is hoisted before its container points to it.
+    targets.sort_by(|a, b| b.cmp(a));
     targets.dedup();
     let mut renames: Vec<(String, String)> = Vec::new();
     for target in targets {
@@ -149,7 +219,20 @@ fn hoist_inner_references(doc: &mut Value) -> bool {
         let Some(schemas) = schemas(doc) else { break };
         let name = free_name(schemas, &hoisted_name(&target));
         schemas.insert(name.clone(), schema);
-        renames.push((target, format!("#/components/schemas/{name}")));
+        let to = format!("#/components/schemas/{name}");
+        // Inside a component, the place itself points to the new component too: typify would
+        // otherwise give that inline schema a type of the same name (`CreateImageRequestSize`
+        // for openai's `size`, which `CreateImageEditRequest` `$ref`s; peertube's bounded
+        // `VideoName`), a second definition. A place that is a `$ref`, or an `allOf`
+        // around one, gets no type of its own.
+        if target.starts_with("#/components/schemas/")
+            && let Some(place) = target.strip_prefix('#').and_then(|p| doc.pointer_mut(p))
+            && place.get("$ref").is_none()
+            && place.get("allOf").is_none()
+        {
+            *place = serde_json::json!({ "$ref": to.clone() });
+        }
+        renames.push((target, to));
     }
     if renames.is_empty() {
         return false;

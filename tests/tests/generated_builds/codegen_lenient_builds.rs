@@ -164,7 +164,8 @@ async fn a_pattern_with_braces_is_checked_before_sending() {
 #[tokio::test]
 async fn colliding_names_are_set_and_read_apart_under_their_wire_names() {
     let body = r#"{"@id": "/records/1", "id": "1", "Name": "N", "name": "n",
-        "x-axis": true, "xAxis": {"label": "t"}, "kind": "open", "meta": {"k": 1}}"#;
+        "x-axis": true, "xAxis": {"label": "t"}, "kind": "open", "meta": {"k": 1},
+        "owner": {"role": 1}, "copy_kind": "closed"}"#;
     let (base, server) = one_shot(200, body).await;
     let client = Client::new(&base);
     let send = client
@@ -185,6 +186,8 @@ async fn colliding_names_are_set_and_read_apart_under_their_wire_names() {
     assert_eq!(record.x_axis_2.and_then(|a| a.label).as_deref(), Some("t"));
     assert_eq!(record.kind, Some(lenient::types::RecordKind::Open));
     assert_eq!(record.meta.map(|m| m.0.len()), Some(1));
+    assert_eq!(record.owner.and_then(|o| o.role).map(|r| *r), Some(1));
+    assert_eq!(record.copy_kind, Some(lenient::types::RecordKind::Closed));
     let request = received(server).await;
     let line = String::from_utf8_lossy(&request)
         .lines()

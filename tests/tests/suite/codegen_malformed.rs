@@ -1154,3 +1154,27 @@ fn cookie_parameters_are_refused_by_progenitor() {
         "{message}"
     );
 }
+
+#[test]
+fn array_path_parameters_of_json_operations_are_refused() {
+    // progenitor would format the list with `Display` (daniweb's `/apps/{ID}`): code that does
+    // not compile. A scalar one is fine.
+    let spec = |schema: Value| {
+        with(|s| {
+            let paths = s["paths"].as_object_mut().expect("paths");
+            let op = paths.remove("/prepare").expect("the /prepare path");
+            paths.insert("/prepare/{ids}".to_owned(), op);
+            s["paths"]["/prepare/{ids}"]["post"]["parameters"] =
+                json!([{"name": "ids", "in": "path", "required": true, "schema": schema}]);
+        })
+    };
+    let error = error_of(&spec(json!({"type": "array", "items": {"type": "integer"}})));
+    assert_operation_error(
+        &error,
+        "prepare",
+        "POST",
+        "/prepare/{ids}",
+        &["the path parameter `ids` is an array or an object"],
+    );
+    assert!(api_of(&spec(json!({"type": "integer"}))).contains("ids.to_string()"));
+}

@@ -351,11 +351,16 @@ fn lenient_operations() {
         "#[serde(rename = \"Name\")]\n        pub name_2: ::serde_json::Value,",
         "QueryParam::new(\"status[]\", &status_2)",
         "pub meta: ::std::option::Option<OkSchema>,",
+        "pub owner: ::std::option::Option<RecordOwner2>,",
+        "pub role: ::std::option::Option<RecordOwner>,",
+        "pub kind: ::std::option::Option<RecordKind>,",
+        "pub copy_kind: ::std::option::Option<RecordKind>,",
     ] {
         assert!(api.contains(piece), "get_record lacks {piece}");
     }
     assert!(!api.contains("~~"), "a placeholder name is left");
     assert!(!api.contains("pub struct Ok("));
+    assert_eq!(api.matches("pub enum RecordKind {").count(), 1);
     assert_snapshot!("lenient_api_rs", api);
     assert_compiled_copy_is_fresh("tests/fixtures/codegen/lenient.api.rs", api);
 }
