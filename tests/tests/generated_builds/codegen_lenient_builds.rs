@@ -199,3 +199,43 @@ async fn colliding_names_are_set_and_read_apart_under_their_wire_names() {
         "GET /records?status=a&status%5B%5D=b&status%5B%5D=c HTTP/1.1"
     );
 }
+
+#[tokio::test]
+async fn array_parameters_are_joined_or_repeated_as_their_style_says() {
+    let (base, server) = one_shot(204, "").await;
+    let client = Client::new(&base);
+    let send = client
+        .tag_files()
+        .keys(["a b", "c"])
+        .ids([1i64, 2, 3])
+        .tag(["x", "y&z"])
+        .sizes([4i32, 5])
+        .x_flags([true, false])
+        .file(vec![1u8])
+        .send();
+    tokio::time::timeout(BOUND, send)
+        .await
+        .expect("bounded")
+        .expect("a 204 is the success");
+    let request = received(server).await;
+    let text = String::from_utf8_lossy(&request);
+    let line = text.lines().next().unwrap_or_default();
+    assert_eq!(
+        line,
+        "POST /batches/a%20b,c?ids=1%2C2%2C3&tag=x&tag=y%26z&sizes=4%7C5 HTTP/1.1"
+    );
+    assert!(
+        text.to_ascii_lowercase().contains("x-flags: true,false\r\n"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_required_array_parameter_needs_its_items() {
+    let client = Client::new("http://127.0.0.1:9");
+    let send = client.tag_files().keys(["k"]).ids(Vec::<i64>::new()).send();
+    match tokio::time::timeout(BOUND, send).await.expect("bounded") {
+        Err(Error::InvalidRequest(message)) => assert!(message.contains("`ids`"), "{message}"),
+        other => panic!("expected an InvalidRequest, got {other:?}"),
+    }
+}

@@ -765,7 +765,19 @@ fn multipart_operation_parameters_become_setters() {
 fn multipart_parameters_that_cannot_be_sent_are_refused() {
     let cases = [
         (
-            json!({"name": "ids", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}),
+            json!({"name": "ids", "in": "query", "schema": {"type": "array", "items": {"type": "object"}}}),
+            "parameter `ids` is an array of items that are not scalars",
+        ),
+        (
+            json!({"name": "ids", "in": "query", "schema": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}}}),
+            "parameter `ids` is an array of items that are not scalars",
+        ),
+        (
+            json!({"name": "ids", "in": "query", "style": "deepObject", "schema": {"type": "array", "items": {"type": "string"}}}),
+            "parameter `ids` is an array in the `DeepObject` style",
+        ),
+        (
+            json!({"name": "ids", "in": "query", "schema": {"type": "object"}}),
             "only string, number, integer and boolean parameters",
         ),
         (
