@@ -33,6 +33,7 @@ mod constructor;
 mod envelope;
 mod error;
 pub mod error_codes;
+mod field_names;
 mod format;
 mod inject;
 mod json_schema;
@@ -166,6 +167,7 @@ pub fn generate_output(spec_text: &str, settings: &Settings) -> Result<Output, C
     // Named first: the normalisation names inline response types after their operation.
     let mut doc = spec::parse_value(spec_text)?;
     let sent_otherwise = tidy::tidy(&mut doc, settings.strict);
+    let restore = field_names::separate(&mut doc);
     let mut doc = normalize::normalize(doc)?;
     let operations = select::operations(&doc).len();
     let multipart = select::multipart_operations(&doc).len() + sent_otherwise.len();
@@ -208,6 +210,12 @@ pub fn generate_output(spec_text: &str, settings: &Settings) -> Result<Output, C
         multipart_generated: generated.multipart,
         multipart_sent_otherwise: sent_otherwise.iter().filter(|op| kept.contains(op)).count(),
     };
+    for file in &mut files {
+        file.contents = restore.apply(std::mem::take(&mut file.contents));
+    }
+    for left in &mut left_out {
+        left.reason = restore.apply(std::mem::take(&mut left.reason));
+    }
     Ok(Output {
         files,
         dependencies,

@@ -16,6 +16,8 @@ const MULTIPART: &str = "multipart/form-data";
 
 /// The rewritten document.
 pub(crate) fn normalize(mut doc: Value) -> Result<Value, CodegenError> {
+    rename_prelude_components(&mut doc);
+    hoist_shadowing_inline_types(&mut doc);
     // A hoisted schema may itself point inside another component: repeat until none does (each
     // round hoists at least one target, and a document has finitely many).
     while hoist_inner_references(&mut doc) {}
@@ -34,6 +36,130 @@ fn schemas(doc: &mut Value) -> Option<&mut Map<String, Value>> {
         .entry("schemas")
         .or_insert_with(|| Value::Object(Map::new()))
         .as_object_mut()
+}
+
+/// Type names that, given to a type of the generated `types` module, shadow the prelude names
+/// typify's and progenitor's code there uses unqualified (`Ok(Self::Open)`, `Default::default()`):
+/// a component `OK` (mist's hoisted response) made every `FromStr` impl beside it call its
+/// constructor.
+const PRELUDE: [&str; 5] = ["Ok", "Err", "Some", "None", "Default"];
+
+/// The name typify gives a component (its `sanitize` in Pascal case, on ASCII).
+fn type_name(component: &str) -> String {
+    let cleaned: String = component
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect();
+    heck::ToUpperCamelCase::to_upper_camel_case(cleaned.as_str())
+}
+
+/// `base`, or `{base}Schema` when typify would name it like a prelude item.
+fn not_prelude(base: String) -> String {
+    if PRELUDE.contains(&type_name(&base).as_str()) {
+        format!("{base}Schema")
+    } else {
+        base
+    }
+}
+
+/// Component schemas typify would name like a prelude item get a name that is not.
+fn rename_prelude_components(doc: &mut Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let clashing: Vec<String> = schemas
+        .keys()
+        .filter(|k| PRELUDE.contains(&type_name(k).as_str()))
+        .cloned()
+        .collect();
+    let mut renames = Vec::new();
+    for old in clashing {
+        let new = free_name(schemas, &format!("{old}Schema"));
+        if let Some(schema) = schemas.remove(&old) {
+            schemas.insert(new.clone(), schema);
+        }
+        let pointer = |name: &str| {
+            format!(
+                "#/components/schemas/{}",
+                name.replace('~', "~0").replace('/', "~1")
+            )
+        };
+        renames.push((pointer(&old), pointer(&new)));
+    }
+    if !renames.is_empty() {
+        rewrite_refs(doc, &renames);
+    }
+}
+
+/// Whether typify gives this inline schema a type of its own named after where it is (an object
+/// or an enum; an `allOf` around one `$ref`, say, is that type).
+fn is_named_inline(schema: &Value) -> bool {
+    schema.get("$ref").is_none() && (schema.get("properties").is_some() || schema.get("enum").is_some())
+}
+
+/// typify names the type of a component `User`'s inline property `role` `UserRole`, and writes
+/// a second `UserRole` when a component has that name (peertube). Such an inline schema becomes
+/// a component of a free name (`UserRole2`), which it then points to.
+fn hoist_shadowing_inline_types(doc: &mut Value) {
+    let Some(components) = doc.pointer("/components/schemas").and_then(Value::as_object) else {
+        return;
+    };
+    let mut types: std::collections::BTreeSet<String> = components.keys().map(|k| type_name(k)).collect();
+    let mut taken = components.clone();
+    let mut found: Vec<(String, String)> = Vec::new();
+    for (component, schema) in components {
+        let pointer = format!(
+            "/components/schemas/{}",
+            component.replace('~', "~0").replace('/', "~1")
+        );
+        shadowing(schema, &type_name(component), &pointer, &types, &mut found);
+    }
+    let mut hoisted = Vec::new();
+    for (pointer, name) in found {
+        let Some(place) = doc.pointer_mut(&pointer) else {
+            continue;
+        };
+        let component = free_name(&taken, &name);
+        taken.insert(component.clone(), Value::Null);
+        types.insert(type_name(&component));
+        hoisted.push((component.clone(), std::mem::replace(place, reference(&component))));
+    }
+    if !hoisted.is_empty()
+        && let Some(schemas) = schemas(doc)
+    {
+        schemas.extend(hoisted);
+    }
+}
+
+/// The pointers (deepest first) of the inline property schemas under `schema` (named `name`,
+/// at `pointer`) whose typify name is one of `types`, each with that name.
+fn shadowing(
+    schema: &Value,
+    name: &str,
+    pointer: &str,
+    types: &std::collections::BTreeSet<String>,
+    found: &mut Vec<(String, String)>,
+) {
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    for (property, child) in properties {
+        if !is_named_inline(child) {
+            continue;
+        }
+        let child_name = format!("{name}{}", type_name(property));
+        let child_pointer = format!(
+            "{pointer}/properties/{}",
+            property.replace('~', "~0").replace('/', "~1")
+        );
+        shadowing(child, &child_name, &child_pointer, types, found);
+        if types.contains(&child_name) {
+            found.push((child_pointer, child_name));
+        }
+    }
 }
 
 /// `base`, or `base2`, `base3`… whichever no component schema has yet.
@@ -82,7 +208,8 @@ fn hoist_inner_references(doc: &mut Value) -> bool {
     let mut targets: Vec<String> = Vec::new();
     collect_refs(doc, &mut targets);
     targets.retain(|r| is_inner(r));
-    targets.sort();
+    // Deepest first: a target inside another is hoisted before its container points to it.
+    targets.sort_by(|a, b| b.cmp(a));
     targets.dedup();
     let mut renames: Vec<(String, String)> = Vec::new();
     for target in targets {
@@ -92,7 +219,20 @@ fn hoist_inner_references(doc: &mut Value) -> bool {
         let Some(schemas) = schemas(doc) else { break };
         let name = free_name(schemas, &hoisted_name(&target));
         schemas.insert(name.clone(), schema);
-        renames.push((target, format!("#/components/schemas/{name}")));
+        let to = format!("#/components/schemas/{name}");
+        // Inside a component, the place itself points to the new component too: typify would
+        // otherwise give that inline schema a type of the same name (`CreateImageRequestSize`
+        // for openai's `size`, which `CreateImageEditRequest` `$ref`s; peertube's bounded
+        // `VideoName`), a second definition. A place that is a `$ref`, or an `allOf`
+        // around one, gets no type of its own.
+        if target.starts_with("#/components/schemas/")
+            && let Some(place) = target.strip_prefix('#').and_then(|p| doc.pointer_mut(p))
+            && place.get("$ref").is_none()
+            && place.get("allOf").is_none()
+        {
+            *place = serde_json::json!({ "$ref": to.clone() });
+        }
+        renames.push((target, to));
     }
     if renames.is_empty() {
         return false;
@@ -219,7 +359,7 @@ fn hoist_multipart_responses(doc: &mut Value) {
         };
         let component = free_name(
             &taken,
-            &heck::ToUpperCamelCase::to_upper_camel_case(name.as_str()),
+            &not_prelude(heck::ToUpperCamelCase::to_upper_camel_case(name.as_str())),
         );
         taken.insert(component.clone(), Value::Null);
         let inline = std::mem::replace(schema, reference(&component));

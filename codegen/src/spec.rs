@@ -258,8 +258,42 @@ fn check_operation<'a>(
         ));
     }
     seen.insert(method, (op.method, op.path));
-    body_kind(spec, op)?;
+    if body_kind(spec, op)? != BodyKind::Multipart {
+        check_path_parameters(spec, op)?;
+    }
     check_responses(spec, op)
+}
+
+/// progenitor formats a path parameter with `Display`, which an array or an object has not
+/// (daniweb's `/apps/{ID}` with an array of ids): such an operation is refused (left out
+/// outside strict mode) rather than written as code that does not compile. The multipart
+/// checks refuse them for multipart operations.
+fn check_path_parameters(spec: &OpenAPI, op: &OperationRef<'_>) -> Result<(), CodegenError> {
+    for parameter in op.item_parameters.iter().chain(&op.op.parameters) {
+        let Some(openapiv3::Parameter::Path { parameter_data, .. }) = resolve_parameter(spec, parameter)
+        else {
+            continue;
+        };
+        let openapiv3::ParameterSchemaOrContent::Schema(schema) = &parameter_data.format else {
+            continue;
+        };
+        let Some((_, schema)) = resolve_schema(spec, schema) else {
+            continue;
+        };
+        if matches!(
+            schema.schema_kind,
+            SchemaKind::Type(Type::Array(_) | Type::Object(_))
+        ) {
+            return Err(op_error(
+                op,
+                format!(
+                    "the path parameter `{}` is an array or an object, which the generated code cannot put in a path",
+                    parameter_data.name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Every `$ref` of the document resolves; run after the checks whose messages name an operation.

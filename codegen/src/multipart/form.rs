@@ -45,6 +45,11 @@ pub(crate) enum Location {
 pub(crate) struct Repeat {
     pub(crate) min_items: Option<usize>,
     pub(crate) max_items: Option<usize>,
+    /// For a parameter: `None` sends a `name=value` pair per item (a query parameter with
+    /// `explode: true`, form style's default), `Some(d)` one value of the items joined by `d`
+    /// (`,` for `explode: false` and for path and header parameters, ` ` or `|` for the
+    /// `spaceDelimited` and `pipeDelimited` styles). Unused for form parts.
+    pub(crate) delimiter: Option<&'static str>,
 }
 
 /// The Rust integer type of an inline integer field.
@@ -108,7 +113,7 @@ pub(crate) enum TextFormat {
 
 /// Names the generated builder uses itself: its `client` field and its `new`, `body` and `send`
 /// (and `try_clone`) methods. A form field or parameter of that name would not compile.
-const RESERVED_FIELD_NAMES: [&str; 5] = ["client", "new", "body", "send", "try_clone"];
+pub(super) const RESERVED_FIELD_NAMES: [&str; 5] = ["client", "new", "body", "send", "try_clone"];
 
 /// Whether `name` cannot name a method or field: syn's keywords, plus `gen`, reserved since
 /// edition 2024 (the client's edition) but still an identifier to syn.
@@ -152,7 +157,7 @@ pub(crate) fn form_fields(
     op: &OperationRef<'_>,
     lenient: bool,
 ) -> Result<Vec<FormField>, CodegenError> {
-    let mut fields = parameters(spec, op, lenient)?;
+    let mut fields = super::params::parameters(spec, op, lenient)?;
     let mut idents: std::collections::HashMap<String, String> =
         fields.iter().map(|f| (f.ident.clone(), f.name.clone())).collect();
     for mut field in body_fields(spec, op, lenient)? {
@@ -171,132 +176,6 @@ pub(crate) fn form_fields(
             ));
         }
         fields.push(field);
-    }
-    Ok(fields)
-}
-
-/// The operation's path, query and header parameters, with the path item's shared ones (an
-/// operation's own parameter replaces a shared one of the same name and location).
-fn parameters(spec: &OpenAPI, op: &OperationRef<'_>, lenient: bool) -> Result<Vec<FormField>, CodegenError> {
-    let mut list: Vec<(&openapiv3::ParameterData, Location)> = Vec::new();
-    for parameter in op.item_parameters.iter().chain(&op.op.parameters) {
-        let parameter = spec::resolve_parameter(spec, parameter)
-            .ok_or_else(|| op_error(op, "a parameter references one that does not exist"))?;
-        let (data, location) = match parameter {
-            openapiv3::Parameter::Path { parameter_data, .. } => (parameter_data, Location::Path),
-            openapiv3::Parameter::Query { parameter_data, .. } => (parameter_data, Location::Query),
-            openapiv3::Parameter::Header { parameter_data, .. } => (parameter_data, Location::Header),
-            openapiv3::Parameter::Cookie { parameter_data, .. } => {
-                return Err(op_error(
-                    op,
-                    format!("cookie parameter `{}` is not supported", parameter_data.name),
-                ));
-            }
-        };
-        match list
-            .iter_mut()
-            .find(|(d, l)| d.name == data.name && *l == location)
-        {
-            Some(slot) => slot.0 = data,
-            None => list.push((data, location)),
-        }
-    }
-    let mut fields = Vec::new();
-    let mut idents = std::collections::HashMap::new();
-    for (data, location) in list {
-        let name = &data.name;
-        let openapiv3::ParameterSchemaOrContent::Schema(schema) = &data.format else {
-            return Err(op_error(
-                op,
-                format!("parameter `{name}` is described by `content`; give it a `schema`"),
-            ));
-        };
-        let (component, resolved) = spec::resolve_schema(spec, schema).ok_or_else(|| {
-            op_error(
-                op,
-                format!("parameter `{name}` references a schema that does not exist"),
-            )
-        })?;
-        if spec::is_binary(resolved) || matches!(resolved.schema_kind, SchemaKind::Type(Type::Array(_))) {
-            return Err(op_error(
-                op,
-                format!(
-                    "parameter `{name}` is not a scalar; only string, number, integer and boolean parameters are supported"
-                ),
-            ));
-        }
-        if location == Location::Path && !data.required {
-            return Err(op_error(op, format!("path parameter `{name}` must be required")));
-        }
-        if location == Location::Path && !op.path.contains(&format!("{{{name}}}")) {
-            return Err(op_error(
-                op,
-                format!("path parameter `{name}` does not appear in the path"),
-            ));
-        }
-        if location == Location::Header
-            && (name.is_empty()
-                || !name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)))
-        {
-            return Err(op_error(
-                op,
-                format!("header parameter `{name}` is not a valid header name"),
-            ));
-        }
-        let mut ident = field_ident(name);
-        if RESERVED_FIELD_NAMES.contains(&ident.as_str()) {
-            if !lenient {
-                return Err(op_error(
-                    op,
-                    format!(
-                        "parameter `{name}` would clash with the generated builder's own `{ident}`; rename it"
-                    ),
-                ));
-            }
-            ident.push_str("_param");
-        }
-        if let Some(other) = idents.insert(ident.clone(), name.clone()) {
-            return Err(op_error(
-                op,
-                format!(
-                    "parameters `{other}` and `{name}` both become the builder method `{ident}`; rename one"
-                ),
-            ));
-        }
-        let kind = scalar_kind(op, &format!("parameter `{name}`"), component, resolved)?;
-        fields.push(FormField {
-            name: name.clone(),
-            ident,
-            required: data.required,
-            description: data
-                .description
-                .clone()
-                .or_else(|| resolved.schema_data.description.clone()),
-            kind,
-            repeated: None,
-            location,
-        });
-    }
-    // Every `{name}` of the template needs a parameter, or it would be sent as written.
-    let mut rest = op.path;
-    while let Some(start) = rest.find('{') {
-        let end = rest[start..]
-            .find('}')
-            .map(|e| start + e)
-            .ok_or_else(|| op_error(op, "the path has a `{` without its `}`"))?;
-        let name = &rest[start + 1..end];
-        if !fields
-            .iter()
-            .any(|f| f.location == Location::Path && f.name == name)
-        {
-            return Err(op_error(
-                op,
-                format!("the path's `{{{name}}}` has no path parameter"),
-            ));
-        }
-        rest = &rest[end + 1..];
     }
     Ok(fields)
 }
@@ -384,7 +263,7 @@ fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>, lenient: bool) -> Result<V
                     if variants.iter().all(|v| binary_or_binaries(spec, v)) =>
                 {
                     let kind = field_kind(op, name, &format!("form field `{name}`"), None, &binary_schema(), media)?;
-                    (kind, Some(Repeat { min_items: None, max_items: None }))
+                    (kind, Some(Repeat { min_items: None, max_items: None, delimiter: None }))
                 }
                 (SchemaKind::Type(Type::Array(array)), _) => {
                     let items = array.items.as_ref().ok_or_else(|| {
@@ -398,7 +277,7 @@ fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>, lenient: bool) -> Result<V
                         return Err(op_error(op, format!("form field `{name}` is an array of arrays, which a form cannot express")));
                     }
                     let kind = field_kind(op, name, &format!("form field `{name}`"), item_component, item, media)?;
-                    let repeat = Repeat { min_items: array.min_items, max_items: array.max_items };
+                    let repeat = Repeat { min_items: array.min_items, max_items: array.max_items, delimiter: None };
                     (kind, Some(repeat))
                 }
                 _ => (field_kind(op, name, &format!("form field `{name}`"), component, schema, media)?, None),
@@ -455,25 +334,6 @@ fn form_object(spec: &OpenAPI, schema: &Schema, depth: usize) -> Option<openapiv
     }
 }
 
-/// The kind of a scalar parameter: what a form field of the same schema would be (a parameter
-/// has no `encoding`, and is never binary).
-fn scalar_kind(
-    op: &OperationRef<'_>,
-    what: &str,
-    component: Option<&str>,
-    schema: &Schema,
-) -> Result<FieldKind, CodegenError> {
-    match field_kind(op, "", what, component, schema, &MediaType::default())? {
-        FieldKind::Json { .. } => Err(op_error(
-            op,
-            format!(
-                "{what} is not a scalar; only string, number, integer and boolean parameters are supported"
-            ),
-        )),
-        kind => Ok(kind),
-    }
-}
-
 /// A binary string schema, or an array of them.
 fn binary_or_binaries(spec: &OpenAPI, schema: &ReferenceOr<Schema>) -> bool {
     match spec::resolve_schema(spec, schema) {
@@ -512,7 +372,7 @@ fn unbox(schema: &ReferenceOr<Box<Schema>>) -> ReferenceOr<Schema> {
 
 /// `what` names the field in errors ("form field `x`", "parameter `y`"); `name` finds its
 /// `encoding`.
-fn field_kind(
+pub(super) fn field_kind(
     op: &OperationRef<'_>,
     name: &str,
     what: &str,

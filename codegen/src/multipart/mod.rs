@@ -14,6 +14,7 @@
 mod emit;
 mod form;
 mod form_values;
+mod params;
 mod responses;
 mod setters;
 mod streaming;

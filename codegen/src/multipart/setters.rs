@@ -2,7 +2,7 @@
 //! converts into the field's type, errors kept until `send`), `body` with the request-body type
 //! it takes, and `try_clone`.
 
-use super::form::{FieldKind, FormField};
+use super::form::{FieldKind, FormField, Location};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
@@ -14,10 +14,17 @@ pub(super) fn setter(f: &FormField, ident: &Ident, ty: &TokenStream, also: &Toke
         Some(d) => format!("{}{optional}", d.trim()),
         None => format!("Sets the `{name}` field{optional}."),
     };
-    if f.repeated.is_some() {
-        doc.push_str("\n\nEach item is sent as its own part named `");
-        doc.push_str(name);
-        doc.push_str("`, in order; setting the field again replaces the items.");
+    match (f.repeated.map(|r| r.delimiter), f.location) {
+        (None, _) => {}
+        (Some(_), Location::Form) => {
+            doc.push_str(&format!("\n\nEach item is sent as its own part named `{name}`, in order; setting the field again replaces the items."));
+        }
+        (Some(None), _) => {
+            doc.push_str(&format!("\n\nEach item is sent as its own `{name}=…` pair of the query, in order; setting the parameter again replaces the items."));
+        }
+        (Some(Some(delimiter)), _) => {
+            doc.push_str(&format!("\n\nThe items are sent as one value, joined by `{delimiter}`; setting the parameter again replaces them."));
+        }
     }
     // How one value becomes the stored type, as `Result<T, String>` for fallible conversions.
     let (bound, convert) = match &f.kind {

@@ -248,6 +248,24 @@ pub(super) fn send_parameter(f: &FormField, ident: &Ident) -> TokenStream {
         let text: ::std::string::String = #text;
         #put
     };
+    match f.repeated.map(|r| r.delimiter) {
+        // An empty array is not sent (its count was checked when it is required).
+        Some(None) => return quote! { for v in #ident { #one } },
+        Some(Some(delimiter)) => {
+            return quote! {
+                if !#ident.is_empty() {
+                    let mut items: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+                    for v in #ident {
+                        #stmts
+                        items.push(#text);
+                    }
+                    let text = items.join(#delimiter);
+                    #put
+                }
+            };
+        }
+        None => {}
+    }
     if f.required {
         quote! { { let v = #ident; #one } }
     } else {

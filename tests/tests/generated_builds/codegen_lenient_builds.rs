@@ -160,3 +160,82 @@ async fn a_pattern_with_braces_is_checked_before_sending() {
         other => panic!("expected an InvalidRequest, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn colliding_names_are_set_and_read_apart_under_their_wire_names() {
+    let body = r#"{"@id": "/records/1", "id": "1", "Name": "N", "name": "n",
+        "x-axis": true, "xAxis": {"label": "t"}, "kind": "open", "meta": {"k": 1},
+        "owner": {"role": 1}, "copy_kind": "closed"}"#;
+    let (base, server) = one_shot(200, body).await;
+    let client = Client::new(&base);
+    let send = client
+        .get_record()
+        .status("a")
+        .status_2(vec!["b".to_owned(), "c".to_owned()])
+        .send();
+    let record = tokio::time::timeout(BOUND, send)
+        .await
+        .expect("bounded")
+        .expect("a 200 is the success")
+        .into_inner();
+    assert_eq!(record.id, "1");
+    assert_eq!(record.id_2.as_deref(), Some("/records/1"));
+    assert_eq!(record.name.as_deref(), Some("n"));
+    assert_eq!(record.name_2, serde_json::json!("N"));
+    assert_eq!(record.x_axis, Some(true));
+    assert_eq!(record.x_axis_2.and_then(|a| a.label).as_deref(), Some("t"));
+    assert_eq!(record.kind, Some(lenient::types::RecordKind::Open));
+    assert_eq!(record.meta.map(|m| m.0.len()), Some(1));
+    assert_eq!(record.owner.and_then(|o| o.role).map(|r| *r), Some(1));
+    assert_eq!(record.copy_kind, Some(lenient::types::RecordKind::Closed));
+    let request = received(server).await;
+    let line = String::from_utf8_lossy(&request)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        line,
+        "GET /records?status=a&status%5B%5D=b&status%5B%5D=c HTTP/1.1"
+    );
+}
+
+#[tokio::test]
+async fn array_parameters_are_joined_or_repeated_as_their_style_says() {
+    let (base, server) = one_shot(204, "").await;
+    let client = Client::new(&base);
+    let send = client
+        .tag_files()
+        .keys(["a b", "c"])
+        .ids([1i64, 2, 3])
+        .tag(["x", "y&z"])
+        .sizes([4i32, 5])
+        .x_flags([true, false])
+        .file(vec![1u8])
+        .send();
+    tokio::time::timeout(BOUND, send)
+        .await
+        .expect("bounded")
+        .expect("a 204 is the success");
+    let request = received(server).await;
+    let text = String::from_utf8_lossy(&request);
+    let line = text.lines().next().unwrap_or_default();
+    assert_eq!(
+        line,
+        "POST /batches/a%20b,c?ids=1%2C2%2C3&tag=x&tag=y%26z&sizes=4%7C5 HTTP/1.1"
+    );
+    assert!(
+        text.to_ascii_lowercase().contains("x-flags: true,false\r\n"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_required_array_parameter_needs_its_items() {
+    let client = Client::new("http://127.0.0.1:9");
+    let send = client.tag_files().keys(["k"]).ids(Vec::<i64>::new()).send();
+    match tokio::time::timeout(BOUND, send).await.expect("bounded") {
+        Err(Error::InvalidRequest(message)) => assert!(message.contains("`ids`"), "{message}"),
+        other => panic!("expected an InvalidRequest, got {other:?}"),
+    }
+}
