@@ -40,7 +40,7 @@ pub(crate) fn generate(
     file_setters: bool,
     lenient: bool,
 ) -> Result<MultipartOperation, CodegenError> {
-    let fields = form::form_fields(spec, op, lenient)?;
+    let fields = params::form_fields(spec, op, lenient)?;
     let responses = responses::responses(spec, op, names, lenient)?;
     emit::generate(op, &fields, responses, names, file_setters)
 }

@@ -35,11 +35,6 @@ const ALLOWED: &[Allowed] = &[
     },
     Allowed {
         file: "codegen/src/multipart/form.rs",
-        what: "long function `parameters`",
-        note: "issue 16 helper (multipart generator in flux)",
-    },
-    Allowed {
-        file: "codegen/src/multipart/form.rs",
         what: "long function `body_fields`",
         note: "issue 16 helper (multipart generator in flux)",
     },
@@ -47,6 +42,11 @@ const ALLOWED: &[Allowed] = &[
         file: "codegen/src/multipart/form.rs",
         what: "long function `field_kind`",
         note: "issue 16 helper (multipart generator in flux)",
+    },
+    Allowed {
+        file: "codegen/src/multipart/setters.rs",
+        what: "long function `setter`",
+        note: "issue 16 (multipart generator in flux): the setter's per-kind arms",
     },
     Allowed {
         file: "codegen/src/multipart/wire.rs",
