@@ -147,41 +147,12 @@ pub(crate) fn media<'a>(spec: &'a OpenAPI, op: &OperationRef<'a>) -> Result<&'a 
         .ok_or_else(|| op_error(op, format!("the request body has no `{MULTIPART}` content")))
 }
 
-/// Reads the parameters and form fields of a multipart operation (in that order: path, query
-/// and header parameters as the spec lists them, then the form's fields), rejecting what
-/// cannot be sent. `lenient` (outside strict mode) ignores a `required` name that is no
-/// property (it names no part to send), and renames setters that would clash (`body` →
-/// `body_field`, a form field named like a parameter → `{name}_field`), instead of refusing.
-pub(crate) fn form_fields(
+/// The fields of the form.
+pub(super) fn body_fields(
     spec: &OpenAPI,
     op: &OperationRef<'_>,
     lenient: bool,
 ) -> Result<Vec<FormField>, CodegenError> {
-    let mut fields = super::params::parameters(spec, op, lenient)?;
-    let mut idents: std::collections::HashMap<String, String> =
-        fields.iter().map(|f| (f.ident.clone(), f.name.clone())).collect();
-    for mut field in body_fields(spec, op, lenient)? {
-        // A form field named like a parameter (`id` in the path and in the form): outside
-        // strict mode its setter is `{name}_field`, its wire name unchanged.
-        if lenient && idents.contains_key(&field.ident) {
-            field.ident.push_str("_field");
-        }
-        if let Some(other) = idents.insert(field.ident.clone(), field.name.clone()) {
-            return Err(op_error(
-                op,
-                format!(
-                    "parameter `{other}` and form field `{}` both become the builder method `{}`; rename one",
-                    field.name, field.ident
-                ),
-            ));
-        }
-        fields.push(field);
-    }
-    Ok(fields)
-}
-
-/// The fields of the form.
-fn body_fields(spec: &OpenAPI, op: &OperationRef<'_>, lenient: bool) -> Result<Vec<FormField>, CodegenError> {
     let media = media(spec, op)?;
     let schema = media.schema.as_ref().ok_or_else(|| {
         op_error(

@@ -40,11 +40,6 @@ const ALLOWED: &[Allowed] = &[
     },
     Allowed {
         file: "codegen/src/multipart/form.rs",
-        what: "long function `parameters`",
-        note: "issue 16 helper (multipart generator in flux)",
-    },
-    Allowed {
-        file: "codegen/src/multipart/form.rs",
         what: "long function `body_fields`",
         note: "issue 16 helper (multipart generator in flux)",
     },
