@@ -273,9 +273,15 @@ fn generate_api(
             continue;
         }
         if !settings.strict {
-            let bad = select::dangling(doc);
+            let mut bad = select::dangling(doc);
             if !bad.is_empty() {
+                let before = doc.clone();
                 select::exclude(doc, &bad, left_out);
+                if *doc == before {
+                    // Nothing reaching it could be left out: say which, rather than loop.
+                    let (reference, why) = bad.swap_remove(0);
+                    return Err(CodegenError::Parse(format!("`$ref: {reference}` {why}")));
+                }
                 continue;
             }
         }

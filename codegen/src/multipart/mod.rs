@@ -6,10 +6,10 @@
 //! Text fields go on the wire in the order the spec lists them; binary fields are streamed from a
 //! `reqwest::Body` (a `Bytes` block is not copied) with their documented content type.
 //!
-//! [`form`] reads the fields and parameters from the spec, [`responses`] maps the responses to
-//! types; [`emit`] writes the `Client` method, the builder and its `send`, from [`setters`] (what
-//! the builder offers), [`wire`] (what `send` checks and puts on the wire) and [`form_values`]
-//! (the conversions behind typed setters).
+//! [`params`] reads the parameters and, through [`form`], the form fields from the spec,
+//! [`responses`] maps the responses to types; [`emit`] writes the `Client` method, the builder and
+//! its `send`, from [`setters`] (what the builder offers), [`wire`] (what `send` checks and puts on
+//! the wire) and [`form_values`] (the conversions behind typed setters).
 
 mod emit;
 mod form;

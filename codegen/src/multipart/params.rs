@@ -1,10 +1,13 @@
-//! A multipart operation's path, query and header parameters, read as builder fields: scalars,
-//! and arrays of scalars in the styles whose wire form is a list of texts (one pair per item, or
-//! the items joined by a delimiter).
+//! A multipart operation's builder fields: its path, query and header parameters (read here),
+//! then its form fields (read by `form`). Parameters are scalars, and arrays of scalars in the
+//! styles whose wire form is a list of texts (one pair per item, or the items joined by a
+//! delimiter).
 
 use openapiv3::{MediaType, OpenAPI, ReferenceOr, Schema, SchemaKind, Type};
 
-use super::form::{FieldKind, FormField, Location, RESERVED_FIELD_NAMES, Repeat, field_ident, field_kind};
+use super::form::{
+    FieldKind, FormField, Location, RESERVED_FIELD_NAMES, Repeat, body_fields, field_ident, field_kind,
+};
 use crate::error::CodegenError;
 use crate::spec::{self, OperationRef, op_error};
 
@@ -14,6 +17,39 @@ type Delimiter = Result<Option<&'static str>, String>;
 
 /// An array parameter's items: their component (when a `$ref`), their schema, and how they go.
 type Items<'a> = (Option<&'a str>, &'a Schema, Repeat);
+
+/// Reads the parameters and form fields of a multipart operation (in that order: path, query
+/// and header parameters as the spec lists them, then the form's fields), rejecting what
+/// cannot be sent. `lenient` (outside strict mode) ignores a `required` name that is no
+/// property (it names no part to send), and renames setters that would clash (`body` →
+/// `body_field`, a form field named like a parameter → `{name}_field`), instead of refusing.
+pub(crate) fn form_fields(
+    spec: &OpenAPI,
+    op: &OperationRef<'_>,
+    lenient: bool,
+) -> Result<Vec<FormField>, CodegenError> {
+    let mut fields = parameters(spec, op, lenient)?;
+    let mut idents: std::collections::HashMap<String, String> =
+        fields.iter().map(|f| (f.ident.clone(), f.name.clone())).collect();
+    for mut field in body_fields(spec, op, lenient)? {
+        // A form field named like a parameter (`id` in the path and in the form): outside
+        // strict mode its setter is `{name}_field`, its wire name unchanged.
+        if lenient && idents.contains_key(&field.ident) {
+            field.ident.push_str("_field");
+        }
+        if let Some(other) = idents.insert(field.ident.clone(), field.name.clone()) {
+            return Err(op_error(
+                op,
+                format!(
+                    "parameter `{other}` and form field `{}` both become the builder method `{}`; rename one",
+                    field.name, field.ident
+                ),
+            ));
+        }
+        fields.push(field);
+    }
+    Ok(fields)
+}
 
 /// The operation's path, query and header parameters, with the path item's shared ones (an
 /// operation's own parameter replaces a shared one of the same name and location).

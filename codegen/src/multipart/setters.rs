@@ -7,6 +7,23 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 /// `also` runs after the value is set (the streaming setters' reset, see `streaming`).
+/// What a repeated field's setter docs add: how its items go on the wire.
+fn repeat_doc(f: &FormField) -> String {
+    let name = &f.name;
+    match (f.repeated.map(|r| r.delimiter), f.location) {
+        (None, _) => String::new(),
+        (Some(_), Location::Form) => format!(
+            "\n\nEach item is sent as its own part named `{name}`, in order; setting the field again replaces the items."
+        ),
+        (Some(None), _) => format!(
+            "\n\nEach item is sent as its own `{name}=…` pair of the query, in order; setting the parameter again replaces the items."
+        ),
+        (Some(Some(delimiter)), _) => format!(
+            "\n\nThe items are sent as one value, joined by `{delimiter}`; setting the parameter again replaces them."
+        ),
+    }
+}
+
 pub(super) fn setter(f: &FormField, ident: &Ident, ty: &TokenStream, also: &TokenStream) -> TokenStream {
     let name = &f.name;
     let optional = if f.required { "" } else { " (optional)" };
@@ -14,18 +31,7 @@ pub(super) fn setter(f: &FormField, ident: &Ident, ty: &TokenStream, also: &Toke
         Some(d) => format!("{}{optional}", d.trim()),
         None => format!("Sets the `{name}` field{optional}."),
     };
-    match (f.repeated.map(|r| r.delimiter), f.location) {
-        (None, _) => {}
-        (Some(_), Location::Form) => {
-            doc.push_str(&format!("\n\nEach item is sent as its own part named `{name}`, in order; setting the field again replaces the items."));
-        }
-        (Some(None), _) => {
-            doc.push_str(&format!("\n\nEach item is sent as its own `{name}=…` pair of the query, in order; setting the parameter again replaces the items."));
-        }
-        (Some(Some(delimiter)), _) => {
-            doc.push_str(&format!("\n\nThe items are sent as one value, joined by `{delimiter}`; setting the parameter again replaces them."));
-        }
-    }
+    doc.push_str(&repeat_doc(f));
     // How one value becomes the stored type, as `Result<T, String>` for fallible conversions.
     let (bound, convert) = match &f.kind {
         FieldKind::Binary { content_type } => {

@@ -1190,3 +1190,22 @@ fn array_path_parameters_of_json_operations_are_refused() {
     );
     assert!(api_of(&spec(json!({"type": "integer"}))).contains("ids.to_string()"));
 }
+
+#[test]
+fn a_dangling_reference_inside_an_extension_is_not_read() {
+    // velopayments' `x-webhooks` names a schema the document does not have; neither typify nor
+    // progenitor reads extensions, so the spec generates (it used to loop until it gave up).
+    let api = api_of(&with(|s| {
+        s["x-webhooks"] = json!({"hook": {"post": {"requestBody": {"content": {"application/json":
+            {"schema": {"$ref": "#/components/schemas/Missing"}}}}}}});
+    }));
+    assert!(api.contains("pub fn prepare(&self)"));
+    let error = error_of(&with(|s| {
+        s["components"]["schemas"]["PrepareRequest"]["properties"]["name"] =
+            json!({"$ref": "#/components/schemas/Missing"});
+    }));
+    assert!(
+        error.to_string().contains("#/components/schemas/Missing"),
+        "{error}"
+    );
+}
