@@ -310,36 +310,3 @@ fn scalar_kind(
         kind => Ok(kind),
     }
 }
-
-/// Reads the parameters and form fields of a multipart operation (in that order: path, query
-/// and header parameters as the spec lists them, then the form's fields), rejecting what
-/// cannot be sent. `lenient` (outside strict mode) ignores a `required` name that is no
-/// property (it names no part to send), and renames setters that would clash (`body` →
-/// `body_field`, a form field named like a parameter → `{name}_field`), instead of refusing.
-pub(crate) fn form_fields(
-    spec: &OpenAPI,
-    op: &OperationRef<'_>,
-    lenient: bool,
-) -> Result<Vec<FormField>, CodegenError> {
-    let mut fields = parameters(spec, op, lenient)?;
-    let mut idents: std::collections::HashMap<String, String> =
-        fields.iter().map(|f| (f.ident.clone(), f.name.clone())).collect();
-    for mut field in super::form::body_fields(spec, op, lenient)? {
-        // A form field named like a parameter (`id` in the path and in the form): outside
-        // strict mode its setter is `{name}_field`, its wire name unchanged.
-        if lenient && idents.contains_key(&field.ident) {
-            field.ident.push_str("_field");
-        }
-        if let Some(other) = idents.insert(field.ident.clone(), field.name.clone()) {
-            return Err(op_error(
-                op,
-                format!(
-                    "parameter `{other}` and form field `{}` both become the builder method `{}`; rename one",
-                    field.name, field.ident
-                ),
-            ));
-        }
-        fields.push(field);
-    }
-    Ok(fields)
-}

@@ -44,11 +44,6 @@ const ALLOWED: &[Allowed] = &[
         note: "issue 16 helper (multipart generator in flux)",
     },
     Allowed {
-        file: "codegen/src/multipart/setters.rs",
-        what: "long function `setter`",
-        note: "issue 16 (multipart generator in flux): the setter's per-kind arms",
-    },
-    Allowed {
         file: "codegen/src/multipart/wire.rs",
         what: "long function `bound_checks`",
         note: "issue 16 helper (multipart generator in flux)",
