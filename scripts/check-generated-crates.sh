@@ -43,8 +43,8 @@ done
 # (what cannot be generated is left out, with a warning), then all checked at once as members of
 # one workspace, so that the dependencies are checked once and the crates in parallel. All 105
 # of its crates compile (docs/generate.md); it takes about 7 to 15 minutes on two busy cores, so
-# it runs only when asked: CHECK_WILD_CORPUS=1 scripts/check-generated-crates.sh. When it runs, a
-# crate that does not compile fails it.
+# it runs when asked: CHECK_WILD_CORPUS=1 scripts/check-generated-crates.sh, as .ci/run does. When
+# it runs, a crate that does not compile fails it.
 if [[ "${CHECK_WILD_CORPUS:-0}" != 1 ]]; then
   echo "vendors' corpus: skipped (CHECK_WILD_CORPUS=1 checks it)"
   exit "$failed"
