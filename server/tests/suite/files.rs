@@ -3,6 +3,8 @@
 //! what goes wrong (files/upload_prepare, upload_all, upload_finish, download, create_folder
 //! and the folder listing doc tables). Statuses and codes are written here from those pages,
 //! not read from the generated table.
+//!
+//! Why this file is long: the files family's eight end-to-end scenarios share one server set-up and the form builders defined here; split by endpoint they would each repeat them.
 
 use crate::support;
 

@@ -2,6 +2,8 @@
 //! equal to a fresh generation), and their multipart operations put every field on the wire:
 //! each setter of each operation is called, the request goes to a loopback listener, and the
 //! received form is checked part by part.
+//!
+//! Why this file is long: each committed corpus client gets one test that calls every setter of its multipart operations; the loopback listener and wire checks they share live here.
 
 #[rustfmt::skip]
 #[allow(dead_code, unused_imports, clippy::all, clippy::unwrap_used, missing_debug_implementations)]

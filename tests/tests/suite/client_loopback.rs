@@ -4,6 +4,8 @@
 //! The server reads the raw request from a `TcpListener` (no HTTP library between the client and
 //! the assertions), records it, and answers with a canned response. Multipart bodies are parsed
 //! by hand, strictly: anything but a well-formed body fails the test.
+//!
+//! Why this file is long: one in-test HTTP server and the byte-level checks of what the generated client sends and how it reads each kind of answer; the 13 tests share that server.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -2,6 +2,8 @@
 //! back), and a deliberately faulty media server written here, which drops connections
 //! mid-body, ignores `Range`, answers failures as JSON envelopes with 200 and 202, and changes
 //! the media under the client — the faults the downloader must survive or refuse.
+//!
+//! Why this file is long: it holds the deliberately faulty media server (dropped bodies, ignored Range, envelopes with 200/202) that its 16 tests share.
 
 use crate::kit::e2e as e2e_support;
 use crate::kit::upload as upload_support;

@@ -1,5 +1,7 @@
 //! End to end, through the generated client against the local server: uploads of every shape
 //! come back byte for byte, and the server's faults, limits and lifecycle behave as configured.
+//!
+//! Why this file is long: 22 short end-to-end upload shapes against one local server set-up; each is a few lines, the file is long only by count.
 
 use crate::kit::e2e as e2e_support;
 

@@ -12,6 +12,8 @@
 //! pages) and the seed `upload_part.zh.md` (its error table, copied below row by row). They are
 //! not derived from the spec, so the two can disagree; every place where the spec deliberately
 //! differs from a source is in [`DEVIATIONS`], with its reason, and is itself checked.
+//!
+//! Why this file is long: most of it is data: the official sources' facts, row by row with their source, checked against the spec by two tests.
 
 use std::collections::BTreeSet;
 

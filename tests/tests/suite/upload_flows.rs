@@ -1,4 +1,6 @@
 //! The uploader against the local server, over loopback: real files, real HTTP, bytes read back.
+//!
+//! Why this file is long: 16 uploader flows against one local server, sharing the resume and journal helpers defined here.
 
 use crate::kit::upload as upload_support;
 

@@ -26,6 +26,8 @@
 //!
 //! CI runs `SOAK_UPLOADS` = 40 (about 10 s on the 2-core machine); `SOAK_UPLOADS=N SOAK_SEED=S`
 //! runs more, `SOAK_CHILD_BIN=PATH` another `upload-child` build.
+//!
+//! Why this file is long: one seeded soak: its two fault models, the child-process orchestration and the modify-between-runs steps are one scenario.
 
 use crate::kit::upload as upload_support;
 
