@@ -67,7 +67,7 @@ fn drive_tree(server: &LocalServer, root: &str) -> BTreeMap<String, Vec<String>>
 fn a_tree_killed_at_random_points_lands_every_file_exactly_once() {
     // Slow answers, so a kill lands mid-batch: mid-part, mid-upload_all, between files.
     let slow = FaultRule::new(
-        FaultKind::Delay(Duration::from_millis(120)),
+        FaultKind::Delay(Duration::from_millis(250)),
         [
             Operation::FileUploadAll,
             Operation::FileUploadPart,
@@ -92,17 +92,29 @@ fn a_tree_killed_at_random_points_lands_every_file_exactly_once() {
     let mut kills = 0;
     for round in 0..3_u32 {
         let running = Running::spawn(home.command().args(&args), true);
-        // A whole run takes about 2.5 s; each round's kill lands in its first 0.7 s.
-        let delay = 100 + u64::from(seed.wrapping_mul(2_654_435_761).rotate_left(round * 7) % 600);
-        std::thread::sleep(Duration::from_millis(delay));
+        // The kill follows progress, not the clock (a fast machine finished a timed round before
+        // its kill): after 1–5 confirmed blocks or finished files, then 0–149 ms more, so it
+        // lands mid-part, mid-upload_all or between files. Every answer takes 250 ms, so the
+        // extra wait lets at most one wave of in-flight answers land; a whole run is 55 such
+        // events (32 files, 23 blocks), and three rounds cannot finish it.
+        let mix = seed.wrapping_mul(2_654_435_761).rotate_left(round * 7);
+        let progress = 1 + (mix % 5) as usize;
+        let jitter = u64::from((mix >> 8) % 150);
+        let reached = running.saw_events(progress, Duration::from_secs(60), |event| {
+            matches!(event["event"].as_str(), Some("block" | "finished"))
+        });
+        std::thread::sleep(Duration::from_millis(jitter));
         running.signal("KILL");
         let killed = running.wait(Duration::from_secs(30));
-        kills += u32::from(killed.code().is_none());
-        eprintln!("round {round}: killed after {delay} ms: {:?}", killed.code());
+        kills += u32::from(reached && killed.code().is_none());
+        eprintln!(
+            "round {round}: killed {jitter} ms after {progress} events: {:?}",
+            killed.code()
+        );
     }
-    assert!(
-        kills >= 2,
-        "the kills must land mid-batch to test anything ({kills} did)"
+    assert_eq!(
+        kills, 3,
+        "every kill must land mid-batch to test anything ({kills} did)"
     );
     let done = run({
         let mut command = home.command();

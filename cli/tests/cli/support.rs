@@ -344,6 +344,40 @@ impl Running {
         }
     }
 
+    /// Waits (bounded) until `count` stdout JSON lines satisfied `want`; false when stdout ended
+    /// first (the run finished).
+    pub fn saw_events(
+        &self,
+        count: usize,
+        bound: Duration,
+        want: impl Fn(&serde_json::Value) -> bool,
+    ) -> bool {
+        let lines = self.lines.as_ref().expect("stdout is read");
+        let deadline = Instant::now() + bound;
+        let mut seen_count = 0;
+        while seen_count < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) => {
+                    let value: serde_json::Value = serde_json::from_str(&line)
+                        .unwrap_or_else(|e| panic!("stdout line {line:?} is not JSON: {e}"));
+                    let mut seen = self.stdout_seen.lock().expect("stdout");
+                    seen.push_str(&line);
+                    seen.push('\n');
+                    seen_count += usize::from(want(&value));
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!(
+                        "{seen_count} of {count} events within {bound:?}; stderr: {}",
+                        self.stderr()
+                    )
+                }
+                Err(RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+        true
+    }
+
     /// Waits (bounded) until stderr contains `text`.
     pub fn wait_for_stderr(&self, bound: Duration, text: &str) {
         let deadline = Instant::now() + bound;
