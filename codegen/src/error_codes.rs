@@ -81,89 +81,96 @@ pub fn error_table(spec: &OpenAPI) -> Result<Vec<ErrorRow>, CodegenError> {
     Ok(out)
 }
 
+/// Checks one row of the table against its rules and against the rows before it.
 fn check_row(index: usize, row: &ErrorRow, earlier: &[ErrorRow]) -> Result<(), CodegenError> {
-    let fail = |problem: String| CodegenError::ErrorTable { index, problem };
+    check_identity(row)
+        .and_then(|()| check_text(row))
+        .and_then(|()| check_provenance(row))
+        .and_then(|()| check_unique(row, earlier))
+        .map_err(|problem| CodegenError::ErrorTable { index, problem })
+}
+
+/// The code is a failure code and the name can be an enum variant.
+fn check_identity(row: &ErrorRow) -> Result<(), String> {
     if row.code <= 0 {
-        return Err(fail(format!(
-            "code {} must be positive (0 means success)",
-            row.code
-        )));
+        return Err(format!("code {} must be positive (0 means success)", row.code));
     }
     let mut chars = row.name.chars();
     let camel =
         chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric());
     if !camel || row.name == "Unknown" {
-        return Err(fail(format!(
+        return Err(format!(
             "name `{}` must be an UpperCamelCase identifier other than `Unknown`",
             row.name
-        )));
+        ));
     }
     if syn::parse_str::<syn::Ident>(&row.name).is_err() {
-        return Err(fail(format!(
+        return Err(format!(
             "name `{}` is a Rust keyword, so it cannot name a variant",
             row.name
-        )));
+        ));
     }
+    Ok(())
+}
+
+/// The status is an HTTP status and the row says something to its reader.
+fn check_text(row: &ErrorRow) -> Result<(), String> {
     if !(100..=599).contains(&row.http_status) {
-        return Err(fail(format!(
-            "http_status {} is not an HTTP status",
-            row.http_status
-        )));
+        return Err(format!("http_status {} is not an HTTP status", row.http_status));
     }
     if row.message.trim().is_empty() || row.hint.trim().is_empty() {
-        return Err(fail(format!(
-            "code {}: message and hint must not be empty",
-            row.code
-        )));
+        return Err(format!("code {}: message and hint must not be empty", row.code));
     }
+    Ok(())
+}
+
+/// Provenance, class and `unverified` take only their known values, and a row of the seed's own
+/// table has nothing unverified.
+fn check_provenance(row: &ErrorRow) -> Result<(), String> {
     if !PROVENANCES.contains(&row.provenance.as_str()) {
-        return Err(fail(format!(
+        return Err(format!(
             "provenance `{}` must be one of {}",
             row.provenance,
             PROVENANCES.join(", ")
-        )));
+        ));
     }
     if let Some(class) = &row.class
         && !CLASSES.contains(&class.as_str())
     {
-        return Err(fail(format!(
+        return Err(format!(
             "code {}: class `{class}` must be one of {}",
             row.code,
             CLASSES.join(", ")
-        )));
+        ));
     }
     for (i, field) in row.unverified.iter().enumerate() {
         if !VERIFIABLE_FIELDS.contains(&field.as_str()) {
-            return Err(fail(format!(
+            return Err(format!(
                 "code {}: `unverified` may name only {}, not `{field}`",
                 row.code,
                 VERIFIABLE_FIELDS.join(", ")
-            )));
+            ));
         }
         if row.unverified[..i].contains(field) {
-            return Err(fail(format!(
-                "code {}: `unverified` names `{field}` twice",
-                row.code
-            )));
+            return Err(format!("code {}: `unverified` names `{field}` twice", row.code));
         }
     }
     if row.provenance == "table" && !row.unverified.is_empty() {
-        return Err(fail(format!(
+        return Err(format!(
             "code {}: a row of the seed's table is verified by it; `unverified` must be empty",
             row.code
-        )));
+        ));
     }
+    Ok(())
+}
+
+/// No earlier row has the same code or name.
+fn check_unique(row: &ErrorRow, earlier: &[ErrorRow]) -> Result<(), String> {
     if let Some(other) = earlier.iter().position(|r| r.code == row.code) {
-        return Err(fail(format!(
-            "code {} is already listed in row {other}",
-            row.code
-        )));
+        return Err(format!("code {} is already listed in row {other}", row.code));
     }
     if let Some(other) = earlier.iter().position(|r| r.name == row.name) {
-        return Err(fail(format!(
-            "name `{}` is already used by row {other}",
-            row.name
-        )));
+        return Err(format!("name `{}` is already used by row {other}", row.name));
     }
     Ok(())
 }

@@ -313,24 +313,134 @@ enum Attempt {
     },
 }
 
+/// Generates the API in one try: the multipart builders, then progenitor's client for the rest,
+/// then the pieces joined into one file. Outside strict mode, a pass that meets what it cannot
+/// generate ends the try with what to leave out.
 fn attempt(spec: &OpenAPI, settings: &Settings) -> Result<Attempt, CodegenError> {
     let names = names::TypeNames::of(spec)?;
-    let mut multipart_ops = Vec::new();
-    let mut failed = Vec::new();
-    for op in spec::operations(spec)? {
-        if spec::body_kind(spec, &op)? == spec::BodyKind::Multipart {
-            match multipart::generate(spec, &op, &names, settings.file_setters, !settings.strict) {
-                Ok(generated) => multipart_ops.push(generated),
-                Err(e) if !settings.strict => {
-                    failed.push((op.path.to_owned(), op.method.to_owned(), reason(e)))
-                }
-                Err(e) => return Err(e),
-            }
+    let multipart_ops = match multipart_pass(spec, &names, settings)? {
+        Ok(ops) => ops,
+        Err(stop) => return Ok(stop),
+    };
+    // typify and progenitor panic on a dangling `$ref`; the multipart checks above name the
+    // operation for the ones they meet, this catches the rest (outside strict mode, the caller
+    // has left out what reaches one).
+    spec::check_all_references(spec)?;
+    let mut for_progenitor = inject::without_multipart(spec)?;
+    raw_success::rewrite(&mut for_progenitor);
+    raw_success::rewrite_mixed(&mut for_progenitor);
+    if !settings.strict
+        && let Some(stop) = probe_pass(&for_progenitor, settings)?
+    {
+        return Ok(stop);
+    }
+    let used: Vec<&str> = multipart_ops
+        .iter()
+        .flat_map(|op| op.components.iter().map(String::as_str))
+        .collect();
+    let generated = inject::run_progenitor(
+        &for_progenitor,
+        settings.inner_type.as_deref(),
+        &names,
+        &used,
+        &multipart_ops,
+    );
+    let (progenitor, dependencies) = match generated {
+        Ok(generated) => generated,
+        Err(e) => return stopped_by_progenitor(e, settings),
+    };
+    let api = assemble(spec, &names, settings, progenitor, dependencies, &multipart_ops)?;
+    Ok(Attempt::Done(Box::new(api)))
+}
+
+impl Attempt {
+    /// Leave out the component schema `name` (typify could not convert it).
+    fn exclude_schema(name: &str, reason: String) -> Self {
+        Attempt::Exclude {
+            reference: format!(
+                "#/components/schemas/{}",
+                name.replace('~', "~0").replace('/', "~1")
+            ),
+            reason,
         }
     }
-    if !failed.is_empty() {
-        return Ok(Attempt::LeaveOut(failed));
+}
+
+/// The multipart builders, or (outside strict mode) the operations whose builder cannot be
+/// generated.
+fn multipart_pass(
+    spec: &OpenAPI,
+    names: &names::TypeNames,
+    settings: &Settings,
+) -> Result<Result<Vec<multipart::MultipartOperation>, Attempt>, CodegenError> {
+    let mut generated = Vec::new();
+    let mut failed = Vec::new();
+    for op in spec::operations(spec)? {
+        if spec::body_kind(spec, &op)? != spec::BodyKind::Multipart {
+            continue;
+        }
+        match multipart::generate(spec, &op, names, settings.file_setters, !settings.strict) {
+            Ok(builder) => generated.push(builder),
+            Err(e) if !settings.strict => failed.push((op.path.to_owned(), op.method.to_owned(), reason(e))),
+            Err(e) => return Err(e),
+        }
     }
+    Ok(if failed.is_empty() {
+        Ok(generated)
+    } else {
+        Err(Attempt::LeaveOut(failed))
+    })
+}
+
+/// Outside strict mode: what progenitor or typify would stop at (found by trying them on pieces
+/// of the spec), as what to leave out.
+fn probe_pass(for_progenitor: &OpenAPI, settings: &Settings) -> Result<Option<Attempt>, CodegenError> {
+    let progenitor_settings = inject::progenitor_settings(settings.inner_type.as_deref())?;
+    Ok(match probe::find_trouble(for_progenitor, &progenitor_settings) {
+        None => None,
+        Some(probe::Trouble::Operations(found)) => Some(Attempt::LeaveOut(
+            found
+                .into_iter()
+                .map(|(path, method, reason)| {
+                    (path, method, format!("progenitor cannot generate it: {reason}"))
+                })
+                .collect(),
+        )),
+        Some(probe::Trouble::Schema { name, reason }) => Some(Attempt::exclude_schema(
+            &name,
+            format!("typify cannot convert: {reason}"),
+        )),
+        Some(probe::Trouble::Document { reason }) => return Err(CodegenError::Progenitor(reason)),
+    })
+}
+
+/// Outside strict mode, an operation or schema progenitor refused becomes what to leave out; in
+/// strict mode, and for any other error, the error stands.
+fn stopped_by_progenitor(error: CodegenError, settings: &Settings) -> Result<Attempt, CodegenError> {
+    match error {
+        CodegenError::Operation {
+            method,
+            path,
+            problem,
+            ..
+        } if !settings.strict => Ok(Attempt::LeaveOut(vec![(path, method.to_lowercase(), problem)])),
+        CodegenError::Schema { name, problem } if !settings.strict => {
+            Ok(Attempt::exclude_schema(&name, problem))
+        }
+        other => Err(other),
+    }
+}
+
+/// Joins progenitor's client, the multipart builders, their form values, the error envelope and
+/// the extensible enums into one file.
+fn assemble(
+    spec: &OpenAPI,
+    names: &names::TypeNames,
+    settings: &Settings,
+    progenitor: TokenStream,
+    mut dependencies: Dependencies,
+    multipart_ops: &[multipart::MultipartOperation],
+) -> Result<Api, CodegenError> {
     let field_components: Vec<String> = multipart_ops
         .iter()
         .flat_map(|op| op.field_components.iter().cloned())
@@ -339,94 +449,28 @@ fn attempt(spec: &OpenAPI, settings: &Settings) -> Result<Attempt, CodegenError>
         .iter()
         .flat_map(|op| op.formats.iter().copied())
         .collect();
-    let form_values = multipart::form_value_impls(spec, &field_components, &formats, &names)?;
-    let used: Vec<&str> = multipart_ops
-        .iter()
-        .flat_map(|op| op.components.iter().map(String::as_str))
-        .collect();
-
-    // typify and progenitor panic on a dangling `$ref`; the multipart checks above name the
-    // operation for the ones they meet, this catches the rest (outside strict mode, the caller
-    // has left out what reaches one).
-    spec::check_all_references(spec)?;
-    let mut for_progenitor = inject::without_multipart(spec)?;
-    raw_success::rewrite(&mut for_progenitor);
-    raw_success::rewrite_mixed(&mut for_progenitor);
-    if !settings.strict {
-        let progenitor_settings = inject::progenitor_settings(settings.inner_type.as_deref())?;
-        match probe::find_trouble(&for_progenitor, &progenitor_settings) {
-            None => {}
-            Some(probe::Trouble::Operations(found)) => {
-                return Ok(Attempt::LeaveOut(
-                    found
-                        .into_iter()
-                        .map(|(path, method, reason)| {
-                            (path, method, format!("progenitor cannot generate it: {reason}"))
-                        })
-                        .collect(),
-                ));
-            }
-            Some(probe::Trouble::Schema { name, reason }) => {
-                return Ok(Attempt::Exclude {
-                    reference: format!(
-                        "#/components/schemas/{}",
-                        name.replace('~', "~0").replace('/', "~1")
-                    ),
-                    reason: format!("typify cannot convert: {reason}"),
-                });
-            }
-            Some(probe::Trouble::Document { reason }) => return Err(CodegenError::Progenitor(reason)),
-        }
-    }
-    let (progenitor, mut dependencies) = match inject::run_progenitor(
-        &for_progenitor,
-        settings.inner_type.as_deref(),
-        &names,
-        &used,
-        &multipart_ops,
-    ) {
-        Ok(generated) => generated,
-        Err(CodegenError::Operation {
-            method,
-            path,
-            problem,
-            ..
-        }) if !settings.strict => {
-            return Ok(Attempt::LeaveOut(vec![(path, method.to_lowercase(), problem)]));
-        }
-        Err(CodegenError::Schema { name, problem }) if !settings.strict => {
-            return Ok(Attempt::Exclude {
-                reference: format!(
-                    "#/components/schemas/{}",
-                    name.replace('~', "~0").replace('/', "~1")
-                ),
-                reason: problem,
-            });
-        }
-        Err(e) => return Err(e),
-    };
+    let form_values = multipart::form_value_impls(spec, &field_components, &formats, names)?;
     // typify never sees the multipart forms: their typed strings add to what its types use.
     dependencies.uuid |= formats.contains(&multipart::TextFormat::Uuid);
     dependencies.chrono |= formats.contains(&multipart::TextFormat::DateTime);
     dependencies.regress |= multipart_ops.iter().any(|op| op.uses_regress);
     dependencies.streaming |= multipart_ops.iter().any(|op| op.streams);
-    let mut file = inject::inject(progenitor, &multipart_ops, form_values)?;
+    let mut file = inject::inject(progenitor, multipart_ops, form_values)?;
     json_schema::derive_under_feature(&mut file)?;
     if settings.own_constructor {
         constructor::remove_client_new(&mut file)?;
     }
-
-    let envelope = envelope::generate(spec, &names)?;
-    let known = extensible_enums(spec, &names)?;
+    let envelope = envelope::generate(spec, names)?;
+    let known = extensible_enums(spec, names)?;
     let extras: syn::File =
         syn::parse2(quote! { #envelope #known }).map_err(|e| CodegenError::Internal(e.to_string()))?;
     file.items.extend(extras.items);
-    Ok(Attempt::Done(Box::new(Api {
+    Ok(Api {
         spec: spec.clone(),
         api: quote! { #file },
         dependencies,
         multipart: multipart_ops.len(),
-    })))
+    })
 }
 
 /// For string schemas with `x-extensible-enum`: the documented values, without closing the type.

@@ -53,55 +53,138 @@ pub(crate) fn generate(
     file_setters: bool,
 ) -> Result<MultipartOperation, CodegenError> {
     let id = op.id();
-    let method_name = op.method_name();
-    let method_ident = format_ident!("{}", method_name);
     // progenitor names a builder after its operation the same way.
     let builder_ident = format_ident!("{}", heck::ToUpperCamelCase::to_upper_camel_case(id));
     let form_name = format!("{builder_ident}Form");
     let form_ident = format_ident!("{}", form_name);
-    let path = op.path;
-    let http_method = format_ident!("{}", op.method.to_lowercase());
-    let method_upper = op.method.to_uppercase();
+    let locals = Locals::of(fields, file_setters);
+    let code = FieldCode::of(fields, &locals, names)?;
+    let mut components = responses.components.clone();
+    components.extend(code.field_components.iter().cloned());
+    components.extend(code.json_components.iter().cloned());
+    let form = form_struct(op, &form_ident, &code.form_fields);
+    let builder = builder(
+        op,
+        fields,
+        &builder_ident,
+        &form_ident,
+        &locals,
+        &code,
+        &responses,
+    );
+    let formats = fields
+        .iter()
+        .filter_map(|f| match f.kind {
+            FieldKind::Formatted(format) => Some(format),
+            _ => None,
+        })
+        .collect();
+    Ok(MultipartOperation {
+        method: client_method(op, fields, &builder_ident),
+        builder,
+        formats,
+        form,
+        form_name,
+        place: (id.to_owned(), op.method.to_uppercase(), op.path.to_owned()),
+        field_components: code.field_components,
+        components,
+        uses_regress: fields
+            .iter()
+            .any(|f| matches!(&f.kind, FieldKind::Text { pattern: Some(_), .. })),
+        streams: !locals.meta_fields.is_empty(),
+    })
+}
 
+/// The `impl Client` method that starts the builder.
+fn client_method(op: &OperationRef<'_>, fields: &[FormField], builder_ident: &Ident) -> TokenStream {
+    let method_ident = format_ident!("{}", op.method_name());
     let method_doc = method_doc(op, fields);
-    let method = quote! {
+    quote! {
         #[doc = #method_doc]
         pub fn #method_ident(&self) -> builder::#builder_ident<'_> {
             builder::#builder_ident::new(self)
         }
-    };
+    }
+}
 
-    let mut field_components = Vec::new();
-    let mut json_components = Vec::new();
-    let mut field_decls = Vec::new();
-    let mut field_inits = Vec::new();
-    let mut setters = Vec::new();
-    let mut takes = Vec::new();
-    let mut appends = Vec::new();
-    let mut form_fields = Vec::new();
-    let mut from_form = Vec::new();
-    let mut parameters = Vec::new();
-    let idents: Vec<Ident> = fields.iter().map(|f| format_ident!("{}", f.ident)).collect();
-    // `send` binds each field to a local of its own prefix, so that no field name can shadow the
-    // locals `send` uses (`form`, `url`, `request`…).
-    let locals: Vec<Ident> = fields
-        .iter()
-        .map(|f| format_ident!("field_{}", f.ident))
-        .collect();
-    let metas = streaming::meta_idents(fields, file_setters);
-    let meta_fields: Vec<&Ident> = metas.iter().flatten().collect();
-    let meta_locals: Vec<Ident> = meta_fields.iter().map(|m| format_ident!("field_{}", m)).collect();
-    let mut meta_copies = Vec::new();
-    for (((f, ident), local), meta) in fields.iter().zip(&idents).zip(&locals).zip(&metas) {
+/// The names `send` binds the builder's fields to.
+struct Locals {
+    /// Each field's builder field.
+    idents: Vec<Ident>,
+    /// Each field's local in `send`: `send` binds each field to a local of its own prefix, so
+    /// that no field name can shadow the locals `send` uses (`form`, `url`, `request`…).
+    locals: Vec<Ident>,
+    /// Each field's streaming metadata field (file name, length), if it streams.
+    metas: Vec<Option<Ident>>,
+    /// The metadata fields there are, and their locals in `send`.
+    meta_fields: Vec<Ident>,
+    meta_locals: Vec<Ident>,
+}
+
+impl Locals {
+    fn of(fields: &[FormField], file_setters: bool) -> Self {
+        let metas = streaming::meta_idents(fields, file_setters);
+        let meta_fields: Vec<Ident> = metas.iter().flatten().cloned().collect();
+        Self {
+            idents: fields.iter().map(|f| format_ident!("{}", f.ident)).collect(),
+            locals: fields
+                .iter()
+                .map(|f| format_ident!("field_{}", f.ident))
+                .collect(),
+            meta_locals: meta_fields.iter().map(|m| format_ident!("field_{}", m)).collect(),
+            meta_fields,
+            metas,
+        }
+    }
+}
+
+/// What each field contributes to the builder, its `send` and its form type, in field order.
+#[derive(Default)]
+struct FieldCode {
+    field_components: Vec<String>,
+    json_components: Vec<String>,
+    field_decls: Vec<TokenStream>,
+    field_inits: Vec<TokenStream>,
+    setters: Vec<TokenStream>,
+    takes: Vec<TokenStream>,
+    appends: Vec<TokenStream>,
+    form_fields: Vec<TokenStream>,
+    from_form: Vec<TokenStream>,
+    parameters: Vec<TokenStream>,
+    meta_copies: Vec<TokenStream>,
+}
+
+impl FieldCode {
+    fn of(fields: &[FormField], locals: &Locals, names: &TypeNames) -> Result<Self, CodegenError> {
+        let mut code = Self::default();
+        for (((f, ident), local), meta) in fields
+            .iter()
+            .zip(&locals.idents)
+            .zip(&locals.locals)
+            .zip(&locals.metas)
+        {
+            code.push(f, ident, local, meta.as_ref(), names)?;
+        }
+        Ok(code)
+    }
+
+    fn push(
+        &mut self,
+        f: &FormField,
+        ident: &Ident,
+        local: &Ident,
+        meta: Option<&Ident>,
+        names: &TypeNames,
+    ) -> Result<(), CodegenError> {
         if let FieldKind::Component { component } = &f.kind {
-            field_components.push(component.clone());
+            self.field_components.push(component.clone());
         }
         if let FieldKind::Json {
             component: Some(component),
             ..
         } = &f.kind
         {
-            json_components.push(component.clone());
+            self.json_components.push(component.clone());
         }
         let value_ty = value_type(f, names)?;
         let (decl, init) = match (&f.kind, f.repeated.is_some()) {
@@ -113,86 +196,65 @@ pub(crate) fn generate(
                 quote! { Ok(Vec::new()) },
             ),
         };
-        field_decls.push(quote! { #ident: #decl });
-        field_inits.push(quote! { #ident: #init });
-        let reset = meta.as_ref().map(streaming::reset).unwrap_or_default();
-        setters.push(setter(f, ident, &value_ty, &reset));
-        takes.push(take_value(f, local));
+        self.field_decls.push(quote! { #ident: #decl });
+        self.field_inits.push(quote! { #ident: #init });
+        let reset = meta.map(streaming::reset).unwrap_or_default();
+        self.setters.push(setter(f, ident, &value_ty, &reset));
+        self.takes.push(take_value(f, local));
         if let Some(meta) = meta {
             let (decl, init) = streaming::decl(meta);
-            field_decls.push(decl);
-            field_inits.push(init);
-            setters.push(streaming::setters(f, ident, meta));
+            self.field_decls.push(decl);
+            self.field_inits.push(init);
+            self.setters.push(streaming::setters(f, ident, meta));
             let meta_local = format_ident!("field_{}", meta);
-            takes.push(streaming::take(&meta_local));
-            meta_copies.push(quote! { #meta: self.#meta.clone() });
+            self.takes.push(streaming::take(&meta_local));
+            self.meta_copies.push(quote! { #meta: self.#meta.clone() });
         }
         if f.location == Location::Form {
-            form_fields.push(form_field(f, ident, &value_ty));
-            from_form.push(quote! { #reset });
-            from_form.push(set_from_form(f, ident));
-            match meta {
-                Some(meta) => {
-                    appends.push(streaming::append_part(f, local, &format_ident!("field_{}", meta)))
-                }
-                None => appends.push(append_part(f, local)),
-            }
+            self.form_fields.push(form_field(f, ident, &value_ty));
+            self.from_form.push(quote! { #reset });
+            self.from_form.push(set_from_form(f, ident));
+            self.appends.push(match meta {
+                Some(meta) => streaming::append_part(f, local, &format_ident!("field_{}", meta)),
+                None => append_part(f, local),
+            });
         } else {
-            parameters.push(send_parameter(f, local));
+            self.parameters.push(send_parameter(f, local));
+        }
+        Ok(())
+    }
+}
+
+/// The request-body type the builder's `body` takes.
+fn form_struct(op: &OperationRef<'_>, form_ident: &Ident, form_fields: &[TokenStream]) -> TokenStream {
+    let method_name = op.method_name();
+    let form_doc = format!(
+        "The `{MULTIPART}` body of [`Client::{method_name}`](super::Client::{method_name}), for its builder's `body`.\n\nIt holds every part in memory (binary parts as `Bytes`), so it is `Clone`: build it once and send it again. A streamed part goes through the builder's own setter instead."
+    );
+    quote! {
+        #[doc = #form_doc]
+        #[derive(Clone, Debug)]
+        pub struct #form_ident {
+            #(#form_fields,)*
         }
     }
+}
 
-    let Responses {
-        success,
-        errors,
-        success_type,
-        error_type,
-        mut components,
-        default,
-    } = responses;
-    components.extend(field_components.iter().cloned());
-    components.extend(json_components);
-    let success_arms = success.iter().map(|(pattern, body)| match body {
-        Body::Json => quote! { #pattern => read_json(response).await, },
-        Body::None => quote! { #pattern => Ok(empty(response)), },
-        Body::Raw => quote! {
-            #pattern => {
-                let status = response.status();
-                let headers = response.headers().clone();
-                let stream = ::progenitor_client::ByteStream::new(::std::boxed::Box::pin(response.bytes_stream()));
-                Ok(::progenitor_client::ResponseValue::new(stream, status, headers))
-            }
-        },
-    });
-    // An error with a JSON body deserialises into the error type. One without a body is an
-    // `ErrorResponse` of `()` when no error has a body; beside errors that have one, it stays an
-    // `UnexpectedResponse`, which keeps its status and headers (and one in another media type
-    // always does, keeping its bytes).
-    let errors_have_bodies =
-        errors.iter().any(|(_, body)| *body == Body::Json) || default == Some(Body::Json);
-    let error_arms = errors.iter().map(|(pattern, body)| match (body, errors_have_bodies) {
-        (Body::Json, _) => quote! {
-            #pattern => Err(::progenitor_client::Error::ErrorResponse(read_json::<_, #error_type>(response).await?)),
-        },
-        (Body::None, false) => quote! {
-            #pattern => Err(::progenitor_client::Error::ErrorResponse(empty(response))),
-        },
-        _ => quote! { #pattern => Err(Error::UnexpectedResponse(response)), },
-    });
-    // What is not listed: the `default` response when there is one.
-    let default_arm = match default {
-        Some(Body::Json) => quote! {
-            _ => Err(::progenitor_client::Error::ErrorResponse(read_json::<_, #error_type>(response).await?)),
-        },
-        Some(Body::None) if !errors_have_bodies => quote! {
-            _ => Err(::progenitor_client::Error::ErrorResponse(empty(response))),
-        },
-        _ => quote! { _ => Err(Error::UnexpectedResponse(response)), },
-    };
+/// The builder struct and its impl: `new`, `try_clone` when it has binary parts, `body`, the
+/// setters and `send`.
+fn builder(
+    op: &OperationRef<'_>,
+    fields: &[FormField],
+    builder_ident: &Ident,
+    form_ident: &Ident,
+    locals: &Locals,
+    code: &FieldCode,
+    responses: &Responses,
+) -> TokenStream {
+    let method_name = op.method_name();
     let builder_doc = format!(
         "Builder for [`Client::{method_name}`]\n\n[`Client::{method_name}`]: super::Client::{method_name}"
     );
-    let send_doc = format!("Sends a `{method_upper}` request to `{path}` as `{MULTIPART}`");
     // A streamed body cannot be cloned, so a builder with binary parts is not `Clone`; it has
     // reqwest's `try_clone` instead. A form of text fields only is `Clone`.
     let has_binary = fields.iter().any(|f| matches!(f.kind, FieldKind::Binary { .. }));
@@ -201,37 +263,16 @@ pub(crate) fn generate(
     } else {
         quote! { #[derive(Debug, Clone)] }
     };
-    let try_clone = has_binary.then(|| try_clone_method(fields, &idents, &meta_copies));
-
-    let form_doc = format!(
-        "The `{MULTIPART}` body of [`Client::{method_name}`](super::Client::{method_name}), for its builder's `body`.\n\nIt holds every part in memory (binary parts as `Bytes`), so it is `Clone`: build it once and send it again. A streamed part goes through the builder's own setter instead."
-    );
-    let body_method = body_method(&form_ident, &form_name, &from_form);
-    // Only what the operation's parameters need: a path template, a query string, headers.
-    let has = |location| fields.iter().any(|f| f.location == location);
-    let path_decl = if has(Location::Path) {
-        quote! { let mut path = ::std::string::String::from(#path); }
-    } else {
-        quote! { let path = #path; }
-    };
-    let (query_decl, query_call) = if has(Location::Query) {
-        (
-            quote! { let mut query: ::std::vec::Vec<(&str, ::std::string::String)> = ::std::vec::Vec::new(); },
-            quote! { .query(&query) },
-        )
-    } else {
-        (quote! {}, quote! {})
-    };
-    let header_capacity = 1 + fields.iter().filter(|f| f.location == Location::Header).count();
-    let form = quote! {
-        #[doc = #form_doc]
-        #[derive(Clone, Debug)]
-        pub struct #form_ident {
-            #(#form_fields,)*
-        }
-    };
-
-    let builder = quote! {
+    let try_clone = has_binary.then(|| try_clone_method(fields, &locals.idents, &code.meta_copies));
+    let body_method = body_method(form_ident, &form_ident.to_string(), &code.from_form);
+    let send = send_method(op, fields, locals, code, responses);
+    let FieldCode {
+        field_decls,
+        field_inits,
+        setters,
+        ..
+    } = code;
+    quote! {
         #[doc = #builder_doc]
         #derives
         pub struct #builder_ident<'a> {
@@ -257,90 +298,197 @@ pub(crate) fn generate(
 
             #(#setters)*
 
-            #[doc = #send_doc]
-            pub async fn send(
-                self,
-            ) -> Result<::progenitor_client::ResponseValue<#success_type>, ::progenitor_client::Error<#error_type>> {
-                #[allow(unused_imports)]
-                use ::progenitor_client::{ClientHooks as _, ClientInfo as _};
-                use ::progenitor_client::Error;
-                let Self { client, body: body_conversion, #(#idents: #locals,)* #(#meta_fields: #meta_locals,)* } = self;
-                body_conversion.map_err(Error::InvalidRequest)?;
-                #(#takes)*
-                #path_decl
-                #query_decl
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(#header_capacity);
-                #(#parameters)*
-                let form = ::reqwest::multipart::Form::new();
-                #(#appends)*
-                let url = format!("{}{}", client.baseurl(), path);
-                header_map.append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-                );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client()
-                    .#http_method(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .multipart(form)
-                    #query_call
-                    .headers(header_map)
-                    .build()?;
-                let info = ::progenitor_client::OperationInfo { operation_id: #id };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                /// A JSON body as a `ResponseValue`, through progenitor-client's public API.
-                #[allow(dead_code)]
-                async fn read_json<T: ::serde::de::DeserializeOwned, E>(
-                    response: ::reqwest::Response,
-                ) -> Result<::progenitor_client::ResponseValue<T>, ::progenitor_client::Error<E>> {
-                    let status = response.status();
-                    let headers = response.headers().clone();
-                    let body = response.bytes().await.map_err(::progenitor_client::Error::ResponseBodyError)?;
-                    let inner = ::serde_json::from_slice(&body)
-                        .map_err(|e| ::progenitor_client::Error::InvalidResponsePayload(body, e))?;
-                    Ok(::progenitor_client::ResponseValue::new(inner, status, headers))
-                }
-                /// A response without a body as a `ResponseValue<()>`.
-                #[allow(dead_code)]
-                fn empty(response: ::reqwest::Response) -> ::progenitor_client::ResponseValue<()> {
-                    ::progenitor_client::ResponseValue::new((), response.status(), response.headers().clone())
-                }
-                match response.status().as_u16() {
-                    #(#success_arms)*
-                    #(#error_arms)*
-                    #default_arm
-                }
-            }
+            #send
         }
+    }
+}
+
+/// The builder's `send`: the parameters and parts taken out of the builder, the request built
+/// and sent through progenitor's hooks, the response read by status.
+fn send_method(
+    op: &OperationRef<'_>,
+    fields: &[FormField],
+    locals: &Locals,
+    code: &FieldCode,
+    responses: &Responses,
+) -> TokenStream {
+    let (id, path) = (op.id(), op.path);
+    let http_method = format_ident!("{}", op.method.to_lowercase());
+    let send_doc = format!(
+        "Sends a `{}` request to `{path}` as `{MULTIPART}`",
+        op.method.to_uppercase()
+    );
+    let RequestParts {
+        path_decl,
+        query_decl,
+        query_call,
+        header_capacity,
+    } = RequestParts::of(op, fields);
+    let Locals {
+        idents,
+        locals,
+        meta_fields,
+        meta_locals,
+        ..
+    } = locals;
+    let FieldCode {
+        takes,
+        parameters,
+        appends,
+        ..
+    } = code;
+    let (success_type, error_type) = (&responses.success_type, &responses.error_type);
+    let read_response = read_response(responses);
+    quote! {
+        #[doc = #send_doc]
+        pub async fn send(
+            self,
+        ) -> Result<::progenitor_client::ResponseValue<#success_type>, ::progenitor_client::Error<#error_type>> {
+            #[allow(unused_imports)]
+            use ::progenitor_client::{ClientHooks as _, ClientInfo as _};
+            use ::progenitor_client::Error;
+            let Self { client, body: body_conversion, #(#idents: #locals,)* #(#meta_fields: #meta_locals,)* } = self;
+            body_conversion.map_err(Error::InvalidRequest)?;
+            #(#takes)*
+            #path_decl
+            #query_decl
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(#header_capacity);
+            #(#parameters)*
+            let form = ::reqwest::multipart::Form::new();
+            #(#appends)*
+            let url = format!("{}{}", client.baseurl(), path);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client()
+                .#http_method(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .multipart(form)
+                #query_call
+                .headers(header_map)
+                .build()?;
+            let info = ::progenitor_client::OperationInfo { operation_id: #id };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            #read_response
+        }
+    }
+}
+
+/// The statements `send` needs for the operation's parameters: only what they take (a path
+/// template, a query string, headers).
+struct RequestParts {
+    path_decl: TokenStream,
+    query_decl: TokenStream,
+    query_call: TokenStream,
+    header_capacity: usize,
+}
+
+impl RequestParts {
+    fn of(op: &OperationRef<'_>, fields: &[FormField]) -> Self {
+        let path = op.path;
+        let has = |location| fields.iter().any(|f| f.location == location);
+        let path_decl = if has(Location::Path) {
+            quote! { let mut path = ::std::string::String::from(#path); }
+        } else {
+            quote! { let path = #path; }
+        };
+        let (query_decl, query_call) = if has(Location::Query) {
+            (
+                quote! { let mut query: ::std::vec::Vec<(&str, ::std::string::String)> = ::std::vec::Vec::new(); },
+                quote! { .query(&query) },
+            )
+        } else {
+            (quote! {}, quote! {})
+        };
+        let header_capacity = 1 + fields.iter().filter(|f| f.location == Location::Header).count();
+        Self {
+            path_decl,
+            query_decl,
+            query_call,
+            header_capacity,
+        }
+    }
+}
+
+/// The end of `send`: its two readers and the `match` on the response's status.
+fn read_response(responses: &Responses) -> TokenStream {
+    let Responses {
+        success,
+        errors,
+        error_type,
+        default,
+        ..
+    } = responses;
+    let success_arms = success.iter().map(|(pattern, body)| match body {
+        Body::Json => quote! { #pattern => read_json(response).await, },
+        Body::None => quote! { #pattern => Ok(empty(response)), },
+        Body::Raw => quote! {
+            #pattern => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let stream = ::progenitor_client::ByteStream::new(::std::boxed::Box::pin(response.bytes_stream()));
+                Ok(::progenitor_client::ResponseValue::new(stream, status, headers))
+            }
+        },
+    });
+    // An error with a JSON body deserialises into the error type. One without a body is an
+    // `ErrorResponse` of `()` when no error has a body; beside errors that have one, it stays an
+    // `UnexpectedResponse`, which keeps its status and headers (and one in another media type
+    // always does, keeping its bytes).
+    let errors_have_bodies =
+        errors.iter().any(|(_, body)| *body == Body::Json) || *default == Some(Body::Json);
+    let error_arms = errors.iter().map(|(pattern, body)| match (body, errors_have_bodies) {
+        (Body::Json, _) => quote! {
+            #pattern => Err(::progenitor_client::Error::ErrorResponse(read_json::<_, #error_type>(response).await?)),
+        },
+        (Body::None, false) => quote! {
+            #pattern => Err(::progenitor_client::Error::ErrorResponse(empty(response))),
+        },
+        _ => quote! { #pattern => Err(Error::UnexpectedResponse(response)), },
+    });
+    // What is not listed: the `default` response when there is one.
+    let default_arm = match default {
+        Some(Body::Json) => quote! {
+            _ => Err(::progenitor_client::Error::ErrorResponse(read_json::<_, #error_type>(response).await?)),
+        },
+        Some(Body::None) if !errors_have_bodies => quote! {
+            _ => Err(::progenitor_client::Error::ErrorResponse(empty(response))),
+        },
+        _ => quote! { _ => Err(Error::UnexpectedResponse(response)), },
     };
-    let formats = fields
-        .iter()
-        .filter_map(|f| match f.kind {
-            FieldKind::Formatted(format) => Some(format),
-            _ => None,
-        })
-        .collect();
-    Ok(MultipartOperation {
-        method,
-        builder,
-        formats,
-        form,
-        form_name,
-        place: (id.to_owned(), method_upper.clone(), path.to_owned()),
-        field_components,
-        components,
-        uses_regress: fields
-            .iter()
-            .any(|f| matches!(&f.kind, FieldKind::Text { pattern: Some(_), .. })),
-        streams: !meta_fields.is_empty(),
-    })
+    quote! {
+        /// A JSON body as a `ResponseValue`, through progenitor-client's public API.
+        #[allow(dead_code)]
+        async fn read_json<T: ::serde::de::DeserializeOwned, E>(
+            response: ::reqwest::Response,
+        ) -> Result<::progenitor_client::ResponseValue<T>, ::progenitor_client::Error<E>> {
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await.map_err(::progenitor_client::Error::ResponseBodyError)?;
+            let inner = ::serde_json::from_slice(&body)
+                .map_err(|e| ::progenitor_client::Error::InvalidResponsePayload(body, e))?;
+            Ok(::progenitor_client::ResponseValue::new(inner, status, headers))
+        }
+        /// A response without a body as a `ResponseValue<()>`.
+        #[allow(dead_code)]
+        fn empty(response: ::reqwest::Response) -> ::progenitor_client::ResponseValue<()> {
+            ::progenitor_client::ResponseValue::new((), response.status(), response.headers().clone())
+        }
+        match response.status().as_u16() {
+            #(#success_arms)*
+            #(#error_arms)*
+            #default_arm
+        }
+    }
 }
 
 fn method_doc(op: &OperationRef<'_>, fields: &[FormField]) -> String {

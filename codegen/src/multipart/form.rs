@@ -154,6 +154,41 @@ pub(super) fn body_fields(
     lenient: bool,
 ) -> Result<Vec<FormField>, CodegenError> {
     let media = media(spec, op)?;
+    let object = body_object(spec, op, media, lenient)?;
+    let mut idents = std::collections::HashMap::new();
+    let mut fields = Vec::with_capacity(object.properties.len());
+    for (name, property) in &object.properties {
+        let ident = builder_ident(op, name, lenient, &mut idents)?;
+        let property = unbox(property);
+        let (component, schema) = spec::resolve_schema(spec, &property).ok_or_else(|| {
+            op_error(
+                op,
+                format!("form field `{name}` references a schema that does not exist"),
+            )
+        })?;
+        let (kind, repeated) = kind_and_repeat(spec, op, media, name, component, schema)?;
+        fields.push(FormField {
+            name: name.clone(),
+            ident,
+            required: object.required.contains(name),
+            description: schema.schema_data.description.clone(),
+            kind,
+            repeated,
+            location: Location::Form,
+        });
+    }
+    Ok(fields)
+}
+
+/// The body's schema as one object whose properties are the form's fields, checked against its
+/// `required` list and the media type's `encoding`. Lenient, a required name that is no property
+/// is dropped rather than refused.
+fn body_object(
+    spec: &OpenAPI,
+    op: &OperationRef<'_>,
+    media: &MediaType,
+    lenient: bool,
+) -> Result<openapiv3::ObjectType, CodegenError> {
     let schema = media.schema.as_ref().ok_or_else(|| {
         op_error(
             op,
@@ -166,18 +201,16 @@ pub(super) fn body_fields(
             "the multipart body schema is a reference that points to nothing",
         )
     })?;
-    let Some(object) = form_object(spec, schema, 0) else {
+    let Some(mut object) = form_object(spec, schema, 0) else {
         return Err(op_error(
             op,
             "the multipart body schema must be an object whose properties are the form fields",
         ));
     };
-    let mut object = object;
     if lenient {
         let properties = &object.properties;
         object.required.retain(|name| properties.contains_key(name));
     }
-    let object = &object;
     if object.properties.is_empty() {
         return Err(op_error(
             op,
@@ -202,68 +235,94 @@ pub(super) fn body_fields(
             ));
         }
     }
-    let mut idents = std::collections::HashMap::new();
-    object
-        .properties
-        .iter()
-        .map(|(name, property)| {
-            let mut ident = field_ident(name);
-            if RESERVED_FIELD_NAMES.contains(&ident.as_str()) {
-                if !lenient {
-                    return Err(op_error(
-                        op,
-                        format!("form field `{name}` would clash with the generated builder's own `{ident}`; rename it"),
-                    ));
-                }
-                ident.push_str("_field");
-            }
-            if let Some(other) = idents.insert(ident.clone(), name.clone()) {
+    Ok(object)
+}
+
+/// The builder method of form field `name`, unique among the form's (`idents`: method to field).
+/// A name the builder itself uses is refused, or lenient, suffixed with `_field`.
+fn builder_ident(
+    op: &OperationRef<'_>,
+    name: &str,
+    lenient: bool,
+    idents: &mut std::collections::HashMap<String, String>,
+) -> Result<String, CodegenError> {
+    let mut ident = field_ident(name);
+    if RESERVED_FIELD_NAMES.contains(&ident.as_str()) {
+        if !lenient {
+            return Err(op_error(
+                op,
+                format!(
+                    "form field `{name}` would clash with the generated builder's own `{ident}`; rename it"
+                ),
+            ));
+        }
+        ident.push_str("_field");
+    }
+    if let Some(other) = idents.insert(ident.clone(), name.to_owned()) {
+        return Err(op_error(
+            op,
+            format!(
+                "form fields `{other}` and `{name}` both become the builder method `{ident}`; rename one"
+            ),
+        ));
+    }
+    Ok(ident)
+}
+
+/// What form field `name` holds, and whether it is sent as several parts of its name.
+fn kind_and_repeat(
+    spec: &OpenAPI,
+    op: &OperationRef<'_>,
+    media: &MediaType,
+    name: &str,
+    component: Option<&str>,
+    schema: &Schema,
+) -> Result<(FieldKind, Option<Repeat>), CodegenError> {
+    let what = format!("form field `{name}`");
+    Ok(match &schema.schema_kind {
+        // One file or several (`anyOf: [binary, array of binary]`): several parts of the
+        // same name, one file being the case of one item.
+        SchemaKind::AnyOf { any_of: variants } | SchemaKind::OneOf { one_of: variants }
+            if variants.iter().all(|v| binary_or_binaries(spec, v)) =>
+        {
+            let kind = field_kind(op, name, &what, None, &binary_schema(), media)?;
+            (
+                kind,
+                Some(Repeat {
+                    min_items: None,
+                    max_items: None,
+                    delimiter: None,
+                }),
+            )
+        }
+        SchemaKind::Type(Type::Array(array)) => {
+            let items = array
+                .items
+                .as_ref()
+                .ok_or_else(|| op_error(op, format!("form field `{name}` is an array without `items`")))?;
+            let items = unbox(items);
+            let (item_component, item) = spec::resolve_schema(spec, &items).ok_or_else(|| {
+                op_error(
+                    op,
+                    format!("the items of form field `{name}` reference a schema that does not exist"),
+                )
+            })?;
+            if matches!(item.schema_kind, SchemaKind::Type(Type::Array(_))) {
                 return Err(op_error(
                     op,
-                    format!("form fields `{other}` and `{name}` both become the builder method `{ident}`; rename one"),
+                    format!("form field `{name}` is an array of arrays, which a form cannot express"),
                 ));
             }
-            let property = unbox(property);
-            let (component, schema) = spec::resolve_schema(spec, &property).ok_or_else(|| {
-                op_error(op, format!("form field `{name}` references a schema that does not exist"))
-            })?;
-            let (kind, repeated) = match (&schema.schema_kind, component) {
-                // One file or several (`anyOf: [binary, array of binary]`): several parts of the
-                // same name, one file being the case of one item.
-                (SchemaKind::AnyOf { any_of: variants } | SchemaKind::OneOf { one_of: variants }, _)
-                    if variants.iter().all(|v| binary_or_binaries(spec, v)) =>
-                {
-                    let kind = field_kind(op, name, &format!("form field `{name}`"), None, &binary_schema(), media)?;
-                    (kind, Some(Repeat { min_items: None, max_items: None, delimiter: None }))
-                }
-                (SchemaKind::Type(Type::Array(array)), _) => {
-                    let items = array.items.as_ref().ok_or_else(|| {
-                        op_error(op, format!("form field `{name}` is an array without `items`"))
-                    })?;
-                    let items = unbox(items);
-                    let (item_component, item) = spec::resolve_schema(spec, &items).ok_or_else(|| {
-                        op_error(op, format!("the items of form field `{name}` reference a schema that does not exist"))
-                    })?;
-                    if matches!(item.schema_kind, SchemaKind::Type(Type::Array(_))) {
-                        return Err(op_error(op, format!("form field `{name}` is an array of arrays, which a form cannot express")));
-                    }
-                    let kind = field_kind(op, name, &format!("form field `{name}`"), item_component, item, media)?;
-                    let repeat = Repeat { min_items: array.min_items, max_items: array.max_items, delimiter: None };
-                    (kind, Some(repeat))
-                }
-                _ => (field_kind(op, name, &format!("form field `{name}`"), component, schema, media)?, None),
+            let kind = field_kind(op, name, &what, item_component, item, media)?;
+            let repeat = Repeat {
+                min_items: array.min_items,
+                max_items: array.max_items,
+                delimiter: None,
             };
-            Ok(FormField {
-                name: name.clone(),
-                ident,
-                required: object.required.contains(name),
-                description: schema.schema_data.description.clone(),
-                kind,
-                repeated,
-                location: Location::Form,
-            })
-        })
-        .collect()
+            (kind, Some(repeat))
+        }
+        _ => (field_kind(op, name, &what, component, schema, media)?, None),
+    })
 }
 
 /// The form's fields as one object: an object schema, properties without `type: object`, or
@@ -352,18 +411,7 @@ pub(super) fn field_kind(
     media: &MediaType,
 ) -> Result<FieldKind, CodegenError> {
     if spec::is_binary(schema) {
-        let content_type = media
-            .encoding
-            .get(name)
-            .and_then(|e| e.content_type.clone())
-            .unwrap_or_else(|| "application/octet-stream".to_owned());
-        if !content_type.contains('/') || content_type.contains(',') {
-            return Err(op_error(
-                op,
-                format!("{what}: encoding content type `{content_type}` is not one media type"),
-            ));
-        }
-        return Ok(FieldKind::Binary { content_type });
+        return binary_kind(op, name, what, media);
     }
     match (&schema.schema_kind, component) {
         (
@@ -372,99 +420,9 @@ pub(super) fn field_kind(
         ) => Ok(FieldKind::Component {
             component: component.to_owned(),
         }),
-        (SchemaKind::Type(Type::Integer(int)), None) => {
-            let ty = match &int.format {
-                VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => IntType::I32,
-                VariantOrUnknownOrEmpty::Item(IntegerFormat::Int64) | VariantOrUnknownOrEmpty::Empty => {
-                    IntType::I64
-                }
-                VariantOrUnknownOrEmpty::Unknown(format) => {
-                    return Err(op_error(
-                        op,
-                        format!("{what}: integer format `{format}` is not supported; use int32 or int64"),
-                    ));
-                }
-            };
-            if int.multiple_of.is_some_and(|m| m <= 0) {
-                return Err(op_error(op, format!("{what}: `multipleOf` must be positive")));
-            }
-            let mut allowed = Vec::with_capacity(int.enumeration.len());
-            for value in &int.enumeration {
-                allowed.push(value.ok_or_else(|| {
-                    op_error(
-                        op,
-                        format!("{what}: `null` in the enum of an integer field cannot be sent"),
-                    )
-                })?);
-            }
-            let empty = || op_error(op, format!("{what}: the exclusive bound allows no value"));
-            let minimum = match int.minimum {
-                Some(m) if int.exclusive_minimum => Some(m.checked_add(1).ok_or_else(empty)?),
-                other => other,
-            };
-            let maximum = match int.maximum {
-                Some(m) if int.exclusive_maximum => Some(m.checked_sub(1).ok_or_else(empty)?),
-                other => other,
-            };
-            Ok(FieldKind::Integer {
-                ty,
-                minimum,
-                maximum,
-                multiple_of: int.multiple_of,
-                allowed,
-            })
-        }
-        (SchemaKind::Type(Type::String(s)), None) => {
-            if let Some(pattern) = &s.pattern
-                && let Err(e) = regress::Regex::new(pattern)
-            {
-                return Err(op_error(
-                    op,
-                    format!("{what}: its pattern `{pattern}` is not a regular expression regress reads: {e}"),
-                ));
-            }
-            let unconstrained = s.enumeration.is_empty()
-                && s.min_length.is_none()
-                && s.max_length.is_none()
-                && s.pattern.is_none();
-            let format = match &s.format {
-                VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::DateTime) => {
-                    Some(TextFormat::DateTime)
-                }
-                VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid" => Some(TextFormat::Uuid),
-                _ => None,
-            };
-            // The format's own type checks the value; with an enum or length bounds as well, the
-            // text is checked against those instead.
-            if let Some(format) = format.filter(|_| unconstrained) {
-                return Ok(FieldKind::Formatted(format));
-            }
-            let allowed = s.enumeration.iter().flatten().cloned().collect();
-            Ok(FieldKind::Text {
-                min_length: s.min_length,
-                max_length: s.max_length,
-                allowed,
-                pattern: s.pattern.clone(),
-            })
-        }
-        (SchemaKind::Type(Type::Number(n)), None) => {
-            if n.exclusive_minimum
-                || n.exclusive_maximum
-                || n.multiple_of.is_some()
-                || !n.enumeration.is_empty()
-            {
-                return Err(op_error(
-                    op,
-                    format!(
-                        "{what}: exclusive bounds, `multipleOf` and `enum` on numbers are not supported; use minimum/maximum"
-                    ),
-                ));
-            }
-            Ok(FieldKind::Number {
-                minimum: n.minimum,
-                maximum: n.maximum,
-            })
-        }
+        (SchemaKind::Type(Type::Integer(int)), None) => integer_kind(op, what, int),
+        (SchemaKind::Type(Type::String(s)), None) => string_kind(op, what, s),
+        (SchemaKind::Type(Type::Number(n)), None) => number_kind(op, what, n),
         (SchemaKind::Type(Type::Boolean(_)), None) => Ok(FieldKind::Boolean),
         // `anyOf` of strings of which one takes any string (a list of suggestions beside free
         // text, as OpenAI's `model` fields) is any string.
@@ -473,12 +431,7 @@ pub(super) fn field_kind(
         (SchemaKind::AnyOf { any_of: variants } | SchemaKind::OneOf { one_of: variants }, None)
             if variants.iter().all(is_string) =>
         {
-            Ok(FieldKind::Text {
-                min_length: None,
-                max_length: None,
-                allowed: Vec::new(),
-                pattern: None,
-            })
+            Ok(any_text())
         }
         // A component of that shape is its generated type, sent as its text.
         (
@@ -488,14 +441,7 @@ pub(super) fn field_kind(
             component: component.to_owned(),
         }),
         // An untyped field takes any text.
-        (SchemaKind::Any(any), None) if any.properties.is_empty() && any.typ.is_none() => {
-            Ok(FieldKind::Text {
-                min_length: None,
-                max_length: None,
-                allowed: Vec::new(),
-                pattern: None,
-            })
-        }
+        (SchemaKind::Any(any), None) if any.properties.is_empty() && any.typ.is_none() => Ok(any_text()),
         // Structured values go as a part of JSON text (or the `encoding`'s content type).
         (
             SchemaKind::Type(Type::Object(_))
@@ -519,6 +465,138 @@ pub(super) fn field_kind(
                 describe_kind(other)
             ),
         )),
+    }
+}
+
+/// A file part: its content type is the `encoding`'s, one media type.
+fn binary_kind(
+    op: &OperationRef<'_>,
+    name: &str,
+    what: &str,
+    media: &MediaType,
+) -> Result<FieldKind, CodegenError> {
+    let content_type = media
+        .encoding
+        .get(name)
+        .and_then(|e| e.content_type.clone())
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    if !content_type.contains('/') || content_type.contains(',') {
+        return Err(op_error(
+            op,
+            format!("{what}: encoding content type `{content_type}` is not one media type"),
+        ));
+    }
+    Ok(FieldKind::Binary { content_type })
+}
+
+/// An integer field: its width, and its bounds made inclusive.
+fn integer_kind(
+    op: &OperationRef<'_>,
+    what: &str,
+    int: &openapiv3::IntegerType,
+) -> Result<FieldKind, CodegenError> {
+    let ty = match &int.format {
+        VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32) => IntType::I32,
+        VariantOrUnknownOrEmpty::Item(IntegerFormat::Int64) | VariantOrUnknownOrEmpty::Empty => IntType::I64,
+        VariantOrUnknownOrEmpty::Unknown(format) => {
+            return Err(op_error(
+                op,
+                format!("{what}: integer format `{format}` is not supported; use int32 or int64"),
+            ));
+        }
+    };
+    if int.multiple_of.is_some_and(|m| m <= 0) {
+        return Err(op_error(op, format!("{what}: `multipleOf` must be positive")));
+    }
+    let mut allowed = Vec::with_capacity(int.enumeration.len());
+    for value in &int.enumeration {
+        allowed.push(value.ok_or_else(|| {
+            op_error(
+                op,
+                format!("{what}: `null` in the enum of an integer field cannot be sent"),
+            )
+        })?);
+    }
+    let empty = || op_error(op, format!("{what}: the exclusive bound allows no value"));
+    let minimum = match int.minimum {
+        Some(m) if int.exclusive_minimum => Some(m.checked_add(1).ok_or_else(empty)?),
+        other => other,
+    };
+    let maximum = match int.maximum {
+        Some(m) if int.exclusive_maximum => Some(m.checked_sub(1).ok_or_else(empty)?),
+        other => other,
+    };
+    Ok(FieldKind::Integer {
+        ty,
+        minimum,
+        maximum,
+        multiple_of: int.multiple_of,
+        allowed,
+    })
+}
+
+/// A string field: a typed value for a format with nothing else to check, else checked text.
+fn string_kind(
+    op: &OperationRef<'_>,
+    what: &str,
+    s: &openapiv3::StringType,
+) -> Result<FieldKind, CodegenError> {
+    if let Some(pattern) = &s.pattern
+        && let Err(e) = regress::Regex::new(pattern)
+    {
+        return Err(op_error(
+            op,
+            format!("{what}: its pattern `{pattern}` is not a regular expression regress reads: {e}"),
+        ));
+    }
+    let unconstrained =
+        s.enumeration.is_empty() && s.min_length.is_none() && s.max_length.is_none() && s.pattern.is_none();
+    let format = match &s.format {
+        VariantOrUnknownOrEmpty::Item(openapiv3::StringFormat::DateTime) => Some(TextFormat::DateTime),
+        VariantOrUnknownOrEmpty::Unknown(f) if f == "uuid" => Some(TextFormat::Uuid),
+        _ => None,
+    };
+    // The format's own type checks the value; with an enum or length bounds as well, the
+    // text is checked against those instead.
+    if let Some(format) = format.filter(|_| unconstrained) {
+        return Ok(FieldKind::Formatted(format));
+    }
+    let allowed = s.enumeration.iter().flatten().cloned().collect();
+    Ok(FieldKind::Text {
+        min_length: s.min_length,
+        max_length: s.max_length,
+        allowed,
+        pattern: s.pattern.clone(),
+    })
+}
+
+/// A number field: only inclusive bounds are checked, so anything else is refused.
+fn number_kind(
+    op: &OperationRef<'_>,
+    what: &str,
+    n: &openapiv3::NumberType,
+) -> Result<FieldKind, CodegenError> {
+    if n.exclusive_minimum || n.exclusive_maximum || n.multiple_of.is_some() || !n.enumeration.is_empty() {
+        return Err(op_error(
+            op,
+            format!(
+                "{what}: exclusive bounds, `multipleOf` and `enum` on numbers are not supported; use minimum/maximum"
+            ),
+        ));
+    }
+    Ok(FieldKind::Number {
+        minimum: n.minimum,
+        maximum: n.maximum,
+    })
+}
+
+/// Any text, unchecked.
+fn any_text() -> FieldKind {
+    FieldKind::Text {
+        min_length: None,
+        max_length: None,
+        allowed: Vec::new(),
+        pattern: None,
     }
 }
 

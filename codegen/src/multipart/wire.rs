@@ -85,8 +85,10 @@ pub(super) fn take_value(f: &FormField, ident: &Ident) -> TokenStream {
     }
 }
 
+/// The checks `send` makes of a value against the spec's bounds, `enum` and `pattern`, before
+/// anything is sent; each failure is an `InvalidRequest` naming the field.
 fn bound_checks(f: &FormField) -> TokenStream {
-    let name = &f.name;
+    let name = f.name.as_str();
     match &f.kind {
         FieldKind::Integer {
             minimum,
@@ -94,91 +96,111 @@ fn bound_checks(f: &FormField) -> TokenStream {
             multiple_of,
             allowed,
             ..
-        } => {
-            let min = minimum.map(|min| {
-                let msg = format!("`{name}` must be at least {min}, got {{}}");
-                quote! { if i64::from(*value) < #min { return Err(Error::InvalidRequest(format!(#msg, value))); } }
-            });
-            let max = maximum.map(|max| {
-                let msg = format!("`{name}` must be at most {max}, got {{}}");
-                quote! { if i64::from(*value) > #max { return Err(Error::InvalidRequest(format!(#msg, value))); } }
-            });
-            let multiple = multiple_of.map(|m| {
-                let msg = format!("`{name}` must be a multiple of {m}, got {{}}");
-                quote! { if i64::from(*value) % #m != 0 { return Err(Error::InvalidRequest(format!(#msg, value))); } }
-            });
-            let one_of = (!allowed.is_empty()).then(|| {
-                let list = allowed.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-                let msg = format!("`{name}` must be one of {list}, got {{}}");
-                quote! {
-                    if ![#(#allowed),*].contains(&i64::from(*value)) {
-                        return Err(Error::InvalidRequest(format!(#msg, value)));
-                    }
-                }
-            });
-            quote! { #min #max #multiple #one_of }
-        }
-        FieldKind::Number { minimum, maximum } => {
-            let min = minimum.map(|min| {
-                let msg = format!("`{name}` must be at least {min}, got {{}}");
-                quote! { if *value < #min { return Err(Error::InvalidRequest(format!(#msg, value))); } }
-            });
-            let max = maximum.map(|max| {
-                let msg = format!("`{name}` must be at most {max}, got {{}}");
-                quote! { if *value > #max { return Err(Error::InvalidRequest(format!(#msg, value))); } }
-            });
-            let finite = {
-                let msg = format!("`{name}` must be a finite number, got {{}}");
-                quote! { if !value.is_finite() { return Err(Error::InvalidRequest(format!(#msg, value))); } }
-            };
-            quote! { #finite #min #max }
-        }
+        } => integer_checks(name, *minimum, *maximum, *multiple_of, allowed),
+        FieldKind::Number { minimum, maximum } => number_checks(name, *minimum, *maximum),
         FieldKind::Text {
             min_length,
             max_length,
             allowed,
             pattern,
-        } => {
-            let one_of = (!allowed.is_empty()).then(|| {
-                let list = allowed.join(", ");
-                let msg = format!("`{name}` must be one of {list}, got {{:?}}");
-                quote! {
-                    if ![#(#allowed),*].contains(&value.as_str()) {
-                        return Err(Error::InvalidRequest(format!(#msg, value)));
-                    }
-                }
-            });
-            let min = min_length.map(|min| {
-                let msg = format!("`{name}` must be at least {min} characters, got {{}}");
-                quote! {
-                    let len = value.chars().count();
-                    if len < #min { return Err(Error::InvalidRequest(format!(#msg, len))); }
-                }
-            });
-            let max = max_length.map(|max| {
-                let msg = format!("`{name}` must be at most {max} characters, got {{}}");
-                quote! {
-                    let len = value.chars().count();
-                    if len > #max { return Err(Error::InvalidRequest(format!(#msg, len))); }
-                }
-            });
-            let pattern = pattern.as_ref().map(|pattern| {
-                // The messages are format strings: the pattern's braces (`{4,32}`) are text.
-                let (name, shown) = (brace_escape(name), brace_escape(pattern));
-                let msg = format!("`{name}` must match the pattern `{shown}`, got {{:?}}");
-                let bad = format!("`{name}`: the spec's pattern `{shown}` does not compile: {{}}");
-                quote! {
-                    let regex = ::regress::Regex::new(#pattern)
-                        .map_err(|e| Error::InvalidRequest(format!(#bad, e)))?;
-                    if regex.find(value).is_none() {
-                        return Err(Error::InvalidRequest(format!(#msg, value)));
-                    }
-                }
-            });
-            quote! { #min #max #one_of #pattern }
-        }
+        } => text_checks(name, *min_length, *max_length, allowed, pattern.as_deref()),
         _ => quote! {},
     }
+}
+
+fn integer_checks(
+    name: &str,
+    minimum: Option<i64>,
+    maximum: Option<i64>,
+    multiple_of: Option<i64>,
+    allowed: &[i64],
+) -> TokenStream {
+    let min = minimum.map(|min| {
+        let msg = format!("`{name}` must be at least {min}, got {{}}");
+        quote! { if i64::from(*value) < #min { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+    });
+    let max = maximum.map(|max| {
+        let msg = format!("`{name}` must be at most {max}, got {{}}");
+        quote! { if i64::from(*value) > #max { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+    });
+    let multiple = multiple_of.map(|m| {
+        let msg = format!("`{name}` must be a multiple of {m}, got {{}}");
+        quote! { if i64::from(*value) % #m != 0 { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+    });
+    let one_of = (!allowed.is_empty()).then(|| {
+        let list = allowed.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        let msg = format!("`{name}` must be one of {list}, got {{}}");
+        quote! {
+            if ![#(#allowed),*].contains(&i64::from(*value)) {
+                return Err(Error::InvalidRequest(format!(#msg, value)));
+            }
+        }
+    });
+    quote! { #min #max #multiple #one_of }
+}
+
+/// A number must be finite as well as within its bounds.
+fn number_checks(name: &str, minimum: Option<f64>, maximum: Option<f64>) -> TokenStream {
+    let min = minimum.map(|min| {
+        let msg = format!("`{name}` must be at least {min}, got {{}}");
+        quote! { if *value < #min { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+    });
+    let max = maximum.map(|max| {
+        let msg = format!("`{name}` must be at most {max}, got {{}}");
+        quote! { if *value > #max { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+    });
+    let finite = {
+        let msg = format!("`{name}` must be a finite number, got {{}}");
+        quote! { if !value.is_finite() { return Err(Error::InvalidRequest(format!(#msg, value))); } }
+    };
+    quote! { #finite #min #max }
+}
+
+/// Lengths are counted in characters, as JSON Schema counts them.
+fn text_checks(
+    name: &str,
+    min_length: Option<usize>,
+    max_length: Option<usize>,
+    allowed: &[String],
+    pattern: Option<&str>,
+) -> TokenStream {
+    let one_of = (!allowed.is_empty()).then(|| {
+        let list = allowed.join(", ");
+        let msg = format!("`{name}` must be one of {list}, got {{:?}}");
+        quote! {
+            if ![#(#allowed),*].contains(&value.as_str()) {
+                return Err(Error::InvalidRequest(format!(#msg, value)));
+            }
+        }
+    });
+    let min = min_length.map(|min| {
+        let msg = format!("`{name}` must be at least {min} characters, got {{}}");
+        quote! {
+            let len = value.chars().count();
+            if len < #min { return Err(Error::InvalidRequest(format!(#msg, len))); }
+        }
+    });
+    let max = max_length.map(|max| {
+        let msg = format!("`{name}` must be at most {max} characters, got {{}}");
+        quote! {
+            let len = value.chars().count();
+            if len > #max { return Err(Error::InvalidRequest(format!(#msg, len))); }
+        }
+    });
+    let pattern = pattern.as_ref().map(|pattern| {
+        // The messages are format strings: the pattern's braces (`{4,32}`) are text.
+        let (name, shown) = (brace_escape(name), brace_escape(pattern));
+        let msg = format!("`{name}` must match the pattern `{shown}`, got {{:?}}");
+        let bad = format!("`{name}`: the spec's pattern `{shown}` does not compile: {{}}");
+        quote! {
+            let regex = ::regress::Regex::new(#pattern)
+                .map_err(|e| Error::InvalidRequest(format!(#bad, e)))?;
+            if regex.find(value).is_none() {
+                return Err(Error::InvalidRequest(format!(#msg, value)));
+            }
+        }
+    });
+    quote! { #min #max #one_of #pattern }
 }
 
 /// A scalar value `v` as the text that goes on the wire: statements, then the `String`

@@ -17,38 +17,7 @@ const SOURCES: &[&str] = &["client/src", "server/src", "codegen/src", "cli/src",
 
 /// Known long functions, each with who shortens it (or adds the `Why` comment). Delete an entry
 /// once its function is short or explains itself.
-const ALLOWED: &[Allowed] = &[
-    Allowed {
-        file: "codegen/src/error_codes.rs",
-        what: "long function `check_row`",
-        note: "codegen owner: one check per rule of the error table; split into the row's own checks and those against earlier rows",
-    },
-    Allowed {
-        file: "codegen/src/lib.rs",
-        what: "long function `attempt`",
-        note: "codegen owner: split the multipart and progenitor passes into their own functions",
-    },
-    Allowed {
-        file: "codegen/src/multipart/emit.rs",
-        what: "long function `generate`",
-        note: "issue 16 helper (multipart generator in flux): one quote! template per part of the builder",
-    },
-    Allowed {
-        file: "codegen/src/multipart/form.rs",
-        what: "long function `body_fields`",
-        note: "issue 16 helper (multipart generator in flux)",
-    },
-    Allowed {
-        file: "codegen/src/multipart/form.rs",
-        what: "long function `field_kind`",
-        note: "issue 16 helper (multipart generator in flux)",
-    },
-    Allowed {
-        file: "codegen/src/multipart/wire.rs",
-        what: "long function `bound_checks`",
-        note: "issue 16 helper (multipart generator in flux)",
-    },
-];
+const ALLOWED: &[Allowed] = &[];
 
 /// One function: its name, its first and last line.
 #[derive(Debug, PartialEq, Eq)]
