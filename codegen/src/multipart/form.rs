@@ -113,7 +113,7 @@ pub(crate) enum TextFormat {
 
 /// Names the generated builder uses itself: its `client` field and its `new`, `body` and `send`
 /// (and `try_clone`) methods. A form field or parameter of that name would not compile.
-pub(super) const RESERVED_FIELD_NAMES: [&str; 5] = ["client", "new", "body", "send", "try_clone"];
+const RESERVED_FIELD_NAMES: [&str; 5] = ["client", "new", "body", "send", "try_clone"];
 
 /// Whether `name` cannot name a method or field: syn's keywords, plus `gen`, reserved since
 /// edition 2024 (the client's edition) but still an identifier to syn.
@@ -238,26 +238,36 @@ fn body_object(
     Ok(object)
 }
 
-/// The builder method of form field `name`, unique among the form's (`idents`: method to field).
-/// A name the builder itself uses is refused, or lenient, suffixed with `_field`.
-fn builder_ident(
+/// A builder method for `name` (the `what` of the message: "form field", "parameter") that is not
+/// one the builder itself has: such a name is refused, or lenient, given `suffix`.
+pub(super) fn unreserved_ident(
     op: &OperationRef<'_>,
     name: &str,
+    what: &str,
+    suffix: &str,
     lenient: bool,
-    idents: &mut std::collections::HashMap<String, String>,
 ) -> Result<String, CodegenError> {
     let mut ident = field_ident(name);
     if RESERVED_FIELD_NAMES.contains(&ident.as_str()) {
         if !lenient {
             return Err(op_error(
                 op,
-                format!(
-                    "form field `{name}` would clash with the generated builder's own `{ident}`; rename it"
-                ),
+                format!("{what} `{name}` would clash with the generated builder's own `{ident}`; rename it"),
             ));
         }
-        ident.push_str("_field");
+        ident.push_str(suffix);
     }
+    Ok(ident)
+}
+
+/// The builder method of form field `name`, unique among the form's (`idents`: method to field).
+fn builder_ident(
+    op: &OperationRef<'_>,
+    name: &str,
+    lenient: bool,
+    idents: &mut std::collections::HashMap<String, String>,
+) -> Result<String, CodegenError> {
+    let ident = unreserved_ident(op, name, "form field", "_field", lenient)?;
     if let Some(other) = idents.insert(ident.clone(), name.to_owned()) {
         return Err(op_error(
             op,

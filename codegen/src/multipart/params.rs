@@ -5,9 +5,7 @@
 
 use openapiv3::{MediaType, OpenAPI, ReferenceOr, Schema, SchemaKind, Type};
 
-use super::form::{
-    FieldKind, FormField, Location, RESERVED_FIELD_NAMES, Repeat, body_fields, field_ident, field_kind,
-};
+use super::form::{FieldKind, FormField, Location, Repeat, body_fields, field_kind, unreserved_ident};
 use crate::error::CodegenError;
 use crate::spec::{self, OperationRef, op_error};
 
@@ -181,18 +179,7 @@ fn parameter_field(
             format!("header parameter `{name}` is not a valid header name"),
         ));
     }
-    let mut ident = field_ident(name);
-    if RESERVED_FIELD_NAMES.contains(&ident.as_str()) {
-        if !lenient {
-            return Err(op_error(
-                op,
-                format!(
-                    "parameter `{name}` would clash with the generated builder's own `{ident}`; rename it"
-                ),
-            ));
-        }
-        ident.push_str("_param");
-    }
+    let ident = unreserved_ident(op, name, "parameter", "_param", lenient)?;
     let kind = scalar_kind(op, &format!("parameter `{name}`"), component, resolved)?;
     Ok(FormField {
         name: name.clone(),
