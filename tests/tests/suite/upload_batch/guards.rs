@@ -1,29 +1,28 @@
 //! The scheduler's guards, each a test a mutant of `client/src/batch/` made fail: the memory
-//! bound, and what a lost or ambiguous answer into a listed folder leads to.
+//! bound (both ways), and what a lost or ambiguous answer into a listed folder leads to.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use super::{ONE_SHOT_MAX, client, read_back, sent};
 use crate::kit::upload::{BLOCK, random_file, server, sha256_file, uploader};
 use feishu_drive::batch::{BatchEvent, BatchRequest, FileResult};
 use feishu_drive::operations::OperationId;
 use feishu_drive::upload::UploadRequest;
-use feishu_drive_server::{Config, DEFAULT_BLOCK_SIZE, FaultKind, FaultRule};
+use feishu_drive_server::{Config, DEFAULT_BLOCK_SIZE, FaultKind, FaultRule, Faults, RunningServer};
 
-/// The memory bound holds files back: with room for one chunked upload (two blocks per worker,
-/// one worker), two chunked files upload one after the other although two may be in flight.
-/// Counted by events, not timed: an upload's own `Finished` comes before its memory is given
-/// back, so under the bound no second `Started` can come between them.
-#[tokio::test]
-async fn the_memory_limit_admits_one_chunked_file_at_a_time_when_it_fits_one() {
+/// Uploads two chunked files of five blocks with one worker each, two files in flight and
+/// `memory_limit`, and returns how many uploads were in flight at most. Counted by events, not
+/// timed: an upload's own `Finished` comes before its memory is given back, so under the bound no
+/// second `Started` can come between them.
+async fn most_in_flight(server: &RunningServer, memory_limit: u64) -> usize {
     use feishu_drive::upload::ProgressEvent;
-    let server = server(Config::default()).await;
     let root = server.root_folder().to_owned();
     let dir = tempfile::tempdir().expect("temp dir");
     let a = random_file(dir.path(), "a.bin", 5 * BLOCK, 1);
     let b = random_file(dir.path(), "b.bin", 5 * BLOCK, 2);
-    let client = uploader(&server, |b| b.upload_all_max(ONE_SHOT_MAX).concurrency(1));
+    let client = uploader(server, |b| b.upload_all_max(ONE_SHOT_MAX).concurrency(1));
     let (in_flight, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let count = {
         let (in_flight, most) = (in_flight.clone(), most.clone());
@@ -41,14 +40,12 @@ async fn the_memory_limit_admits_one_chunked_file_at_a_time_when_it_fits_one() {
             _ => {}
         }
     };
-    // Feishu's block size (4 MiB), not the test server's: the scheduler budgets for the real one.
-    let one_upload = 2 * DEFAULT_BLOCK_SIZE;
     let request = BatchRequest::to_folder(&root)
         .file(&a)
         .and_then(|r| r.file(&b))
         .expect("files")
         .files_in_flight(2)
-        .memory_limit(one_upload)
+        .memory_limit(memory_limit)
         .on_event(count);
     let outcome = client.upload_batch(request).await.expect("runs");
     assert!(
@@ -58,12 +55,33 @@ async fn the_memory_limit_admits_one_chunked_file_at_a_time_when_it_fits_one() {
             .all(|f| matches!(f.result, FileResult::Uploaded(_))),
         "{outcome:#?}"
     );
-    assert_eq!(
-        most.load(Ordering::SeqCst),
-        1,
-        "one chunked upload in flight at a time"
-    );
     assert_eq!(in_flight.load(Ordering::SeqCst), 0);
+    most.load(Ordering::SeqCst)
+}
+
+/// The memory bound holds files back: with room for one chunked upload (two blocks per worker,
+/// one worker), two chunked files upload one after the other although two may be in flight.
+/// Feishu's block size (4 MiB), not the test server's: the scheduler budgets for the real one.
+#[tokio::test]
+async fn the_memory_limit_admits_one_chunked_file_at_a_time_when_it_fits_one() {
+    let server = server(Config::default()).await;
+    let most = most_in_flight(&server, 2 * DEFAULT_BLOCK_SIZE).await;
+    assert_eq!(most, 1, "one chunked upload in flight at a time");
+}
+
+/// With room for exactly two uploads of one worker (two blocks each), both run at once: the
+/// bound costs an upload two blocks per worker, not more. Each part answers after 150 ms, so
+/// the first upload (five parts) is still in flight when the second, admitted with it, starts.
+#[tokio::test]
+async fn the_memory_limit_admits_two_chunked_files_at_once_when_it_fits_two() {
+    let slow = FaultRule::new(
+        FaultKind::Delay(Duration::from_millis(150)),
+        [OperationId::FileUploadPart],
+    )
+    .rate(1.0);
+    let server = server(Config::default().faults(Faults::default().rule(slow))).await;
+    let most = most_in_flight(&server, 4 * DEFAULT_BLOCK_SIZE).await;
+    assert_eq!(most, 2, "two chunked uploads in flight together");
 }
 
 /// A lost answer into a folder that already held a file of that name: the listing's file from
@@ -125,4 +143,30 @@ async fn an_ambiguous_failure_that_made_nothing_is_sent_again_unless_duplicates_
             "refuse_duplicates: {refuse}"
         );
     }
+}
+
+/// An ambiguous failure the listing shows made nothing, into a folder where the batch has made
+/// a sub-folder: only a file of the lost file's name can be what the lost request made, so the
+/// new folder (not there before, owned by no file) is not taken for it and the file is sent again.
+#[tokio::test]
+async fn an_ambiguous_failure_beside_a_folder_the_batch_made_sends_the_file_again() {
+    let server = server(Config::default()).await;
+    let root = server.root_folder().to_owned();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("sub")).expect("an empty sub-folder");
+    let a = random_file(&tree, "a.bin", 2000, 1);
+    let client = client(&server);
+    server.add_fault(FaultRule::new(FaultKind::Html(502), [OperationId::FileUploadAll]).first(1));
+    let request = BatchRequest::to_folder(&root).tree(&tree).expect("a tree");
+    let outcome = client.upload_batch(request).await.expect("runs");
+    assert_eq!(outcome.folders_created, 1, "{outcome:#?}");
+    let FileResult::Uploaded(uploaded) = &outcome.files[0].result else {
+        panic!("sent again, not adopted: {outcome:#?}");
+    };
+    assert_eq!(sent(&server)[&OperationId::FileUploadAll], 2);
+    assert_eq!(
+        read_back(&client, &uploaded.file_token, dir.path()).await,
+        sha256_file(&a)
+    );
 }
