@@ -283,6 +283,10 @@ fn finish(
         reporter.say(
             "the credentials were refused: check LARK_APP_ID / LARK_APP_SECRET (or LARK_ACCESS_TOKEN) and --base-url",
         );
+    } else if outcome.stopped == Some(Stopped::TokenUnavailable) {
+        reporter.say(
+            "stopped: no access token could be had (the token endpoint did not answer after retries); check the network and --base-url, then run the same command again",
+        );
     }
     if reporter.is_json() {
         reporter.emit(&Event::Summary(summary));

@@ -116,6 +116,13 @@ pub(crate) struct Retrying<'a> {
 impl Retrying<'_> {
     /// Whether to send again after `error`, and after how long.
     pub(crate) async fn decide<E: Attempted>(&mut self, error: &E) -> Option<Duration> {
+        // No token: the token source has already retried its endpoint under its own policy
+        // (`AuthError::Unavailable` comes after those retries). Sending the request again would
+        // multiply them: against an unreachable host, 6 token requests for each of the request's
+        // 9 attempts, minutes of silence before the error.
+        if matches!(error.api_error(), Some(ApiError::Auth(_))) {
+            return None;
+        }
         let verdict = error.api_error().map_or(Verdict::Permanent, ApiError::verdict);
         if verdict == Verdict::Ambiguous {
             self.ambiguous += 1;

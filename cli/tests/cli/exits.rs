@@ -1,5 +1,7 @@
 //! The documented exit codes, and the messages that come with them.
 
+use std::time::Duration;
+
 use feishu_drive_server::Config;
 
 use crate::support::{Home, LocalServer, named, run};
@@ -98,6 +100,58 @@ fn refused_credentials_exit_4_with_the_code_and_no_secret_printed() {
             "the secret was printed: {output}"
         );
     }
+}
+
+/// Nothing listens at the base URL: the token source's own backoff (about 10 s), once, then exit
+/// 3 with the cause (a refused connection) and what to do, and the other files left for the next
+/// run. The request that needed the token used to retry the token source's whole backoff nine
+/// times: two and a half minutes of warnings first, past this test's bound.
+#[test]
+fn an_unreachable_token_endpoint_exits_3_after_one_backoff_saying_why() {
+    let home = Home::new();
+    let (a, b) = (home.file("a.txt", 10, 1), home.file("b.txt", 20, 2));
+    // A port that was free a moment ago: nothing accepts on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut command = home.command();
+    command
+        .env("LARK_APP_ID", feishu_drive_server::DEFAULT_APP_ID)
+        .env("LARK_APP_SECRET", feishu_drive_server::DEFAULT_APP_SECRET)
+        .args([
+            "--json",
+            "--base-url",
+            &format!("http://127.0.0.1:{port}"),
+            "--rps",
+            "0",
+            "upload",
+        ])
+        .args([&a, &b])
+        .args([
+            "--files",
+            "1",
+            "--parent-type",
+            "docx_file",
+            "--parent-node",
+            "doxcnX",
+        ]);
+    let finished = crate::support::Running::spawn(&mut command, true).wait(Duration::from_secs(60));
+    assert_eq!(finished.code(), Some(3), "{}", finished.stderr);
+    assert!(
+        finished.stderr.contains("Connection refused"),
+        "{}",
+        finished.stderr
+    );
+    assert!(
+        finished.stderr.contains("no access token could be had"),
+        "{}",
+        finished.stderr
+    );
+    let events = finished.events();
+    assert_eq!(named(&events, "failed").len(), 1, "{}", finished.stdout);
+    let summary = events.last().expect("a summary");
+    assert_eq!(summary["not_started"].as_u64(), Some(1), "{summary}");
 }
 
 #[test]

@@ -228,9 +228,23 @@ fn classify(error: &crate::ApiError) -> AuthError {
             log_id: error.log_id().map(str::to_owned),
         },
         _ => AuthError::Unavailable {
-            reason: error.to_string(),
+            reason: with_causes(error),
             code,
             retryable: error.is_retryable(),
         },
     }
+}
+
+/// The error and its causes on one line: a transport error's own text hides why ("error sending
+/// request" for a refused connection, a DNS failure, a TLS error alike), and the reason is all
+/// the caller gets.
+fn with_causes(error: &crate::ApiError) -> String {
+    let causes = std::iter::successors(std::error::Error::source(error), |e| e.source());
+    causes.fold(error.to_string(), |mut text, cause| {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+        text
+    })
 }

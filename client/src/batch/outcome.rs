@@ -132,6 +132,25 @@ impl FileError {
     }
 }
 
+impl FileError {
+    /// Whether no access token could be had, after the token source's own retries (the token
+    /// endpoint unreachable or failing): every other file waits for the same endpoint, so the
+    /// batch stops rather than fail each file after the same wait.
+    pub fn token_unavailable(&self) -> bool {
+        let unavailable = |auth: &AuthError| matches!(auth, AuthError::Unavailable { .. });
+        match self {
+            FileError::Upload(UploadError::Auth(auth)) => unavailable(auth),
+            FileError::Upload(UploadError::Api { source, .. }) => {
+                matches!(source, ApiError::Auth(auth) if unavailable(auth))
+            }
+            FileError::Folder { source, .. } | FileError::Listing { source, .. } => {
+                matches!(&**source, ApiError::Auth(auth) if unavailable(auth))
+            }
+            FileError::Upload(_) | FileError::Journal(_) => false,
+        }
+    }
+}
+
 fn credentials_refused(error: &ApiError) -> bool {
     match error {
         ApiError::Auth(auth) => auth_refused(auth),
@@ -212,6 +231,10 @@ pub enum Stopped {
     AtFailure,
     /// The credentials were refused: every other file would fail the same way.
     CredentialsRefused,
+    /// No access token could be had (the token endpoint unreachable or failing, after the token
+    /// source's retries): every other file would wait for it in vain. A later run of the same
+    /// batch picks up what is left.
+    TokenUnavailable,
 }
 
 impl BatchOutcome {

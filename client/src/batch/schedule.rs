@@ -112,6 +112,8 @@ impl Run {
         if let FileResult::Failed(error) = &result {
             if error.credentials_refused() {
                 self.halt(Stopped::CredentialsRefused);
+            } else if error.token_unavailable() {
+                self.halt(Stopped::TokenUnavailable);
             } else if self.on_failure == OnFailure::Stop {
                 self.halt(Stopped::AtFailure);
             }

@@ -619,6 +619,43 @@ async fn a_refusal_of_the_credentials_is_final_and_typed() {
     assert_eq!(server.hits(ALL), 0);
 }
 
+/// A token endpoint that stays down: the token source retries it under its own policy, and the
+/// request that needed the token is not retried on top. A raw call under the client's retry loop
+/// did: 5 token requests for each of its 5 attempts here, and with the default policies 6 for each
+/// of 9, two and a half minutes of silence before the error.
+#[tokio::test]
+async fn a_token_endpoint_that_stays_down_is_retried_by_the_token_source_alone() {
+    let server = Scripted::start(feishu(4)).await;
+    for _ in 0..40 {
+        server.then(TOKEN, raw(503, Some("text/html"), "<html>down</html>"));
+    }
+    let uploader = fast_uploader(&server.base_url, |b| {
+        b.token_source(
+            AppCredentials::new(&server.base_url, "cli_app", "secret").retry_policy(fast_retries()),
+        )
+    });
+    let result = uploader.upload(hello()).await;
+    let auth = match &result {
+        Err(UploadError::Auth(auth)) => auth,
+        Err(UploadError::Api {
+            source: ApiError::Auth(auth),
+            ..
+        }) => auth,
+        other => panic!("expected a typed token failure, got {other:?}"),
+    };
+    assert!(matches!(auth, AuthError::Unavailable { .. }), "{auth:?}");
+    let attempts = 1 + fast_retries().max_retries;
+    assert_eq!(server.hits(TOKEN), attempts, "the token source's attempts, once");
+    // A raw operation under the client's retry loop (as a batch lists its folder) alike.
+    let raw = uploader.retrying(true, || prepare(&uploader)).await;
+    assert!(
+        matches!(raw, Err(ApiError::Auth(AuthError::Unavailable { .. }))),
+        "{raw:?}"
+    );
+    assert_eq!(server.hits(TOKEN), 2 * attempts, "once more, not once per retry");
+    assert_eq!(server.hits(ALL) + server.hits(PREPARE), 0);
+}
+
 // A failed refresh keeping the cached token, and when it is tried again: client_clock.rs, on
 // tokio's paused clock.
 

@@ -7,10 +7,13 @@ use std::time::Duration;
 
 use super::{ONE_SHOT_MAX, client, read_back, sent};
 use crate::kit::upload::{BLOCK, random_file, server, sha256_file, uploader};
-use feishu_drive::batch::{BatchEvent, BatchRequest, FileResult};
+use feishu_drive::batch::{BatchEvent, BatchRequest, FileResult, Stopped};
 use feishu_drive::operations::OperationId;
 use feishu_drive::upload::UploadRequest;
-use feishu_drive_server::{Config, DEFAULT_BLOCK_SIZE, FaultKind, FaultRule, Faults, RunningServer};
+use feishu_drive_server::{
+    Config, DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_BLOCK_SIZE, FaultKind, FaultRule, Faults,
+    RunningServer,
+};
 
 /// Uploads two chunked files of five blocks with one worker each, two files in flight and
 /// `memory_limit`, and returns how many uploads were in flight at most. Counted by events, not
@@ -169,4 +172,43 @@ async fn an_ambiguous_failure_beside_a_folder_the_batch_made_sends_the_file_agai
         read_back(&client, &uploaded.file_token, dir.path()).await,
         sha256_file(&a)
     );
+}
+
+/// A token endpoint that stays down stops the batch at the first file that could get no token:
+/// every other file would wait for the same endpoint, each after the token source's whole
+/// backoff (five minutes for 300 files at 8 in flight, with the default policy). What is left is
+/// not started, for a later run of the same batch.
+#[tokio::test]
+async fn a_token_endpoint_that_stays_down_stops_the_batch() {
+    use feishu_drive::RetryPolicy;
+    use feishu_drive::auth::AppCredentials;
+    let server = server(Config::default()).await;
+    server
+        .add_fault(FaultRule::new(FaultKind::Html(503), [OperationId::TenantAccessTokenInternal]).rate(1.0));
+    let policy = RetryPolicy {
+        max_retries: 2,
+        min_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+    };
+    let base = server.base_url();
+    let tokens = AppCredentials::new(&base, DEFAULT_APP_ID, DEFAULT_APP_SECRET).retry_policy(policy);
+    let client = uploader(&server, |b| b.token_source(tokens).upload_all_max(ONE_SHOT_MAX));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut request = BatchRequest::to_parent("docx_file", "doxcnLocal").files_in_flight(2);
+    for i in 0..6 {
+        let file = random_file(dir.path(), &format!("{i}.bin"), 100, i);
+        request = request.file(&file).expect("a file");
+    }
+    let outcome = client.upload_batch(request).await.expect("runs");
+    assert_eq!(outcome.stopped, Some(Stopped::TokenUnavailable), "{outcome:#?}");
+    assert_eq!(outcome.uploaded(), 0);
+    assert!(outcome.failed() >= 1, "{outcome:#?}");
+    assert_eq!(
+        outcome.failed() + outcome.not_started(),
+        6,
+        "each file failed or left for the next run: {outcome:#?}"
+    );
+    // At most one token fetch (three attempts) per file in flight, not one per file.
+    let fetches = server.requests()[&OperationId::TenantAccessTokenInternal];
+    assert!(fetches <= 2 * 3, "{fetches} token requests");
 }
