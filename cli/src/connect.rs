@@ -52,8 +52,36 @@ pub struct Failure {
     pub log_id: Option<String>,
     /// The error and its causes, on one line.
     pub message: String,
+    /// What to do about the code, from the spec's error table.
+    pub hint: Option<&'static str>,
     /// The credentials were refused: every other transfer would fail the same way.
     pub credentials_refused: bool,
+}
+
+impl Failure {
+    /// The `failed` event of `file` (and the media's token, for a download).
+    pub fn event(self, file: String, file_token: Option<String>) -> Event {
+        Event::Failed {
+            file,
+            file_token,
+            code: self.code,
+            log_id: self.log_id,
+            error: self.message,
+            hint: self.hint.map(str::to_owned),
+        }
+    }
+}
+
+/// What a run that could not go on reports: the Feishu error in `error`'s causes, if any (a
+/// target folder that could not be listed, say), gives its code, log id and advice.
+pub fn run_failure(error: &(dyn std::error::Error + 'static)) -> Failure {
+    let api = std::iter::successors(Some(error), |e| e.source()).find_map(|e| e.downcast_ref::<ApiError>());
+    api_failure(api, error)
+}
+
+/// The error table's advice for `code`, when the table has the code.
+fn hint(code: Option<i64>) -> Option<&'static str> {
+    code.and_then(|code| ErrorCode::from_code(code).hint())
 }
 
 impl Connection {
@@ -291,10 +319,12 @@ fn auth_failure(auth: &AuthError, error: &dyn std::error::Error) -> Failure {
         AuthError::Refused { log_id, .. } => log_id.clone(),
         _ => None,
     };
+    let code = auth.code().map(ErrorCode::code);
     Failure {
-        code: auth.code().map(ErrorCode::code),
+        code,
         log_id,
         message: chain(error),
+        hint: hint(code),
         credentials_refused: matches!(auth, AuthError::Refused { .. }),
     }
 }
@@ -303,10 +333,12 @@ fn api_failure(api: Option<&ApiError>, error: &dyn std::error::Error) -> Failure
     if let Some(ApiError::Auth(auth)) = api {
         return auth_failure(auth, error);
     }
+    let code = api.and_then(ApiError::code).map(ErrorCode::code);
     Failure {
-        code: api.and_then(ApiError::code).map(ErrorCode::code),
+        code,
         log_id: api.and_then(ApiError::log_id).map(str::to_owned),
         message: chain(error),
+        hint: hint(code),
         credentials_refused: api.is_some_and(ApiError::is_token_rejected),
     }
 }

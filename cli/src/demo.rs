@@ -13,7 +13,7 @@ use crate::args::{DemoArgs, UploadArgs};
 use crate::config::{Credentials, Settings};
 use crate::connect::{self, Connection, Transfer};
 use crate::exit::{CliError, Exit};
-use crate::output::{Event, Reporter};
+use crate::output::Reporter;
 use crate::signals::Interrupt;
 use crate::upload;
 
@@ -63,13 +63,7 @@ pub async fn run(args: &DemoArgs, reporter: Arc<Reporter>, interrupt: &Interrupt
         let request = DownloadRequest::to_file(token, &copy).cancel_on(interrupt.token().child_token());
         if let Err(error) = connection.client().download_media(request).await {
             let failure = connect::download_failure(&error);
-            reporter.emit(&Event::Failed {
-                file: path.display().to_string(),
-                file_token: Some(token.clone()),
-                code: failure.code,
-                log_id: failure.log_id,
-                error: failure.message,
-            });
+            reporter.emit(&failure.event(path.display().to_string(), Some(token.clone())));
             exit = Exit::TransfersFailed;
             continue;
         }

@@ -101,13 +101,7 @@ async fn download_each(
             Err(error) => {
                 let failure = connect::download_failure(&error);
                 refused |= failure.credentials_refused;
-                reporter.emit(&Event::Failed {
-                    file: output.display().to_string(),
-                    file_token: Some(token.clone()),
-                    code: failure.code,
-                    log_id: failure.log_id,
-                    error: failure.message,
-                });
+                reporter.emit(&failure.event(output.display().to_string(), Some(token.clone())));
                 summary.failed += 1;
             }
         }

@@ -25,7 +25,7 @@ use clap::Parser;
 
 use args::{Cli, Command};
 use exit::{CliError, Exit};
-use output::{Event, Reporter};
+use output::Reporter;
 use signals::Interrupt;
 
 fn main() -> ExitCode {
@@ -47,17 +47,14 @@ fn main() -> ExitCode {
     match result {
         Ok(exit) => exit.into(),
         Err(error) => {
-            let message = connect::chain(&error);
+            let failure = connect::run_failure(&error);
             reporter.clear();
-            eprintln!("error: {message}");
+            eprintln!("error: {}", failure.message);
+            if let Some(hint) = failure.hint {
+                eprintln!("  what to do: {hint}");
+            }
             if reporter.is_json() {
-                reporter.emit(&Event::Failed {
-                    file: String::new(),
-                    file_token: None,
-                    code: None,
-                    log_id: None,
-                    error: message,
-                });
+                reporter.emit(&failure.event(String::new(), None));
             }
             error.exit().into()
         }

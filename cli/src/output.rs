@@ -144,6 +144,9 @@ pub enum Event {
         log_id: Option<String>,
         /// The error.
         error: String,
+        /// What to do about Feishu's code, from the spec's error table.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        hint: Option<String>,
     },
     /// A signal stopped the run.
     Interrupted {
@@ -421,11 +424,24 @@ fn plain_line(event: &Event) -> Option<String> {
             false => format!("{folder}/: folder found, folder_token {folder_token}"),
         },
         Event::Failed {
-            file, error, log_id, ..
-        } => match log_id {
-            Some(id) => format!("{file}: failed: {error} (log id {id})"),
-            None => format!("{file}: failed: {error}"),
-        },
+            file,
+            error,
+            log_id,
+            hint,
+            ..
+        } => {
+            // Feishu's errors name their log id already; others get it at the end.
+            let log_id = log_id
+                .as_ref()
+                .filter(|id| !error.contains(id.as_str()))
+                .map(|id| format!(" (log id {id})"))
+                .unwrap_or_default();
+            let hint = hint
+                .as_ref()
+                .map(|h| format!("\n  what to do: {h}"))
+                .unwrap_or_default();
+            format!("{file}: failed: {error}{log_id}{hint}")
+        }
         Event::Interrupted { .. } | Event::Summary(_) => return None,
     })
 }

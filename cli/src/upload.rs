@@ -206,13 +206,7 @@ fn finished(reporter: &Reporter, report: &FileReport) {
                 batch::FileError::Upload(error) => connect::upload_failure(error),
                 other => connect::error_failure(other),
             };
-            reporter.emit(&Event::Failed {
-                file: label,
-                file_token: None,
-                code: failure.code,
-                log_id: failure.log_id,
-                error: failure.message,
-            });
+            reporter.emit(&failure.event(label, None));
         }
         _ => {}
     }

@@ -178,12 +178,54 @@ fn failed_uploads_in_a_batch_exit_3_with_code_and_log_id() {
             event["log_id"].as_str().is_some_and(|id| !id.is_empty()),
             "{event}"
         );
+        // The error table's advice for the code (1061044: the parent node does not exist).
+        assert!(
+            event["hint"].as_str().is_some_and(|h| h.contains("parent node")),
+            "{event}"
+        );
     }
     let summary = events.last().expect("summary");
     assert_eq!(
         (summary["failed"].as_u64(), summary["exit_code"].as_u64()),
         (Some(2), Some(3))
     );
+}
+
+/// A run that cannot start because of a Feishu error (a target folder that does not exist) says
+/// the code, the log id and what to do, on stderr and in its `failed` event.
+#[test]
+fn a_missing_target_folder_says_its_code_and_what_to_do() {
+    let server = LocalServer::start(Config::default());
+    let home = Home::new();
+    let a = home.file("a.txt", 10, 1);
+    let upload = |json: bool| {
+        let mut command = home.command();
+        if json {
+            command.arg("--json");
+        }
+        command
+            .args(["--base-url", &server.url(), "--rps", "0", "upload"])
+            .arg(&a)
+            .args(["--folder", "fldcnNoSuchFolder"]);
+        run(command)
+    };
+    let plain = upload(false);
+    assert_eq!(plain.code(), Some(1), "{}", plain.stderr);
+    assert!(plain.stderr.contains("1061003"), "{}", plain.stderr);
+    assert!(
+        plain
+            .stderr
+            .contains("what to do: Check that the resource exists"),
+        "{}",
+        plain.stderr
+    );
+    let json = upload(true);
+    let events = json.events();
+    let failed = named(&events, "failed");
+    assert_eq!(failed.len(), 1, "{}", json.stdout);
+    assert_eq!(failed[0]["code"], 1_061_003, "{}", failed[0]);
+    assert!(failed[0]["log_id"].as_str().is_some(), "{}", failed[0]);
+    assert!(failed[0]["hint"].as_str().is_some(), "{}", failed[0]);
 }
 
 #[test]
