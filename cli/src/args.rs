@@ -139,6 +139,10 @@ pub struct DownloadArgs {
     /// files family; without it, media attached to a doc, sheet or base.
     #[arg(long)]
     pub drive_file: bool,
+    /// Replace a file already at the destination; without it, such a download fails and the
+    /// file is kept.
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// `plan`.

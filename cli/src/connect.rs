@@ -310,6 +310,10 @@ pub fn error_failure(error: &feishu_drive::batch::FileError) -> Failure {
 pub fn download_failure(error: &DownloadError) -> Failure {
     match error {
         DownloadError::Api { source, .. } => api_failure(Some(source), error),
+        DownloadError::Exists { .. } => Failure {
+            hint: Some("pass --overwrite to replace it, or -o another path"),
+            ..api_failure(None, error)
+        },
         _ => api_failure(None, error),
     }
 }

@@ -71,7 +71,7 @@ async fn download_each(
         } else {
             Family::Media
         };
-        let request = connect::download_request(
+        let mut request = connect::download_request(
             token,
             output,
             names_dir,
@@ -79,6 +79,9 @@ async fn download_each(
             reporter.clone(),
         )
         .family(family);
+        if !args.overwrite {
+            request = request.keep_existing();
+        }
         match client.download_media(request).await {
             Ok(outcome) => {
                 let path = outcome.path.display().to_string();

@@ -429,19 +429,18 @@ fn plain_line(event: &Event) -> Option<String> {
             log_id,
             hint,
             ..
-        } => {
-            // Feishu's errors name their log id already; others get it at the end.
-            let log_id = log_id
-                .as_ref()
-                .filter(|id| !error.contains(id.as_str()))
-                .map(|id| format!(" (log id {id})"))
-                .unwrap_or_default();
-            let hint = hint
-                .as_ref()
-                .map(|h| format!("\n  what to do: {h}"))
-                .unwrap_or_default();
-            format!("{file}: failed: {error}{log_id}{hint}")
-        }
+        } => failed_line(file, error, log_id.as_deref(), hint.as_deref()),
         Event::Interrupted { .. } | Event::Summary(_) => return None,
     })
+}
+
+/// A failure for people: the error, its log id unless the error names it already (Feishu's do),
+/// and the error table's advice on a line of its own.
+fn failed_line(file: &str, error: &str, log_id: Option<&str>, hint: Option<&str>) -> String {
+    let log_id = log_id
+        .filter(|id| !error.contains(id))
+        .map(|id| format!(" (log id {id})"))
+        .unwrap_or_default();
+    let hint = hint.map(|h| format!("\n  what to do: {h}")).unwrap_or_default();
+    format!("{file}: failed: {error}{log_id}{hint}")
 }

@@ -51,7 +51,7 @@ use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, HeaderMap};
 
 pub use disposition::{file_name_from_content_disposition, safe_file_name};
 use media::{Span, body_span, essence, is_json};
-use partial::{State, sync_dir};
+use partial::{State, sync_dir, take_name};
 use request::Destination;
 pub use request::{DownloadError, DownloadEvent, DownloadOutcome, DownloadProgressFn, DownloadRequest};
 
@@ -107,29 +107,7 @@ impl Downloader {
     }
 
     async fn run(&self, request: DownloadRequest) -> Result<DownloadOutcome, DownloadError> {
-        let (dir, final_name) = match &request.destination {
-            Destination::File(path) => {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .ok_or_else(|| DownloadError::Destination {
-                        path: path.clone(),
-                        reason: "not a file path".to_owned(),
-                    })?;
-                let dir = match path.parent() {
-                    Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                    _ => PathBuf::from("."),
-                };
-                (dir, Some(name))
-            }
-            Destination::Dir(dir) => (dir.clone(), None),
-        };
-        if !dir.is_dir() {
-            return Err(DownloadError::Destination {
-                path: dir,
-                reason: "no such directory".to_owned(),
-            });
-        }
+        let (dir, final_name) = destination(&request)?;
         let token_part = safe_file_name(&request.file_token).unwrap_or_else(|| "media".to_owned());
         let temp_path = dir.join(format!(
             ".{}.{token_part}.part",
@@ -146,10 +124,18 @@ impl Downloader {
             started: false,
             resumed_bytes,
         };
-        run.fetch_all().await?;
+        let fetched = run.fetch_all().await;
         let Run {
             requests, retries, ..
         } = run;
+        if let Err(error) = fetched {
+            // Nothing written (a token that does not exist, say): no partial file to resume
+            // from is worth leaving behind.
+            if state.written == 0 {
+                let _ = tokio::fs::remove_file(&temp_path).await;
+            }
+            return Err(error);
+        }
 
         // Complete and checked: make it durable, then give it its final name.
         state.finish().await?;
@@ -162,12 +148,7 @@ impl Downloader {
                 .unwrap_or_else(|| token_part.clone()),
         };
         let path = dir.join(&name);
-        tokio::fs::rename(&temp_path, &path)
-            .await
-            .map_err(|source| DownloadError::Io {
-                path: path.clone(),
-                source,
-            })?;
+        take_name(&temp_path, &path, request.replace).await?;
         sync_dir(&dir).await;
         emit(
             &request,
@@ -186,6 +167,40 @@ impl Downloader {
             retries,
         })
     }
+}
+
+/// The directory the download goes into and, for a file path, its final name; refused before
+/// anything is sent when the directory is missing, or the file is there and must be kept.
+fn destination(request: &DownloadRequest) -> Result<(PathBuf, Option<String>), DownloadError> {
+    let (dir, final_name) = match &request.destination {
+        Destination::File(path) => {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .ok_or_else(|| DownloadError::Destination {
+                    path: path.clone(),
+                    reason: "not a file path".to_owned(),
+                })?;
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            (dir, Some(name))
+        }
+        Destination::Dir(dir) => (dir.clone(), None),
+    };
+    if !dir.is_dir() {
+        return Err(DownloadError::Destination {
+            path: dir,
+            reason: "no such directory".to_owned(),
+        });
+    }
+    if let Some(name) = final_name.as_deref().filter(|_| !request.replace)
+        && dir.join(name).exists()
+    {
+        return Err(DownloadError::Exists { path: dir.join(name) });
+    }
+    Ok((dir, final_name))
 }
 
 fn emit(request: &DownloadRequest, event: DownloadEvent) {

@@ -57,6 +57,24 @@ fn an_upload_then_its_download_gives_back_the_same_bytes() {
         std::fs::read(&to_file).expect("downloaded"),
         pattern(300 * KIB, 1)
     );
+
+    // A file already there is kept (exit 3, saying how to replace it) unless --overwrite.
+    std::fs::write(&to_file, b"edited since").expect("edit the copy");
+    let again = |extra: &[&str]| {
+        let mut download = home.command();
+        download
+            .args(["--base-url", &server.url(), "--rps", "0", "download", token, "-o"])
+            .arg(&to_file)
+            .args(extra);
+        run(download)
+    };
+    let kept = again(&[]);
+    assert_eq!(kept.code(), Some(3), "{}", kept.stderr);
+    assert!(kept.stderr.contains("--overwrite"), "{}", kept.stderr);
+    assert_eq!(std::fs::read(&to_file).expect("kept"), b"edited since");
+    let replaced = again(&["--overwrite"]);
+    assert_eq!(replaced.code(), Some(0), "{}", replaced.stderr);
+    assert_eq!(std::fs::read(&to_file).expect("replaced"), pattern(300 * KIB, 1));
 }
 
 #[test]

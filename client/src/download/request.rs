@@ -19,6 +19,7 @@ pub struct DownloadRequest {
     pub(super) extra: Option<String>,
     pub(super) expect_media_type: Option<String>,
     pub(super) resume: bool,
+    pub(super) replace: bool,
     pub(super) progress: Option<DownloadProgressFn>,
     pub(super) cancel: Option<CancellationToken>,
 }
@@ -36,12 +37,14 @@ impl std::fmt::Debug for DownloadRequest {
             .field("destination", &self.destination)
             .field("expect_media_type", &self.expect_media_type)
             .field("resume", &self.resume)
+            .field("replace", &self.replace)
             .finish_non_exhaustive()
     }
 }
 
 impl DownloadRequest {
-    /// Download the media `file_token` to the file `path` (replaced if it exists).
+    /// Download the media `file_token` to the file `path` (replaced if it exists, unless
+    /// [`keep_existing`](Self::keep_existing)).
     pub fn to_file(file_token: impl Into<String>, path: impl Into<PathBuf>) -> Self {
         Self::new(file_token.into(), Destination::File(path.into()))
     }
@@ -62,6 +65,7 @@ impl DownloadRequest {
             extra: None,
             expect_media_type: None,
             resume: true,
+            replace: true,
             progress: None,
             cancel: None,
         }
@@ -99,6 +103,22 @@ impl DownloadRequest {
     /// starts from the first byte.
     pub fn resume(mut self, resume: bool) -> Self {
         self.resume = resume;
+        self
+    }
+
+    /// Never replace a file already at the destination: the download fails with
+    /// [`DownloadError::Exists`] instead. With a file path, that is known before anything is
+    /// sent; with a directory, the name comes from the server, so the check is made when the
+    /// finished file takes its name, without replacing one that appeared meanwhile.
+    ///
+    /// ```
+    /// use feishu_drive::download::DownloadRequest;
+    ///
+    /// let request = DownloadRequest::into_dir("boxcnrHpsg1QDqXAAAyachabcef", "downloads").keep_existing();
+    /// # let _ = request;
+    /// ```
+    pub fn keep_existing(mut self) -> Self {
+        self.replace = false;
         self
     }
 
@@ -205,6 +225,16 @@ pub enum DownloadError {
         /// The underlying failure.
         #[source]
         source: std::io::Error,
+    },
+    /// A file is already at the destination, and the request keeps existing files
+    /// ([`DownloadRequest::keep_existing`]). Nothing was written there; a download that found
+    /// the name taken only once it was complete is discarded.
+    #[error(
+        "{path}: a file is there already, and it is kept; choose another destination, or let the download replace it"
+    )]
+    Exists {
+        /// The file that is kept.
+        path: PathBuf,
     },
     /// The destination cannot be used.
     #[error("destination {path}: {reason}")]

@@ -30,7 +30,7 @@ fn fast_policy() -> RetryPolicy {
     }
 }
 
-fn no_partial_files(dir: &Path) -> Vec<String> {
+pub(crate) fn no_partial_files(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .expect("the directory")
         .filter_map(|e| e.ok())
@@ -42,7 +42,7 @@ fn no_partial_files(dir: &Path) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // Against the local Feishu server.
 
-async fn upload_to_server(
+pub(crate) async fn upload_to_server(
     bytes: &[u8],
     name: &str,
 ) -> (feishu_drive_server::RunningServer, String, tempfile::TempDir) {
@@ -60,7 +60,7 @@ async fn upload_to_server(
     (server, outcome.file_token, dir)
 }
 
-fn downloader_for(base: &str, range_size: Option<u64>) -> Client {
+pub(crate) fn downloader_for(base: &str, range_size: Option<u64>) -> Client {
     e2e_support::downloader(base, |b| {
         b.token_source(AppCredentials::new(base, DEFAULT_APP_ID, DEFAULT_APP_SECRET))
             .requests_per_second(None)
@@ -141,6 +141,8 @@ async fn a_missing_media_is_a_typed_error_and_leaves_no_file() {
         other => panic!("expected an API error, got {other:?}"),
     }
     assert!(!target.exists());
+    // Nothing was written, so no partial file is kept for a resume.
+    assert_eq!(no_partial_files(out.path()), Vec::<String>::new());
     server.shutdown().await.expect("shutdown");
 }
 

@@ -23,6 +23,7 @@ mod codegen_malformed;
 mod codegen_progenitor_version;
 mod codegen_snapshots;
 mod codegen_up_to_date;
+mod download_keep_existing;
 mod e2e_download;
 mod e2e_errors;
 mod e2e_judges;
