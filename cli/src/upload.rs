@@ -95,9 +95,10 @@ fn batch_request(args: &UploadArgs, journal_dir: Option<&Path>) -> Result<BatchR
         ),
     };
     request = walk::add_paths(request, &args.paths, args.folder.is_some())?;
-    if request.files().next().is_none() {
+    if request.is_empty() {
         return Err(CliError::Usage(
-            "no files to upload: the directories given hold none".to_owned(),
+            "nothing to upload: the directories given hold no file (and, with --folder, no folder)"
+                .to_owned(),
         ));
     }
     request = match args.if_exists {

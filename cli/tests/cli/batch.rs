@@ -1,6 +1,6 @@
 //! Trees into a Drive folder through the library's batch scheduler: killed at random points and
 //! run again until done, every file ends up in its folder exactly once; `--if-exists skip` on a
-//! folder that has them sends nothing.
+//! folder that has them sends nothing; a tree of empty folders is mirrored.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -175,4 +175,30 @@ fn if_exists_skip_sends_no_file_the_folder_already_holds() {
         "folders found, not made"
     );
     assert_eq!(server.stats().files_finished, made, "nothing uploaded");
+}
+
+#[test]
+fn a_tree_of_empty_folders_is_mirrored_and_a_tree_with_nothing_is_a_usage_error() {
+    let server = LocalServer::start(Config::default());
+    let root = server.root_folder();
+    let home = Home::new();
+    std::fs::create_dir_all(home.path().join("tree/a/b")).expect("folders");
+    let upload = || {
+        let mut command = home.command();
+        command
+            .args(["--json", "--base-url", &server.url(), "--rps", "0", "upload"])
+            .arg(home.path().join("tree"))
+            .args(["--folder", &root, "--no-journal"]);
+        run(command)
+    };
+    let made = upload();
+    assert_eq!(made.code(), Some(0), "{}", made.stderr);
+    let events = made.events();
+    let folders = named(&events, "folder");
+    assert_eq!(folders.len(), 2, "a and a/b: {}", made.stdout);
+    assert!(folders.iter().all(|f| f["created"] == true), "{}", made.stdout);
+    std::fs::remove_dir_all(home.path().join("tree/a")).expect("emptied");
+    let nothing = upload();
+    assert_eq!(nothing.code(), Some(2), "{}", nothing.stderr);
+    assert!(nothing.stderr.contains("nothing to upload"), "{}", nothing.stderr);
 }

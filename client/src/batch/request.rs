@@ -362,6 +362,12 @@ impl BatchRequest {
             .map(|e| (e.shown.as_path(), e.remote_path(), e.size))
     }
 
+    /// Whether the batch has nothing to do: no file, and no folder of a tree to make (a tree
+    /// of empty folders into a Drive folder is not empty: its folders are made).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.folders.is_empty()
+    }
+
     /// Every Drive folder the batch needs under the target, parents before children: the
     /// trees' folders (empty ones too) and the folder of every file.
     pub(crate) fn all_folders(&self) -> BTreeSet<Vec<String>> {

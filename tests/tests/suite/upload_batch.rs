@@ -515,3 +515,34 @@ async fn two_files_of_one_name_in_one_folder_are_refused_before_anything_is_sent
         .expect_err("no folders");
     assert!(error.to_string().contains("Drive folder"), "{error}");
 }
+
+/// A tree of empty folders is not an empty batch: its folders are made (once: a second run
+/// finds them), and `is_empty` says so; a tree with nothing at all is empty.
+#[tokio::test]
+async fn a_tree_of_empty_folders_makes_its_folders_once() {
+    let server = server(Config::default()).await;
+    let root = server.root_folder().to_owned();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("a/b")).expect("folders");
+    std::fs::create_dir_all(tree.join("空")).expect("folders");
+    let client = client(&server);
+    let request = || BatchRequest::to_folder(&root).tree(&tree).expect("a tree");
+    assert!(!request().is_empty());
+    let first = client.upload_batch(request()).await.expect("runs");
+    assert_eq!((first.files.len(), first.folders_created), (0, 3), "{first:#?}");
+    let again = client.upload_batch(request()).await.expect("runs");
+    assert_eq!(again.folders_created, 0, "found, not made again");
+    let top = children(&client, &root).await;
+    assert_eq!(top.keys().collect::<Vec<_>>(), ["a", "空"], "{top:?}");
+    let a = &top["a"][0];
+    assert_eq!(children(&client, a).await.keys().collect::<Vec<_>>(), ["b"]);
+    let nothing = dir.path().join("nothing");
+    std::fs::create_dir_all(&nothing).expect("a folder");
+    assert!(
+        BatchRequest::to_folder(&root)
+            .tree(&nothing)
+            .expect("a tree")
+            .is_empty()
+    );
+}
