@@ -178,7 +178,8 @@ pub struct Summary {
     pub not_started: u64,
     /// Bytes of the finished transfers.
     pub bytes: u64,
-    /// Blocks sent (upload).
+    /// Blocks the server confirmed in this run (upload), those of files that then failed or were
+    /// interrupted included.
     pub blocks_sent: u64,
     /// Blocks an earlier run had sent (upload).
     pub blocks_resumed: u64,

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -59,9 +60,12 @@ pub async fn upload_with(
         chunked_over: args.chunked_over,
     };
     let connection = Connection::open(settings, transfer, reporter.clone())?;
+    // Blocks sent in this run, by every file: a file that failed or was interrupted sent some
+    // too, and its report does not say how many.
+    let blocks_sent = Arc::new(AtomicU64::new(0));
     let request = request
         .cancel_on(interrupt.token().child_token())
-        .on_event(events(reporter.clone()));
+        .on_event(events(reporter.clone(), blocks_sent.clone()));
     let started = Instant::now();
     let outcome = connection
         .client()
@@ -75,6 +79,7 @@ pub async fn upload_with(
         .collect();
     let exit = finish(
         &outcome,
+        blocks_sent.load(Ordering::Relaxed),
         started,
         journal_dir.as_deref(),
         interrupt.received(),
@@ -132,7 +137,10 @@ fn batch_request(args: &UploadArgs, journal_dir: Option<&Path>) -> Result<BatchR
 }
 
 /// The batch's events as the CLI's: each file labelled by its local path.
-fn events(reporter: Arc<Reporter>) -> impl Fn(&BatchEvent<'_>) + Send + Sync + 'static {
+fn events(
+    reporter: Arc<Reporter>,
+    blocks_sent: Arc<AtomicU64>,
+) -> impl Fn(&BatchEvent<'_>) + Send + Sync + 'static {
     // index -> (label, blocks): block confirmations do not repeat the number of blocks.
     let files: Mutex<HashMap<usize, (String, u64)>> = Mutex::new(HashMap::new());
     move |event| {
@@ -154,8 +162,12 @@ fn events(reporter: Arc<Reporter>) -> impl Fn(&BatchEvent<'_>) + Send + Sync + '
                 let Some((label, blocks)) = files.get_mut(index) else {
                     return;
                 };
-                if let ProgressEvent::Started { total_blocks, .. } = event {
-                    *blocks = *total_blocks;
+                match event {
+                    ProgressEvent::Started { total_blocks, .. } => *blocks = *total_blocks,
+                    ProgressEvent::BlockConfirmed { .. } => {
+                        blocks_sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {}
                 }
                 if let Some(event) = connect::upload_event(label, event, *blocks) {
                     reporter.emit(&event);
@@ -213,7 +225,7 @@ fn finished(reporter: &Reporter, report: &FileReport) {
     }
 }
 
-/// The summary of a batch's outcome.
+/// The summary of a batch's outcome (the blocks sent come from the run's events).
 fn summary(outcome: &BatchOutcome) -> Summary {
     let mut summary = Summary {
         command: "upload".to_owned(),
@@ -227,7 +239,6 @@ fn summary(outcome: &BatchOutcome) -> Summary {
         if let FileResult::Uploaded(upload) = &report.result {
             summary.finished += 1;
             summary.bytes += upload.size;
-            summary.blocks_sent += upload.blocks_sent;
             summary.blocks_resumed += upload.blocks_resumed;
             summary.retries += upload.retries;
             summary.possible_duplicates += u64::from(upload.possible_duplicates);
@@ -239,6 +250,7 @@ fn summary(outcome: &BatchOutcome) -> Summary {
 /// Reports the end of the run and picks its exit code.
 fn finish(
     outcome: &BatchOutcome,
+    blocks_sent: u64,
     started: Instant,
     journals: Option<&Path>,
     signal: Option<&'static str>,
@@ -261,6 +273,7 @@ fn finish(
         Exit::Done
     };
     let mut summary = summary(outcome);
+    summary.blocks_sent = blocks_sent;
     summary.interrupted = signal.is_some();
     summary.exit_code = exit.code();
     summary.elapsed_secs = started.elapsed().as_secs_f64();

@@ -304,3 +304,31 @@ fn help_shows_every_documented_exit_code() {
         .collect();
     assert_eq!(codes, ["0", "1", "2", "3", "4", "130"], "{table}");
 }
+
+/// Blocks a file sent before it failed are in the summary: its finish refused (credentials, so
+/// exit 4), the five parts it sent are counted, as many as the `block` events said.
+#[test]
+fn a_file_that_fails_after_its_parts_counts_the_blocks_it_sent() {
+    use feishu_drive_server::{FaultKind, FaultRule, Faults, Operation};
+    let refuse = FaultRule::new(FaultKind::RefuseCredentials, [Operation::UploadFinish]).rate(1.0);
+    let server = LocalServer::start(
+        Config::default()
+            .block_size(64 * 1024)
+            .faults(Faults::default().rule(refuse)),
+    );
+    let home = Home::new();
+    let file = home.file("five.bin", 5 * 64 * 1024, 3);
+    let mut command = home.command();
+    command
+        .args(["--json", "--base-url", &server.url(), "--rps", "0", "upload"])
+        .arg(&file)
+        .args(["--parent-type", "docx_file", "--parent-node", "doxcnX"])
+        .args(["--chunked-over", "65536", "--no-journal"]);
+    let finished = run(command);
+    assert_eq!(finished.code(), Some(4), "{}", finished.stderr);
+    let events = finished.events();
+    assert_eq!(named(&events, "block").len(), 5, "{}", finished.stdout);
+    let summary = events.last().expect("a summary");
+    assert_eq!(summary["blocks_sent"].as_u64(), Some(5), "{summary}");
+    assert_eq!(server.stats().parts_stored, 5);
+}
