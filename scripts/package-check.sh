@@ -45,6 +45,20 @@ while read -r kind name version; do
 done <<<"$listing"
 echo "publishable: ${publishable[*]}"
 
+# Cargo extracts a registry crate once per name and version, and the overlay's archives have the
+# name and version of every earlier run's: an extraction an earlier run left (of an older commit)
+# would be built in place of this commit's archive, and the CLI verified against an old library.
+# Remove those extractions first; crates.io's are untouched.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+for crate in "${publishable[@]}"; do
+  for stale in "$cargo_home"/registry/src/*/"$crate"; do
+    case "$stale" in
+      */index.crates.io-*) ;;
+      *) [[ -d "$stale" ]] && rm -rf "$stale" && echo "removed the stale extraction $stale" ;;
+    esac
+  done
+done
+
 cargo package --locked --workspace "${excludes[@]}" "$@"
 
 target_dir="$(python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' <<<"$metadata")"
