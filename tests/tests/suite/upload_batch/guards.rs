@@ -175,9 +175,9 @@ async fn an_ambiguous_failure_beside_a_folder_the_batch_made_sends_the_file_agai
 }
 
 /// A token endpoint that stays down stops the batch at the first file that could get no token:
-/// every other file would wait for the same endpoint, each after the token source's whole
-/// backoff (five minutes for 300 files at 8 in flight, with the default policy). What is left is
-/// not started, for a later run of the same batch.
+/// every other file would wait for the same endpoint, each through the token source's whole
+/// backoff in turn, since files share the token cache (about 9 s each with the default policy:
+/// 45 minutes for 300 files). What is left is not started, for a later run of the same batch.
 #[tokio::test]
 async fn a_token_endpoint_that_stays_down_stops_the_batch() {
     use feishu_drive::RetryPolicy;
