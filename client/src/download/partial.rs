@@ -100,8 +100,9 @@ pub(super) async fn sync_dir(dir: &Path) {
 /// Gives the complete file at `temp` its final name `path`. With `replace`, a file already
 /// there is replaced (one atomic rename). Without, it is kept: a hard link takes the name only
 /// if it is free, at the moment of linking (a check before a rename would leave a window for a
-/// file that appears meanwhile), then the temporary name goes. The rare file system without
-/// hard links falls back to that check and a rename.
+/// file that appears meanwhile), then the temporary name goes. When linking fails, a file at
+/// the name (the usual reason) is kept; only a file system without hard links, with the name
+/// free, gets the check and a rename.
 pub(super) async fn take_name(temp: &Path, path: &Path, replace: bool) -> Result<(), DownloadError> {
     let io = |source| DownloadError::Io {
         path: path.to_path_buf(),
@@ -110,19 +111,14 @@ pub(super) async fn take_name(temp: &Path, path: &Path, replace: bool) -> Result
     if replace {
         return tokio::fs::rename(temp, path).await.map_err(io);
     }
-    let exists = || DownloadError::Exists {
-        path: path.to_path_buf(),
-    };
     match tokio::fs::hard_link(temp, path).await {
         Ok(()) => tokio::fs::remove_file(temp).await.map_err(io),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+        Err(_) if tokio::fs::try_exists(path).await.unwrap_or(true) => {
             // The name is taken: the download goes, the file there stays.
             let _ = tokio::fs::remove_file(temp).await;
-            Err(exists())
-        }
-        Err(_) if tokio::fs::try_exists(path).await.unwrap_or(true) => {
-            let _ = tokio::fs::remove_file(temp).await;
-            Err(exists())
+            Err(DownloadError::Exists {
+                path: path.to_path_buf(),
+            })
         }
         Err(_) => tokio::fs::rename(temp, path).await.map_err(io),
     }

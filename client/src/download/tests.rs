@@ -46,3 +46,18 @@ fn an_envelope_with_a_code_is_an_error_and_a_json_media_is_not() {
     assert!(envelope_error(br#"{"name":"a media that is JSON"}"#, StatusCode::OK, &headers).is_none());
     assert!(envelope_error(b"[1,2,3]", StatusCode::OK, &headers).is_none());
 }
+
+#[test]
+fn a_bare_file_name_goes_into_the_current_directory() {
+    let (dir, name) = destination(&DownloadRequest::to_file("boxcn1", "copy.bin")).expect("usable");
+    assert_eq!((dir, name.as_deref()), (PathBuf::from("."), Some("copy.bin")));
+    let into = tempfile::tempdir().expect("temp dir");
+    let (dir, name) = destination(&DownloadRequest::into_dir("boxcn1", into.path())).expect("usable");
+    assert_eq!((dir.as_path(), name), (into.path(), None));
+    // A file path names its directory, which must be there.
+    let missing = into.path().join("no-such-dir/copy.bin");
+    assert!(matches!(
+        destination(&DownloadRequest::to_file("boxcn1", &missing)),
+        Err(DownloadError::Destination { .. })
+    ));
+}
